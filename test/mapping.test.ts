@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { parseMapping } from '../src/config/mapping.js';
+import { exampleMapping } from './helpers/mapping.js';
+
+const FILE = 'config/mapping.yaml';
+
+/** A valid one-SKU file with `extra` lines appended inside the entry. */
+const withEntry = (extra: string, base = 'brand: MLBB\n    variation: MLBB112\n    max_price: 16000') =>
+  `skus:\n  DIAMOND50:\n    ${base}\n${extra
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => `    ${l}`)
+    .join('\n')}\n`;
+
+const errorsOf = (text: string) => {
+  const result = parseMapping(text, FILE);
+  if (result.ok) throw new Error('expected the mapping to be refused');
+  return result.errors;
+};
+
+describe('mapping file', () => {
+  it('loads the shipped example with its three kinds of SKU', () => {
+    const mapping = exampleMapping();
+    expect([...mapping.skus.keys()]).toEqual(['DIAMOND50', 'STEAMV50', 'GENSHIN60']);
+    expect(mapping.skus.get('DIAMOND50')).toMatchObject({
+      sku: 'DIAMOND50',
+      brand: 'MLBB',
+      variation: 'MLBB112',
+      maxPrice: 16000,
+      countries: ['MY', 'ID', 'SG'],
+      limits: { perAccountPerDay: 20, perSkuPerDay: null },
+      enabled: true,
+    });
+    expect(mapping.skus.get('STEAMV50')).toMatchObject({
+      countries: null,
+      accountPattern: null,
+      form: [],
+      enabled: true,
+    });
+  });
+
+  it('accepts a minimal entry and fills the defaults', () => {
+    const result = parseMapping(withEntry(''), FILE);
+    expect(result.ok && result.mapping.skus.get('DIAMOND50')).toMatchObject({
+      enabled: true,
+      form: [],
+      countries: null,
+    });
+  });
+
+  it('normalises country codes to capitals', () => {
+    const result = parseMapping(withEntry('countries: [my, id]'), FILE);
+    expect(result.ok && result.mapping.skus.get('DIAMOND50')?.countries).toEqual(['MY', 'ID']);
+  });
+
+  it.each([
+    [
+      'a negative price',
+      withEntry('', 'brand: MLBB\n    variation: MLBB112\n    max_price: -5'),
+      `${FILE}:5: sku DIAMOND50, field max_price: must be greater than 0 (IDR), got -5`,
+    ],
+    [
+      'a fractional price',
+      withEntry('', 'brand: MLBB\n    variation: MLBB112\n    max_price: 15.5'),
+      `${FILE}:5: sku DIAMOND50, field max_price: must be a whole number (IDR), got 15.5`,
+    ],
+    [
+      'a price written as text',
+      withEntry('', "brand: MLBB\n    variation: MLBB112\n    max_price: '16000'"),
+      `${FILE}:5: sku DIAMOND50, field max_price: must be a number (IDR), got "16000"`,
+    ],
+    [
+      'a missing brand',
+      withEntry('', 'variation: MLBB112\n    max_price: 16000'),
+      `${FILE}:2: sku DIAMOND50, field brand: is required (the Mitra brand_key)`,
+    ],
+    [
+      'an empty variation',
+      withEntry('', "brand: MLBB\n    variation: '  '\n    max_price: 16000"),
+      `${FILE}:4: sku DIAMOND50, field variation: must not be empty (the Mitra variation_key)`,
+    ],
+    [
+      'a pattern that does not compile',
+      withEntry("account:\n  pattern: '^(?<user_id>\\d+$'\nform:\n  user_id: '{user_id}'"),
+      `${FILE}:7: sku DIAMOND50, field account.pattern: pattern does not compile: Invalid regular expression: /^(?<user_id>\\d+$/u: Unterminated group`,
+    ],
+    [
+      'a pattern without named groups',
+      withEntry("account:\n  pattern: '^\\d+$'"),
+      `${FILE}:7: sku DIAMOND50, field account.pattern: pattern has no named groups such as (?<user_id>\\d+)`,
+    ],
+    [
+      'a template group the pattern lacks',
+      withEntry("account:\n  pattern: '^(?<user_id>\\d+)$'\nform:\n  zone_id: '{zone}'"),
+      `${FILE}:9: sku DIAMOND50, field form.zone_id: template group {zone} is not a named group of account.pattern (its groups: user_id)`,
+    ],
+    [
+      'a group name without any pattern',
+      withEntry("form:\n  user_id: '{user_id}'"),
+      `${FILE}:7: sku DIAMOND50, field form.user_id: unknown template variable {user_id}: there is no account.pattern to define a group of that name (use {accountId}, {customParam.X} or a named group)`,
+    ],
+    [
+      'an unknown template variable',
+      withEntry("form:\n  user_id: '{account.id}'"),
+      `${FILE}:7: sku DIAMOND50, field form.user_id: unknown template variable {account.id} (use {accountId}, {customParam.X} or a named group of account.pattern)`,
+    ],
+    [
+      'an unclosed brace',
+      withEntry("form:\n  user_id: 'x{accountId'"),
+      `${FILE}:7: sku DIAMOND50, field form.user_id: unclosed '{' at position 2`,
+    ],
+    [
+      'a misspelt field',
+      withEntry('max_prise: 3'),
+      `${FILE}:6: sku DIAMOND50, field max_prise: unknown field 'max_prise'`,
+    ],
+    [
+      'a bad country',
+      withEntry('countries: [MYS]'),
+      `${FILE}:6: sku DIAMOND50, field countries.0: must be a two-letter country code such as MY`,
+    ],
+    [
+      'an empty country list',
+      withEntry('countries: []'),
+      `${FILE}:6: sku DIAMOND50, field countries: must list at least one country (leave the field out to allow all)`,
+    ],
+    [
+      'a zero limit',
+      withEntry('limits: { per_account_per_day: 0 }'),
+      `${FILE}:6: sku DIAMOND50, field limits.per_account_per_day: must be greater than 0 (purchases per account per day), got 0`,
+    ],
+    [
+      'enabled as text',
+      withEntry("enabled: 'yes'"),
+      `${FILE}:6: sku DIAMOND50, field enabled: must be true or false`,
+    ],
+  ])('refuses %s with file, line, SKU, field and reason', (_name, text, message) => {
+    expect(errorsOf(text)).toEqual([message]);
+  });
+
+  it('reports every problem of every SKU at once', () => {
+    const text = `skus:
+  A1:
+    brand: MLBB
+    variation: X
+    max_price: 0
+  B2:
+    variation: Y
+    max_price: 10
+`;
+    expect(errorsOf(text)).toEqual([
+      `${FILE}:5: sku A1, field max_price: must be greater than 0 (IDR), got 0`,
+      `${FILE}:6: sku B2, field brand: is required (the Mitra brand_key)`,
+    ]);
+  });
+
+  it('refuses an invalid SKU name', () => {
+    expect(errorsOf('skus:\n  "bad sku!":\n    brand: A\n    variation: B\n    max_price: 1\n')).toEqual([
+      `${FILE}:2: sku bad sku!: SKU names are 1-64 letters, digits or . _ : - and start with a letter or digit`,
+    ]);
+  });
+
+  it('refuses a file without skus, an empty skus map and a non-map file', () => {
+    expect(errorsOf('sku:\n  A: {}\n')).toEqual([
+      `${FILE}:1: skus: must be a map of Razer SKU -> entry`,
+      `${FILE}:1: sku: unknown field 'sku'`,
+    ]);
+    expect(errorsOf('skus: {}\n')).toEqual([`${FILE}:1: skus: no SKU is defined`]);
+    expect(errorsOf('- a\n- b\n')).toEqual([
+      `${FILE}:1: the file must be a YAML map with a top-level "skus:" key`,
+    ]);
+  });
+
+  it('refuses YAML syntax errors and duplicate SKUs with their line', () => {
+    expect(errorsOf('skus:\n  A: [unclosed\n')[0]).toMatch(/^config\/mapping\.yaml:\d+: YAML syntax error: /);
+    const dup = errorsOf('skus:\n  A:\n    brand: X\n  A:\n    brand: Y\n');
+    expect(dup).toEqual([
+      expect.stringMatching(/^config\/mapping\.yaml:4: YAML syntax error: Map keys must be unique/),
+    ]);
+  });
+});
