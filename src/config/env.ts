@@ -1,0 +1,158 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+
+/** Mitra's published webhook source addresses. */
+export const MITRA_WEBHOOK_IPS = ['172.236.143.138', '2600:3c15::f03c:95ff:fe98:ef07'] as const;
+export const MITRA_DEVELOPMENT_URL = 'https://h2h-api.vcg.my.id';
+
+const required = (what: string) =>
+  z.string({ error: `is required (${what})` }).min(1, { error: `is required (${what})` });
+
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { error: (iss) => `must be a whole number from ${min} to ${max}, got "${iss.input}"` })
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, { error: `must be a whole number from ${min} to ${max}` });
+
+const boolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const RATE = /^(\d+)\s*\/\s*(\d+)\s*(ms|s|m)$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000 } as const;
+
+/** `200/60s` -> at most 200 calls in any 60 s window. */
+export const rateLimitSchema = z.string().transform((text, ctx) => {
+  const m = RATE.exec(text.trim());
+  const limit = Number(m?.[1]);
+  const windowMs = Number(m?.[2]) * UNIT_MS[(m?.[3] ?? 's') as keyof typeof UNIT_MS];
+  if (!m || limit < 1 || windowMs < 1) {
+    ctx.issues.push({
+      code: 'custom',
+      input: text,
+      message: `must look like 200/60s (calls per window; units ms, s or m), got "${text}"`,
+    });
+    return z.NEVER;
+  }
+  return { limit, windowMs };
+});
+export type RateLimit = z.output<typeof rateLimitSchema>;
+
+const allowIps = z.string().transform((text, ctx): '*' | string[] => {
+  if (text.trim() === '*') return '*';
+  const ips = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = ips.filter((ip) => isIP(ip) === 0);
+  if (ips.length === 0 || bad.length > 0) {
+    ctx.issues.push({
+      code: 'custom',
+      input: text,
+      message: `must be a comma-separated list of IP addresses or *, ${bad.length ? `not an IP: ${bad.join(', ')}` : 'got an empty list'}`,
+    });
+    return z.NEVER;
+  }
+  return ips;
+});
+
+/** Every variable of the design's configuration contract, as text, with its default. */
+export const envVarsSchema = z.object({
+  PORT: wholeNumber(0, 65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_PATH: z.string().min(1).default('./data/gateway.db'),
+  MAPPING_FILE: z.string().min(1).default('./config/mapping.yaml'),
+  RAZER_API_ID: required('the api-id Razer Gold assigned to you'),
+  RAZER_API_KEY: required('the api-key Razer Gold assigned to you'),
+  RAZER_API_KEY_PREVIOUS: z.string().min(1).optional(),
+  RAZER_SIGNED_CONTENT: z.enum(['body', 'uri'], { error: 'must be body or uri' }).default('body'),
+  MITRA_BASE_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .default(MITRA_DEVELOPMENT_URL),
+  MITRA_API_KEY: required('the Mitra API access key, sent as the Bearer token'),
+  MITRA_SECRET_KEY: required('the Mitra secret key that signs every call'),
+  MITRA_WEBHOOK_TOKEN: required('the secret path segment of /mitra/webhook/<token>').pipe(
+    z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, {
+      error: 'must be 16-128 characters of letters, digits, _ or - (it is part of a URL path)',
+    }),
+  ),
+  MITRA_WEBHOOK_ALLOW_IPS: allowIps.default([...MITRA_WEBHOOK_IPS]),
+  MITRA_RATE_LIMIT: rateLimitSchema.default({ limit: 200, windowMs: 60_000 }),
+  MITRA_TIMEOUT_MS: wholeNumber(100, 120_000).default(10_000),
+  TOPUP_WAIT_MS: wholeNumber(0, 600_000).default(15_000),
+  TRUST_PROXY: boolean.default(false),
+  ADMIN_TOKEN: z.string().min(16, { error: 'must be at least 16 characters when set' }).optional(),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+});
+
+export const configSchema = envVarsSchema.transform((v) => ({
+  port: v.PORT,
+  host: v.HOST,
+  databasePath: v.DATABASE_PATH,
+  mappingFile: v.MAPPING_FILE,
+  razer: {
+    apiId: v.RAZER_API_ID,
+    // Rotation: the previous key keeps verifying until it is removed from the environment.
+    apiKeys: v.RAZER_API_KEY_PREVIOUS ? [v.RAZER_API_KEY, v.RAZER_API_KEY_PREVIOUS] : [v.RAZER_API_KEY],
+    signedContent: v.RAZER_SIGNED_CONTENT,
+  },
+  mitra: {
+    baseUrl: v.MITRA_BASE_URL,
+    apiKey: v.MITRA_API_KEY,
+    secretKey: v.MITRA_SECRET_KEY,
+    webhookToken: v.MITRA_WEBHOOK_TOKEN,
+    webhookAllowIps: v.MITRA_WEBHOOK_ALLOW_IPS,
+    rateLimit: v.MITRA_RATE_LIMIT,
+    timeoutMs: v.MITRA_TIMEOUT_MS,
+  },
+  topupWaitMs: v.TOPUP_WAIT_MS,
+  trustProxy: v.TRUST_PROXY,
+  adminToken: v.ADMIN_TOKEN ?? null,
+  logLevel: v.LOG_LEVEL,
+}));
+export type Config = z.output<typeof configSchema>;
+
+export type EnvSource = Readonly<Record<string, string | undefined>>;
+export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+/** Validates a subset (or all) of the contract; each error is one line naming the variable. */
+export function parseEnv<S extends z.ZodType>(schema: S, source: EnvSource): Parsed<z.output<S>> {
+  // An empty value (`FOO=` in .env) means "not set", so defaults and "is required" apply.
+  const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(present);
+  if (result.success) return { ok: true, value: result.data };
+  return {
+    ok: false,
+    errors: result.error.issues.map((i) => `${i.path.map(String).join('.') || 'environment'} ${i.message}`),
+  };
+}
+
+export const loadConfig = (source: EnvSource): Parsed<Config> => parseEnv(configSchema, source);
+
+/** Only what storage commands (`gateway migrate`) need. */
+export const storageEnvSchema = envVarsSchema.pick({ DATABASE_PATH: true });
+
+/** The process environment over `.env` (when present): a variable set in the shell wins. */
+export function readEnvironment(cwd: string, processEnv: EnvSource): EnvSource {
+  const file = resolve(cwd, '.env');
+  const fromFile = existsSync(file) ? parseDotenv(readFileSync(file)) : {};
+  return { ...fromFile, ...processEnv };
+}
+
+/** File settings made absolute against the directory the gateway was started from. */
+export function resolvePaths(config: Config, cwd: string): Config {
+  return {
+    ...config,
+    databasePath: resolve(cwd, config.databasePath),
+    mappingFile: resolve(cwd, config.mappingFile),
+  };
+}

@@ -1,0 +1,138 @@
+import { writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig, MITRA_WEBHOOK_IPS, readEnvironment } from '../src/config/env.js';
+import { REQUIRED_ENV } from './helpers/env.js';
+import { tempDir } from './helpers/storage.js';
+
+const errorsFor = (env: Record<string, string | undefined>) => {
+  const r = loadConfig(env);
+  if (r.ok) throw new Error('expected configuration errors');
+  return r.errors;
+};
+
+describe('environment', () => {
+  it('applies the contract defaults', () => {
+    const r = loadConfig(REQUIRED_ENV);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      databasePath: './data/gateway.db',
+      mappingFile: './config/mapping.yaml',
+      razer: { apiId: 'publisherA', apiKeys: ['test-api-key-0001'], signedContent: 'body' },
+      mitra: {
+        baseUrl: 'https://h2h-api.vcg.my.id',
+        apiKey: 'test-mitra-access-key',
+        secretKey: 'YourVerySecretKey',
+        webhookToken: 'webhook-token-0123456789',
+        webhookAllowIps: [...MITRA_WEBHOOK_IPS],
+        rateLimit: { limit: 200, windowMs: 60_000 },
+        timeoutMs: 10_000,
+      },
+      topupWaitMs: 15_000,
+      trustProxy: false,
+      adminToken: null,
+      logLevel: 'info',
+    });
+  });
+
+  it('names every missing required variable on its own line', () => {
+    expect(errorsFor({})).toEqual([
+      'RAZER_API_ID is required (the api-id Razer Gold assigned to you)',
+      'RAZER_API_KEY is required (the api-key Razer Gold assigned to you)',
+      'MITRA_API_KEY is required (the Mitra API access key, sent as the Bearer token)',
+      'MITRA_SECRET_KEY is required (the Mitra secret key that signs every call)',
+      'MITRA_WEBHOOK_TOKEN is required (the secret path segment of /mitra/webhook/<token>)',
+    ]);
+  });
+
+  it('treats an empty value as not set', () => {
+    expect(errorsFor({ ...REQUIRED_ENV, RAZER_API_KEY: '' })).toEqual([
+      'RAZER_API_KEY is required (the api-key Razer Gold assigned to you)',
+    ]);
+    const r = loadConfig({ ...REQUIRED_ENV, PORT: '' });
+    expect(r.ok && r.value.port).toBe(8080);
+  });
+
+  it.each([
+    ['PORT', 'eighty', 'PORT must be a whole number from 0 to 65535, got "eighty"'],
+    ['PORT', '70000', 'PORT must be a whole number from 0 to 65535'],
+    ['RAZER_SIGNED_CONTENT', 'header', 'RAZER_SIGNED_CONTENT must be body or uri'],
+    ['MITRA_BASE_URL', 'h2h-api.vcg.my.id', 'MITRA_BASE_URL must be an http(s) URL'],
+    [
+      'MITRA_RATE_LIMIT',
+      '200 per minute',
+      'MITRA_RATE_LIMIT must look like 200/60s (calls per window; units ms, s or m), got "200 per minute"',
+    ],
+    [
+      'MITRA_RATE_LIMIT',
+      '0/60s',
+      'MITRA_RATE_LIMIT must look like 200/60s (calls per window; units ms, s or m), got "0/60s"',
+    ],
+    [
+      'MITRA_WEBHOOK_ALLOW_IPS',
+      '172.236.143.138, mitra.example',
+      'MITRA_WEBHOOK_ALLOW_IPS must be a comma-separated list of IP addresses or *, not an IP: mitra.example',
+    ],
+    [
+      'MITRA_WEBHOOK_TOKEN',
+      'short',
+      'MITRA_WEBHOOK_TOKEN must be 16-128 characters of letters, digits, _ or - (it is part of a URL path)',
+    ],
+    ['TOPUP_WAIT_MS', '-1', 'TOPUP_WAIT_MS must be a whole number from 0 to 600000, got "-1"'],
+    ['TRUST_PROXY', 'maybe', 'TRUST_PROXY must be true or false'],
+    ['ADMIN_TOKEN', 'abc', 'ADMIN_TOKEN must be at least 16 characters when set'],
+    ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
+  ])('refuses a malformed %s (%s) with one line naming it', (name, value, message) => {
+    expect(errorsFor({ ...REQUIRED_ENV, [name]: value })).toEqual([message]);
+  });
+
+  it('parses rate limits, IP lists, rotation keys and switches', () => {
+    const r = loadConfig({
+      ...REQUIRED_ENV,
+      MITRA_RATE_LIMIT: '20/10s',
+      MITRA_WEBHOOK_ALLOW_IPS: '*',
+      RAZER_API_KEY_PREVIOUS: 'old-key',
+      RAZER_SIGNED_CONTENT: 'uri',
+      MITRA_BASE_URL: 'http://127.0.0.1:9000/',
+      TRUST_PROXY: 'true',
+    });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.mitra.rateLimit).toEqual({ limit: 20, windowMs: 10_000 });
+    expect(r.value.mitra.webhookAllowIps).toBe('*');
+    expect(r.value.mitra.baseUrl).toBe('http://127.0.0.1:9000');
+    expect(r.value.razer).toEqual({
+      apiId: 'publisherA',
+      apiKeys: ['test-api-key-0001', 'old-key'],
+      signedContent: 'uri',
+    });
+    expect(r.value.trustProxy).toBe(true);
+    const m = loadConfig({
+      ...REQUIRED_ENV,
+      MITRA_RATE_LIMIT: '3/1m',
+      MITRA_WEBHOOK_ALLOW_IPS: '10.0.0.1,::1',
+    });
+    expect(m.ok && m.value.mitra).toMatchObject({
+      rateLimit: { limit: 3, windowMs: 60_000 },
+      webhookAllowIps: ['10.0.0.1', '::1'],
+    });
+  });
+
+  describe('.env', () => {
+    const dir = tempDir();
+    afterEach(() => dir.remove());
+
+    it('is read when present, and the process environment wins over it', () => {
+      writeFileSync(dir.file('.env'), 'PORT=9001\nHOST=127.0.0.1\n# comment\nLOG_LEVEL=debug\n');
+      const env = readEnvironment(dir.path, { ...REQUIRED_ENV, PORT: '9100' });
+      const r = loadConfig(env);
+      expect(r.ok && [r.value.port, r.value.host, r.value.logLevel]).toEqual([9100, '127.0.0.1', 'debug']);
+    });
+
+    it('is optional', () => {
+      expect(readEnvironment(dir.path, { A: '1' })).toEqual({ A: '1' });
+    });
+  });
+});
