@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import * as schema from './schema.js';
+
+export type Db = BetterSQLite3Database<typeof schema>;
+
+export interface Storage {
+  db: Db;
+  sqlite: Database.Database;
+  close(): void;
+}
+
+/** `migrations/` at the package root, from both `src/db` (tests, tsx) and `dist/db` (built). */
+export const MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
+
+/**
+ * Opens the database with the settings the design's invariant 5 depends on: WAL, and
+ * synchronous=FULL so that a commit acknowledged to Razer survives a power cut.
+ */
+export function openStorage(path: string): Storage {
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = drizzle(sqlite, { schema });
+  return { db, sqlite, close: () => sqlite.close() };
+}
+
+/** Applies the pending migrations; applying them again is a no-op. Returns how many ran. */
+export function migrateStorage(storage: Storage, folder = MIGRATIONS_FOLDER): number {
+  const count = () => {
+    const table = storage.sqlite
+      .prepare("select 1 from sqlite_master where type = 'table' and name = '__drizzle_migrations'")
+      .get();
+    return table
+      ? (storage.sqlite.prepare('select count(*) as n from __drizzle_migrations').get() as { n: number }).n
+      : 0;
+  };
+  const before = count();
+  migrate(storage.db, { migrationsFolder: folder });
+  return count() - before;
+}

@@ -1,0 +1,173 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import type { FormField } from '../config/form-data.js';
+import { CAUSES, STATES } from '../fulfilment/states.js';
+
+// Times are Unix epoch milliseconds from the injected clock; money is whole IDR.
+
+const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
+
+/** One row per Razer transactionNumber. */
+export const transactions = sqliteTable(
+  'transactions',
+  {
+    transactionNumber: text('transaction_number').primaryKey(),
+    apiId: text('api_id').notNull(),
+    sku: text('sku').notNull(),
+    // What init validated, kept so that a mapping edit between init and top-up changes nothing.
+    brandKey: text('brand_key').notNull(),
+    variationKey: text('variation_key').notNull(),
+    maxPrice: integer('max_price').notNull(),
+    isVoucher: integer('is_voucher', { mode: 'boolean' }).notNull().default(false),
+    accountId: text('account_id').notNull(),
+    supplierData: text('supplier_data', { mode: 'json' }).$type<FormField[]>().notNull(),
+    razerId: text('razer_id'),
+    userIp: text('user_ip'),
+    countryCode: text('country_code'),
+    customParam: text('custom_param', { mode: 'json' }).$type<Record<string, string>>(),
+    state: text('state', { enum: STATES }).notNull(),
+    token: text('token').notNull(),
+    // The idempotency key toward Mitra: derived from transactionNumber, never reused.
+    refId: text('ref_id').notNull().unique(),
+    trxCode: text('trx_code'),
+    orderAttempts: integer('order_attempts').notNull().default(0),
+    priceOffered: integer('price_offered'),
+    pricePaid: integer('price_paid'),
+    voucherCode: text('voucher_code'),
+    failureCode: text('failure_code'),
+    failureReason: text('failure_reason'),
+    expiresAt: integer('expires_at').notNull(),
+    deadlineAt: integer('deadline_at'),
+    nextCheckAt: integer('next_check_at'),
+    checks: integer('checks').notNull().default(0),
+    attention: integer('attention', { mode: 'boolean' }).notNull().default(false),
+    attentionReason: text('attention_reason'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    check('transactions_state_valid', sql`${t.state} in (${inList(STATES)})`),
+    index('transactions_due').on(t.state, t.nextCheckAt),
+    index('transactions_account_day').on(t.sku, t.accountId, t.createdAt),
+    index('transactions_sku_day').on(t.sku, t.createdAt),
+    index('transactions_trx_code').on(t.trxCode),
+    index('transactions_attention').on(t.attention),
+  ],
+);
+
+/** Append-only history: one row per state move, written in the move's SQLite transaction. */
+export const transactionEvents = sqliteTable(
+  'transaction_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    transactionNumber: text('transaction_number')
+      .notNull()
+      .references(() => transactions.transactionNumber),
+    fromState: text('from_state', { enum: STATES }).notNull(),
+    toState: text('to_state', { enum: STATES }).notNull(),
+    cause: text('cause', { enum: CAUSES }).notNull(),
+    detail: text('detail'),
+    at: integer('at').notNull(),
+  },
+  (t) => [
+    check('events_cause_valid', sql`${t.cause} in (${inList(CAUSES)})`),
+    index('events_by_transaction').on(t.transactionNumber, t.id),
+  ],
+);
+
+/** Every authenticated Razer request and the answer sent: replay source and audit trail. */
+export const razerExchanges = sqliteTable(
+  'razer_exchanges',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    // No foreign key: a request about an unknown transaction is kept too.
+    transactionNumber: text('transaction_number'),
+    endpoint: text('endpoint').notNull(),
+    apiId: text('api_id').notNull(),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+    requestHash: text('request_hash').notNull(),
+    requestBody: text('request_body').notNull(),
+    responseStatus: integer('response_status').notNull(),
+    responseHeaders: text('response_headers', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    responseBody: text('response_body').notNull(),
+    receivedAt: integer('received_at').notNull(),
+    respondedAt: integer('responded_at').notNull(),
+  },
+  (t) => [index('exchanges_by_transaction').on(t.transactionNumber, t.endpoint, t.id)],
+);
+
+/** Every call to Mitra and its reply, with the key and signature redacted. */
+export const supplierCalls = sqliteTable(
+  'supplier_calls',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    transactionNumber: text('transaction_number'),
+    operation: text('operation').notNull(),
+    method: text('method').notNull(),
+    url: text('url').notNull(),
+    requestBody: text('request_body'),
+    httpStatus: integer('http_status'),
+    replyBody: text('reply_body'),
+    rcCode: text('rc_code'),
+    outcome: text('outcome').notNull(),
+    error: text('error'),
+    startedAt: integer('started_at').notNull(),
+    durationMs: integer('duration_ms').notNull(),
+  },
+  (t) => [
+    index('supplier_calls_by_transaction').on(t.transactionNumber, t.id),
+    index('supplier_calls_by_time').on(t.startedAt),
+  ],
+);
+
+/** Webhooks as received, stored before anything else happens to them. */
+export const webhookInbox = sqliteTable(
+  'webhook_inbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    receivedAt: integer('received_at').notNull(),
+    sourceIp: text('source_ip').notNull(),
+    headers: text('headers', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    body: text('body').notNull(),
+    bodySha256: text('body_sha256').notNull(),
+    kind: text('kind'),
+    transactionRef: text('transaction_ref'),
+    processedAt: integer('processed_at'),
+    result: text('result'),
+  },
+  (t) => [index('webhooks_unprocessed').on(t.processedAt), index('webhooks_by_hash').on(t.bodySha256)],
+);
+
+export interface CatalogueForm {
+  key: string;
+  type: string;
+  alias?: string | undefined;
+  options?: string[] | undefined;
+}
+
+export const catalogueBrands = sqliteTable('catalogue_brands', {
+  brandKey: text('brand_key').primaryKey(),
+  name: text('name').notNull(),
+  isVoucher: integer('is_voucher', { mode: 'boolean' }).notNull(),
+  isActive: integer('is_active', { mode: 'boolean' }).notNull(),
+  forms: text('forms', { mode: 'json' }).$type<CatalogueForm[]>().notNull(),
+  fetchedAt: integer('fetched_at').notNull(),
+});
+
+export const catalogueVariations = sqliteTable(
+  'catalogue_variations',
+  {
+    brandKey: text('brand_key').notNull(),
+    variationKey: text('variation_key').notNull(),
+    name: text('name').notNull(),
+    price: integer('price').notNull(),
+    isActive: integer('is_active', { mode: 'boolean' }).notNull(),
+    fetchedAt: integer('fetched_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.brandKey, t.variationKey] })],
+);
+
+export type TransactionRow = typeof transactions.$inferSelect;
+export type NewTransaction = typeof transactions.$inferInsert;
+export type TransactionEventRow = typeof transactionEvents.$inferSelect;

@@ -1,0 +1,90 @@
+import { and, asc, eq } from 'drizzle-orm';
+import { assertMove, type Cause, type State } from '../fulfilment/states.js';
+import type { Db } from './connection.js';
+import {
+  type NewTransaction,
+  type TransactionEventRow,
+  type TransactionRow,
+  transactionEvents,
+  transactions,
+} from './schema.js';
+
+export function insertTransaction(db: Db, row: NewTransaction): TransactionRow {
+  return db.insert(transactions).values(row).returning().get();
+}
+
+export function getTransaction(db: Db, transactionNumber: string): TransactionRow | undefined {
+  return db.select().from(transactions).where(eq(transactions.transactionNumber, transactionNumber)).get();
+}
+
+export function listEvents(db: Db, transactionNumber: string): TransactionEventRow[] {
+  return db
+    .select()
+    .from(transactionEvents)
+    .where(eq(transactionEvents.transactionNumber, transactionNumber))
+    .orderBy(asc(transactionEvents.id))
+    .all();
+}
+
+/** Columns a move may set besides the state; identity columns are never rewritten. */
+export type MovePatch = Partial<
+  Omit<TransactionRow, 'transactionNumber' | 'refId' | 'state' | 'createdAt' | 'updatedAt' | 'token'>
+>;
+
+export interface Move {
+  transactionNumber: string;
+  from: State;
+  to: State;
+  cause: Cause;
+  detail?: string | undefined;
+  at: number;
+  patch?: MovePatch | undefined;
+}
+
+export type MoveResult =
+  | { ok: true; row: TransactionRow }
+  | { ok: false; reason: 'stale'; current: State }
+  | { ok: false; reason: 'missing' };
+
+/**
+ * Applies one state move and appends its event in a single SQLite transaction. The update is a
+ * compare-and-set on `from`: when another writer moved the row first, nothing is written and
+ * the current state comes back. Illegal moves throw IllegalMoveError before touching the db.
+ */
+export function moveTransaction(db: Db, move: Move): MoveResult {
+  assertMove(move.from, move.to);
+  return db.transaction(
+    (tx): MoveResult => {
+      const row = tx
+        .update(transactions)
+        .set({ ...move.patch, state: move.to, updatedAt: move.at })
+        .where(
+          and(eq(transactions.transactionNumber, move.transactionNumber), eq(transactions.state, move.from)),
+        )
+        .returning()
+        .get();
+      if (!row) {
+        const current = tx
+          .select({ state: transactions.state })
+          .from(transactions)
+          .where(eq(transactions.transactionNumber, move.transactionNumber))
+          .get();
+        return current
+          ? { ok: false, reason: 'stale', current: current.state }
+          : { ok: false, reason: 'missing' };
+      }
+      tx.insert(transactionEvents)
+        .values({
+          transactionNumber: move.transactionNumber,
+          fromState: move.from,
+          toState: move.to,
+          cause: move.cause,
+          detail: move.detail ?? null,
+          at: move.at,
+        })
+        .run();
+      return { ok: true, row };
+    },
+    { behavior: 'immediate' },
+  );
+}
