@@ -1,0 +1,97 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { configSchema, type EnvSource, parseEnv, readEnvironment, storageEnvSchema } from '../config/env.js';
+import { loadMappingFile } from '../config/mapping.js';
+import { migrateStorage, openStorage } from '../db/connection.js';
+import { runSandbox } from './sandbox.js';
+
+export interface CliIo {
+  env: EnvSource;
+  cwd: string;
+  out(line: string): void;
+  err(line: string): void;
+  /** Settles when the process is asked to stop (SIGINT/SIGTERM); long-running commands wait on it. */
+  stopSignal?: Promise<void>;
+}
+
+const USAGE = `usage: gateway <command> [options]
+
+commands:
+  check [--mapping FILE]     validate the environment and the mapping file, offline
+  migrate [--database PATH]  create or update the database schema (safe to repeat)
+  sandbox                    run the gateway with public test credentials and the example mapping
+  help                       this text
+
+Settings come from the environment, then ./.env; see README.md.`;
+
+type Command = (args: string[], io: CliIo) => Promise<number> | number;
+
+const commands: Record<string, Command> = {
+  sandbox: (args, io) => {
+    parseArgs({ args, options: {}, strict: true });
+    return runSandbox(io, io.stopSignal ?? new Promise<void>(() => {}));
+  },
+  help: (_args, io) => {
+    io.out(USAGE);
+    return 0;
+  },
+  check: (args, io) => {
+    const { values } = parseArgs({ args, options: { mapping: { type: 'string' } }, strict: true });
+    const env = readEnvironment(io.cwd, io.env);
+    const problems: string[] = [];
+    const config = parseEnv(configSchema, env);
+    if (!config.ok) problems.push(...config.errors.map((e) => `environment: ${e}`));
+    const file = values.mapping ?? env.MAPPING_FILE ?? './config/mapping.yaml';
+    const mapping = loadMappingFile(resolve(io.cwd, file));
+    if (!mapping.ok) problems.push(...mapping.errors.map((e) => e.replace(resolve(io.cwd, file), file)));
+    if (problems.length > 0) {
+      for (const p of problems) io.err(p);
+      io.err(`check failed: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
+      return 1;
+    }
+    if (!mapping.ok) return 1;
+    const skus = [...mapping.mapping.skus.values()];
+    const disabled = skus.filter((s) => !s.enabled).length;
+    io.out(
+      `ok: ${skus.length} SKU${skus.length === 1 ? '' : 's'} from ${file} (${skus.map((s) => s.sku).join(', ')}; ${disabled} disabled), environment valid`,
+    );
+    return 0;
+  },
+  migrate: (args, io) => {
+    const { values } = parseArgs({ args, options: { database: { type: 'string' } }, strict: true });
+    const env = parseEnv(storageEnvSchema, readEnvironment(io.cwd, io.env));
+    if (!env.ok) {
+      for (const e of env.errors) io.err(`environment: ${e}`);
+      return 1;
+    }
+    const path = resolve(io.cwd, values.database ?? env.value.DATABASE_PATH);
+    const storage = openStorage(path);
+    try {
+      const applied = migrateStorage(storage);
+      io.out(
+        applied > 0
+          ? `migrate: applied ${applied} migration(s) to ${path}`
+          : `migrate: ${path} is up to date`,
+      );
+      return 0;
+    } finally {
+      storage.close();
+    }
+  },
+};
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name = 'help', ...args] = argv;
+  const command = commands[name === '--help' || name === '-h' ? 'help' : name];
+  if (!command) {
+    io.err(`gateway: unknown command '${name}'`);
+    io.err(USAGE);
+    return 2;
+  }
+  try {
+    return await command(args, io);
+  } catch (err) {
+    io.err(`gateway ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}

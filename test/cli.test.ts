@@ -1,0 +1,186 @@
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/run.js';
+import { runProduction } from '../src/cli/serve.js';
+import { SANDBOX_CREDENTIALS } from '../src/sandbox-credentials.js';
+import { REQUIRED_ENV } from './helpers/env.js';
+import { EXAMPLE_MAPPING } from './helpers/mapping.js';
+import { type TempDir, tempDir } from './helpers/storage.js';
+import { waitFor } from './helpers/wait.js';
+
+let dir: TempDir;
+beforeEach(() => {
+  dir = tempDir();
+});
+afterEach(() => dir.remove());
+
+async function run(argv: string[], env: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { env, cwd: dir.path, out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+const schemaOf = (file: string) => {
+  const db = new Database(file, { readonly: true });
+  try {
+    return {
+      objects: db
+        .prepare("select type, name, sql from sqlite_master where name not like 'sqlite_%' order by name")
+        .all(),
+      migrations: db.prepare('select hash, created_at from __drizzle_migrations order by id').all(),
+    };
+  } finally {
+    db.close();
+  }
+};
+
+describe('gateway migrate', () => {
+  it('creates the schema in an empty file, and a second run changes nothing', async () => {
+    const first = await run(['migrate'], { DATABASE_PATH: 'state/gw.db' });
+    expect(first).toEqual({
+      code: 0,
+      out: [`migrate: applied 1 migration(s) to ${dir.file('state/gw.db')}`],
+      err: [],
+    });
+    const before = schemaOf(dir.file('state/gw.db'));
+    expect(before.objects.map((o) => (o as { name: string }).name)).toEqual(
+      expect.arrayContaining([
+        'transactions',
+        'transaction_events',
+        'razer_exchanges',
+        'supplier_calls',
+        'webhook_inbox',
+        'catalogue_brands',
+        'catalogue_variations',
+      ]),
+    );
+
+    const second = await run(['migrate', '--database', 'state/gw.db']);
+    expect(second).toEqual({ code: 0, out: [`migrate: ${dir.file('state/gw.db')} is up to date`], err: [] });
+    expect(schemaOf(dir.file('state/gw.db'))).toEqual(before);
+  });
+
+  it('refuses an unknown option', async () => {
+    const r = await run(['migrate', '--db', 'x.db']);
+    expect(r.code).toBe(1);
+    expect(r.err[0]).toMatch(/^gateway migrate: Unknown option '--db'/);
+  });
+});
+
+describe('gateway check', () => {
+  it('summarises a valid environment and mapping in one line', async () => {
+    copyFileSync(EXAMPLE_MAPPING, dir.file('mapping.yaml'));
+    const r = await run(['check', '--mapping', 'mapping.yaml'], REQUIRED_ENV);
+    expect(r).toEqual({
+      code: 0,
+      out: ['ok: 3 SKUs from mapping.yaml (DIAMOND50, STEAMV50, GENSHIN60; 0 disabled), environment valid'],
+      err: [],
+    });
+  });
+
+  it('prints the file, SKU, field and reason of a broken mapping, one per line', async () => {
+    writeFileSync(
+      dir.file('broken.yaml'),
+      'skus:\n  DIAMOND50:\n    brand: MLBB\n    variation: MLBB112\n    max_price: -1\n    form:\n      user_id: "{uid}"\n',
+    );
+    const r = await run(['check'], { ...REQUIRED_ENV, MAPPING_FILE: 'broken.yaml' });
+    expect(r.code).toBe(1);
+    expect(r.out).toEqual([]);
+    expect(r.err).toEqual([
+      'broken.yaml:5: sku DIAMOND50, field max_price: must be greater than 0 (IDR), got -1',
+      'broken.yaml:7: sku DIAMOND50, field form.user_id: unknown template variable {uid}: there is no account.pattern to define a group of that name (use {accountId}, {customParam.X} or a named group)',
+      'check failed: 2 problems',
+    ]);
+  });
+
+  it('reports environment problems and a missing mapping file together', async () => {
+    const r = await run(['check'], { RAZER_API_ID: 'publisherA', PORT: 'x' });
+    expect(r.code).toBe(1);
+    expect(r.err).toEqual([
+      'environment: PORT must be a whole number from 0 to 65535, got "x"',
+      'environment: RAZER_API_KEY is required (the api-key Razer Gold assigned to you)',
+      'environment: MITRA_API_KEY is required (the Mitra API access key, sent as the Bearer token)',
+      'environment: MITRA_SECRET_KEY is required (the Mitra secret key that signs every call)',
+      'environment: MITRA_WEBHOOK_TOKEN is required (the secret path segment of /mitra/webhook/<token>)',
+      expect.stringMatching(/^\.\/config\/mapping\.yaml: cannot read the mapping file: ENOENT/),
+      'check failed: 6 problems',
+    ]);
+  });
+});
+
+describe('gateway', () => {
+  it('prints usage for help and refuses an unknown command', async () => {
+    expect((await run(['help'])).out[0]).toMatch(/^usage: gateway <command>/);
+    const r = await run(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.err[0]).toBe("gateway: unknown command 'frobnicate'");
+  });
+});
+
+describe('production start (npm start)', () => {
+  const start = async (env: Record<string, string>) => {
+    const err: string[] = [];
+    const code = await runProduction(
+      { env, cwd: dir.path, out: () => {}, err: (l) => err.push(l) },
+      Promise.resolve(),
+    );
+    return { code, err };
+  };
+
+  it('refuses to run without credentials and points to the sandbox', async () => {
+    const r = await start({});
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      'configuration error: RAZER_API_KEY is required (the api-key Razer Gold assigned to you)',
+    );
+    expect(r.err.at(-1)).toBe(
+      'The gateway did not start. To try it without credentials, run the sandbox: npm run sandbox',
+    );
+  });
+
+  it('refuses the public sandbox credentials', async () => {
+    const r = await start({ ...REQUIRED_ENV, ...SANDBOX_CREDENTIALS });
+    expect(r.code).toBe(1);
+    expect(r.err[0]).toBe(
+      'configuration error: RAZER_API_ID, RAZER_API_KEY, MITRA_API_KEY, MITRA_SECRET_KEY, MITRA_WEBHOOK_TOKEN hold the public sandbox credentials',
+    );
+  });
+
+  it('refuses a broken mapping file before opening anything', async () => {
+    writeFileSync(dir.file('m.yaml'), 'skus: {}\n');
+    const r = await start({ ...REQUIRED_ENV, MAPPING_FILE: 'm.yaml', DATABASE_PATH: dir.file('gw.db') });
+    expect(r.code).toBe(1);
+    expect(r.err[0]).toMatch(/^mapping error: .*m\.yaml:1: skus: no SKU is defined$/);
+    expect(existsSync(dir.file('gw.db'))).toBe(false);
+  });
+
+  it('starts with real-looking credentials, migrates, serves and stops', async () => {
+    copyFileSync(EXAMPLE_MAPPING, dir.file('m.yaml'));
+    let stop = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    const running = runProduction(
+      {
+        env: {
+          ...REQUIRED_ENV,
+          MAPPING_FILE: dir.file('m.yaml'),
+          DATABASE_PATH: dir.file('gw.db'),
+          PORT: '0',
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'silent',
+        },
+        cwd: dir.path,
+        out: () => {},
+        err: () => {},
+      },
+      stopped,
+    );
+    await waitFor(() => existsSync(dir.file('gw.db')));
+    stop();
+    expect(await running).toBe(0);
+    expect(schemaOf(dir.file('gw.db')).migrations).toHaveLength(1);
+  });
+});
