@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
@@ -38,6 +38,8 @@ const schemaOf = (file: string) => {
 
 describe('gateway migrate', () => {
   it('creates the schema in an empty file, and a second run changes nothing', async () => {
+    mkdirSync(dir.file('state'));
+    writeFileSync(dir.file('state/gw.db'), '');
     const first = await run(['migrate'], { DATABASE_PATH: 'state/gw.db' });
     expect(first).toEqual({
       code: 0,
