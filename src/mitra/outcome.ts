@@ -1,0 +1,137 @@
+import type { z } from 'zod';
+import { DEFINITIVE_REFUSAL_RC } from './readings.js';
+import { envelopeSchema } from './schemas.js';
+
+/**
+ * What one call to Mitra came to. The fulfilment engine decides from these alone:
+ * - accepted: rc 00, data parsed;
+ * - refused: Mitra certainly did not act (the order was certainly not created);
+ * - exists: create-order only, rc 23 (an order with this ref_id already exists);
+ * - retryable: certainly not processed, try later (rate limited, or never connected);
+ * - ambiguous: the call may or may not have taken effect (timeout, reset, 5xx, rc 50,
+ *   an unknown rc, an unreadable reply).
+ */
+export type MitraOutcome<T> =
+  | { kind: 'accepted'; data: T; httpStatus: number }
+  | { kind: 'refused'; rc: string; status: string; message: string; httpStatus: number }
+  | { kind: 'exists'; message: string; httpStatus: number }
+  | {
+      kind: 'retryable';
+      reason: string;
+      rc: string | null;
+      httpStatus: number | null;
+      retryAfterMs: number | null;
+    }
+  | { kind: 'ambiguous'; reason: string; rc: string | null; httpStatus: number | null };
+
+export type OutcomeKind = MitraOutcome<unknown>['kind'];
+
+/** Classifies an HTTP reply. Pure; `isOrder` enables the rc 23 class. */
+export function classifyReply<S extends z.ZodType>(
+  reply: { status: number; body: string; retryAfter: string | null },
+  dataSchema: S,
+  isOrder: boolean,
+  nowMs: number,
+): MitraOutcome<z.output<S>> {
+  const { status } = reply;
+  const retryAfterMs = parseRetryAfter(reply.retryAfter, nowMs);
+  if (status === 429)
+    return {
+      kind: 'retryable',
+      reason: 'rate limited (HTTP 429)',
+      rc: '45',
+      httpStatus: status,
+      retryAfterMs,
+    };
+
+  let json: unknown;
+  try {
+    json = JSON.parse(reply.body);
+  } catch {
+    return {
+      kind: 'ambiguous',
+      reason: `unreadable reply (HTTP ${status}, not JSON)`,
+      rc: null,
+      httpStatus: status,
+    };
+  }
+  const envelope = envelopeSchema.safeParse(json);
+  if (!envelope.success) {
+    return {
+      kind: 'ambiguous',
+      reason: `unreadable reply (HTTP ${status}, no rc_code)`,
+      rc: null,
+      httpStatus: status,
+    };
+  }
+  const { rc_code: rc, message, status: statusText } = envelope.data;
+  const text = message ?? '';
+  if (rc === '45')
+    return {
+      kind: 'retryable',
+      reason: `rate limited (rc 45): ${text}`,
+      rc,
+      httpStatus: status,
+      retryAfterMs,
+    };
+  if (rc === '23' && isOrder) return { kind: 'exists', message: text, httpStatus: status };
+  if (status >= 500 || rc === '50') {
+    return {
+      kind: 'ambiguous',
+      reason: `server error (HTTP ${status}, rc ${rc}): ${text}`,
+      rc,
+      httpStatus: status,
+    };
+  }
+  if (DEFINITIVE_REFUSAL_RC.has(rc) || (rc === '23' && !isOrder)) {
+    return { kind: 'refused', rc, status: statusText ?? '', message: text, httpStatus: status };
+  }
+  if (rc === '00' && status >= 200 && status < 300) {
+    const data = dataSchema.safeParse(envelope.data.data);
+    if (data.success) return { kind: 'accepted', data: data.data, httpStatus: status };
+    return {
+      kind: 'ambiguous',
+      reason: `unreadable data in a success reply: ${data.error.issues[0]?.message}`,
+      rc,
+      httpStatus: status,
+    };
+  }
+  return {
+    kind: 'ambiguous',
+    reason: `unexpected reply (HTTP ${status}, rc ${rc}): ${text}`,
+    rc,
+    httpStatus: status,
+  };
+}
+
+/** Retry-After in seconds or as an HTTP date; null when absent or unreadable. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | null {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
+}
+
+/** A thrown fetch error: never connected (certainly not sent) or lost mid-way (ambiguous). */
+export function classifyNetworkError(err: unknown): MitraOutcome<never> {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.cause?.code ?? '';
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') {
+    return { kind: 'ambiguous', reason: 'timed out waiting for the reply', rc: null, httpStatus: null };
+  }
+  if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) {
+    return {
+      kind: 'retryable',
+      reason: `could not connect (${code})`,
+      rc: null,
+      httpStatus: null,
+      retryAfterMs: null,
+    };
+  }
+  return {
+    kind: 'ambiguous',
+    reason: `connection lost (${code || e.cause?.message || e.message || 'unknown error'})`,
+    rc: null,
+    httpStatus: null,
+  };
+}

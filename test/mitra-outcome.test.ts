@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { classifyNetworkError, classifyReply, parseRetryAfter } from '../src/mitra/outcome.js';
+import { interpretOrderStatus } from '../src/mitra/readings.js';
+import { orderStatusDataSchema } from '../src/mitra/schemas.js';
+
+const data = z.object({ trx_code: z.string() });
+const reply = (status: number, body: unknown, retryAfter: string | null = null) => ({
+  status,
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+  retryAfter,
+});
+const env = (http: number, rc: string, status = 'X', d: unknown = null) => ({
+  code: http,
+  status,
+  rc_code: rc,
+  message: 'm',
+  data: d,
+});
+const classify = (r: ReturnType<typeof reply>, isOrder = true) => classifyReply(r, data, isOrder, 0);
+
+describe('classifyReply', () => {
+  it('accepts rc 00 with readable data', () => {
+    expect(classify(reply(200, env(200, '00', 'SUCCESS', { trx_code: 'T1' })))).toEqual({
+      kind: 'accepted',
+      data: { trx_code: 'T1' },
+      httpStatus: 200,
+    });
+  });
+
+  it.each(['21', '22', '24', '25', '26', '40', '41', '42', '43', '44', '46', '47'])(
+    'refuses definitively on rc %s',
+    (rc) => {
+      expect(classify(reply(400, env(400, rc, 'CLIENT_ERROR')))).toMatchObject({
+        kind: 'refused',
+        rc,
+        status: 'CLIENT_ERROR',
+      });
+    },
+  );
+
+  it('treats rc 23 as "exists" for create-order and as a refusal elsewhere', () => {
+    expect(classify(reply(400, env(400, '23')))).toEqual({ kind: 'exists', message: 'm', httpStatus: 400 });
+    expect(classify(reply(400, env(400, '23')), false)).toMatchObject({ kind: 'refused', rc: '23' });
+  });
+
+  it('makes rc 45 and HTTP 429 retryable, with Retry-After', () => {
+    expect(classify(reply(429, 'slow down', '7'))).toMatchObject({
+      kind: 'retryable',
+      rc: '45',
+      retryAfterMs: 7000,
+    });
+    expect(classify(reply(200, env(200, '45')))).toMatchObject({
+      kind: 'retryable',
+      rc: '45',
+      retryAfterMs: null,
+    });
+  });
+
+  it.each([
+    ['HTTP 500', reply(500, env(500, '50'))],
+    ['rc 50 on 200', reply(200, env(200, '50'))],
+    ['a 5xx with a refusal rc', reply(503, env(503, '44'))],
+    ['HTML', reply(502, '<html>bad gateway</html>')],
+    ['JSON without rc_code', reply(200, { ok: true })],
+    ['an unknown rc', reply(400, env(400, '99'))],
+    ['rc 00 on a 4xx', reply(400, env(400, '00'))],
+    ['rc 00 with unreadable data', reply(200, env(200, '00', 'SUCCESS', { nope: 1 }))],
+  ])('is ambiguous on %s', (_name, r) => {
+    expect(classify(r).kind).toBe('ambiguous');
+  });
+
+  it('reads rc codes sent as numbers', () => {
+    expect(classify(reply(400, { code: 400, status: 'NOT_FOUND', rc_code: 44, message: 'x' }))).toMatchObject(
+      { rc: '44' },
+    );
+  });
+});
+
+describe('network errors', () => {
+  it('knows a refused connection was never sent, and a timeout or reset may have been', () => {
+    const refused = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    expect(classifyNetworkError(refused)).toMatchObject({
+      kind: 'retryable',
+      reason: 'could not connect (ECONNREFUSED)',
+    });
+    expect(classifyNetworkError(new DOMException('t', 'TimeoutError'))).toMatchObject({ kind: 'ambiguous' });
+    const reset = Object.assign(new TypeError('fetch failed'), {
+      cause: { code: 'UND_ERR_SOCKET', message: 'other side closed' },
+    });
+    expect(classifyNetworkError(reset)).toMatchObject({
+      kind: 'ambiguous',
+      reason: 'connection lost (UND_ERR_SOCKET)',
+    });
+  });
+
+  it('reads Retry-After as seconds or a date', () => {
+    expect(parseRetryAfter('3', 0)).toBe(3000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4000)).toBe(6000);
+    expect(parseRetryAfter('soon', 0)).toBeNull();
+    expect(parseRetryAfter(null, 0)).toBeNull();
+  });
+});
+
+describe('order status readings', () => {
+  const status = (s: number, extra: Record<string, unknown> = {}) =>
+    interpretOrderStatus(orderStatusDataSchema.parse({ code: 'T', status: s, ...extra }));
+
+  it('reads 1 as processing and 2 as success with the voucher code', () => {
+    expect(status(1)).toEqual({ kind: 'processing' });
+    expect(status(2, { detail: { voucher_code: 'V-1' }, sn: 'SN1' })).toEqual({
+      kind: 'success',
+      voucherCode: 'V-1',
+      serial: 'SN1',
+    });
+    expect(status(2, { sn: 'SN2' })).toEqual({ kind: 'success', voucherCode: 'SN2', serial: 'SN2' });
+  });
+
+  it('reads any other status as failed, with the reason from sn or detail.sn', () => {
+    expect(status(3, { sn: 'invalid player' })).toEqual({
+      kind: 'failed',
+      refunded: false,
+      reason: 'invalid player',
+    });
+    expect(status(0, { detail: { sn: 'from detail' } })).toEqual({
+      kind: 'failed',
+      refunded: false,
+      reason: 'from detail',
+    });
+  });
+
+  it('reads a refund in the history as failed, even after a success', () => {
+    const history = [{ status_name: 'Success' }, { status_name: 'REFUNDED to balance' }];
+    expect(status(2, { history_status: history, sn: 'provider error' })).toEqual({
+      kind: 'failed',
+      refunded: true,
+      reason: 'provider error',
+    });
+  });
+});
