@@ -1,0 +1,168 @@
+import type { RateLimit } from '../config/env.js';
+
+export type Lane = 'order' | 'query';
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** Proof that one call to Mitra was admitted by the limiter; spent by the call that uses it. */
+export class Permit {
+  #spent = false;
+  constructor(
+    readonly lane: Lane,
+    readonly grantedAt: number,
+  ) {}
+  spend(lane: Lane): void {
+    if (this.#spent) throw new Error('rate-limit permit already spent');
+    if (this.lane !== lane)
+      throw new Error(`a permit of the ${this.lane} lane cannot pay for a call of the ${lane} lane`);
+    this.#spent = true;
+  }
+}
+
+export class LimiterClosedError extends Error {
+  override readonly name = 'LimiterClosedError';
+}
+
+interface Waiter {
+  lane: Lane;
+  resolve(p: Permit): void;
+  reject(e: unknown): void;
+  cleanup(): void;
+}
+
+/**
+ * One limiter for every call to Mitra. Each admitted call holds its slot for one window
+ * (plus a margin for clock and network skew between us and Mitra), so no window of that
+ * length ever holds more than `limit` calls: a token bucket whose tokens come back
+ * exactly one window after use. Create-order calls are served ahead of queued queries.
+ */
+export class RateLimiter {
+  readonly #limit: number;
+  readonly #windowMs: number;
+  readonly #clock: Clock;
+  readonly #stamps: number[] = [];
+  readonly #waiting: Record<Lane, Waiter[]> = { order: [], query: [] };
+  #pausedUntil = 0;
+  #timer: unknown = null;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #closed = false;
+
+  constructor(rate: RateLimit, clock: Clock = systemClock, marginMs = 1000) {
+    this.#limit = rate.limit;
+    this.#windowMs = rate.windowMs + marginMs;
+    this.#clock = clock;
+  }
+
+  /** Resolves when a call of this lane may be sent; rejects when `signal` aborts first. */
+  acquire(lane: Lane, signal?: AbortSignal): Promise<Permit> {
+    if (this.#closed) return Promise.reject(new LimiterClosedError('rate limiter closed'));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#waiting.order.length === 0 && (lane === 'order' || this.#waiting.query.length === 0)) {
+      const permit = this.#tryGrant(lane);
+      if (permit) return Promise.resolve(permit);
+    }
+    return new Promise<Permit>((resolve, reject) => {
+      const onAbort = () => {
+        const queue = this.#waiting[lane];
+        const i = queue.indexOf(waiter);
+        if (i >= 0) queue.splice(i, 1);
+        reject(signal?.reason);
+      };
+      const waiter: Waiter = {
+        lane,
+        resolve,
+        reject,
+        cleanup: () => signal?.removeEventListener('abort', onAbort),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiting[lane].push(waiter);
+      this.#schedule();
+    });
+  }
+
+  /** Mitra said "too many": nothing is sent before `ms` have passed. */
+  backoff(ms: number): void {
+    this.#pausedUntil = Math.max(this.#pausedUntil, this.#clock.now() + ms);
+    this.#schedule();
+  }
+
+  stats(): { inWindow: number; waiting: Record<Lane, number>; pausedForMs: number } {
+    const now = this.#clock.now();
+    this.#expire(now);
+    return {
+      inWindow: this.#stamps.length,
+      waiting: { order: this.#waiting.order.length, query: this.#waiting.query.length },
+      pausedForMs: Math.max(0, this.#pausedUntil - now),
+    };
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+    for (const lane of ['order', 'query'] as const) {
+      for (const w of this.#waiting[lane].splice(0)) {
+        w.cleanup();
+        w.reject(new LimiterClosedError('rate limiter closed'));
+      }
+    }
+  }
+
+  #expire(now: number): void {
+    while (this.#stamps.length > 0 && (this.#stamps[0] ?? 0) + this.#windowMs <= now) this.#stamps.shift();
+  }
+
+  #tryGrant(lane: Lane): Permit | null {
+    const now = this.#clock.now();
+    this.#expire(now);
+    if (now < this.#pausedUntil || this.#stamps.length >= this.#limit) return null;
+    this.#stamps.push(now);
+    return new Permit(lane, now);
+  }
+
+  #drain(): void {
+    for (;;) {
+      const lane: Lane | null =
+        this.#waiting.order.length > 0 ? 'order' : this.#waiting.query.length > 0 ? 'query' : null;
+      if (!lane) return;
+      const permit = this.#tryGrant(lane);
+      if (!permit) return;
+      const waiter = this.#waiting[lane].shift();
+      waiter?.cleanup();
+      waiter?.resolve(permit);
+    }
+  }
+
+  #schedule(): void {
+    if (this.#closed || (this.#waiting.order.length === 0 && this.#waiting.query.length === 0)) return;
+    const now = this.#clock.now();
+    this.#expire(now);
+    const slotFreeAt =
+      this.#stamps.length >= this.#limit
+        ? (this.#stamps[this.#stamps.length - this.#limit] ?? now) + this.#windowMs
+        : now;
+    const at = Math.max(slotFreeAt, this.#pausedUntil, now);
+    if (this.#timer !== null && this.#timerAt <= at) return;
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = null;
+      this.#timerAt = Number.POSITIVE_INFINITY;
+      this.#drain();
+      this.#schedule();
+    }, at - now);
+  }
+}
