@@ -6,6 +6,7 @@ import { runProduction } from '../src/cli/serve.js';
 import { SANDBOX_CREDENTIALS } from '../src/sandbox-credentials.js';
 import { REQUIRED_ENV } from './helpers/env.js';
 import { EXAMPLE_MAPPING } from './helpers/mapping.js';
+import { clientFor } from './helpers/mitra.js';
 import { type TempDir, tempDir } from './helpers/storage.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -184,5 +185,46 @@ describe('production start (npm start)', () => {
     stop();
     expect(await running).toBe(0);
     expect(schemaOf(dir.file('gw.db')).migrations).toHaveLength(1);
+  });
+});
+
+describe('gateway sim', () => {
+  it('runs the simulator until told to stop, with the sandbox keys by default', async () => {
+    const out: string[] = [];
+    let stop = () => {};
+    const stopSignal = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    const running = runCli(['sim', '--port', '0', '--complete-after-ms', '10'], {
+      env: {},
+      cwd: dir.path,
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+      stopSignal,
+    });
+    await waitFor(() => out.length > 0);
+    const url = /on (http:\/\/\S+)/.exec(out[0] ?? '')?.[1];
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const state = await fetch(`${url}/__sim/state`);
+    expect(state.status).toBe(200);
+    const client = clientFor(
+      { url: url ?? '' },
+      {
+        apiKey: SANDBOX_CREDENTIALS.MITRA_API_KEY,
+        secretKey: SANDBOX_CREDENTIALS.MITRA_SECRET_KEY,
+      },
+    ).client;
+    expect((await client.brands()).kind).toBe('accepted');
+    stop();
+    expect(await running).toBe(0);
+  });
+
+  it('refuses bad options with a message naming them', async () => {
+    const r = await run(['sim', '--port', 'x', '--rate-limit', 'lots']);
+    expect(r.code).toBe(1);
+    expect(r.err).toEqual([
+      'gateway sim: --port must be 0-65535, got "x"',
+      'gateway sim: --rate-limit must look like 200/60s (calls per window; units ms, s or m), got "lots"',
+    ]);
   });
 });

@@ -4,6 +4,7 @@ import { configSchema, type EnvSource, parseEnv, readEnvironment, storageEnvSche
 import { loadMappingFile } from '../config/mapping.js';
 import { migrateStorage, openStorage } from '../db/connection.js';
 import { runSandbox } from './sandbox.js';
+import { runSim } from './sim.js';
 
 export interface CliIo {
   env: EnvSource;
@@ -20,6 +21,8 @@ commands:
   check [--mapping FILE]     validate the environment and the mapping file, offline
   migrate [--database PATH]  create or update the database schema (safe to repeat)
   sandbox                    run the gateway with public test credentials and the example mapping
+  sim [--port N] [--webhook-url URL] [--complete-after-ms N] [--rate-limit 200/60s]
+                             run the Mitra simulator alone
   help                       this text
 
 Settings come from the environment, then ./.env; see README.md.`;
@@ -27,6 +30,7 @@ Settings come from the environment, then ./.env; see README.md.`;
 type Command = (args: string[], io: CliIo) => Promise<number> | number;
 
 const commands: Record<string, Command> = {
+  sim: (args, io) => runSim(args, io, io.stopSignal ?? new Promise<void>(() => {})),
   sandbox: (args, io) => {
     parseArgs({ args, options: {}, strict: true });
     return runSandbox(io, io.stopSignal ?? new Promise<void>(() => {}));

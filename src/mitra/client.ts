@@ -1,0 +1,238 @@
+import pRetry from 'p-retry';
+import type { z } from 'zod';
+import type { Permit, RateLimiter } from './limiter.js';
+import { classifyNetworkError, classifyReply, type MitraOutcome, type OutcomeKind } from './outcome.js';
+import { BALANCE_PATH, orderTimestamp } from './readings.js';
+import {
+  type BalanceData,
+  balanceDataSchema,
+  brandsSchema,
+  type CreateOrderData,
+  createOrderDataSchema,
+  type MitraBrand,
+  type MitraVariation,
+  type OrderRequest,
+  type OrderStatusData,
+  orderStatusDataSchema,
+  variationsSchema,
+} from './schemas.js';
+import { mitraSign, signedMessage } from './signature.js';
+
+export type Operation = 'brands' | 'variations' | 'order' | 'order-status' | 'balance';
+
+/** One call as kept in `supplier_calls`: the signature never leaves this module. */
+export interface SupplierCallRecord {
+  transactionNumber: string | null;
+  operation: Operation;
+  method: 'GET' | 'POST';
+  url: string;
+  requestBody: string | null;
+  httpStatus: number | null;
+  replyBody: string | null;
+  rcCode: string | null;
+  outcome: OutcomeKind;
+  error: string | null;
+  startedAt: number;
+  durationMs: number;
+}
+
+export interface RetryPolicy {
+  /** Tries in all, the first included. */
+  tries: number;
+  minDelayMs: number;
+  maxDelayMs: number;
+  /** No retry starts after this long. */
+  maxTotalMs: number;
+}
+
+export interface MitraClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  secretKey: string;
+  timeoutMs: number;
+  limiter: RateLimiter;
+  now?: () => number;
+  record?: (call: SupplierCallRecord) => void;
+  retry?: Partial<RetryPolicy>;
+  /** Pause after a rate-limit reply that carries no Retry-After. */
+  rateLimitBackoffMs?: number;
+}
+
+export type OrderInput = Omit<OrderRequest, 'timestamp'>;
+
+class RetryWith extends Error {
+  constructor(readonly outcome: MitraOutcome<never>) {
+    super(outcome.kind === 'retryable' || outcome.kind === 'ambiguous' ? outcome.reason : outcome.kind);
+  }
+}
+
+/**
+ * The Mitra Open API v2. Every call is signed, limited and recorded, and comes back as a
+ * MitraOutcome; nothing is thrown for a bad reply. Catalogue, status and balance calls
+ * retry by themselves; create-order never does: the fulfilment engine owns that decision.
+ */
+export class MitraClient {
+  readonly #o: Required<Omit<MitraClientOptions, 'record' | 'retry'>> & Pick<MitraClientOptions, 'record'>;
+  readonly #retry: RetryPolicy;
+
+  constructor(options: MitraClientOptions) {
+    this.#o = {
+      now: Date.now,
+      rateLimitBackoffMs: 5000,
+      ...options,
+      baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    };
+    this.#retry = { tries: 4, minDelayMs: 500, maxDelayMs: 8000, maxTotalMs: 30_000, ...options.retry };
+  }
+
+  brands(): Promise<MitraOutcome<MitraBrand[]>> {
+    return this.#safe('brands', '/v2/public/brands', {}, signedMessage.brands(), brandsSchema, null);
+  }
+
+  variations(brandKey: string): Promise<MitraOutcome<MitraVariation[]>> {
+    return this.#safe(
+      'variations',
+      '/v2/public/variations',
+      { brand_key: brandKey },
+      signedMessage.variations(brandKey),
+      variationsSchema,
+      null,
+    );
+  }
+
+  orderStatus(tid: string, transactionNumber: string | null = null): Promise<MitraOutcome<OrderStatusData>> {
+    return this.#safe(
+      'order-status',
+      '/v2/public/order-status',
+      { tid },
+      signedMessage.orderStatus(tid),
+      orderStatusDataSchema,
+      transactionNumber,
+    );
+  }
+
+  balance(): Promise<MitraOutcome<BalanceData>> {
+    return this.#safe('balance', BALANCE_PATH, {}, signedMessage.balance(), balanceDataSchema, null);
+  }
+
+  /** Sent once, paid for with a permit from the limiter's order lane. */
+  async createOrder(
+    input: OrderInput,
+    permit: Permit,
+    transactionNumber: string | null = null,
+  ): Promise<MitraOutcome<CreateOrderData>> {
+    permit.spend('order');
+    const order: OrderRequest = { ...input, timestamp: orderTimestamp(this.#o.now()) };
+    return this.#send({
+      operation: 'order',
+      method: 'POST',
+      path: '/v2/public/order',
+      query: {},
+      message: signedMessage.order(order),
+      body: JSON.stringify(order),
+      schema: createOrderDataSchema,
+      transactionNumber,
+    });
+  }
+
+  async #safe<S extends z.ZodType>(
+    operation: Exclude<Operation, 'order'>,
+    path: string,
+    query: Record<string, string>,
+    message: string,
+    schema: S,
+    transactionNumber: string | null,
+  ): Promise<MitraOutcome<z.output<S>>> {
+    const attempt = async () => {
+      const permit = await this.#o.limiter.acquire('query');
+      permit.spend('query');
+      const outcome = await this.#send({
+        operation,
+        method: 'GET',
+        path,
+        query,
+        message,
+        body: null,
+        schema,
+        transactionNumber,
+      });
+      if (outcome.kind === 'retryable' || outcome.kind === 'ambiguous') throw new RetryWith(outcome);
+      return outcome;
+    };
+    try {
+      return await pRetry(attempt, {
+        retries: this.#retry.tries - 1,
+        factor: 2,
+        minTimeout: this.#retry.minDelayMs,
+        maxTimeout: this.#retry.maxDelayMs,
+        randomize: true,
+        maxRetryTime: this.#retry.maxTotalMs,
+        shouldRetry: ({ error }) => error instanceof RetryWith,
+      });
+    } catch (err) {
+      if (err instanceof RetryWith) return err.outcome;
+      throw err;
+    }
+  }
+
+  async #send<S extends z.ZodType>(call: {
+    operation: Operation;
+    method: 'GET' | 'POST';
+    path: string;
+    query: Record<string, string>;
+    message: string;
+    body: string | null;
+    schema: S;
+    transactionNumber: string | null;
+  }): Promise<MitraOutcome<z.output<S>>> {
+    const sign = mitraSign(this.#o.secretKey, call.message);
+    // URLSearchParams percent-encodes the + / = of base64.
+    const params = new URLSearchParams({ ...call.query, sign });
+    const url = `${this.#o.baseUrl}${call.path}?${params}`;
+    const startedAt = this.#o.now();
+    const started = performance.now();
+    let outcome: MitraOutcome<z.output<S>>;
+    let httpStatus: number | null = null;
+    let replyBody: string | null = null;
+    try {
+      const res = await fetch(url, {
+        method: call.method,
+        headers: {
+          authorization: `Bearer ${this.#o.apiKey}`,
+          accept: 'application/json',
+          ...(call.body !== null ? { 'content-type': 'application/json' } : {}),
+        },
+        body: call.body,
+        signal: AbortSignal.timeout(this.#o.timeoutMs),
+      });
+      httpStatus = res.status;
+      replyBody = await res.text();
+      outcome = classifyReply(
+        { status: res.status, body: replyBody, retryAfter: res.headers.get('retry-after') },
+        call.schema,
+        call.operation === 'order',
+        this.#o.now(),
+      );
+    } catch (err) {
+      outcome = classifyNetworkError(err);
+    }
+    if (outcome.kind === 'retryable' && outcome.rc === '45') {
+      this.#o.limiter.backoff(outcome.retryAfterMs ?? this.#o.rateLimitBackoffMs);
+    }
+    this.#o.record?.({
+      transactionNumber: call.transactionNumber,
+      operation: call.operation,
+      method: call.method,
+      url: url.replace(/([?&]sign=)[^&]*/, '$1[redacted]'),
+      requestBody: call.body,
+      httpStatus,
+      replyBody,
+      rcCode: outcome.kind === 'accepted' ? '00' : outcome.kind === 'exists' ? '23' : outcome.rc,
+      outcome: outcome.kind,
+      error: outcome.kind === 'ambiguous' || outcome.kind === 'retryable' ? outcome.reason : null,
+      startedAt,
+      durationMs: Math.round(performance.now() - started),
+    });
+    return outcome;
+  }
+}
