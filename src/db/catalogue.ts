@@ -1,0 +1,77 @@
+import { and, eq, min } from 'drizzle-orm';
+import type { Db } from './connection.js';
+import { type CatalogueForm, catalogueBrands, catalogueVariations } from './schema.js';
+
+export type CachedBrand = typeof catalogueBrands.$inferSelect;
+export type CachedVariation = typeof catalogueVariations.$inferSelect;
+
+export interface BrandInput {
+  brandKey: string;
+  name: string;
+  isVoucher: boolean;
+  isActive: boolean;
+  forms: CatalogueForm[];
+}
+
+export interface VariationInput {
+  variationKey: string;
+  name: string;
+  price: number;
+  isActive: boolean;
+}
+
+/** The brand list replaces the cached one whole: a brand Mitra no longer lists is gone. */
+export function replaceBrands(db: Db, brands: readonly BrandInput[], at: number): void {
+  db.transaction((tx) => {
+    tx.delete(catalogueBrands).run();
+    for (const b of brands)
+      tx.insert(catalogueBrands)
+        .values({ ...b, fetchedAt: at })
+        .run();
+  });
+}
+
+/** One brand's variations, replaced whole. */
+export function replaceVariations(
+  db: Db,
+  brandKey: string,
+  variations: readonly VariationInput[],
+  at: number,
+): void {
+  db.transaction((tx) => {
+    tx.delete(catalogueVariations).where(eq(catalogueVariations.brandKey, brandKey)).run();
+    for (const v of variations)
+      tx.insert(catalogueVariations)
+        .values({ ...v, brandKey, fetchedAt: at })
+        .run();
+  });
+}
+
+export function getBrand(db: Db, brandKey: string): CachedBrand | undefined {
+  return db.select().from(catalogueBrands).where(eq(catalogueBrands.brandKey, brandKey)).get();
+}
+
+export function getVariation(db: Db, brandKey: string, variationKey: string): CachedVariation | undefined {
+  return db
+    .select()
+    .from(catalogueVariations)
+    .where(
+      and(eq(catalogueVariations.brandKey, brandKey), eq(catalogueVariations.variationKey, variationKey)),
+    )
+    .get();
+}
+
+/** When the brand list and the stalest variation list were fetched (null: never). */
+export function catalogueFetchedAt(db: Db): { brands: number | null; oldestVariations: number | null } {
+  const brands =
+    db
+      .select({ at: min(catalogueBrands.fetchedAt) })
+      .from(catalogueBrands)
+      .get()?.at ?? null;
+  const variations =
+    db
+      .select({ at: min(catalogueVariations.fetchedAt) })
+      .from(catalogueVariations)
+      .get()?.at ?? null;
+  return { brands, oldestVariations: variations };
+}

@@ -1,0 +1,140 @@
+import {
+  type CachedBrand,
+  type CachedVariation,
+  catalogueFetchedAt,
+  getBrand,
+  getVariation,
+  replaceBrands,
+  replaceVariations,
+} from '../db/catalogue.js';
+import type { Db } from '../db/connection.js';
+import type { Logger } from '../log.js';
+import type { MitraClient } from './client.js';
+import type { MitraOutcome } from './outcome.js';
+
+/** What the init checks read: the last fetched catalogue, never a live call. */
+export interface CatalogueView {
+  brand(brandKey: string): CachedBrand | undefined;
+  variation(brandKey: string, variationKey: string): CachedVariation | undefined;
+}
+
+export type RefreshReport = { brands: string; variations: Record<string, string> };
+
+export interface CatalogueServiceDeps {
+  client: Pick<MitraClient, 'brands' | 'variations'>;
+  db: Db;
+  /** Brands the mapping sells: only their variations are fetched, to spare the rate limit. */
+  brandsInUse: () => Iterable<string>;
+  now: () => number;
+  logger: Logger;
+  intervalMs?: number;
+}
+
+export class CatalogueService implements CatalogueView {
+  readonly #d: CatalogueServiceDeps;
+  readonly #inFlight = new Map<string, Promise<string>>();
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(deps: CatalogueServiceDeps) {
+    this.#d = deps;
+  }
+
+  brand(brandKey: string): CachedBrand | undefined {
+    return getBrand(this.#d.db, brandKey);
+  }
+
+  variation(brandKey: string, variationKey: string): CachedVariation | undefined {
+    return getVariation(this.#d.db, brandKey, variationKey);
+  }
+
+  /** Age of the brand list and of the stalest variation list, in ms (null: never fetched). */
+  age(): { brandsMs: number | null; oldestVariationsMs: number | null } {
+    const at = catalogueFetchedAt(this.#d.db);
+    const now = this.#d.now();
+    return {
+      brandsMs: at.brands === null ? null : now - at.brands,
+      oldestVariationsMs: at.oldestVariations === null ? null : now - at.oldestVariations,
+    };
+  }
+
+  async refreshAll(): Promise<RefreshReport> {
+    const brands = await this.#once('*brands*', async () => {
+      const outcome = await this.#d.client.brands();
+      if (outcome.kind !== 'accepted') return this.#kept('brands', outcome);
+      replaceBrands(
+        this.#d.db,
+        outcome.data.map((b) => ({
+          brandKey: b.key,
+          name: b.name,
+          isVoucher: b.is_voucher,
+          isActive: b.is_active,
+          forms: b.forms.map((f) => ({ key: f.key, type: f.type, alias: f.alias, options: f.options })),
+        })),
+        this.#d.now(),
+      );
+      return 'ok';
+    });
+    const variations: Record<string, string> = {};
+    for (const brandKey of new Set(this.#d.brandsInUse()))
+      variations[brandKey] = await this.refreshBrand(brandKey);
+    return { brands, variations };
+  }
+
+  /** Fetches one brand's variations now (a price changed, a Product Status webhook came). */
+  refreshBrand(brandKey: string): Promise<string> {
+    return this.#once(brandKey, async () => {
+      const outcome = await this.#d.client.variations(brandKey);
+      if (outcome.kind !== 'accepted') return this.#kept(`variations of ${brandKey}`, outcome);
+      replaceVariations(
+        this.#d.db,
+        brandKey,
+        outcome.data.map((v) => ({
+          variationKey: v.key,
+          name: v.variation_name,
+          price: v.price,
+          isActive: v.is_active,
+        })),
+        this.#d.now(),
+      );
+      return 'ok';
+    });
+  }
+
+  /** Refreshes now and then every `intervalMs` (10 minutes by default). */
+  start(): Promise<RefreshReport> {
+    const first = this.refreshAll();
+    this.#timer = setInterval(() => void this.refreshAll(), this.#d.intervalMs ?? 600_000);
+    this.#timer.unref();
+    return first;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await Promise.allSettled(this.#inFlight.values());
+  }
+
+  #once(key: string, run: () => Promise<string>): Promise<string> {
+    const running = this.#inFlight.get(key);
+    if (running) return running;
+    const p = run()
+      .catch((err: unknown) => `failed: ${err instanceof Error ? err.message : String(err)}`)
+      .finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, p);
+    return p;
+  }
+
+  #kept(what: string, outcome: MitraOutcome<unknown>): string {
+    const reason =
+      outcome.kind === 'refused'
+        ? `refused (rc ${outcome.rc}: ${outcome.message})`
+        : outcome.kind === 'accepted' || outcome.kind === 'exists'
+          ? outcome.kind
+          : outcome.reason;
+    this.#d.logger.warn(
+      { what, reason, cacheAgeMs: this.age() },
+      'catalogue refresh failed: the last cache keeps serving',
+    );
+    return `kept last cache: ${reason}`;
+  }
+}
