@@ -1,0 +1,35 @@
+/**
+ * The Razer side's **[reading]** choices (shared/spec/razer-side.md), in one place: what the
+ * published introduction leaves open and the onboarding pack may settle otherwise.
+ */
+
+export type SignedContentMode = 'body' | 'uri';
+
+/**
+ * What the request signature covers: verb + relative URI with query + raw body (`body`, as the
+ * published reference environment shows), or the documented formula without the body (`uri`).
+ */
+export function requestSignedContent(
+  mode: SignedContentMode,
+  method: string,
+  uri: string,
+  body: Buffer,
+): Buffer {
+  const head = Buffer.from(method.toUpperCase() + uri, 'utf8');
+  return mode === 'body' ? Buffer.concat([head, body]) : head;
+}
+
+/** A response is signed over the request's verb and URI and the response body. */
+export function responseSignedContent(method: string, uri: string, responseBody: string): Buffer {
+  return Buffer.from(method.toUpperCase() + uri + responseBody, 'utf8');
+}
+
+/** Largest request body accepted. */
+export const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_TRANSACTION_NUMBER_LENGTH = 64;
+
+/** An initiated transaction not topped up within this time is closed as EXPIRED. */
+export const INIT_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** "Per day" limits count the purchases of the last 24 hours, whatever the time zone. */
+export const LIMIT_WINDOW_MS = 24 * 60 * 60 * 1000;
