@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, count, eq, gt, notInArray } from 'drizzle-orm';
 import { assertMove, type Cause, type State } from '../fulfilment/states.js';
 import type { Db } from './connection.js';
 import {
@@ -39,6 +39,11 @@ export interface Move {
   detail?: string | undefined;
   at: number;
   patch?: MovePatch | undefined;
+  /**
+   * Also require that no create-order was ever sent. A state alone is not enough: QUEUED can
+   * be left and re-entered (ORDERING -> QUEUED on a rate limit) between a read and a write.
+   */
+  neverSent?: boolean | undefined;
 }
 
 export type MoveResult =
@@ -87,4 +92,26 @@ export function moveTransaction(db: Db, move: Move): MoveResult {
     },
     { behavior: 'immediate' },
   );
+}
+
+/** Purchases after `since` that were not refused, cancelled or expired (they count toward limits). */
+export function countRecentPurchases(
+  db: Db,
+  sku: string,
+  accountId: string,
+  since: number,
+): { ofAccount: number; ofSku: number } {
+  const live = and(
+    eq(transactions.sku, sku),
+    gt(transactions.createdAt, since),
+    notInArray(transactions.state, ['FAILED', 'CANCELLED', 'EXPIRED']),
+  );
+  const ofSku = db.select({ n: count() }).from(transactions).where(live).get()?.n ?? 0;
+  const ofAccount =
+    db
+      .select({ n: count() })
+      .from(transactions)
+      .where(and(live, eq(transactions.accountId, accountId)))
+      .get()?.n ?? 0;
+  return { ofAccount, ofSku };
 }

@@ -1,0 +1,90 @@
+import { buildFormData, type FormField } from '../config/form-data.js';
+import type { SkuMapping } from '../config/mapping.js';
+import type { CachedBrand, CachedVariation } from '../db/catalogue.js';
+import type { CatalogueForm } from '../db/schema.js';
+import type { RefusalCode } from './refusal.js';
+
+export interface PurchaseRequest {
+  sku: string;
+  accountId: string;
+  customParam?: Readonly<Record<string, string>> | undefined;
+  userCountryCode?: string | undefined;
+}
+
+export interface CheckInputs {
+  entry: SkuMapping | undefined;
+  /** Looked up only once the SKU is known. */
+  catalogue: (entry: SkuMapping) => {
+    brand: CachedBrand | undefined;
+    variation: CachedVariation | undefined;
+  };
+  /** Purchases in the limit window, counted only when the SKU has limits. */
+  recentPurchases: (entry: SkuMapping) => { ofAccount: number; ofSku: number };
+}
+
+export type CheckResult =
+  | { ok: true; entry: SkuMapping; data: FormField[]; isVoucher: boolean; price: number }
+  | { ok: false; code: RefusalCode; message: string };
+
+const refuse = (code: RefusalCode, message: string): CheckResult => ({ ok: false, code, message });
+
+/**
+ * The init checks of razer-side §3, in their order: SKU, country, account, limits, catalogue.
+ * Pure: the caller passes what the database holds.
+ */
+export function checkPurchase(req: PurchaseRequest, inputs: CheckInputs): CheckResult {
+  const { entry } = inputs;
+  if (!entry?.enabled) return refuse('INAVLID_SKU', `SKU ${req.sku} is not sold here`);
+
+  const country = (req.userCountryCode ?? '').trim().toUpperCase();
+  if (entry.countries && !entry.countries.includes(country)) {
+    return refuse(
+      'UNSUPPORTED_COUNTRY',
+      `SKU ${entry.sku} is not sold in ${country || 'an unknown country'}`,
+    );
+  }
+
+  const form = buildFormData(entry, req);
+  if (!form.ok) return refuse('INVALID_ACCT', form.reason);
+  const { brand, variation } = inputs.catalogue(entry);
+  if (brand) {
+    const problem = formProblem(form.data, brand.forms);
+    if (problem) return refuse('INVALID_ACCT', problem);
+  }
+
+  if (entry.limits.perAccountPerDay !== null || entry.limits.perSkuPerDay !== null) {
+    const recent = inputs.recentPurchases(entry);
+    if (entry.limits.perAccountPerDay !== null && recent.ofAccount >= entry.limits.perAccountPerDay) {
+      return refuse(
+        'EXCEED_LIMIT',
+        `at most ${entry.limits.perAccountPerDay} purchases of ${entry.sku} per account per day`,
+      );
+    }
+    if (entry.limits.perSkuPerDay !== null && recent.ofSku >= entry.limits.perSkuPerDay) {
+      return refuse('EXCEED_LIMIT', `at most ${entry.limits.perSkuPerDay} purchases of ${entry.sku} per day`);
+    }
+  }
+
+  // Never sell what cannot be priced: no catalogue means out of stock.
+  if (!brand || !variation) return refuse('OOS', `${entry.sku} has no current supplier price`);
+  if (!brand.isActive || !variation.isActive)
+    return refuse('OOS', `${entry.sku} is not available from the supplier`);
+  if (variation.price > entry.maxPrice)
+    return refuse('OOS', `${entry.sku} costs more than its price ceiling`);
+  return { ok: true, entry, data: form.data, isVoucher: brand.isVoucher, price: variation.price };
+}
+
+/** Checks the order data against the supplier's forms for the brand. */
+export function formProblem(data: readonly FormField[], forms: readonly CatalogueForm[]): string | null {
+  const values = new Map(data.map((f) => [f.key, f.value]));
+  for (const form of forms) {
+    const value = values.get(form.key);
+    const name = form.alias ?? form.key;
+    if (value === undefined || value.trim() === '') return `${name} is required`;
+    if (form.type === 'numeric' && !/^\d+$/.test(value)) return `${name} must be digits only`;
+    if (form.type === 'option' && !(form.options ?? []).includes(value)) {
+      return `${name} must be one of ${(form.options ?? []).join(', ')}`;
+    }
+  }
+  return null;
+}
