@@ -41,8 +41,8 @@ describe('mapping store', () => {
   });
 
   it('notices a change of the file by itself once watching', async () => {
-    store.watch();
+    store.watch(20);
     writeFileSync(dir.file('m.yaml'), example.replace('enabled: true', 'enabled: false'));
-    await waitFor(() => store.sku('GENSHIN60')?.enabled === false, 8000, 'the watcher to reload');
+    await waitFor(() => store.sku('GENSHIN60')?.enabled === false, 3000, 'the watcher to reload');
   });
 });

@@ -4,6 +4,7 @@ import { loadMappingFile } from '../config/mapping.js';
 import { startGateway } from '../gateway.js';
 import { createLogger } from '../log.js';
 import { SANDBOX_CREDENTIALS } from '../sandbox-credentials.js';
+import { MitraSimulator } from '../sim/mitra-sim.js';
 import type { CliIo } from './run.js';
 
 const BANNER = `
@@ -16,22 +17,29 @@ const BANNER = `
 
 /** The gateway with public sandbox credentials, the example mapping and its own SQLite file. */
 export async function runSandbox(io: CliIo, stop: Promise<void>): Promise<number> {
+  const sim = await MitraSimulator.start({
+    apiKey: SANDBOX_CREDENTIALS.MITRA_API_KEY,
+    secretKey: SANDBOX_CREDENTIALS.MITRA_SECRET_KEY,
+    completeAfterMs: 2000,
+  });
   const config = loadConfig({
     ...SANDBOX_CREDENTIALS,
     PORT: io.env.PORT ?? '8080',
     HOST: io.env.HOST ?? '127.0.0.1',
     DATABASE_PATH: resolve(io.cwd, io.env.SANDBOX_DATABASE_PATH ?? './data/sandbox.db'),
     MAPPING_FILE: resolve(io.cwd, 'config/mapping.example.yaml'),
-    MITRA_BASE_URL: 'http://127.0.0.1:1',
+    MITRA_BASE_URL: sim.url,
     LOG_LEVEL: io.env.LOG_LEVEL ?? 'info',
   });
   if (!config.ok) {
     for (const e of config.errors) io.err(`sandbox: ${e}`);
+    await sim.close();
     return 1;
   }
   const mapping = loadMappingFile(config.value.mappingFile);
   if (!mapping.ok) {
     for (const e of mapping.errors) io.err(e);
+    await sim.close();
     return 1;
   }
   io.out(BANNER);
@@ -42,5 +50,6 @@ export async function runSandbox(io: CliIo, stop: Promise<void>): Promise<number
   io.out(`  curl http://${config.value.host}:${gateway.port}/health`);
   await stop;
   await gateway.close();
+  await sim.close();
   return 0;
 }

@@ -1,0 +1,383 @@
+import { createHash } from 'node:crypto';
+import type { HttpBindings } from '@hono/node-server';
+import { type Context, Hono } from 'hono';
+import type { z } from 'zod';
+import { findCreatingInit, insertInitiated, type NewExchange, recordExchange } from '../db/exchanges.js';
+import { checkWritable } from '../db/health.js';
+import { getTransaction } from '../db/transactions.js';
+import {
+  cancelTransaction,
+  checkRequest,
+  type PurchaseDeps,
+  planPurchase,
+  queryTransaction,
+  topUp,
+} from '../fulfilment/purchases.js';
+import { Refusal } from '../fulfilment/refusal.js';
+import type { Logger } from '../log.js';
+import { answerFromState, cancelAnswer, type RazerAnswer, type RazerStatus } from './answers.js';
+import { MAX_BODY_BYTES, type SignedContentMode } from './readings.js';
+import {
+  cancelSchema,
+  firstProblem,
+  initSchema,
+  topupSchema,
+  transactionNumberSchema,
+  validateSchema,
+} from './schemas.js';
+import { type RazerCredential, signResponse, verifyRequest } from './signature.js';
+
+export interface RazerDeps extends PurchaseDeps {
+  credentials: readonly RazerCredential[];
+  signedContent: SignedContentMode;
+  logger: Logger;
+  /** Counts refused signatures (they are logged, never stored). */
+  onUnauthorized?: (reason: string) => void;
+}
+
+/** The Razer boundary's one error type: a protocol-level answer (400 INVALID_DATA, 409, ...). */
+export class RazerError extends Error {
+  override readonly name = 'RazerError';
+  constructor(
+    readonly status: RazerStatus,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const INTERNAL_ERROR = {
+  code: 'FAILED',
+  message: 'internal error; the outcome may still change, query again',
+};
+
+type Endpoint = 'init' | 'topup' | 'query' | 'cancel' | 'validate';
+type Env = { Bindings: Partial<HttpBindings> };
+
+interface Signer {
+  apiId: string;
+  key: string;
+}
+
+/** An answer made ready to send: its bytes, headers, and the exchange that records it. */
+interface Finished {
+  status: RazerStatus;
+  text: string;
+  headers: Record<string, string>;
+  exchange: NewExchange;
+}
+
+interface Call<T> {
+  input: T;
+  apiId: string;
+  requestHash: string;
+  finish(answer: RazerAnswer, transactionNumber: string | null): Finished;
+}
+
+interface Handled {
+  answer: RazerAnswer;
+  transactionNumber: string | null;
+  /** Set when the handler already stored the exchange with its own writes (init). */
+  recorded?: Finished;
+}
+
+/** The request target exactly as received (what Razer signed), else as Hono rebuilt it. */
+function rawUri(c: Context<Env>): string {
+  const raw = c.env?.incoming?.url;
+  if (typeof raw === 'string' && raw.startsWith('/')) return raw;
+  const url = new URL(c.req.url);
+  return url.pathname + url.search;
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const serialize = (answer: RazerAnswer) =>
+  typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+
+export function razerRoutes(deps: RazerDeps): Hono<Env> {
+  const app = new Hono<Env>();
+
+  /** The signer for a response: the verifying key, else the api-id's current key if it is known. */
+  const knownSigner = (header: string | undefined): Signer | null => {
+    const encoded = header?.split(':')[0] ?? '';
+    const apiId = Buffer.from(encoded, 'base64').toString('utf8');
+    const credential = deps.credentials.find((c) => c.apiId === apiId);
+    const key = credential?.keys[0];
+    return credential && key ? { apiId, key } : null;
+  };
+
+  const respond = (status: RazerStatus, text: string, headers: Record<string, string>) =>
+    new Response(text, { status, headers });
+
+  const prepare = (
+    c: Context<Env>,
+    signer: Signer | null,
+    endpoint: string,
+    requestText: string,
+    requestHash: string,
+    receivedAt: number,
+  ) => {
+    return (answer: RazerAnswer, transactionNumber: string | null): Finished => {
+      const text = serialize(answer);
+      const headers: Record<string, string> = {
+        'content-type':
+          typeof answer.body === 'string' && endpoint === 'health'
+            ? 'text/plain; charset=utf-8'
+            : 'application/json',
+      };
+      if (signer)
+        headers['x-razer-signature'] = signResponse(signer.apiId, signer.key, c.req.method, rawUri(c), text);
+      return {
+        status: answer.status,
+        text,
+        headers,
+        exchange: {
+          transactionNumber,
+          endpoint,
+          apiId: signer?.apiId ?? '',
+          method: c.req.method,
+          path: rawUri(c),
+          requestHash,
+          requestBody: requestText,
+          responseStatus: answer.status,
+          responseHeaders: headers,
+          responseBody: text,
+          receivedAt,
+          respondedAt: deps.now(),
+        },
+      };
+    };
+  };
+
+  /** Every Razer endpoint goes through here: limit, signature, parse, handle, sign, record. */
+  function endpoint<S extends z.ZodType>(
+    name: Endpoint,
+    schema: S,
+    input: (c: Context<Env>, body: unknown) => unknown,
+    handle: (call: Call<z.output<S>>) => Handled | Promise<Handled>,
+  ) {
+    return async (c: Context<Env>): Promise<Response> => {
+      const receivedAt = deps.now();
+      const header = c.req.header('x-razer-signature');
+      const declared = Number(c.req.header('content-length') ?? '0');
+      const raw = declared > MAX_BODY_BYTES ? null : Buffer.from(await c.req.arrayBuffer());
+      if (raw === null || raw.length > MAX_BODY_BYTES) {
+        const finish = prepare(c, knownSigner(header), name, '', '', receivedAt);
+        const done = finish(
+          {
+            status: 400,
+            body: { code: 'INVALID_DATA', message: `the body is larger than ${MAX_BODY_BYTES} bytes.` },
+          },
+          null,
+        );
+        return respond(done.status, done.text, done.headers);
+      }
+
+      const verified = verifyRequest(
+        header,
+        deps.credentials,
+        deps.signedContent,
+        c.req.method,
+        rawUri(c),
+        raw,
+      );
+      if (!verified.ok) {
+        deps.onUnauthorized?.(verified.reason);
+        deps.logger.warn(
+          { endpoint: name, reason: verified.reason, path: c.req.path },
+          'razer request refused: 401',
+        );
+        const key = verified.credential?.keys[0];
+        const signer = verified.credential && key ? { apiId: verified.credential.apiId, key } : null;
+        const done = prepare(
+          c,
+          signer,
+          name,
+          '',
+          '',
+          receivedAt,
+        )({ status: 401, body: { code: 'UNAUTHORIZED', message: verified.reason } }, null);
+        return respond(done.status, done.text, done.headers);
+      }
+
+      const requestText = raw.toString('utf8');
+      let requestHash = sha256('');
+      let finish = prepare(c, verified, name, requestText, requestHash, receivedAt);
+      let handled: Handled;
+      try {
+        let body: unknown = null;
+        if (c.req.method === 'POST') {
+          const type = c.req.header('content-type') ?? '';
+          if (!/^application\/json\s*(;|$)/i.test(type)) {
+            throw new RazerError(400, 'INVALID_DATA', 'Content-Type must be application/json.');
+          }
+          try {
+            body = JSON.parse(requestText);
+          } catch {
+            throw new RazerError(400, 'INVALID_DATA', 'the body is not valid JSON.');
+          }
+          requestHash = sha256(JSON.stringify(canonical(body)));
+          finish = prepare(c, verified, name, requestText, requestHash, receivedAt);
+        }
+        const parsed = schema.safeParse(input(c, body));
+        if (!parsed.success) throw new RazerError(400, 'INVALID_DATA', firstProblem(parsed.error));
+        handled = await handle({ input: parsed.data, apiId: verified.apiId, requestHash, finish });
+      } catch (err) {
+        handled = { answer: errorAnswer(err, name), transactionNumber: numberOf(c, requestText) };
+      }
+
+      const done = handled.recorded ?? finish(handled.answer, handled.transactionNumber);
+      if (!handled.recorded) {
+        try {
+          recordExchange(deps.db, done.exchange);
+        } catch (err) {
+          deps.logger.error({ err, endpoint: name }, 'could not store the Razer exchange; answering anyway');
+        }
+      }
+      return respond(done.status, done.text, done.headers);
+    };
+  }
+
+  function errorAnswer(err: unknown, name: Endpoint): RazerAnswer {
+    if (err instanceof Refusal) return { status: 400, body: { code: err.code, message: err.message } };
+    if (err instanceof RazerError)
+      return { status: err.status, body: { code: err.code, message: err.message } };
+    deps.logger.error({ err, endpoint: name }, 'unexpected error answering Razer: 500');
+    return {
+      status: 500,
+      body: { code: 'FAILED', message: 'internal error; the outcome may still change, query again' },
+    };
+  }
+
+  /** The transaction a failed request was about, when it can be read from it. */
+  function numberOf(c: Context<Env>, requestText: string): string | null {
+    const fromPath = c.req.param('transactionNumber');
+    if (fromPath) return transactionNumberSchema.safeParse(fromPath).success ? fromPath : null;
+    try {
+      const n = (JSON.parse(requestText) as { transactionNumber?: unknown }).transactionNumber;
+      return transactionNumberSchema.safeParse(n).success ? (n as string) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  const fromBody = (_c: Context<Env>, body: unknown) => body;
+
+  app.post(
+    '/transaction/init',
+    endpoint('init', initSchema, fromBody, (call) => {
+      const n = call.input.transactionNumber;
+      const replay = (): Handled => {
+        const first = findCreatingInit(deps.db, n);
+        if (!first || first.requestHash !== call.requestHash) {
+          throw new RazerError(409, 'FAILED', 'duplicated transaction');
+        }
+        // The stored first answer, byte for byte.
+        return { answer: { status: 200, body: first.responseBody }, transactionNumber: n };
+      };
+      if (getTransaction(deps.db, n)) return replay();
+      const row = planPurchase(deps, call.input, call.apiId);
+      const answer: RazerAnswer = {
+        status: 200,
+        body: {
+          transactionNumber: n,
+          transactionToken: row.token,
+          status: 'INITIATED',
+          sku: row.sku,
+          accountId: row.accountId,
+        },
+      };
+      const recorded = call.finish(answer, n);
+      if (insertInitiated(deps.db, row, recorded.exchange) === 'exists') return replay();
+      return { answer, transactionNumber: n, recorded };
+    }),
+  );
+
+  app.post(
+    '/transaction/topup',
+    endpoint('topup', topupSchema, fromBody, async ({ input }) => {
+      const row = await topUp(deps, input.transactionNumber, input.transactionToken);
+      return { answer: answerFromState(row), transactionNumber: row.transactionNumber };
+    }),
+  );
+
+  app.get(
+    '/transaction/:transactionNumber',
+    endpoint(
+      'query',
+      transactionNumberSchema,
+      (c) => c.req.param('transactionNumber'),
+      ({ input }) => {
+        const row = queryTransaction(deps, input);
+        return { answer: answerFromState(row), transactionNumber: row.transactionNumber };
+      },
+    ),
+  );
+
+  app.post(
+    '/transaction/cancel',
+    endpoint('cancel', cancelSchema, fromBody, ({ input }) => {
+      const row = cancelTransaction(deps, input.transactionNumber, input.transactionToken);
+      return { answer: cancelAnswer(row), transactionNumber: row.transactionNumber };
+    }),
+  );
+
+  app.post(
+    '/account/validate',
+    endpoint('validate', validateSchema, fromBody, ({ input }) => {
+      checkRequest(deps, input);
+      return {
+        answer: { status: 200, body: { valid: true, sku: input.sku, accountId: input.accountId } },
+        transactionNumber: null,
+      };
+    }),
+  );
+
+  app.get('/health', (c) => {
+    const header = c.req.header('x-razer-signature');
+    const verified = header
+      ? verifyRequest(header, deps.credentials, deps.signedContent, 'GET', rawUri(c), Buffer.alloc(0))
+      : null;
+    let answer: RazerAnswer = { status: 200, body: 'OK' };
+    try {
+      checkWritable(deps.db);
+    } catch (err) {
+      deps.logger.error({ err }, 'health check: database not writable');
+      answer = { status: 500, body: 'database not writable' };
+    }
+    const done = prepare(c, verified?.ok ? verified : null, 'health', '', '', deps.now())(answer, null);
+    return respond(done.status, done.text, done.headers);
+  });
+
+  /** An answer outside the endpoints (404, last-resort 500): signed when the api-id is known. */
+  const unattached = (c: Context<Env>, answer: RazerAnswer) => {
+    const signer = knownSigner(c.req.header('x-razer-signature'));
+    const done = prepare(c, signer, 'unknown', '', '', deps.now())(answer, null);
+    return respond(done.status, done.text, done.headers);
+  };
+
+  app.notFound((c) =>
+    unattached(c, {
+      status: 404,
+      body: { code: 'NOT_FOUND', message: `no endpoint ${c.req.method} ${c.req.path}` },
+    }),
+  );
+  app.onError((err, c) => {
+    deps.logger.error({ err, path: c.req.path }, 'unhandled error: 500');
+    return unattached(c, { status: 500, body: INTERNAL_ERROR });
+  });
+
+  return app;
+}
