@@ -86,7 +86,7 @@ export async function startRazer(
       brand: (k) => getBrand(storage.db, k),
       variation: (b, v) => getVariation(storage.db, b, v),
     },
-    fulfilment: { fulfil: (n, w) => fulfilment.fulfil(n) },
+    fulfilment: { fulfil: (n) => fulfilment.fulfil(n) },
     now: () => clock.now,
     newToken: () => `tok-${++tokens}-${'x'.repeat(24)}`,
     topupWaitMs: 1000,
