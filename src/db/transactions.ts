@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, notInArray } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, lte, min, notInArray } from 'drizzle-orm';
 import { assertMove, type Cause, type State } from '../fulfilment/states.js';
 import type { Db } from './connection.js';
 import {
@@ -114,4 +114,89 @@ export function countRecentPurchases(
       .where(and(live, eq(transactions.accountId, accountId)))
       .get()?.n ?? 0;
   return { ofAccount, ofSku };
+}
+
+/** Updates columns of a transaction still in `state`, without a move (and so without an event). */
+export function patchTransaction(
+  db: Db,
+  transactionNumber: string,
+  state: State,
+  patch: MovePatch,
+  at: number,
+): boolean {
+  const result = db
+    .update(transactions)
+    .set({ ...patch, updatedAt: at })
+    .where(and(eq(transactions.transactionNumber, transactionNumber), eq(transactions.state, state)))
+    .run();
+  return result.changes === 1;
+}
+
+/** The transaction a supplier reference names: our ref_id, or Mitra's trx_code. */
+export function findBySupplierRef(db: Db, ref: string): TransactionRow | undefined {
+  return (
+    db.select().from(transactions).where(eq(transactions.refId, ref)).get() ??
+    db.select().from(transactions).where(eq(transactions.trxCode, ref)).get()
+  );
+}
+
+const OPEN_STATES = ['QUEUED', 'PROCESSING', 'UNKNOWN'] as const;
+
+/** Open transactions whose next check is due, oldest due first. */
+export function listDue(db: Db, now: number, limit: number): TransactionRow[] {
+  return db
+    .select()
+    .from(transactions)
+    .where(and(inArray(transactions.state, [...OPEN_STATES]), lte(transactions.nextCheckAt, now)))
+    .orderBy(asc(transactions.nextCheckAt))
+    .limit(limit)
+    .all();
+}
+
+/** When the next open transaction falls due (null: none open). */
+export function nextDueAt(db: Db): number | null {
+  return (
+    db
+      .select({ at: min(transactions.nextCheckAt) })
+      .from(transactions)
+      .where(inArray(transactions.state, [...OPEN_STATES]))
+      .get()?.at ?? null
+  );
+}
+
+export function listInState(db: Db, state: State, limit = 1000): TransactionRow[] {
+  return db.select().from(transactions).where(eq(transactions.state, state)).limit(limit).all();
+}
+
+export function listExpiredInitiated(db: Db, now: number, limit: number): TransactionRow[] {
+  return db
+    .select()
+    .from(transactions)
+    .where(and(eq(transactions.state, 'INITIATED'), lte(transactions.expiresAt, now)))
+    .limit(limit)
+    .all();
+}
+
+/** Non-final transactions past their deadline that no operator has been told of yet. */
+export function listOverdue(db: Db, now: number, limit: number): TransactionRow[] {
+  return db
+    .select()
+    .from(transactions)
+    .where(
+      and(
+        inArray(transactions.state, ['QUEUED', 'ORDERING', 'PROCESSING', 'UNKNOWN']),
+        lte(transactions.deadlineAt, now),
+        eq(transactions.attention, false),
+      ),
+    )
+    .limit(limit)
+    .all();
+}
+
+/** Raises the operator flag (any state, terminal included); no event, since no move. */
+export function flagForOperator(db: Db, transactionNumber: string, reason: string, at: number): void {
+  db.update(transactions)
+    .set({ attention: true, attentionReason: reason, updatedAt: at })
+    .where(eq(transactions.transactionNumber, transactionNumber))
+    .run();
 }

@@ -8,7 +8,7 @@ import { INIT_TTL_MS, LIMIT_WINDOW_MS } from '../razer/readings.js';
 import type { Fulfilment } from './ports.js';
 import { checkPurchase, type PurchaseRequest } from './purchase-checks.js';
 import { Refusal } from './refusal.js';
-import type { State } from './states.js';
+import type { Cause, State } from './states.js';
 
 export interface PurchaseDeps {
   db: Db;
@@ -102,22 +102,28 @@ function settle(
   throw new Error(`transaction ${transactionNumber} kept changing under a Razer request`);
 }
 
-function expire(
-  deps: Pick<PurchaseDeps, 'db' | 'now'>,
-  row: TransactionRow,
+/** Closes an initiated, never topped-up transaction; null when it moved meanwhile. */
+export function expireInitiated(
+  db: Db,
+  transactionNumber: string,
+  cause: Cause,
   detail: string,
+  at: number,
 ): TransactionRow | null {
-  const moved = moveTransaction(deps.db, {
-    transactionNumber: row.transactionNumber,
+  const moved = moveTransaction(db, {
+    transactionNumber,
     from: 'INITIATED',
     to: 'EXPIRED',
-    cause: 'razer',
+    cause,
     detail,
-    at: deps.now(),
+    at,
     patch: { failureCode: 'FAILED', failureReason: 'not topped up' },
   });
   return moved.ok ? moved.row : null;
 }
+
+const expire = (deps: Pick<PurchaseDeps, 'db' | 'now'>, row: TransactionRow, detail: string) =>
+  expireInitiated(deps.db, row.transactionNumber, 'razer', detail, deps.now());
 
 /**
  * Top-up: checks the token, queues the order (INITIATED -> QUEUED) and hands it to the

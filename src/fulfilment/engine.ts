@@ -1,0 +1,538 @@
+import type { Db } from '../db/connection.js';
+import type { TransactionRow } from '../db/schema.js';
+import {
+  findBySupplierRef,
+  flagForOperator,
+  getTransaction,
+  listInState,
+  type Move,
+  type MovePatch,
+  moveTransaction,
+  patchTransaction,
+} from '../db/transactions.js';
+import type { Logger } from '../log.js';
+import type { CatalogueView } from '../mitra/catalogue.js';
+import type { MitraClient } from '../mitra/client.js';
+import { LimiterClosedError, type Permit, type RateLimiter } from '../mitra/limiter.js';
+import type { MitraOutcome } from '../mitra/outcome.js';
+import { interpretOrderStatus } from '../mitra/readings.js';
+import type { CreateOrderData, OrderStatusData } from '../mitra/schemas.js';
+import type { CrashPoint } from './crash-points.js';
+import { needsOperator, nextCheckDelay, refusalCodeFor, resendDelay } from './outcome-mapping.js';
+import type { Fulfilment } from './ports.js';
+import { type Cause, isTerminal } from './states.js';
+
+/** What a trigger knows: a trx code to ask about, and whether a final state is in question. */
+export interface Hint {
+  trxCode?: string | null;
+  verifyFinal?: boolean;
+}
+
+export interface EngineDeps {
+  db: Db;
+  client: Pick<MitraClient, 'createOrder' | 'orderStatus'>;
+  limiter: Pick<RateLimiter, 'acquire'>;
+  catalogue: CatalogueView & { refreshBrand(brandKey: string): Promise<string> };
+  now: () => number;
+  logger: Logger;
+  /** Delays between checks of an open transaction. */
+  schedule: readonly number[];
+  /** Test hook: the process dies at these points (crash tests only). */
+  crash?: (point: CrashPoint) => void;
+  /** Told of everything an operator must see (metrics, alerting). */
+  onAlert?: (alert: { kind: string; transactionNumber: string | null; message: string }) => void;
+}
+
+/**
+ * Where a Razer top-up becomes a Mitra order, and where every supplier outcome is applied.
+ *
+ * Write before you call: ORDERING (with the ref_id) is committed before create-order is
+ * sent and the reply is committed after it, so a crash in between leaves ORDERING, which
+ * start-up turns into UNKNOWN. UNKNOWN is never guessed: it is resolved by the supplier's
+ * order status, or by create-order sent again with the same ref_id (rc 23 if it exists).
+ */
+export class FulfilmentEngine implements Fulfilment {
+  readonly #d: EngineDeps;
+  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #busy = new Map<string, Promise<void>>();
+  readonly #again = new Map<string, { cause: Cause; hint: Hint }>();
+  readonly #tracked = new Set<Promise<unknown>>();
+
+  constructor(deps: EngineDeps) {
+    this.#d = deps;
+  }
+
+  /** Top-up: send the order (once), then wait up to `waitMs` for a final state. */
+  async fulfil(transactionNumber: string, waitMs: number): Promise<void> {
+    this.#d.crash?.('after-queued');
+    void this.advance(transactionNumber, 'razer');
+    await this.waitForFinal(transactionNumber, waitMs);
+  }
+
+  /**
+   * Moves a transaction one step on from whatever state it is in: QUEUED is sent,
+   * PROCESSING asks the order status, UNKNOWN is resolved. One step at a time per
+   * transaction; a trigger that comes while one runs makes it run once more after.
+   */
+  advance(transactionNumber: string, cause: Cause, hint: Hint = {}): Promise<void> {
+    const running = this.#busy.get(transactionNumber);
+    if (running) {
+      const pending = this.#again.get(transactionNumber)?.hint;
+      this.#again.set(transactionNumber, {
+        cause,
+        hint: {
+          trxCode: hint.trxCode ?? pending?.trxCode ?? null,
+          verifyFinal: Boolean(hint.verifyFinal || pending?.verifyFinal),
+        },
+      });
+      return running;
+    }
+    const run = (async () => {
+      try {
+        await this.#step(transactionNumber, cause, hint);
+      } catch (err) {
+        this.#d.logger.error(
+          { err, transactionNumber },
+          'fulfilment step failed; the reconciler will try again',
+        );
+      } finally {
+        this.#busy.delete(transactionNumber);
+      }
+      const again = this.#again.get(transactionNumber);
+      if (again) {
+        this.#again.delete(transactionNumber);
+        await this.advance(transactionNumber, again.cause, again.hint);
+      }
+    })();
+    this.#busy.set(transactionNumber, run);
+    this.#track(run);
+    return run;
+  }
+
+  isBusy(transactionNumber: string): boolean {
+    return this.#busy.has(transactionNumber);
+  }
+
+  /** Start-up after a crash: an ORDERING row's reply was never committed, so it is UNKNOWN. */
+  recoverInterrupted(): number {
+    let recovered = 0;
+    for (const row of listInState(this.#d.db, 'ORDERING')) {
+      const moved = this.#move({
+        transactionNumber: row.transactionNumber,
+        from: 'ORDERING',
+        to: 'UNKNOWN',
+        cause: 'reconciler',
+        detail: 'recovered at start: the create-order reply was never committed',
+        patch: { nextCheckAt: this.#d.now() },
+      });
+      if (moved) recovered++;
+    }
+    if (recovered > 0)
+      this.#d.logger.warn({ recovered }, 'interrupted orders marked UNKNOWN for reconciliation');
+    return recovered;
+  }
+
+  /** Resolves when the transaction is final or `ms` have passed; woken by every move, no polling. */
+  waitForFinal(transactionNumber: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const listeners = this.#waiters.get(transactionNumber) ?? new Set<() => void>();
+      this.#waiters.set(transactionNumber, listeners);
+      const done = () => {
+        clearTimeout(timer);
+        listeners.delete(check);
+        if (listeners.size === 0) this.#waiters.delete(transactionNumber);
+        resolve();
+      };
+      const check = () => {
+        const row = getTransaction(this.#d.db, transactionNumber);
+        if (!row || isTerminal(row.state)) done();
+      };
+      const timer = setTimeout(done, ms);
+      listeners.add(check);
+      check();
+    });
+  }
+
+  /** Waits for every step under way (graceful stop). */
+  async idle(): Promise<void> {
+    while (this.#tracked.size > 0) await Promise.allSettled([...this.#tracked]);
+  }
+
+  /** A supplier reference from a webhook: the transaction it names, if ours. */
+  findByReference(ref: string): TransactionRow | undefined {
+    return findBySupplierRef(this.#d.db, ref);
+  }
+
+  // ------------------------------------------------------------------ steps
+
+  async #step(transactionNumber: string, cause: Cause, hint: Hint): Promise<void> {
+    const row = getTransaction(this.#d.db, transactionNumber);
+    if (!row) return;
+    const trxHint = hint.trxCode ?? null;
+    switch (row.state) {
+      case 'QUEUED':
+        return this.#send(row, cause);
+      case 'PROCESSING':
+        return this.#checkStatus(row, row.trxCode ?? trxHint, cause);
+      case 'UNKNOWN':
+        return this.#resolveUnknown(row, cause, trxHint);
+      case 'ORDERING':
+        // A reply is on its way in this process; a webhook's trx code can settle it sooner.
+        if (trxHint) return this.#checkStatus(row, trxHint, cause);
+        return;
+      case 'SUCCESS':
+      case 'FAILED':
+        // Only when a webhook contradicts the record: the status decides if it is an anomaly.
+        if (hint.verifyFinal) return this.#checkStatus(row, row.trxCode ?? trxHint, cause);
+        return;
+      default:
+        return;
+    }
+  }
+
+  async #send(row: TransactionRow, cause: Cause): Promise<void> {
+    const n = row.transactionNumber;
+    const variation = this.#d.catalogue.variation(row.brandKey, row.variationKey);
+    if (!variation?.isActive || variation.price > row.maxPrice) {
+      // Nothing was sent: refusing now is certain.
+      this.#move({
+        transactionNumber: n,
+        from: 'QUEUED',
+        to: 'FAILED',
+        cause,
+        detail: variation
+          ? `supplier price ${variation.price} above max_price or inactive`
+          : 'no supplier price',
+        patch: { failureCode: 'OOS', failureReason: 'out of stock at the supplier' },
+      });
+      return;
+    }
+    const permit = await this.#permit();
+    if (!permit) return; // stopping: it stays QUEUED and is sent after the restart
+    const sending = this.#move({
+      transactionNumber: n,
+      from: 'QUEUED',
+      to: 'ORDERING',
+      cause,
+      detail: `create-order ${row.refId} at ${variation.price}`,
+      patch: { orderAttempts: row.orderAttempts + 1, priceOffered: variation.price, nextCheckAt: null },
+    });
+    if (!sending) return; // cancelled or sent by someone else meanwhile
+    this.#d.crash?.('after-ordering');
+    const outcome = await this.#createOrder(sending, variation.price, permit);
+    this.#d.crash?.('after-order-reply');
+    await this.#applyCreate(sending, outcome, variation.price, true);
+  }
+
+  #createOrder(row: TransactionRow, price: number, permit: Permit): Promise<MitraOutcome<CreateOrderData>> {
+    return this.#d.client.createOrder(
+      {
+        brand_key: row.brandKey,
+        variation_key: row.variationKey,
+        price,
+        ref_id: row.refId,
+        data: row.supplierData,
+      },
+      permit,
+      row.transactionNumber,
+    );
+  }
+
+  /** Commits the reply to a create-order sent from ORDERING. */
+  async #applyCreate(
+    row: TransactionRow,
+    outcome: MitraOutcome<CreateOrderData>,
+    price: number,
+    mayRetryPrice: boolean,
+  ): Promise<void> {
+    const n = row.transactionNumber;
+    const base = { transactionNumber: n, from: 'ORDERING' as const, cause: 'supplier' as const };
+    const now = this.#d.now();
+    switch (outcome.kind) {
+      case 'accepted':
+        this.#move({
+          ...base,
+          to: 'PROCESSING',
+          detail: `accepted as ${outcome.data.trx_code}`,
+          patch: {
+            trxCode: outcome.data.trx_code,
+            pricePaid: outcome.data.selling_total ?? price,
+            checks: 0,
+            nextCheckAt: now + nextCheckDelay(this.#d.schedule, 0),
+          },
+        });
+        return;
+      case 'exists':
+        this.#move({
+          ...base,
+          to: 'UNKNOWN',
+          detail: `ref_id exists (rc 23): ${outcome.message}`,
+          patch: { nextCheckAt: now },
+        });
+        return;
+      case 'retryable':
+        this.#move({
+          ...base,
+          to: 'QUEUED',
+          detail: `not taken: ${outcome.reason}`,
+          patch: { nextCheckAt: now + resendDelay(row.orderAttempts, outcome.retryAfterMs) },
+        });
+        return;
+      case 'ambiguous':
+        this.#move({
+          ...base,
+          to: 'UNKNOWN',
+          detail: `no clear answer: ${outcome.reason}`,
+          patch: { checks: 0, nextCheckAt: now + Math.min(1000, nextCheckDelay(this.#d.schedule, 0)) },
+        });
+        return;
+      case 'refused': {
+        if (outcome.rc === '24' && mayRetryPrice) {
+          const retried = await this.#retryAtNewPrice(row);
+          if (retried) return;
+        }
+        const operator = needsOperator(outcome.rc);
+        if (operator)
+          this.#alert('supplier-refusal', n, `${operator} (rc ${outcome.rc}: ${outcome.message})`);
+        this.#move({
+          ...base,
+          to: 'FAILED',
+          detail: `refused: rc ${outcome.rc} ${outcome.status}`,
+          patch: {
+            failureCode: refusalCodeFor(outcome.rc),
+            failureReason: outcome.message || outcome.status,
+          },
+        });
+        return;
+      }
+    }
+  }
+
+  /** rc 24: the price moved. Refresh it; within max_price, send once more with the same ref_id. */
+  async #retryAtNewPrice(row: TransactionRow): Promise<boolean> {
+    await this.#d.catalogue.refreshBrand(row.brandKey);
+    const variation = this.#d.catalogue.variation(row.brandKey, row.variationKey);
+    if (!variation?.isActive || variation.price > row.maxPrice) return false;
+    const permit = await this.#permit();
+    if (!permit) return false;
+    const patched = patchTransaction(
+      this.#d.db,
+      row.transactionNumber,
+      'ORDERING',
+      { orderAttempts: row.orderAttempts + 1, priceOffered: variation.price },
+      this.#d.now(),
+    );
+    if (!patched) return true;
+    const outcome = await this.#createOrder(row, variation.price, permit);
+    await this.#applyCreate(row, outcome, variation.price, false);
+    return true;
+  }
+
+  async #resolveUnknown(row: TransactionRow, cause: Cause, trxHint: string | null): Promise<void> {
+    const trxCode = row.trxCode ?? trxHint;
+    if (trxCode) return this.#checkStatus(row, trxCode, cause);
+
+    // No trx code: ask again with the same ref_id. The supplier refuses a second order for it.
+    const permit = await this.#permit();
+    if (!permit) return;
+    const price = row.priceOffered ?? row.maxPrice;
+    if (
+      !patchTransaction(
+        this.#d.db,
+        row.transactionNumber,
+        'UNKNOWN',
+        { orderAttempts: row.orderAttempts + 1 },
+        this.#d.now(),
+      )
+    ) {
+      return;
+    }
+    const outcome = await this.#createOrder(row, price, permit);
+    if (outcome.kind === 'accepted') {
+      this.#move({
+        transactionNumber: row.transactionNumber,
+        from: 'UNKNOWN',
+        to: 'PROCESSING',
+        cause,
+        detail: `sent again with the same ref_id: accepted as ${outcome.data.trx_code}`,
+        patch: {
+          trxCode: outcome.data.trx_code,
+          pricePaid: outcome.data.selling_total ?? price,
+          checks: 0,
+          nextCheckAt: this.#d.now() + nextCheckDelay(this.#d.schedule, 0),
+        },
+      });
+      return;
+    }
+    if (outcome.kind === 'exists') return this.#checkStatus(row, row.refId, cause);
+    // Refused, retryable or ambiguous: nothing is learnt. Never guess; look again later.
+    this.#reschedule(row, `sent again: ${outcome.kind === 'refused' ? `rc ${outcome.rc}` : outcome.kind}`);
+  }
+
+  async #checkStatus(row: TransactionRow, tid: string | null, cause: Cause): Promise<void> {
+    if (!tid) return this.#reschedule(row, 'no reference to ask about');
+    const outcome = await this.#d.client.orderStatus(tid, row.transactionNumber);
+    if (outcome.kind !== 'accepted') return this.#reschedule(row, `order status: ${outcome.kind}`);
+    this.applyStatus(row.transactionNumber, outcome.data, cause);
+  }
+
+  /**
+   * The one function that applies a supplier order status, whoever asked (top-up,
+   * webhook, reconciler). Only forward moves; a contradiction of a final state is an
+   * anomaly for an operator and changes nothing.
+   */
+  applyStatus(transactionNumber: string, data: OrderStatusData, cause: Cause): void {
+    const row = getTransaction(this.#d.db, transactionNumber);
+    if (!row) return;
+    if (data.ref_id && data.ref_id !== row.refId) {
+      this.#alert(
+        'reference-mismatch',
+        transactionNumber,
+        `order ${data.code} belongs to ${data.ref_id}, not ${row.refId}`,
+      );
+      return;
+    }
+    const status = interpretOrderStatus(data);
+    const found = { trxCode: data.code };
+    let current = row;
+    if (status.kind !== 'failed' && current.state === 'ORDERING') {
+      // The order exists: what the create-order reply would have said.
+      const moved = this.#move({
+        transactionNumber,
+        from: 'ORDERING',
+        to: 'PROCESSING',
+        cause,
+        detail: `order ${data.code} seen`,
+        patch: found,
+      });
+      if (!moved) return;
+      current = moved;
+    }
+    if (status.kind !== 'failed' && current.state === 'UNKNOWN') {
+      const moved = this.#move({
+        transactionNumber,
+        from: 'UNKNOWN',
+        to: 'PROCESSING',
+        cause,
+        detail: `order ${data.code} found`,
+        patch: found,
+      });
+      if (!moved) return;
+      current = moved;
+    }
+
+    if (status.kind === 'processing') {
+      this.#reschedule(current, 'still processing');
+      return;
+    }
+
+    if (status.kind === 'success') {
+      if (current.state === 'PROCESSING') {
+        this.#move({
+          transactionNumber,
+          from: 'PROCESSING',
+          to: 'SUCCESS',
+          cause,
+          detail: `delivered (${data.code})`,
+          patch: {
+            voucherCode: status.voucherCode,
+            pricePaid: data.grand_total ?? current.pricePaid,
+            nextCheckAt: null,
+          },
+        });
+      } else if (current.state === 'FAILED') {
+        this.#anomaly(
+          current,
+          `the supplier reports order ${data.code} delivered after it was recorded FAILED`,
+        );
+      }
+      return;
+    }
+
+    // Failed or refunded.
+    const reason = status.reason ?? (status.refunded ? 'refunded by the supplier' : 'failed at the supplier');
+    if (current.state === 'PROCESSING' || current.state === 'UNKNOWN' || current.state === 'ORDERING') {
+      this.#move({
+        transactionNumber,
+        from: current.state,
+        to: 'FAILED',
+        cause,
+        detail: `${status.refunded ? 'refunded' : 'failed'} (${data.code})`,
+        patch: {
+          trxCode: current.trxCode ?? data.code,
+          failureCode: 'FAILED',
+          failureReason: reason,
+          nextCheckAt: null,
+        },
+      });
+    } else if (current.state === 'SUCCESS') {
+      this.#anomaly(
+        current,
+        `the supplier reports order ${data.code} ${status.refunded ? 'refunded' : 'failed'} after it was delivered: ${reason}`,
+      );
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** A create-order permit, or null when the limiter was closed (the gateway is stopping). */
+  async #permit(): Promise<Permit | null> {
+    try {
+      return await this.#d.limiter.acquire('order');
+    } catch (err) {
+      if (err instanceof LimiterClosedError) return null;
+      throw err;
+    }
+  }
+
+  #move(move: Omit<Move, 'at'>): TransactionRow | null {
+    const result = moveTransaction(this.#d.db, { ...move, at: this.#d.now() });
+    if (!result.ok) {
+      this.#d.logger.debug({ move, result }, 'move not applied: the transaction moved first');
+      return null;
+    }
+    this.#d.logger.info(
+      {
+        transactionNumber: move.transactionNumber,
+        from: move.from,
+        to: move.to,
+        cause: move.cause,
+        detail: move.detail,
+      },
+      'transaction moved',
+    );
+    for (const listener of this.#waiters.get(move.transactionNumber) ?? []) listener();
+    return result.row;
+  }
+
+  /** Sets the next check of a still-open transaction, one step further along the schedule. */
+  #reschedule(row: TransactionRow, why: string): void {
+    const fresh = getTransaction(this.#d.db, row.transactionNumber);
+    if (!fresh || isTerminal(fresh.state)) return;
+    const patch: MovePatch = {
+      checks: fresh.checks + 1,
+      nextCheckAt: this.#d.now() + nextCheckDelay(this.#d.schedule, fresh.checks),
+    };
+    patchTransaction(this.#d.db, fresh.transactionNumber, fresh.state, patch, this.#d.now());
+    this.#d.logger.debug(
+      { transactionNumber: fresh.transactionNumber, why, nextCheckAt: patch.nextCheckAt },
+      'check again later',
+    );
+  }
+
+  #anomaly(row: TransactionRow, message: string): void {
+    if (row.attention && row.attentionReason === message) return;
+    flagForOperator(this.#d.db, row.transactionNumber, message, this.#d.now());
+    this.#alert('anomaly', row.transactionNumber, message);
+  }
+
+  #alert(kind: string, transactionNumber: string | null, message: string): void {
+    this.#d.logger.error({ kind, transactionNumber }, `OPERATOR: ${message}`);
+    this.#d.onAlert?.({ kind, transactionNumber, message });
+  }
+
+  #track<T>(p: Promise<T>): void {
+    this.#tracked.add(p);
+    void p.finally(() => this.#tracked.delete(p));
+  }
+}
