@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
@@ -7,27 +8,48 @@ import type { Mapping } from './config/mapping.js';
 import { createMappingStore, type MappingStore } from './config/mapping-store.js';
 import { migrateStorage, openStorage, type Storage } from './db/connection.js';
 import { recordSupplierCall } from './db/supplier-calls.js';
-import type { Fulfilment } from './fulfilment/ports.js';
+import type { CrashPoint } from './fulfilment/crash-points.js';
+import { FulfilmentEngine } from './fulfilment/engine.js';
+import { Reconciler } from './fulfilment/reconciler.js';
+import { WebhookProcessor } from './fulfilment/webhooks.js';
 import type { Logger } from './log.js';
 import { CatalogueService } from './mitra/catalogue.js';
 import { MitraClient } from './mitra/client.js';
 import { RateLimiter } from './mitra/limiter.js';
+import { mountWebhook } from './mitra/webhook-route.js';
+
+export interface GatewayCounters {
+  unauthorized: number;
+  alerts: number;
+  overdue: number;
+}
 
 export interface RunningGateway {
   port: number;
+  url: string;
   storage: Storage;
   mapping: MappingStore;
   catalogue: CatalogueService;
+  engine: FulfilmentEngine;
+  reconciler: Reconciler;
+  limiter: RateLimiter;
+  counters: GatewayCounters;
+  /** Resolves once the catalogue has been fetched at start (or kept, if Mitra was down). */
+  catalogueReady: Promise<unknown>;
   close(): Promise<void>;
 }
 
 export interface GatewayOptions {
   now?: () => number;
-  /** Replaces the fulfilment engine (tests of the Razer side alone). */
-  fulfilment?: Fulfilment;
+  /** How often the reconciler looks for due work (default 500 ms). */
+  reconcileTickMs?: number;
+  crash?: (point: CrashPoint) => void;
 }
 
-/** Composition root: db -> migrate -> Mitra client -> catalogue -> app -> server. */
+/**
+ * Composition root: db -> migrate -> Mitra client -> catalogue -> engine -> app -> server ->
+ * workers. Start-up turns interrupted orders into UNKNOWN and replays stored webhooks.
+ */
 export async function startGateway(
   config: Config,
   mapping: Mapping,
@@ -39,6 +61,7 @@ export async function startGateway(
   const applied = migrateStorage(storage);
   logger.info({ databasePath: config.databasePath, migrationsApplied: applied }, 'database ready');
   const mappingStore = createMappingStore(config.mappingFile, mapping, logger);
+  const counters: GatewayCounters = { unauthorized: 0, alerts: 0, overdue: 0 };
 
   const limiter = new RateLimiter(config.mitra.rateLimit);
   const client = new MitraClient({
@@ -57,21 +80,47 @@ export async function startGateway(
     now,
     logger,
   });
-  const firstRefresh = catalogue.start();
-  void firstRefresh.then((report) => logger.info({ report }, 'catalogue refreshed'));
+  const engine = new FulfilmentEngine({
+    db: storage.db,
+    client,
+    limiter,
+    catalogue,
+    now,
+    logger,
+    schedule: config.reconcileScheduleMs,
+    crash: options.crash,
+    onAlert: () => {
+      counters.alerts++;
+    },
+  });
+  const webhooks = new WebhookProcessor({
+    db: storage.db,
+    engine,
+    refreshBrand: (brand) => catalogue.refreshBrand(brand),
+    now,
+    logger,
+    crash: options.crash,
+  });
+  const reconciler = new Reconciler({
+    db: storage.db,
+    engine,
+    now,
+    logger,
+    tickMs: options.reconcileTickMs,
+    onOverdue: () => {
+      counters.overdue++;
+    },
+  });
 
-  const fulfilment: Fulfilment = options.fulfilment ?? {
-    // Replaced by the fulfilment engine; until then a top-up stays QUEUED and is answered 408.
-    fulfil: async () => {},
-  };
+  engine.recoverInterrupted();
+  const catalogueReady = catalogue.start().then((report) => logger.info({ report }, 'catalogue refreshed'));
 
-  let unauthorized = 0;
   const app = createApp({
     razer: {
       db: storage.db,
       mapping: () => mappingStore.current(),
       catalogue,
-      fulfilment,
+      fulfilment: engine,
       now,
       newToken: () => randomBytes(24).toString('base64url'),
       topupWaitMs: config.topupWaitMs,
@@ -79,32 +128,57 @@ export async function startGateway(
       signedContent: config.razer.signedContent,
       logger,
       onUnauthorized: () => {
-        unauthorized++;
+        counters.unauthorized++;
       },
     },
   });
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+  mountWebhook(app, {
+    token: config.mitra.webhookToken,
+    allowIps: config.mitra.webhookAllowIps,
+    trustProxy: config.trustProxy,
+    processor: webhooks,
+    logger,
+  });
+
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
-  logger.info({ host: config.host, port, skus: mapping.skus.size }, 'gateway listening');
+  const backlog = webhooks.processBacklog();
+  reconciler.start();
+  logger.info(
+    { host: config.host, port, skus: mapping.skus.size, webhookBacklog: backlog },
+    'gateway listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {
     port,
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     storage,
     mapping: mappingStore,
     catalogue,
+    engine,
+    reconciler,
+    limiter,
+    counters,
+    catalogueReady,
     close() {
+      // New requests stop first; calls under way finish; what waits for a slot stays queued.
       closing ??= (async () => {
         mappingStore.close();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await reconciler.stop();
         await catalogue.stop();
         limiter.close();
+        await closed;
+        await webhooks.idle();
+        await engine.idle();
         storage.close();
-        logger.info({ unauthorizedRequests: unauthorized }, 'gateway stopped');
+        logger.info({ ...counters }, 'gateway stopped');
       })();
       return closing;
     },

@@ -1,5 +1,6 @@
 import { loadConfig, readEnvironment, resolvePaths } from '../config/env.js';
 import { loadMappingFile } from '../config/mapping.js';
+import { crashHook } from '../fulfilment/crash-points.js';
 import { startGateway } from '../gateway.js';
 import { createLogger } from '../log.js';
 import { sandboxCredentialsIn } from '../sandbox-credentials.js';
@@ -34,7 +35,7 @@ export async function runProduction(
     return 1;
   }
   const logger = createLogger(config.logLevel);
-  const gateway = await startGateway(config, mapping.mapping, logger);
+  const gateway = await startGateway(config, mapping.mapping, logger, { crash: crashHook(io.env) });
   gateway.mapping.watch();
   onReloadSignal?.(() => gateway.mapping.reload());
   await stop;

@@ -60,6 +60,19 @@ const allowIps = z.string().transform((text, ctx): '*' | string[] => {
   return ips;
 });
 
+const schedule = z.string().transform((text, ctx) => {
+  const steps = text.split(',').map((s) => s.trim());
+  if (steps.length === 0 || steps.some((s) => !/^\d+$/.test(s) || Number(s) < 10)) {
+    ctx.issues.push({
+      code: 'custom',
+      input: text,
+      message: `must be a comma-separated list of delays in ms (each at least 10), got "${text}"`,
+    });
+    return z.NEVER;
+  }
+  return steps.map(Number);
+});
+
 /** Every variable of the design's configuration contract, as text, with its default. */
 export const envVarsSchema = z.object({
   PORT: wholeNumber(0, 65535).default(8080),
@@ -85,6 +98,7 @@ export const envVarsSchema = z.object({
   MITRA_RATE_LIMIT: rateLimitSchema.default({ limit: 200, windowMs: 60_000 }),
   MITRA_TIMEOUT_MS: wholeNumber(100, 120_000).default(10_000),
   TOPUP_WAIT_MS: wholeNumber(0, 600_000).default(15_000),
+  RECONCILE_SCHEDULE_MS: schedule.default([30_000, 60_000, 120_000, 300_000, 900_000]),
   TRUST_PROXY: boolean.default(false),
   ADMIN_TOKEN: z.string().min(16, { error: 'must be at least 16 characters when set' }).optional(),
   LOG_LEVEL: z
@@ -115,6 +129,7 @@ export const configSchema = envVarsSchema.transform((v) => ({
     timeoutMs: v.MITRA_TIMEOUT_MS,
   },
   topupWaitMs: v.TOPUP_WAIT_MS,
+  reconcileScheduleMs: v.RECONCILE_SCHEDULE_MS,
   trustProxy: v.TRUST_PROXY,
   adminToken: v.ADMIN_TOKEN ?? null,
   logLevel: v.LOG_LEVEL,

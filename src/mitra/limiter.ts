@@ -46,7 +46,8 @@ interface Waiter {
 
 /**
  * One limiter for every call to Mitra. Each admitted call holds its slot for one window
- * (plus a margin for clock and network skew between us and Mitra), so no window of that
+ * (plus a margin for clock and network skew between us and Mitra: a fifth of the window,
+ * at most 1 s), so no window of that
  * length ever holds more than `limit` calls: a token bucket whose tokens come back
  * exactly one window after use. Create-order calls are served ahead of queued queries.
  */
@@ -61,7 +62,11 @@ export class RateLimiter {
   #timerAt = Number.POSITIVE_INFINITY;
   #closed = false;
 
-  constructor(rate: RateLimit, clock: Clock = systemClock, marginMs = 1000) {
+  constructor(
+    rate: RateLimit,
+    clock: Clock = systemClock,
+    marginMs = Math.min(1000, Math.ceil(rate.windowMs / 5)),
+  ) {
     this.#limit = rate.limit;
     this.#windowMs = rate.windowMs + marginMs;
     this.#clock = clock;

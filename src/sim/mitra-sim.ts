@@ -36,6 +36,8 @@ export type CallFault =
   | { kind: 'dropReplyAfterCreate' }
   | { kind: 'rateLimit' }
   | { kind: 'garbage' }
+  | { kind: 'createThenHang' }
+  | { kind: 'refuse'; rc: string; status: string; http: 400 | 401 | 404 }
   | { kind: 'latency'; ms: number };
 
 /** How an order ends after processing. `stay` never ends it. */
@@ -209,6 +211,35 @@ export class MitraSimulator {
     });
   }
 
+  /** Refunds a delivered order later, as the supplier's back office would, and says so. */
+  refund(trxCode: string, sn: string): void {
+    const order = this.#byTrx.get(trxCode);
+    if (!order) throw new Error(`no order ${trxCode}`);
+    order.status = SIM_STATUS.refunded;
+    order.sn = sn;
+    order.history.push({ status_name: 'Refund', timestamp: new Date().toISOString() });
+    this.balance += order.sellingTotal;
+    this.#webhook({
+      type: 'status_update',
+      data: { trx_code: order.trxCode, ref_id: order.refId, status: order.status, sn, status_name: 'Refund' },
+    });
+  }
+
+  /** Mitra down: nothing listens any more (connections are refused); state is kept. */
+  async suspend(): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    this.#server = null;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Mitra back, on the same address. */
+  async resume(): Promise<void> {
+    const url = new URL(this.url);
+    await this.listen(Number(url.port), url.hostname.replace(/^\[|\]$/g, ''));
+  }
+
   /** Ends a processing order now, as the supplier's back office would. */
   finish(trxCode: string, ending: Exclude<OrderEnding, { kind: 'stay' }>): void {
     const order = this.#byTrx.get(trxCode);
@@ -379,7 +410,13 @@ export class MitraSimulator {
       return fail(c, 500, 'INTERNAL_SERVER_ERROR', '50', 'Server Error / Server Maintenance Error');
     }
     if (fault?.kind === 'garbage') return c.body('<html>502 Bad Gateway</html>', 502);
+    if (fault?.kind === 'refuse')
+      return fail(c, fault.http, fault.status, fault.rc, `refused as told (rc ${fault.rc})`);
     const response = await run();
+    if (op === 'order' && response.status === 200 && fault?.kind === 'createThenHang') {
+      // The order exists; the reply never comes.
+      await new Promise<void>((resolve) => c.env.outgoing.once('close', () => resolve()));
+    }
     if (
       op === 'order' &&
       response.status === 200 &&
@@ -646,6 +683,13 @@ const nextFaultSchema = z.object({
     z.object({ kind: z.literal('dropReplyAfterCreate') }),
     z.object({ kind: z.literal('rateLimit') }),
     z.object({ kind: z.literal('garbage') }),
+    z.object({ kind: z.literal('createThenHang') }),
+    z.object({
+      kind: z.literal('refuse'),
+      rc: z.string().regex(/^\d{2}$/),
+      status: z.string(),
+      http: z.union([z.literal(400), z.literal(401), z.literal(404)]),
+    }),
     z.object({ kind: z.literal('latency'), ms: z.number().int().nonnegative() }),
   ]),
 });

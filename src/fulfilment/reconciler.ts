@@ -1,0 +1,91 @@
+import type { Db } from '../db/connection.js';
+import { flagForOperator, listDue, listExpiredInitiated, listOverdue } from '../db/transactions.js';
+import type { Logger } from '../log.js';
+import type { FulfilmentEngine } from './engine.js';
+import { expireInitiated } from './purchases.js';
+
+export interface ReconcilerDeps {
+  db: Db;
+  engine: Pick<FulfilmentEngine, 'advance' | 'isBusy'>;
+  now: () => number;
+  logger: Logger;
+  /** How often due work is looked for. */
+  tickMs?: number;
+  /** Steps under way at once; the rate limiter paces the supplier calls among them. */
+  maxInFlight?: number;
+  onOverdue?: (transactionNumber: string) => void;
+}
+
+/**
+ * Wakes every open transaction on its schedule (QUEUED: send, PROCESSING: ask, UNKNOWN:
+ * resolve), closes initiated transactions past their TTL, and flags for an operator what
+ * outlives its deadline. Mitra being down only pushes the schedule on.
+ */
+export class Reconciler {
+  readonly #d: Required<Omit<ReconcilerDeps, 'onOverdue'>> & Pick<ReconcilerDeps, 'onOverdue'>;
+  #timer: NodeJS.Timeout | null = null;
+  #ticking: Promise<void> | null = null;
+  #inFlight = 0;
+  #stopped = true;
+
+  constructor(deps: ReconcilerDeps) {
+    this.#d = { tickMs: 500, maxInFlight: 32, ...deps };
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  /** Runs a tick now (a new QUEUED order, a restart). */
+  wake(): void {
+    if (!this.#stopped) this.#schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#ticking;
+  }
+
+  /** One pass over due work. Returns once the steps it started are under way. */
+  async tick(): Promise<void> {
+    const { db, logger } = this.#d;
+    const now = this.#d.now();
+    for (const row of listExpiredInitiated(db, now, 500)) {
+      expireInitiated(db, row.transactionNumber, 'reconciler', 'not topped up within the TTL', now);
+    }
+    for (const row of listOverdue(db, now, 500)) {
+      const reason = `still ${row.state} past its deadline: resolve by hand (gateway story ${row.transactionNumber})`;
+      flagForOperator(db, row.transactionNumber, reason, now);
+      logger.error({ transactionNumber: row.transactionNumber, state: row.state }, `OPERATOR: ${reason}`);
+      this.#d.onOverdue?.(row.transactionNumber);
+    }
+    const room = this.#d.maxInFlight - this.#inFlight;
+    if (room <= 0) return;
+    for (const row of listDue(db, now, room * 2)) {
+      if (this.#inFlight >= this.#d.maxInFlight) break;
+      if (this.#d.engine.isBusy(row.transactionNumber)) continue;
+      this.#inFlight++;
+      void this.#d.engine.advance(row.transactionNumber, 'reconciler').finally(() => {
+        this.#inFlight--;
+      });
+    }
+  }
+
+  #schedule(ms: number): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      if (this.#stopped || this.#ticking) return;
+      this.#ticking = this.tick()
+        .catch((err: unknown) => this.#d.logger.error({ err }, 'reconciler tick failed'))
+        .finally(() => {
+          this.#ticking = null;
+          if (!this.#stopped) this.#schedule(this.#d.tickMs);
+        });
+    }, ms);
+    this.#timer.unref();
+  }
+}
