@@ -31,6 +31,7 @@ describe('environment', () => {
         timeoutMs: 10_000,
       },
       topupWaitMs: 15_000,
+      reconcileScheduleMs: [30_000, 60_000, 120_000, 300_000, 900_000],
       trustProxy: false,
       adminToken: null,
       logLevel: 'info',
@@ -82,6 +83,11 @@ describe('environment', () => {
     ],
     ['TOPUP_WAIT_MS', '-1', 'TOPUP_WAIT_MS must be a whole number from 0 to 600000, got "-1"'],
     ['TRUST_PROXY', 'maybe', 'TRUST_PROXY must be true or false'],
+    [
+      'RECONCILE_SCHEDULE_MS',
+      '30000,soon',
+      'RECONCILE_SCHEDULE_MS must be a comma-separated list of delays in ms (each at least 10), got "30000,soon"',
+    ],
     ['ADMIN_TOKEN', 'abc', 'ADMIN_TOKEN must be at least 16 characters when set'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
   ])('refuses a malformed %s (%s) with one line naming it', (name, value, message) => {

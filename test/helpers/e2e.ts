@@ -1,0 +1,108 @@
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config/env.js';
+import { listSupplierCalls } from '../../src/db/supplier-calls.js';
+import { getTransaction, listEvents } from '../../src/db/transactions.js';
+import { isTerminal } from '../../src/fulfilment/states.js';
+import { type RunningGateway, startGateway } from '../../src/gateway.js';
+import { createLogger } from '../../src/log.js';
+import type { MitraSimOptions, MitraSimulator } from '../../src/sim/mitra-sim.js';
+import { REQUIRED_ENV } from './env.js';
+import { EXAMPLE_MAPPING, exampleMapping } from './mapping.js';
+import { SIM_KEYS, startSim } from './mitra.js';
+import { initBody, send } from './razer.js';
+import { tempDir } from './storage.js';
+import { waitFor } from './wait.js';
+
+/** Silent, unless TEST_LOG_FILE names a file to write the gateway's log to (debugging). */
+function testLogger() {
+  const file = process.env.TEST_LOG_FILE;
+  return file ? createLogger('debug', pino.destination({ dest: file, sync: true })) : createLogger('silent');
+}
+
+export const WEBHOOK_TOKEN = REQUIRED_ENV.MITRA_WEBHOOK_TOKEN;
+
+export interface E2E {
+  sim: MitraSimulator;
+  gw: RunningGateway;
+  url: string;
+  webhookUrl: string;
+  init(n: string, over?: Record<string, unknown>): ReturnType<typeof send>;
+  topup(n: string, token: unknown): ReturnType<typeof send>;
+  purchase(
+    n: string,
+    over?: Record<string, unknown>,
+  ): Promise<{ init: Awaited<ReturnType<typeof send>>; topup: Awaited<ReturnType<typeof send>> }>;
+  query(n: string): ReturnType<typeof send>;
+  /** Waits until the transaction is final, then returns the answer to a query. */
+  settle(n: string, timeoutMs?: number): ReturnType<typeof send>;
+  state(n: string): string | undefined;
+  calls(n: string): { operation: string; outcome: string }[];
+  events(n: string): string[];
+  close(): Promise<void>;
+}
+
+export async function startE2E(
+  options: { sim?: Partial<MitraSimOptions>; env?: Record<string, string>; tickMs?: number } = {},
+): Promise<E2E> {
+  const sim = await startSim({ completeAfterMs: 30, ...options.sim });
+  const dir = tempDir();
+  const parsed = loadConfig({
+    ...REQUIRED_ENV,
+    MITRA_API_KEY: SIM_KEYS.apiKey,
+    MITRA_SECRET_KEY: SIM_KEYS.secretKey,
+    MITRA_BASE_URL: sim.url,
+    DATABASE_PATH: dir.file('gateway.db'),
+    MAPPING_FILE: EXAMPLE_MAPPING,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MITRA_WEBHOOK_ALLOW_IPS: '127.0.0.1',
+    TOPUP_WAIT_MS: '3000',
+    MITRA_TIMEOUT_MS: '500',
+    RECONCILE_SCHEDULE_MS: '100,200,400',
+    ...options.env,
+  });
+  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  const gw = await startGateway(parsed.value, exampleMapping(), testLogger(), {
+    reconcileTickMs: options.tickMs ?? 25,
+  });
+  await gw.catalogueReady;
+  const webhookUrl = `${gw.url}/mitra/webhook/${WEBHOOK_TOKEN}`;
+  sim.webhookUrl = webhookUrl;
+  const h = { url: gw.url };
+  const e2e: E2E = {
+    sim,
+    gw,
+    url: gw.url,
+    webhookUrl,
+    init: (n, over) => send(h, 'POST', '/transaction/init', initBody(n, over)),
+    topup: (n, token) =>
+      send(h, 'POST', '/transaction/topup', { transactionNumber: n, transactionToken: token }),
+    async purchase(n, over) {
+      const init = await e2e.init(n, over);
+      if (init.status !== 200) throw new Error(`init ${n}: ${init.status} ${init.text}`);
+      return { init, topup: await e2e.topup(n, init.json.transactionToken) };
+    },
+    query: (n) => send(h, 'GET', `/transaction/${n}`),
+    async settle(n, timeoutMs = 10_000) {
+      await waitFor(
+        () => {
+          const row = getTransaction(gw.storage.db, n);
+          return row !== undefined && isTerminal(row.state);
+        },
+        timeoutMs,
+        `${n} to be final (now ${e2e.state(n)})`,
+      );
+      return e2e.query(n);
+    },
+    state: (n) => getTransaction(gw.storage.db, n)?.state,
+    calls: (n) =>
+      listSupplierCalls(gw.storage.db, n).map((c) => ({ operation: c.operation, outcome: c.outcome })),
+    events: (n) => listEvents(gw.storage.db, n).map((e) => `${e.fromState}>${e.toState}`),
+    async close() {
+      await gw.close();
+      await sim.close();
+      dir.remove();
+    },
+  };
+  return e2e;
+}
