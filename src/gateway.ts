@@ -114,6 +114,10 @@ export async function startGateway(
 
   engine.recoverInterrupted();
   const catalogueReady = catalogue.start().then((report) => logger.info({ report }, 'catalogue refreshed'));
+  if (catalogue.age().brandsMs === null) {
+    // First start ever: without a catalogue every init would be refused as OOS, so wait a little.
+    await Promise.race([catalogueReady, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+  }
 
   const app = createApp({
     razer: {

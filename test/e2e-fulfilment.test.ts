@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getTransaction } from '../src/db/transactions.js';
 import { listWebhooks } from '../src/db/webhooks.js';
@@ -310,5 +311,28 @@ describe('after delivery, and when Mitra is away', () => {
     const again = await Promise.all([1, 2, 3].map(() => e.topup('T-REP', init.json.transactionToken)));
     expect(again.map((r) => r.status)).toEqual([408, 408, 408]);
     oneOrder('T-REP');
+  });
+});
+
+describe('graceful stop', () => {
+  it('lets a create-order under way finish and commits its reply before closing', async () => {
+    e = await startE2E();
+    e.sim.nextFault('order', { kind: 'latency', ms: 300 });
+    const init = await e.init('T-STOP');
+    const topup = e.topup('T-STOP', init.json.transactionToken).catch(() => null);
+    await waitFor(() => e.state('T-STOP') === 'ORDERING', 3000, 'the order to be under way');
+    const path = e.gw.storage.sqlite.name;
+    await e.gw.close();
+    const db = new Database(path, { readonly: true });
+    try {
+      const row = db
+        .prepare('select state, trx_code from transactions where transaction_number = ?')
+        .get('T-STOP');
+      expect(row).toMatchObject({ state: 'PROCESSING', trx_code: expect.stringMatching(/^VCG-TRX-/) });
+    } finally {
+      db.close();
+    }
+    await topup;
+    oneOrder('T-STOP');
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Places where the crash tests kill the process, to prove that a crash anywhere loses
- * nothing and orders nothing twice. Inert unless GATEWAY_CRASH_AT names a point.
+ * nothing and orders nothing twice. Inert unless GATEWAY_CRASH_AT names a point; the
+ * process dies there after GATEWAY_CRASH_SKIP earlier passes (default 0).
  */
 export type CrashPoint = 'after-queued' | 'after-ordering' | 'after-order-reply' | 'during-webhook';
 
@@ -9,7 +10,10 @@ export function crashHook(
 ): ((point: CrashPoint) => void) | undefined {
   const at = env.GATEWAY_CRASH_AT;
   if (!at) return undefined;
+  let skip = Number(env.GATEWAY_CRASH_SKIP ?? '0') || 0;
   return (point) => {
-    if (point === at) process.kill(process.pid, 'SIGKILL');
+    if (point !== at) return;
+    if (skip-- > 0) return;
+    process.kill(process.pid, 'SIGKILL');
   };
 }

@@ -1,0 +1,160 @@
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CrashPoint } from '../src/fulfilment/crash-points.js';
+import type { MitraSimulator } from '../src/sim/mitra-sim.js';
+import { type ChildGateway, spawnGateway } from './helpers/child-gateway.js';
+import { REQUIRED_ENV } from './helpers/env.js';
+import { EXAMPLE_MAPPING } from './helpers/mapping.js';
+import { SIM_KEYS, startSim } from './helpers/mitra.js';
+import { initBody, type RazerReply, send } from './helpers/razer.js';
+import { type TempDir, tempDir } from './helpers/storage.js';
+import { waitFor } from './helpers/wait.js';
+
+let sim: MitraSimulator | undefined;
+let dir: TempDir | undefined;
+const children: ChildGateway[] = [];
+afterEach(async () => {
+  for (const c of children.splice(0)) await c.stop();
+  await sim?.close();
+  dir?.remove();
+});
+
+const env = (simUrl: string): Record<string, string> => ({
+  ...REQUIRED_ENV,
+  MITRA_API_KEY: SIM_KEYS.apiKey,
+  MITRA_SECRET_KEY: SIM_KEYS.secretKey,
+  MITRA_BASE_URL: simUrl,
+  DATABASE_PATH: 'gateway.db',
+  MAPPING_FILE: EXAMPLE_MAPPING,
+  PORT: '0',
+  HOST: '127.0.0.1',
+  MITRA_WEBHOOK_ALLOW_IPS: '127.0.0.1',
+  TOPUP_WAIT_MS: '2000',
+  MITRA_TIMEOUT_MS: '1000',
+  RECONCILE_SCHEDULE_MS: '100,200,400',
+  LOG_LEVEL: 'info',
+});
+
+async function start(extra: Record<string, string> = {}): Promise<ChildGateway> {
+  if (!sim || !dir) throw new Error('no simulator');
+  const child = await spawnGateway({ ...env(sim.url), ...extra }, dir.path);
+  children.push(child);
+  sim.webhookUrl = `${child.url}/mitra/webhook/${REQUIRED_ENV.MITRA_WEBHOOK_TOKEN}`;
+  return child;
+}
+
+/** A Razer answer, or null when the connection died with the gateway. */
+async function attempt(call: Promise<RazerReply>): Promise<RazerReply | null> {
+  try {
+    return await call;
+  } catch {
+    return null;
+  }
+}
+
+/** Queries until the answer is definitive (not 408). */
+async function finalAnswer(gw: ChildGateway, n: string): Promise<RazerReply> {
+  let last: RazerReply | null = null;
+  await waitFor(
+    async () => {
+      last = await send(gw, 'GET', `/transaction/${n}`);
+      return last.status !== 408;
+    },
+    20_000,
+    `${n} to reach a final answer`,
+  );
+  if (!last) throw new Error('no answer');
+  return last;
+}
+
+/** Point, what it means, passes before the kill, B's state and orders at the kill, unprocessed webhooks. */
+const POINTS: [CrashPoint, string, number, string, number, boolean][] = [
+  ['after-queued', 'QUEUED is committed, before anything is sent', 1, 'QUEUED', 0, false],
+  ['after-ordering', 'ORDERING is committed, before create-order is sent', 1, 'ORDERING', 0, false],
+  [
+    'after-order-reply',
+    'create-order was sent and created the order, before its reply is committed',
+    1,
+    'ORDERING',
+    1,
+    false,
+  ],
+  ['during-webhook', 'a webhook is stored but not yet applied', 2, 'PROCESSING', 1, true],
+];
+
+/** What the dead gateway left on disk. */
+function onDisk(file: string, n: string): { state: string; unprocessedWebhooks: number } {
+  const db = new Database(file, { readonly: true });
+  try {
+    const row = db.prepare('select state from transactions where transaction_number = ?').get(n) as {
+      state: string;
+    };
+    const inbox = db.prepare('select count(*) as n from webhook_inbox where processed_at is null').get() as {
+      n: number;
+    };
+    return { state: row.state, unprocessedWebhooks: inbox.n };
+  } finally {
+    db.close();
+  }
+}
+
+describe('crash and restart (the gateway as a child process, SIGKILLed)', () => {
+  it.each(POINTS)(
+    'killed when %s (%s): invariants 1-5 hold after the restart',
+    async (point, _what, earlierPasses, stateAtKill, ordersAtKill, webhookPending) => {
+      sim = await startSim({ completeAfterMs: 50 });
+      dir = tempDir();
+      const first = await start({ GATEWAY_CRASH_AT: point, GATEWAY_CRASH_SKIP: String(earlierPasses) });
+
+      // A: a purchase answered before the crash.
+      const initA = await send(first, 'POST', '/transaction/init', initBody('CRASH-A'));
+      const answerA = await send(first, 'POST', '/transaction/topup', {
+        transactionNumber: 'CRASH-A',
+        transactionToken: initA.json.transactionToken,
+      });
+      expect(answerA.status).toBe(200);
+      await waitFor(() => (sim?.stats.webhooksSent ?? 0) >= 2, 5000, "A's webhooks");
+
+      // B: the purchase during which the process dies.
+      const initB = await send(
+        first,
+        'POST',
+        '/transaction/init',
+        initBody('CRASH-B', { accountId: '654321-1' }),
+      );
+      expect(initB.status).toBe(200);
+      const answerB = await attempt(
+        send(first, 'POST', '/transaction/topup', {
+          transactionNumber: 'CRASH-B',
+          transactionToken: initB.json.transactionToken,
+        }),
+      );
+      expect(await first.exited).toMatchObject({ signal: 'SIGKILL' });
+      // Killed exactly there: what is on disk and at the supplier at that moment.
+      const left = onDisk(`${dir.path}/gateway.db`, 'CRASH-B');
+      expect(left.state).toBe(stateAtKill);
+      expect(left.unprocessedWebhooks > 0).toBe(webhookPending);
+      expect(sim.ordersFor('RG-CRASH-B')).toHaveLength(ordersAtKill);
+
+      const second = await start();
+      const finalB = await finalAnswer(second, 'CRASH-B');
+
+      // Invariant 1: exactly one supplier order per transaction.
+      expect(sim.ordersFor('RG-CRASH-A')).toHaveLength(1);
+      expect(sim.ordersFor('RG-CRASH-B')).toHaveLength(1);
+      // Invariant 3: 200 only when delivered.
+      expect(finalB.status).toBe(200);
+      expect(sim.order('RG-CRASH-B')?.status).toBe(2);
+      // Invariants 2 and 5: what was answered before the crash is what is answered after it.
+      expect((await send(second, 'GET', '/transaction/CRASH-A')).text).toBe(answerA.text);
+      if (answerB && answerB.status !== 408) expect(finalB.text).toBe(answerB.text);
+      // Invariant 4: the history only moves forward, to one final state.
+      const again = await send(second, 'POST', '/transaction/topup', {
+        transactionNumber: 'CRASH-B',
+        transactionToken: initB.json.transactionToken,
+      });
+      expect(again.text).toBe(finalB.text);
+    },
+    60_000,
+  );
+});
