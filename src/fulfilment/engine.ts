@@ -91,10 +91,14 @@ export class FulfilmentEngine implements Fulfilment {
       try {
         await this.#step(transactionNumber, cause, hint);
       } catch (err) {
-        this.#d.logger.error(
-          { err, transactionNumber },
-          'fulfilment step failed; the reconciler will try again',
-        );
+        if (err instanceof LimiterClosedError) {
+          this.#d.logger.debug({ transactionNumber }, 'stopping: the step resumes after the restart');
+        } else {
+          this.#d.logger.error(
+            { err, transactionNumber },
+            'fulfilment step failed; the reconciler will try again',
+          );
+        }
       } finally {
         this.#busy.delete(transactionNumber);
       }
