@@ -3,8 +3,12 @@ import { parseArgs } from 'node:util';
 import { configSchema, type EnvSource, parseEnv, readEnvironment, storageEnvSchema } from '../config/env.js';
 import { loadMappingFile } from '../config/mapping.js';
 import { migrateStorage, openStorage } from '../db/connection.js';
+import { signRequest } from '../razer/signature.js';
+import { SANDBOX_CREDENTIALS } from '../sandbox-credentials.js';
+import { runDemo } from './demo.js';
 import { runSandbox } from './sandbox.js';
 import { runSim } from './sim.js';
+import { runStory } from './story.js';
 
 export interface CliIo {
   env: EnvSource;
@@ -21,6 +25,11 @@ commands:
   check [--mapping FILE]     validate the environment and the mapping file, offline
   migrate [--database PATH]  create or update the database schema (safe to repeat)
   sandbox                    run the gateway with public test credentials and the example mapping
+  story <transactionNumber> [--database PATH]
+                             print a transaction's story: Razer requests, state moves, supplier calls
+  sign <METHOD> <PATH> [BODY]
+                             print the X-Razer-Signature Razer Gold would send (RAZER_API_ID/KEY)
+  demo                       play four purchases against a fresh sandbox and print their stories
   sim [--port N] [--webhook-url URL] [--complete-after-ms N] [--rate-limit 200/60s]
                              run the Mitra simulator alone
   help                       this text
@@ -30,6 +39,37 @@ Settings come from the environment, then ./.env; see README.md.`;
 type Command = (args: string[], io: CliIo) => Promise<number> | number;
 
 const commands: Record<string, Command> = {
+  story: (args, io) => {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { database: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    return runStory({ number: positionals[0], database: values.database }, io);
+  },
+  sign: (args, io) => {
+    const [method, path, body = ''] = args;
+    if (!method || !path?.startsWith('/')) {
+      io.err('gateway sign: usage: gateway sign <METHOD> <PATH_AND_QUERY> [BODY]');
+      return 2;
+    }
+    const env = readEnvironment(io.cwd, io.env);
+    const config = parseEnv(configSchema, env);
+    const apiId = env.RAZER_API_ID ?? SANDBOX_CREDENTIALS.RAZER_API_ID;
+    const key = env.RAZER_API_KEY ?? SANDBOX_CREDENTIALS.RAZER_API_KEY;
+    const mode = config.ok
+      ? config.value.razer.signedContent
+      : env.RAZER_SIGNED_CONTENT === 'uri'
+        ? 'uri'
+        : 'body';
+    io.out(signRequest({ apiId, key }, mode, method.toUpperCase(), path, body));
+    return 0;
+  },
+  demo: (args, io) => {
+    parseArgs({ args, options: {}, strict: true });
+    return runDemo(io);
+  },
   sim: (args, io) => runSim(args, io, io.stopSignal ?? new Promise<void>(() => {})),
   sandbox: (args, io) => {
     parseArgs({ args, options: {}, strict: true });

@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { PACKAGE_ROOT } from '../config/paths.js';
 import * as schema from './schema.js';
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -14,8 +14,7 @@ export interface Storage {
   close(): void;
 }
 
-/** `migrations/` at the package root, from both `src/db` (tests, tsx) and `dist/db` (built). */
-export const MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
+export const MIGRATIONS_FOLDER = resolve(PACKAGE_ROOT, 'migrations');
 
 /**
  * Opens the database with the settings the design's invariant 5 depends on: WAL, and

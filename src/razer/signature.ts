@@ -70,3 +70,18 @@ export function signResponse(
 ): string {
   return signatureHeader(apiId, key, responseSignedContent(method, uri, responseBody));
 }
+
+/** The X-Razer-Signature header Razer Gold would send with this request (clients, sandbox). */
+export function signRequest(
+  credential: { apiId: string; key: string },
+  mode: SignedContentMode,
+  method: string,
+  uri: string,
+  body: string,
+): string {
+  return signatureHeader(
+    credential.apiId,
+    credential.key,
+    requestSignedContent(mode, method, uri, Buffer.from(body, 'utf8')),
+  );
+}

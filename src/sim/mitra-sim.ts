@@ -10,6 +10,25 @@ import { BALANCE_PATH } from '../mitra/readings.js';
 import { mitraSignMatches, signedMessage } from '../mitra/signature.js';
 import { defaultCatalogue, type SimBrand, type SimVariation } from './catalogue.js';
 
+/** The published descriptions of the rc codes. */
+const RC_TEXT: Record<string, string> = {
+  '21': 'Check ID feature is currently not available',
+  '22': 'Check ID feature error',
+  '23': 'Ref ID is already exist',
+  '24': 'Product price limit exceeded',
+  '25': 'Insufficient Balance',
+  '26': 'Payment Unavailable / Already Paid',
+  '40': 'Invalid Parameter',
+  '41': 'Parse token error',
+  '42': 'Unauthenticated',
+  '43': 'Signature Invalid',
+  '44': 'Data Not Found / Transaction Not Available',
+  '45': 'Traffic limit exceeded, please try again after a while',
+  '46': 'User limit exceeded, please contact Admin',
+  '47': 'Inquiry Failed / Error ( Postpaid )',
+  '50': 'Server Error / Server Maintenance Error',
+};
+
 /** Order status codes the simulator uses: 1 and 2 as seen publicly, 3 and 4 its own. */
 export const SIM_STATUS = { processing: 1, success: 2, failed: 3, refunded: 4 } as const;
 
@@ -411,7 +430,7 @@ export class MitraSimulator {
     }
     if (fault?.kind === 'garbage') return c.body('<html>502 Bad Gateway</html>', 502);
     if (fault?.kind === 'refuse')
-      return fail(c, fault.http, fault.status, fault.rc, `refused as told (rc ${fault.rc})`);
+      return fail(c, fault.http, fault.status, fault.rc, RC_TEXT[fault.rc] ?? `rc ${fault.rc}`);
     const response = await run();
     if (op === 'order' && response.status === 200 && fault?.kind === 'createThenHang') {
       // The order exists; the reply never comes.

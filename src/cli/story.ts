@@ -1,0 +1,88 @@
+import { resolve } from 'node:path';
+import { parseEnv, readEnvironment, storageEnvSchema } from '../config/env.js';
+import { type Db, openStorage } from '../db/connection.js';
+import { type ExchangeRow, listExchanges } from '../db/exchanges.js';
+import type { TransactionEventRow, TransactionRow } from '../db/schema.js';
+import { listSupplierCalls } from '../db/supplier-calls.js';
+import { getTransaction, listEvents } from '../db/transactions.js';
+import type { CliIo } from './run.js';
+
+type SupplierCallRow = ReturnType<typeof listSupplierCalls>[number];
+
+const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+const clip = (text: string | null, max = 160) =>
+  text && text.length > max ? `${text.slice(0, max - 3)}...` : (text ?? '');
+
+/** A transaction's story, oldest first: Razer's requests, state moves, supplier calls. Pure. */
+export function formatStory(
+  row: TransactionRow,
+  events: readonly TransactionEventRow[],
+  exchanges: readonly ExchangeRow[],
+  calls: readonly SupplierCallRow[],
+): string[] {
+  const lines = [
+    `transaction ${row.transactionNumber}: ${row.state}${row.attention ? `  [OPERATOR: ${row.attentionReason}]` : ''}`,
+    `  sku ${row.sku} -> Mitra ${row.brandKey}/${row.variationKey} (max ${row.maxPrice} IDR), account ${row.accountId}`,
+    `  ref_id ${row.refId}${row.trxCode ? `, trx_code ${row.trxCode}` : ''}${row.pricePaid ? `, paid ${row.pricePaid} IDR` : ''}${row.voucherCode ? `, voucher/serial ${row.voucherCode}` : ''}`,
+  ];
+  if (row.failureCode) lines.push(`  failure ${row.failureCode}: ${row.failureReason ?? ''}`);
+  const entries: { at: number; order: number; text: string }[] = [
+    // An answer is placed when it was sent, after the moves it reports.
+    ...exchanges.map((x) => ({
+      at: x.respondedAt,
+      order: 3,
+      text: `razer    ${x.method} ${x.path} -> ${x.responseStatus} ${clip(x.responseBody, 120)}`,
+    })),
+    ...events.map((e) => ({
+      at: e.at,
+      order: 1,
+      text: `state    ${e.fromState} -> ${e.toState} (${e.cause})${e.detail ? `: ${e.detail}` : ''}`,
+    })),
+    ...calls.map((c) => ({
+      at: c.startedAt,
+      order: 2,
+      text: `mitra    ${c.operation} -> ${c.outcome}${c.httpStatus ? ` HTTP ${c.httpStatus}` : ''}${c.rcCode ? ` rc ${c.rcCode}` : ''} (${c.durationMs} ms)${c.error ? `: ${c.error}` : ''}`,
+    })),
+  ].sort((a, b) => a.at - b.at || a.order - b.order);
+  for (const entry of entries) lines.push(`  ${time(entry.at)}  ${entry.text}`);
+  return lines;
+}
+
+export function storyOf(db: Db, transactionNumber: string): string[] | null {
+  const row = getTransaction(db, transactionNumber);
+  if (!row) return null;
+  return formatStory(
+    row,
+    listEvents(db, transactionNumber),
+    listExchanges(db, transactionNumber),
+    listSupplierCalls(db, transactionNumber),
+  );
+}
+
+/** `gateway story <transactionNumber> [--database PATH]` */
+export function runStory(
+  args: { number: string | undefined; database: string | undefined },
+  io: CliIo,
+): number {
+  if (!args.number) {
+    io.err('gateway story: name a transaction number, e.g. gateway story 121VKD1KFHP8B6ECD7862');
+    return 2;
+  }
+  const env = parseEnv(storageEnvSchema, readEnvironment(io.cwd, io.env));
+  if (!env.ok) {
+    for (const e of env.errors) io.err(`environment: ${e}`);
+    return 1;
+  }
+  const storage = openStorage(resolve(io.cwd, args.database ?? env.value.DATABASE_PATH));
+  try {
+    const story = storyOf(storage.db, args.number);
+    if (!story) {
+      io.err(`gateway story: no transaction ${args.number}`);
+      return 1;
+    }
+    for (const line of story) io.out(line);
+    return 0;
+  } finally {
+    storage.close();
+  }
+}

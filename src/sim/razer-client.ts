@@ -1,0 +1,59 @@
+import type { SignedContentMode } from '../razer/readings.js';
+import { signRequest, signResponse } from '../razer/signature.js';
+
+export interface RazerReply {
+  status: number;
+  body: string;
+  json: Record<string, unknown>;
+  /** Whether the answer carried a valid X-Razer-Signature. */
+  signed: boolean;
+}
+
+/** Calls the gateway the way Razer Gold does: signed requests, signed answers checked. */
+export class RazerClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly apiId: string,
+    readonly key: string,
+    readonly mode: SignedContentMode = 'body',
+  ) {}
+
+  async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<RazerReply> {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const res = await fetch(this.baseUrl + path, {
+      method,
+      headers: {
+        'x-razer-signature': signRequest({ apiId: this.apiId, key: this.key }, this.mode, method, path, text),
+        ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+      },
+      body: method === 'POST' ? text : undefined,
+    });
+    const reply = await res.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = JSON.parse(reply) as Record<string, unknown>;
+    } catch {
+      json = {};
+    }
+    const expected = signResponse(this.apiId, this.key, method, path, reply);
+    return {
+      status: res.status,
+      body: reply,
+      json,
+      signed: res.headers.get('x-razer-signature') === expected,
+    };
+  }
+
+  init(body: Record<string, unknown>) {
+    return this.request('POST', '/transaction/init', body);
+  }
+  topup(transactionNumber: string, transactionToken: unknown) {
+    return this.request('POST', '/transaction/topup', { transactionNumber, transactionToken });
+  }
+  query(transactionNumber: string) {
+    return this.request('GET', `/transaction/${transactionNumber}`);
+  }
+  cancel(transactionNumber: string, transactionToken?: string) {
+    return this.request('POST', '/transaction/cancel', { transactionNumber, transactionToken });
+  }
+}

@@ -1,0 +1,139 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/run.js';
+import { requestSignedContent } from '../src/razer/readings.js';
+import { signatureHeader } from '../src/razer/signature.js';
+import { SANDBOX_CREDENTIALS } from '../src/sandbox-credentials.js';
+import { RazerClient } from '../src/sim/razer-client.js';
+import { type E2E, startE2E } from './helpers/e2e.js';
+import { REQUIRED_ENV } from './helpers/env.js';
+import { type TempDir, tempDir } from './helpers/storage.js';
+import { waitFor } from './helpers/wait.js';
+
+let dir: TempDir;
+beforeEach(() => {
+  dir = tempDir();
+});
+afterEach(() => dir.remove());
+
+async function run(argv: string[], env: Record<string, string> = {}, stopSignal?: Promise<void>) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, {
+    env,
+    cwd: dir.path,
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    stopSignal,
+  });
+  return { code, out, err };
+}
+
+describe('gateway story', () => {
+  let e: E2E;
+  afterEach(() => e?.close());
+
+  it("prints a transaction's requests, moves and supplier calls in order", async () => {
+    e = await startE2E();
+    await e.purchase('STORY-1');
+    const r = await run(['story', 'STORY-1', '--database', e.gw.storage.sqlite.name]);
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toBe('transaction STORY-1: SUCCESS');
+    const kinds = r.out.slice(3).map((l) => l.trim().split(/\s+/)[2]);
+    expect(kinds).toEqual(['razer', 'state', 'state', 'mitra', 'state', 'mitra', 'state', 'razer']);
+    expect(r.out.join('\n')).toMatch(
+      /state {4}QUEUED -> ORDERING \(razer\): create-order RG-STORY-1 at 15000/,
+    );
+  });
+
+  it('says so for an unknown transaction, and asks for a number', async () => {
+    e = await startE2E();
+    expect(await run(['story', 'NOPE', '--database', e.gw.storage.sqlite.name])).toMatchObject({
+      code: 1,
+      err: ['gateway story: no transaction NOPE'],
+    });
+    expect((await run(['story'])).code).toBe(2);
+  });
+});
+
+describe('gateway sign', () => {
+  it('prints the header Razer Gold would send, with the configured credentials', async () => {
+    const body = '{"a":1}';
+    const r = await run(['sign', 'POST', '/transaction/init?a=1', body], { ...REQUIRED_ENV });
+    expect(r.out).toEqual([
+      signatureHeader(
+        'publisherA',
+        'test-api-key-0001',
+        requestSignedContent('body', 'POST', '/transaction/init?a=1', Buffer.from(body)),
+      ),
+    ]);
+    const uri = await run(['sign', 'get', '/health'], { ...REQUIRED_ENV, RAZER_SIGNED_CONTENT: 'uri' });
+    expect(uri.out).toEqual([
+      signatureHeader(
+        'publisherA',
+        'test-api-key-0001',
+        requestSignedContent('uri', 'GET', '/health', Buffer.alloc(0)),
+      ),
+    ]);
+    expect((await run(['sign', 'POST'])).code).toBe(2);
+  });
+});
+
+describe('npm run sandbox and npm run demo', () => {
+  it('runs the sandbox until stopped, printing a signed client for every endpoint', async () => {
+    let stop = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    const out: string[] = [];
+    const running = runCli(['sandbox'], {
+      env: { PORT: '0', LOG_LEVEL: 'silent', SANDBOX_DATABASE_PATH: dir.file('sandbox.db') },
+      cwd: process.cwd(),
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+      stopSignal: stopped,
+    });
+    await waitFor(
+      () => out.some((l) => l.includes('gateway --silent -- story')),
+      10_000,
+      'the sandbox to start',
+    );
+    const text = out.join('\n');
+    expect(text).toContain('SANDBOX: public test credentials');
+    for (const endpoint of [
+      '/health',
+      '/account/validate',
+      '/transaction/init',
+      '/transaction/topup',
+      '/transaction/$N',
+      '/transaction/cancel',
+    ]) {
+      expect(text).toContain(
+        `razer ${endpoint === '/health' || endpoint === '/transaction/$N' ? 'GET' : 'POST'} ${endpoint}`,
+      );
+    }
+    const url = /gateway {10}(http:\/\/\S+)/.exec(text)?.[1] ?? '';
+    const razer = new RazerClient(url, SANDBOX_CREDENTIALS.RAZER_API_ID, SANDBOX_CREDENTIALS.RAZER_API_KEY);
+    const init = await razer.init({
+      transactionNumber: 'SBX-1',
+      sku: 'STEAMV50',
+      razerId: 'r',
+      accountId: 'a',
+      userIpAddress: 'i',
+      userCountryCode: 'MY',
+    });
+    expect(init).toMatchObject({ status: 200, signed: true });
+    stop();
+    expect(await running).toBe(0);
+  });
+
+  it('plays the four demo purchases and tells their stories', async () => {
+    const r = await run(['demo']);
+    expect(r.code).toBe(0);
+    const topups = r.out.filter((l) => l.startsWith('topup'));
+    expect(topups.map((l) => l.split(' ')[3])).toEqual(['200', '200', '400', '400']);
+    expect(topups[1]).toMatch(/"voucher":\{"code":"STEAM-/);
+    expect(topups[2]).toMatch(/INAVLID_SKU/);
+    expect(topups[3]).toMatch(/"OOS"/);
+    expect(r.out.at(-1)?.trim()).toBe('Supplier orders placed: 2; every transaction has at most one.');
+  }, 30_000);
+});
