@@ -23,6 +23,7 @@ export const MIGRATIONS_FOLDER = resolve(PACKAGE_ROOT, 'migrations');
 export function openStorage(path: string): Storage {
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
   const sqlite = new Database(path);
+  cacheStatements(sqlite);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
@@ -44,4 +45,26 @@ export function migrateStorage(storage: Storage, folder = MIGRATIONS_FOLDER): nu
   const before = count();
   migrate(storage.db, { migrationsFolder: folder });
   return count() - before;
+}
+
+/**
+ * drizzle prepares the same SQL text anew on every call; preparing is a large part of a
+ * query's cost here. Statements are reused by text (drizzle binds values as parameters, so
+ * the texts are few). drizzle switches a statement to raw (array) rows when it wants them,
+ * so a reused one is switched back first.
+ */
+function cacheStatements(sqlite: Database.Database, max = 500): void {
+  const cache = new Map<string, Database.Statement>();
+  const prepare = sqlite.prepare.bind(sqlite);
+  sqlite.prepare = ((source: string) => {
+    const cached = cache.get(source);
+    if (cached) {
+      if (cached.reader) cached.raw(false);
+      return cached;
+    }
+    const statement = prepare(source);
+    if (cache.size >= max) cache.clear();
+    cache.set(source, statement);
+    return statement;
+  }) as typeof sqlite.prepare;
 }

@@ -1,6 +1,8 @@
-import { and, asc, count, eq, gt, inArray, lte, min, notInArray } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, lte, min, notInArray, sql } from 'drizzle-orm';
+import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { assertMove, type Cause, type State } from '../fulfilment/states.js';
 import type { Db } from './connection.js';
+import { prepared } from './prepared.js';
 import {
   type NewTransaction,
   type TransactionEventRow,
@@ -13,8 +15,22 @@ export function insertTransaction(db: Db, row: NewTransaction): TransactionRow {
   return db.insert(transactions).values(row).returning().get();
 }
 
+const BY_NUMBER = Symbol('transaction by number');
+const BY_REF = Symbol('transaction by ref_id');
+const BY_TRX = Symbol('transaction by trx_code');
+const INSERT_EVENT = Symbol('insert event');
+
+const byColumn = (db: Db, key: symbol, column: AnySQLiteColumn) =>
+  prepared(db, key, (d) =>
+    d
+      .select()
+      .from(transactions)
+      .where(eq(column, sql.placeholder('value')))
+      .prepare(),
+  );
+
 export function getTransaction(db: Db, transactionNumber: string): TransactionRow | undefined {
-  return db.select().from(transactions).where(eq(transactions.transactionNumber, transactionNumber)).get();
+  return byColumn(db, BY_NUMBER, transactions.transactionNumber).get({ value: transactionNumber });
 }
 
 export function listEvents(db: Db, transactionNumber: string): TransactionEventRow[] {
@@ -78,16 +94,14 @@ export function moveTransaction(db: Db, move: Move): MoveResult {
           ? { ok: false, reason: 'stale', current: current.state }
           : { ok: false, reason: 'missing' };
       }
-      tx.insert(transactionEvents)
-        .values({
-          transactionNumber: move.transactionNumber,
-          fromState: move.from,
-          toState: move.to,
-          cause: move.cause,
-          detail: move.detail ?? null,
-          at: move.at,
-        })
-        .run();
+      insertEvent(db).run({
+        transactionNumber: move.transactionNumber,
+        fromState: move.from,
+        toState: move.to,
+        cause: move.cause,
+        detail: move.detail ?? null,
+        at: move.at,
+      });
       return { ok: true, row };
     },
     { behavior: 'immediate' },
@@ -97,23 +111,22 @@ export function moveTransaction(db: Db, move: Move): MoveResult {
 /** Purchases after `since` that were not refused, cancelled or expired (they count toward limits). */
 export function countRecentPurchases(
   db: Db,
-  sku: string,
-  accountId: string,
-  since: number,
-): { ofAccount: number; ofSku: number } {
-  const live = and(
-    eq(transactions.sku, sku),
-    gt(transactions.createdAt, since),
-    notInArray(transactions.state, ['FAILED', 'CANCELLED', 'EXPIRED']),
-  );
-  const ofSku = db.select({ n: count() }).from(transactions).where(live).get()?.n ?? 0;
-  const ofAccount =
+  query: { sku: string; accountId: string | null; since: number },
+): number {
+  return (
     db
       .select({ n: count() })
       .from(transactions)
-      .where(and(live, eq(transactions.accountId, accountId)))
-      .get()?.n ?? 0;
-  return { ofAccount, ofSku };
+      .where(
+        and(
+          eq(transactions.sku, query.sku),
+          query.accountId === null ? undefined : eq(transactions.accountId, query.accountId),
+          gt(transactions.createdAt, query.since),
+          notInArray(transactions.state, ['FAILED', 'CANCELLED', 'EXPIRED']),
+        ),
+      )
+      .get()?.n ?? 0
+  );
 }
 
 /** Updates columns of a transaction still in `state`, without a move (and so without an event). */
@@ -135,10 +148,28 @@ export function patchTransaction(
 /** The transaction a supplier reference names: our ref_id, or Mitra's trx_code. */
 export function findBySupplierRef(db: Db, ref: string): TransactionRow | undefined {
   return (
-    db.select().from(transactions).where(eq(transactions.refId, ref)).get() ??
-    db.select().from(transactions).where(eq(transactions.trxCode, ref)).get()
+    byColumn(db, BY_REF, transactions.refId).get({ value: ref }) ??
+    byColumn(db, BY_TRX, transactions.trxCode).get({
+      value: ref,
+    })
   );
 }
+
+/** The event row of a move; prepared once, it runs inside the move's transaction. */
+const insertEvent = (db: Db) =>
+  prepared(db, INSERT_EVENT, (d) =>
+    d
+      .insert(transactionEvents)
+      .values({
+        transactionNumber: sql.placeholder('transactionNumber'),
+        fromState: sql.placeholder('fromState'),
+        toState: sql.placeholder('toState'),
+        cause: sql.placeholder('cause'),
+        detail: sql.placeholder('detail'),
+        at: sql.placeholder('at'),
+      })
+      .prepare(),
+  );
 
 const OPEN_STATES = ['QUEUED', 'PROCESSING', 'UNKNOWN'] as const;
 

@@ -18,8 +18,8 @@ export interface CheckInputs {
     brand: CachedBrand | undefined;
     variation: CachedVariation | undefined;
   };
-  /** Purchases in the limit window, counted only when the SKU has limits. */
-  recentPurchases: (entry: SkuMapping) => { ofAccount: number; ofSku: number };
+  /** Live purchases in the limit window, of this account (`byAccount`) or of the SKU; counted only when needed. */
+  recentPurchases: (entry: SkuMapping, byAccount: boolean) => number;
 }
 
 export type CheckResult =
@@ -52,17 +52,15 @@ export function checkPurchase(req: PurchaseRequest, inputs: CheckInputs): CheckR
     if (problem) return refuse('INVALID_ACCT', problem);
   }
 
-  if (entry.limits.perAccountPerDay !== null || entry.limits.perSkuPerDay !== null) {
-    const recent = inputs.recentPurchases(entry);
-    if (entry.limits.perAccountPerDay !== null && recent.ofAccount >= entry.limits.perAccountPerDay) {
-      return refuse(
-        'EXCEED_LIMIT',
-        `at most ${entry.limits.perAccountPerDay} purchases of ${entry.sku} per account per day`,
-      );
-    }
-    if (entry.limits.perSkuPerDay !== null && recent.ofSku >= entry.limits.perSkuPerDay) {
-      return refuse('EXCEED_LIMIT', `at most ${entry.limits.perSkuPerDay} purchases of ${entry.sku} per day`);
-    }
+  const { perAccountPerDay, perSkuPerDay } = entry.limits;
+  if (perAccountPerDay !== null && inputs.recentPurchases(entry, true) >= perAccountPerDay) {
+    return refuse(
+      'EXCEED_LIMIT',
+      `at most ${perAccountPerDay} purchases of ${entry.sku} per account per day`,
+    );
+  }
+  if (perSkuPerDay !== null && inputs.recentPurchases(entry, false) >= perSkuPerDay) {
+    return refuse('EXCEED_LIMIT', `at most ${perSkuPerDay} purchases of ${entry.sku} per day`);
   }
 
   // Never sell what cannot be priced: no catalogue means out of stock.

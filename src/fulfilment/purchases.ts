@@ -44,8 +44,12 @@ export function checkRequest(
       brand: deps.catalogue.brand(entry.brand),
       variation: deps.catalogue.variation(entry.brand, entry.variation),
     }),
-    recentPurchases: (entry) =>
-      countRecentPurchases(deps.db, entry.sku, req.accountId, deps.now() - LIMIT_WINDOW_MS),
+    recentPurchases: (entry, byAccount) =>
+      countRecentPurchases(deps.db, {
+        sku: entry.sku,
+        accountId: byAccount ? req.accountId : null,
+        since: deps.now() - LIMIT_WINDOW_MS,
+      }),
   });
   if (!result.ok) throw new Refusal(result.code, result.message);
   return result;
