@@ -6,9 +6,9 @@ import { createApp } from './app.js';
 import type { Config } from './config/env.js';
 import type { Mapping } from './config/mapping.js';
 import { createMappingStore, type MappingStore } from './config/mapping-store.js';
+import { AuditWriter } from './db/audit-writer.js';
 import { migrateStorage, openStorage, type Storage } from './db/connection.js';
-import { recordSupplierCall } from './db/supplier-calls.js';
-import type { CrashPoint } from './fulfilment/crash-points.js';
+import type { CrashHook } from './fulfilment/crash-points.js';
 import { FulfilmentEngine } from './fulfilment/engine.js';
 import { Reconciler } from './fulfilment/reconciler.js';
 import { WebhookProcessor } from './fulfilment/webhooks.js';
@@ -33,6 +33,7 @@ export interface RunningGateway {
   engine: FulfilmentEngine;
   reconciler: Reconciler;
   limiter: RateLimiter;
+  audit: AuditWriter;
   counters: GatewayCounters;
   /** Resolves once the catalogue has been fetched at start (or kept, if Mitra was down). */
   catalogueReady: Promise<unknown>;
@@ -43,7 +44,7 @@ export interface GatewayOptions {
   now?: () => number;
   /** How often the reconciler looks for due work (default 500 ms). */
   reconcileTickMs?: number;
-  crash?: (point: CrashPoint) => void;
+  crash?: CrashHook | undefined;
 }
 
 /**
@@ -63,6 +64,7 @@ export async function startGateway(
   const mappingStore = createMappingStore(config.mappingFile, mapping, logger);
   const counters: GatewayCounters = { unauthorized: 0, alerts: 0, overdue: 0 };
 
+  const audit = new AuditWriter(storage.db, logger);
   const limiter = new RateLimiter(config.mitra.rateLimit);
   const client = new MitraClient({
     baseUrl: config.mitra.baseUrl,
@@ -71,7 +73,7 @@ export async function startGateway(
     timeoutMs: config.mitra.timeoutMs,
     limiter,
     now,
-    record: (call) => recordSupplierCall(storage.db, call),
+    record: (call) => audit.supplierCall(call),
   });
   const catalogue = new CatalogueService({
     client,
@@ -131,6 +133,7 @@ export async function startGateway(
       credentials: [{ apiId: config.razer.apiId, keys: config.razer.apiKeys }],
       signedContent: config.razer.signedContent,
       logger,
+      audit,
       onUnauthorized: () => {
         counters.unauthorized++;
       },
@@ -167,6 +170,7 @@ export async function startGateway(
     engine,
     reconciler,
     limiter,
+    audit,
     counters,
     catalogueReady,
     close() {
@@ -181,6 +185,7 @@ export async function startGateway(
         await closed;
         await webhooks.idle();
         await engine.idle();
+        audit.flush();
         storage.close();
         logger.info({ ...counters }, 'gateway stopped');
       })();

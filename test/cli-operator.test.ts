@@ -35,6 +35,7 @@ describe('gateway story', () => {
   it("prints a transaction's requests, moves and supplier calls in order", async () => {
     e = await startE2E();
     await e.purchase('STORY-1');
+    e.gw.audit.flush(); // the story reads the database the running gateway writes in batches
     const r = await run(['story', 'STORY-1', '--database', e.gw.storage.sqlite.name]);
     expect(r.code).toBe(0);
     expect(r.out[0]).toBe('transaction STORY-1: SUCCESS');

@@ -28,7 +28,7 @@ export async function runDemo(io: CliIo): Promise<number> {
       MAPPING_FILE: EXAMPLE_MAPPING_FILE,
       TOPUP_WAIT_MS: '5000',
     },
-    300,
+    { completeAfterMs: 300 },
   );
   try {
     const razer = new RazerClient(
@@ -81,6 +81,7 @@ export async function runDemo(io: CliIo): Promise<number> {
       io.out(`init   -> ${init.status} ${init.body}`);
       const topup = await razer.topup(s.number, init.json.transactionToken);
       io.out(`topup  -> ${topup.status} ${topup.body}${topup.signed ? '' : '  (SIGNATURE DID NOT VERIFY)'}`);
+      sandbox.gateway.audit.flush();
       for (const line of storyOf(sandbox.gateway.storage.db, s.number) ?? []) io.out(line);
     }
     io.out(`\nSupplier orders placed: ${sandbox.sim.orders.length}; every transaction has at most one.`);

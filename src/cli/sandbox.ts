@@ -5,7 +5,7 @@ import { EXAMPLE_MAPPING_FILE } from '../config/paths.js';
 import { type RunningGateway, startGateway } from '../gateway.js';
 import { createLogger } from '../log.js';
 import { SANDBOX_CREDENTIALS } from '../sandbox-credentials.js';
-import { MitraSimulator } from '../sim/mitra-sim.js';
+import { type MitraSimOptions, MitraSimulator } from '../sim/mitra-sim.js';
 import type { CliIo } from './run.js';
 import { shellClient } from './sign.js';
 
@@ -31,12 +31,13 @@ export interface Sandbox {
 export async function startSandbox(
   env: Readonly<Record<string, string | undefined>>,
   overrides: Record<string, string>,
-  completeAfterMs = 2000,
+  simOptions: Partial<MitraSimOptions> = {},
 ): Promise<Sandbox> {
   const sim = await MitraSimulator.start({
     apiKey: SANDBOX_CREDENTIALS.MITRA_API_KEY,
     secretKey: SANDBOX_CREDENTIALS.MITRA_SECRET_KEY,
-    completeAfterMs,
+    completeAfterMs: 2000,
+    ...simOptions,
   });
   try {
     const config = loadConfig({

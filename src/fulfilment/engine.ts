@@ -17,7 +17,7 @@ import { LimiterClosedError, type Permit, type RateLimiter } from '../mitra/limi
 import type { MitraOutcome } from '../mitra/outcome.js';
 import { interpretOrderStatus } from '../mitra/readings.js';
 import type { CreateOrderData, OrderStatusData } from '../mitra/schemas.js';
-import type { CrashPoint } from './crash-points.js';
+import type { CrashHook } from './crash-points.js';
 import { needsOperator, nextCheckDelay, refusalCodeFor, resendDelay } from './outcome-mapping.js';
 import type { Fulfilment } from './ports.js';
 import { type Cause, isTerminal } from './states.js';
@@ -38,7 +38,7 @@ export interface EngineDeps {
   /** Delays between checks of an open transaction. */
   schedule: readonly number[];
   /** Test hook: the process dies at these points (crash tests only). */
-  crash?: (point: CrashPoint) => void;
+  crash?: CrashHook | undefined;
   /** Told of everything an operator must see (metrics, alerting). */
   onAlert?: (alert: { kind: string; transactionNumber: string | null; message: string }) => void;
 }
@@ -64,7 +64,7 @@ export class FulfilmentEngine implements Fulfilment {
 
   /** Top-up: send the order (once), then wait up to `waitMs` for a final state. */
   async fulfil(transactionNumber: string, waitMs: number): Promise<void> {
-    this.#d.crash?.('after-queued');
+    this.#d.crash?.('after-queued', transactionNumber);
     void this.advance(transactionNumber, 'razer');
     await this.waitForFinal(transactionNumber, waitMs);
   }
@@ -222,9 +222,9 @@ export class FulfilmentEngine implements Fulfilment {
       patch: { orderAttempts: row.orderAttempts + 1, priceOffered: variation.price, nextCheckAt: null },
     });
     if (!sending) return; // cancelled or sent by someone else meanwhile
-    this.#d.crash?.('after-ordering');
+    this.#d.crash?.('after-ordering', n);
     const outcome = await this.#createOrder(sending, variation.price, permit);
-    this.#d.crash?.('after-order-reply');
+    this.#d.crash?.('after-order-reply', n);
     await this.#applyCreate(sending, outcome, variation.price, true);
   }
 

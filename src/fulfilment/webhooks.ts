@@ -4,8 +4,8 @@ import { getWebhook, listUnprocessedWebhooks, markWebhook, storeWebhook } from '
 import type { Logger } from '../log.js';
 import { ORDER_STATUS_SUCCESS } from '../mitra/readings.js';
 import { readWebhook } from '../mitra/webhook-payload.js';
-import type { CrashPoint } from './crash-points.js';
-import type { FulfilmentEngine } from './engine.js';
+import type { CrashHook } from './crash-points.js';
+import type { FulfilmentEngine, Hint } from './engine.js';
 
 export interface WebhookDeps {
   db: Db;
@@ -13,7 +13,7 @@ export interface WebhookDeps {
   refreshBrand: (brandKey: string) => Promise<string>;
   now: () => number;
   logger: Logger;
-  crash?: (point: CrashPoint) => void;
+  crash?: CrashHook | undefined;
 }
 
 export interface ReceivedWebhook {
@@ -21,6 +21,14 @@ export interface ReceivedWebhook {
   headers: Record<string, string>;
   body: string;
 }
+
+type Outcome = { kind: string; transactionRef: string | null; result: string };
+
+/** What a webhook calls for: nothing more, a price refresh, or a step of a transaction. */
+type Decision =
+  | { done: Outcome }
+  | { refresh: string }
+  | { advance: string; hint: Hint; verifyFinal: boolean; state: string };
 
 /**
  * Mitra webhooks: stored as received, then read as a trigger. A transaction reference makes
@@ -34,15 +42,24 @@ export class WebhookProcessor {
     this.#d = deps;
   }
 
-  /** Stores the raw webhook; throws if it cannot (the caller answers 500 so Mitra retries). */
-  receive(webhook: ReceivedWebhook): number {
-    return storeWebhook(this.#d.db, {
-      receivedAt: this.#d.now(),
+  /**
+   * Stores the raw webhook; throws if it cannot (the caller answers 500 so Mitra retries).
+   * One that certainly calls for nothing (a duplicate about a final transaction, a stranger's
+   * reference) is stored already marked, in the same write. `pending`: dispatch it.
+   */
+  receive(webhook: ReceivedWebhook): { id: number; pending: boolean } {
+    const decision = this.#decide(webhook.body);
+    const at = this.#d.now();
+    const id = storeWebhook(this.#d.db, {
+      receivedAt: at,
       sourceIp: webhook.sourceIp,
       headers: webhook.headers,
       body: webhook.body,
       bodySha256: createHash('sha256').update(webhook.body).digest('hex'),
+      ...('done' in decision ? { ...decision.done, processedAt: at } : {}),
     });
+    if ('done' in decision) this.#logged(id, decision.done);
+    return { id, pending: !('done' in decision) };
   }
 
   /** Processes a stored webhook in the background; `idle()` waits for all of them. */
@@ -71,40 +88,72 @@ export class WebhookProcessor {
   async process(id: number): Promise<void> {
     const webhook = getWebhook(this.#d.db, id);
     if (!webhook || webhook.processedAt !== null) return;
-    this.#d.crash?.('during-webhook');
-    const mark = (kind: string, transactionRef: string | null, result: string) => {
-      markWebhook(this.#d.db, id, { kind, transactionRef, result }, this.#d.now());
-      this.#d.logger.info({ webhook: id, kind, transactionRef, result }, 'webhook processed');
-    };
-    const meaning = readWebhook(webhook.body);
-
-    if (meaning.kind === 'product') {
-      const result = await this.#d.refreshBrand(meaning.brandKey);
-      return mark('product', null, `refreshed ${meaning.brandKey}: ${result}`);
+    const decision = this.#decide(webhook.body);
+    let outcome: Outcome;
+    if ('done' in decision) {
+      outcome = decision.done;
+    } else if ('refresh' in decision) {
+      const result = await this.#d.refreshBrand(decision.refresh);
+      outcome = { kind: 'product', transactionRef: null, result: `refreshed ${decision.refresh}: ${result}` };
+    } else {
+      this.#d.crash?.('during-webhook', decision.advance);
+      await this.#d.engine.advance(decision.advance, 'webhook', decision.hint);
+      outcome = {
+        kind: 'transaction',
+        transactionRef: decision.advance,
+        result: decision.verifyFinal ? `checked a contradiction of ${decision.state}` : 'status checked',
+      };
     }
-    if (meaning.kind === 'unrecognised') return mark('unrecognised', null, `stored only: ${meaning.why}`);
+    markWebhook(this.#d.db, id, outcome, this.#d.now());
+    this.#logged(id, outcome);
+  }
 
+  /** Reads a webhook against the current state. Synchronous: no call, no write. */
+  #decide(body: string): Decision {
+    const meaning = readWebhook(body);
+    if (meaning.kind === 'product') return { refresh: meaning.brandKey };
+    if (meaning.kind === 'unrecognised') {
+      return { done: { kind: 'unrecognised', transactionRef: null, result: `stored only: ${meaning.why}` } };
+    }
     const row = meaning.refs.map((r) => this.#d.engine.findByReference(r)).find((r) => r !== undefined);
-    if (!row) return mark('transaction', meaning.refs[0] ?? null, 'ignored: names no transaction of ours');
+    if (!row) {
+      return {
+        done: {
+          kind: 'transaction',
+          transactionRef: meaning.refs[0] ?? null,
+          result: 'ignored: names no transaction of ours',
+        },
+      };
+    }
     const n = row.transactionNumber;
-
     if (row.state === 'SUCCESS' || row.state === 'FAILED') {
       // Only a webhook that contradicts the record is worth a status call (an anomaly check).
       const reported = meaning.reportedStatus;
       const contradicts =
         reported !== null &&
         (row.state === 'SUCCESS' ? reported !== ORDER_STATUS_SUCCESS : reported === ORDER_STATUS_SUCCESS);
-      if (!contradicts) return mark('transaction', n, `no-op: already ${row.state}`);
-      await this.#d.engine.advance(n, 'webhook', {
-        trxCode: meaning.trxCode ?? row.trxCode,
+      if (!contradicts)
+        return { done: { kind: 'transaction', transactionRef: n, result: `no-op: already ${row.state}` } };
+      return {
+        advance: n,
+        hint: { trxCode: meaning.trxCode ?? row.trxCode, verifyFinal: true },
         verifyFinal: true,
-      });
-      return mark('transaction', n, `checked a contradiction of ${row.state}`);
+        state: row.state,
+      };
     }
     if (row.state === 'CANCELLED' || row.state === 'EXPIRED' || row.state === 'INITIATED') {
-      return mark('transaction', n, `ignored: the transaction is ${row.state} and was never sent`);
+      return {
+        done: {
+          kind: 'transaction',
+          transactionRef: n,
+          result: `ignored: the transaction is ${row.state} and was never sent`,
+        },
+      };
     }
-    await this.#d.engine.advance(n, 'webhook', { trxCode: meaning.trxCode });
-    return mark('transaction', n, 'status checked');
+    return { advance: n, hint: { trxCode: meaning.trxCode }, verifyFinal: false, state: row.state };
+  }
+
+  #logged(id: number, outcome: Outcome): void {
+    this.#d.logger.info({ webhook: id, ...outcome }, 'webhook processed');
   }
 }

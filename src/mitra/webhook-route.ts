@@ -47,15 +47,15 @@ export function mountWebhook(app: Hono<Env>, deps: WebhookRouteDeps): void {
     if (Buffer.byteLength(body) > MAX_WEBHOOK_BYTES) {
       return c.json({ code: 'TOO_LARGE', message: `webhook larger than ${MAX_WEBHOOK_BYTES} bytes` }, 413);
     }
-    let id: number;
+    let received: { id: number; pending: boolean };
     try {
       // A plain copy: Hono's header map has no prototype, which the database layer cannot take.
-      id = deps.processor.receive({ sourceIp: ip, headers: { ...c.req.header() }, body });
+      received = deps.processor.receive({ sourceIp: ip, headers: { ...c.req.header() }, body });
     } catch (err) {
       deps.logger.error({ err }, 'webhook could not be stored: answering 500 so that Mitra sends it again');
       return c.json({ code: 'FAILED', message: 'not stored; send again' }, 500);
     }
-    deps.processor.dispatch(id);
-    return c.json({ received: true, id }, 200);
+    if (received.pending) deps.processor.dispatch(received.id);
+    return c.json({ received: true, id: received.id }, 200);
   });
 }

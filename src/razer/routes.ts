@@ -31,6 +31,8 @@ export interface RazerDeps extends PurchaseDeps {
   credentials: readonly RazerCredential[];
   signedContent: SignedContentMode;
   logger: Logger;
+  /** Batches the records of answers that change nothing (query, validate); others are written at once. */
+  audit?: { exchange(row: NewExchange): void } | undefined;
   /** Counts refused signatures (they are logged, never stored). */
   onUnauthorized?: (reason: string) => void;
 }
@@ -241,7 +243,8 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
       const done = handled.recorded ?? finish(handled.answer, handled.transactionNumber);
       if (!handled.recorded) {
         try {
-          recordExchange(deps.db, done.exchange);
+          if (deps.audit && (name === 'query' || name === 'validate')) deps.audit.exchange(done.exchange);
+          else recordExchange(deps.db, done.exchange);
         } catch (err) {
           deps.logger.error({ err, endpoint: name }, 'could not store the Razer exchange; answering anyway');
         }

@@ -95,8 +95,10 @@ export async function startE2E(
       return e2e.query(n);
     },
     state: (n) => getTransaction(gw.storage.db, n)?.state,
-    calls: (n) =>
-      listSupplierCalls(gw.storage.db, n).map((c) => ({ operation: c.operation, outcome: c.outcome })),
+    calls: (n) => {
+      gw.audit.flush(); // supplier calls are written in batches
+      return listSupplierCalls(gw.storage.db, n).map((c) => ({ operation: c.operation, outcome: c.outcome }));
+    },
     events: (n) => listEvents(gw.storage.db, n).map((e) => `${e.fromState}>${e.toState}`),
     async close() {
       await gw.close();
