@@ -197,6 +197,21 @@ describe('applying a supplier status', () => {
     expect(alerts[0]).toMatch(/belongs to RG-SOMEONE-ELSE/);
   });
 
+  it("applies a status found with a webhook's trx code only when it names our ref_id", async () => {
+    open('T12', 'UNKNOWN', { refId: 'RG-T12' });
+    statusReply = { kind: 'accepted', httpStatus: 200, data: { code: 'VCG-OTHER', status: 2 } }; // no ref_id
+    await engine.advance('T12', 'webhook', { trxCode: 'VCG-OTHER' });
+    expect(getTransaction(storage.db, 'T12')?.state).toBe('UNKNOWN');
+    expect(alerts[0]).toMatch(/belongs to an unnamed ref_id, not RG-T12: not applied/);
+    statusReply = {
+      kind: 'accepted',
+      httpStatus: 200,
+      data: { code: 'VCG-12', ref_id: 'RG-T12', status: 2 },
+    };
+    await engine.advance('T12', 'webhook', { trxCode: 'VCG-12' });
+    expect(getTransaction(storage.db, 'T12')).toMatchObject({ state: 'SUCCESS', trxCode: 'VCG-12' });
+  });
+
   it('moves UNKNOWN forward on processing, success or failure, and learns the trx code', () => {
     open('T9', 'UNKNOWN', { refId: 'RG-T9' });
     engine.applyStatus('T9', { code: 'VCG-9', ref_id: 'RG-T9', status: 1 }, 'reconciler');

@@ -377,7 +377,9 @@ export class FulfilmentEngine implements Fulfilment {
     if (!tid) return this.#reschedule(row, 'no reference to ask about');
     const outcome = await this.#d.client.orderStatus(tid, row.transactionNumber);
     if (outcome.kind !== 'accepted') return this.#reschedule(row, `order status: ${outcome.kind}`);
-    this.applyStatus(row.transactionNumber, outcome.data, cause);
+    // A key from a webhook is only a hint: the order it finds must name our ref_id.
+    const ours = tid === row.trxCode || tid === row.refId;
+    this.applyStatus(row.transactionNumber, outcome.data, cause, !ours);
   }
 
   /**
@@ -385,41 +387,28 @@ export class FulfilmentEngine implements Fulfilment {
    * webhook, reconciler). Only forward moves; a contradiction of a final state is an
    * anomaly for an operator and changes nothing.
    */
-  applyStatus(transactionNumber: string, data: OrderStatusData, cause: Cause): void {
+  applyStatus(transactionNumber: string, data: OrderStatusData, cause: Cause, mustNameUs = false): void {
     const row = getTransaction(this.#d.db, transactionNumber);
     if (!row) return;
-    if (data.ref_id && data.ref_id !== row.refId) {
+    if ((data.ref_id || mustNameUs) && data.ref_id !== row.refId) {
       this.#alert(
         'reference-mismatch',
         transactionNumber,
-        `order ${data.code} belongs to ${data.ref_id}, not ${row.refId}`,
+        `order ${data.code} belongs to ${data.ref_id ?? 'an unnamed ref_id'}, not ${row.refId}: not applied`,
       );
       return;
     }
     const status = interpretOrderStatus(data);
-    const found = { trxCode: data.code };
     let current = row;
-    if (status.kind !== 'failed' && current.state === 'ORDERING') {
-      // The order exists: what the create-order reply would have said.
+    if (status.kind !== 'failed' && (current.state === 'ORDERING' || current.state === 'UNKNOWN')) {
+      // The order exists: what a create-order reply would have said.
       const moved = this.#move({
         transactionNumber,
-        from: 'ORDERING',
-        to: 'PROCESSING',
-        cause,
-        detail: `order ${data.code} seen`,
-        patch: found,
-      });
-      if (!moved) return;
-      current = moved;
-    }
-    if (status.kind !== 'failed' && current.state === 'UNKNOWN') {
-      const moved = this.#move({
-        transactionNumber,
-        from: 'UNKNOWN',
+        from: current.state,
         to: 'PROCESSING',
         cause,
         detail: `order ${data.code} found`,
-        patch: found,
+        patch: { trxCode: data.code },
       });
       if (!moved) return;
       current = moved;
