@@ -9,6 +9,18 @@ export interface RazerReply {
   signed: boolean;
 }
 
+/** A reply body read as a JSON object; {} when it is not one (a text health answer, say). */
+export function jsonObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
 /** Calls the gateway the way Razer Gold does: signed requests, signed answers checked. */
 export class RazerClient {
   constructor(
@@ -29,12 +41,7 @@ export class RazerClient {
       body: method === 'POST' ? text : undefined,
     });
     const reply = await res.text();
-    let json: Record<string, unknown> = {};
-    try {
-      json = JSON.parse(reply) as Record<string, unknown>;
-    } catch {
-      json = {};
-    }
+    const json = jsonObject(reply);
     const expected = signResponse(this.apiId, this.key, method, path, reply);
     return {
       status: res.status,

@@ -13,6 +13,7 @@ import { requestSignedContent, type SignedContentMode } from '../../src/razer/re
 import type { RazerDeps } from '../../src/razer/routes.js';
 import { signatureHeader } from '../../src/razer/signature.js';
 import { defaultCatalogue } from '../../src/sim/catalogue.js';
+import { jsonObject } from '../../src/sim/razer-client.js';
 import { T0 } from './fixtures.js';
 import { exampleMapping } from './mapping.js';
 import { tempStorage } from './storage.js';
@@ -179,13 +180,12 @@ export async function send(
   if (method === 'POST') headers['content-type'] = o.contentType ?? 'application/json';
   const res = await fetch(h.url + path, { method, headers, body: method === 'POST' ? text : undefined });
   const reply = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(reply) as Record<string, unknown>;
-  } catch {
-    json = {};
-  }
-  return { status: res.status, text: reply, json, signature: res.headers.get('x-razer-signature') };
+  return {
+    status: res.status,
+    text: reply,
+    json: jsonObject(reply),
+    signature: res.headers.get('x-razer-signature'),
+  };
 }
 
 export const initBody = (n: string, over: Record<string, unknown> = {}) => ({
