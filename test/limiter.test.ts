@@ -21,8 +21,12 @@ describe('rate limiter', () => {
     const clock = new FakeClock(1_000_000);
     const limiter = new RateLimiter({ limit: 200, windowMs: WINDOW }, clock);
     const grants: { lane: string; at: number; seq: number }[] = [];
+    // Each call is instant: it ends (and releases its slot) the moment it is granted.
     const track = (lane: 'order' | 'query', seq: number) =>
-      limiter.acquire(lane).then((p: Permit) => grants.push({ lane, at: p.grantedAt, seq }));
+      limiter.acquire(lane).then((p: Permit) => {
+        p.release();
+        grants.push({ lane, at: p.grantedAt, seq });
+      });
 
     const all: Promise<unknown>[] = [];
     for (let i = 0; i < 700; i++) all.push(track('query', i));
@@ -54,8 +58,8 @@ describe('rate limiter', () => {
   it('holds each slot for the window plus a safety margin', async () => {
     const clock = new FakeClock(0);
     const limiter = new RateLimiter({ limit: 2, windowMs: 10_000 }, clock, 500);
-    await limiter.acquire('query');
-    await limiter.acquire('query');
+    (await limiter.acquire('query')).release();
+    (await limiter.acquire('query')).release();
     let third: number | null = null;
     void limiter.acquire('query').then((p) => {
       third = p.grantedAt;
@@ -64,6 +68,24 @@ describe('rate limiter', () => {
     expect(third).toBeNull();
     await clock.advance(1);
     expect(third).toBe(10_500);
+  });
+
+  it('holds a slot while its call is under way, and for one window after it ended', async () => {
+    const clock = new FakeClock(0);
+    const limiter = new RateLimiter({ limit: 1, windowMs: 1000 }, clock, 0);
+    const slow = await limiter.acquire('order');
+    let next: number | null = null;
+    void limiter.acquire('query').then((p) => {
+      next = p.grantedAt;
+    });
+    await clock.advance(5000); // the first call is still waiting for its reply
+    expect(next).toBeNull();
+    slow.release();
+    slow.release(); // idempotent
+    await clock.advance(999);
+    expect(next).toBeNull();
+    await clock.advance(1);
+    expect(next).toBe(6000);
   });
 
   it('pauses every lane during a backoff', async () => {
@@ -84,7 +106,7 @@ describe('rate limiter', () => {
   it('drops a waiter whose signal aborts, without spending a slot', async () => {
     const clock = new FakeClock(0);
     const limiter = new RateLimiter({ limit: 1, windowMs: 1000 }, clock, 0);
-    await limiter.acquire('query');
+    (await limiter.acquire('query')).release();
     const controller = new AbortController();
     const waiting = limiter.acquire('query', controller.signal);
     controller.abort(new Error('gave up'));

@@ -52,6 +52,7 @@ beforeEach(() => {
     client: {
       createOrder: async (_o, permit, n) => {
         permit.spend('order');
+        permit.release();
         createCalls.push(now);
         stateAtCall.push(getTransaction(storage.db, n ?? '')?.state);
         return createReply;

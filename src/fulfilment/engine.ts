@@ -221,7 +221,10 @@ export class FulfilmentEngine implements Fulfilment {
       detail: `create-order ${row.refId} at ${variation.price}`,
       patch: { orderAttempts: row.orderAttempts + 1, priceOffered: variation.price, nextCheckAt: null },
     });
-    if (!sending) return; // cancelled or sent by someone else meanwhile
+    if (!sending) {
+      permit.release(); // cancelled or sent by someone else meanwhile: no call made
+      return;
+    }
     this.#d.crash?.('after-ordering', n);
     const outcome = await this.#createOrder(sending, variation.price, permit);
     this.#d.crash?.('after-order-reply', n);
@@ -326,7 +329,10 @@ export class FulfilmentEngine implements Fulfilment {
       { orderAttempts: row.orderAttempts + 1, priceOffered: variation.price },
       this.#d.now(),
     );
-    if (!patched) return true;
+    if (!patched) {
+      permit.release();
+      return true;
+    }
     const outcome = await this.#createOrder(row, variation.price, permit);
     await this.#applyCreate(row, outcome, variation.price, false);
     return true;
@@ -349,6 +355,7 @@ export class FulfilmentEngine implements Fulfilment {
         this.#d.now(),
       )
     ) {
+      permit.release();
       return;
     }
     const outcome = await this.#createOrder(row, price, permit);

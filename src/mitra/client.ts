@@ -123,7 +123,7 @@ export class MitraClient {
   ): Promise<MitraOutcome<CreateOrderData>> {
     permit.spend('order');
     const order: OrderRequest = { ...input, timestamp: orderTimestamp(this.#o.now()) };
-    return this.#send({
+    return this.#send(permit, {
       operation: 'order',
       method: 'POST',
       path: '/v2/public/order',
@@ -146,7 +146,7 @@ export class MitraClient {
     const attempt = async () => {
       const permit = await this.#o.limiter.acquire('query');
       permit.spend('query');
-      const outcome = await this.#send({
+      const outcome = await this.#send(permit, {
         operation,
         method: 'GET',
         path,
@@ -175,16 +175,20 @@ export class MitraClient {
     }
   }
 
-  async #send<S extends z.ZodType>(call: {
-    operation: Operation;
-    method: 'GET' | 'POST';
-    path: string;
-    query: Record<string, string>;
-    message: string;
-    body: string | null;
-    schema: S;
-    transactionNumber: string | null;
-  }): Promise<MitraOutcome<z.output<S>>> {
+  /** One HTTP call, paid for by `permit`, which is released when the call is over. */
+  async #send<S extends z.ZodType>(
+    permit: Permit,
+    call: {
+      operation: Operation;
+      method: 'GET' | 'POST';
+      path: string;
+      query: Record<string, string>;
+      message: string;
+      body: string | null;
+      schema: S;
+      transactionNumber: string | null;
+    },
+  ): Promise<MitraOutcome<z.output<S>>> {
     const sign = mitraSign(this.#o.secretKey, call.message);
     // URLSearchParams percent-encodes the + / = of base64.
     const params = new URLSearchParams({ ...call.query, sign });
@@ -215,6 +219,8 @@ export class MitraClient {
       );
     } catch (err) {
       outcome = classifyNetworkError(err);
+    } finally {
+      permit.release();
     }
     if (outcome.kind === 'retryable' && outcome.rc === '45') {
       this.#o.limiter.backoff(outcome.retryAfterMs ?? this.#o.rateLimitBackoffMs);

@@ -18,12 +18,17 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-/** Proof that one call to Mitra was admitted by the limiter; spent by the call that uses it. */
+/**
+ * Proof that one call to Mitra was admitted by the limiter; spent by the call that uses it,
+ * released when that call is over (or will not be made).
+ */
 export class Permit {
   #spent = false;
+  #released = false;
   constructor(
     readonly lane: Lane,
     readonly grantedAt: number,
+    private readonly onRelease: () => void,
   ) {}
   spend(lane: Lane): void {
     if (this.#spent) throw new Error('rate-limit permit already spent');
@@ -31,6 +36,17 @@ export class Permit {
       throw new Error(`a permit of the ${this.lane} lane cannot pay for a call of the ${lane} lane`);
     this.#spent = true;
   }
+  /** The call is over: from now on its slot counts down one window. Idempotent. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.onRelease();
+  }
+}
+
+/** One admitted call: held while under way, then for one window after it ended. */
+interface Slot {
+  endedAt: number | null;
 }
 
 export class LimiterClosedError extends Error {
@@ -55,7 +71,7 @@ export class RateLimiter {
   readonly #limit: number;
   readonly #windowMs: number;
   readonly #clock: Clock;
-  readonly #stamps: number[] = [];
+  readonly #slots = new Set<Slot>();
   readonly #waiting: Record<Lane, Waiter[]> = { order: [], query: [] };
   #pausedUntil = 0;
   #timer: unknown = null;
@@ -109,7 +125,7 @@ export class RateLimiter {
     const now = this.#clock.now();
     this.#expire(now);
     return {
-      inWindow: this.#stamps.length,
+      inWindow: this.#slots.size,
       waiting: { order: this.#waiting.order.length, query: this.#waiting.query.length },
       pausedForMs: Math.max(0, this.#pausedUntil - now),
     };
@@ -127,15 +143,21 @@ export class RateLimiter {
   }
 
   #expire(now: number): void {
-    while (this.#stamps.length > 0 && (this.#stamps[0] ?? 0) + this.#windowMs <= now) this.#stamps.shift();
+    for (const slot of this.#slots) {
+      if (slot.endedAt !== null && slot.endedAt + this.#windowMs <= now) this.#slots.delete(slot);
+    }
   }
 
   #tryGrant(lane: Lane): Permit | null {
     const now = this.#clock.now();
     this.#expire(now);
-    if (now < this.#pausedUntil || this.#stamps.length >= this.#limit) return null;
-    this.#stamps.push(now);
-    return new Permit(lane, now);
+    if (now < this.#pausedUntil || this.#slots.size >= this.#limit) return null;
+    const slot: Slot = { endedAt: null };
+    this.#slots.add(slot);
+    return new Permit(lane, now, () => {
+      slot.endedAt = this.#clock.now();
+      this.#schedule();
+    });
   }
 
   #drain(): void {
@@ -155,10 +177,15 @@ export class RateLimiter {
     if (this.#closed || (this.#waiting.order.length === 0 && this.#waiting.query.length === 0)) return;
     const now = this.#clock.now();
     this.#expire(now);
-    const slotFreeAt =
-      this.#stamps.length >= this.#limit
-        ? (this.#stamps[this.#stamps.length - this.#limit] ?? now) + this.#windowMs
-        : now;
+    let slotFreeAt = now;
+    if (this.#slots.size >= this.#limit) {
+      slotFreeAt = Number.POSITIVE_INFINITY;
+      for (const slot of this.#slots) {
+        if (slot.endedAt !== null) slotFreeAt = Math.min(slotFreeAt, slot.endedAt + this.#windowMs);
+      }
+      // Every slot is held by a call under way: the first release schedules again.
+      if (slotFreeAt === Number.POSITIVE_INFINITY) return;
+    }
     const at = Math.max(slotFreeAt, this.#pausedUntil, now);
     if (this.#timer !== null && this.#timerAt <= at) return;
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
