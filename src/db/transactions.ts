@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, lte, min, notInArray, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, lte, notInArray, sql } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { assertMove, type Cause, type State } from '../fulfilment/states.js';
 import type { Db } from './connection.js';
@@ -182,17 +182,6 @@ export function listDue(db: Db, now: number, limit: number): TransactionRow[] {
     .orderBy(asc(transactions.nextCheckAt))
     .limit(limit)
     .all();
-}
-
-/** When the next open transaction falls due (null: none open). */
-export function nextDueAt(db: Db): number | null {
-  return (
-    db
-      .select({ at: min(transactions.nextCheckAt) })
-      .from(transactions)
-      .where(inArray(transactions.state, [...OPEN_STATES]))
-      .get()?.at ?? null
-  );
 }
 
 export function listInState(db: Db, state: State, limit = 1000): TransactionRow[] {

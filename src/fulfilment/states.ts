@@ -50,11 +50,6 @@ export function canMove(from: State, to: State): boolean {
   return MOVES[from].includes(to);
 }
 
-/** The moves the machine allows out of a state (empty for a terminal state). */
-export function movesFrom(state: State): readonly State[] {
-  return MOVES[state];
-}
-
 export class IllegalMoveError extends Error {
   override readonly name = 'IllegalMoveError';
   constructor(

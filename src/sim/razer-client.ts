@@ -60,7 +60,4 @@ export class RazerClient {
   query(transactionNumber: string) {
     return this.request('GET', `/transaction/${transactionNumber}`);
   }
-  cancel(transactionNumber: string, transactionToken?: string) {
-    return this.request('POST', '/transaction/cancel', { transactionNumber, transactionToken });
-  }
 }
