@@ -237,15 +237,20 @@ describe('completion and webhooks', () => {
     expect(listWebhooks(e.gw.storage.db)).toHaveLength(0);
   });
 
-  it('honours X-Forwarded-For only when TRUST_PROXY is set', async () => {
+  it('with TRUST_PROXY, honours the X-Forwarded-For entry the proxy appended (the rightmost)', async () => {
     e = await startE2E({ env: { MITRA_WEBHOOK_ALLOW_IPS: '172.236.143.138', TRUST_PROXY: 'true' } });
-    const res = await fetch(`${e.url}/mitra/webhook/${WEBHOOK_TOKEN}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-forwarded-for': '172.236.143.138, 10.0.0.1' },
-      body: '{"hello":"world"}',
-    });
+    const post = (forwardedFor: string) =>
+      fetch(`${e.url}/mitra/webhook/${WEBHOOK_TOKEN}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+        body: '{"hello":"world"}',
+      });
+    // The leftmost entry is whatever the sender wrote.
+    expect((await post('172.236.143.138, 10.0.0.1')).status).toBe(403);
+    const res = await post('10.0.0.1, 172.236.143.138');
     expect(res.status).toBe(200);
     await waitFor(() => listWebhooks(e.gw.storage.db)[0]?.processedAt !== null);
+    expect(listWebhooks(e.gw.storage.db)).toHaveLength(1);
     expect(listWebhooks(e.gw.storage.db)[0]).toMatchObject({
       sourceIp: '172.236.143.138',
       kind: 'unrecognised',

@@ -32,7 +32,8 @@ describe('environment', () => {
       },
       topupWaitMs: 15_000,
       reconcileScheduleMs: [30_000, 60_000, 120_000, 300_000, 900_000],
-      trustProxy: false,
+      trustProxy: 0,
+      retentionDays: 90,
       adminToken: null,
       logLevel: 'info',
     });
@@ -82,7 +83,12 @@ describe('environment', () => {
       'MITRA_WEBHOOK_TOKEN must be 16-128 characters of letters, digits, _ or - (it is part of a URL path)',
     ],
     ['TOPUP_WAIT_MS', '-1', 'TOPUP_WAIT_MS must be a whole number from 0 to 600000, got "-1"'],
-    ['TRUST_PROXY', 'maybe', 'TRUST_PROXY must be true or false'],
+    [
+      'TRUST_PROXY',
+      'maybe',
+      'TRUST_PROXY must be true, false or a number of proxies from 0 to 10, got "maybe"',
+    ],
+    ['TRUST_PROXY', '11', 'TRUST_PROXY must be true, false or a number of proxies from 0 to 10, got "11"'],
     [
       'RECONCILE_SCHEDULE_MS',
       '30000,soon',
@@ -114,7 +120,7 @@ describe('environment', () => {
       apiKeys: ['test-api-key-0001', 'old-key'],
       signedContent: 'uri',
     });
-    expect(r.value.trustProxy).toBe(true);
+    expect(r.value.trustProxy).toBe(1);
     const m = loadConfig({
       ...REQUIRED_ENV,
       MITRA_RATE_LIMIT: '3/1m',

@@ -18,9 +18,18 @@ const wholeNumber = (min: number, max: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, { error: `must be a whole number from ${min} to ${max}` });
 
-const boolean = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+/** How many proxies of the operator's own stand in a row in front: `false`/`true` mean 0/1. */
+const proxyCount = z.string().transform((text, ctx) => {
+  if (text === 'false' || text === 'no') return 0;
+  if (text === 'true' || text === 'yes') return 1;
+  if (/^\d{1,2}$/.test(text) && Number(text) <= 10) return Number(text);
+  ctx.issues.push({
+    code: 'custom',
+    input: text,
+    message: `must be true, false or a number of proxies from 0 to 10, got "${text}"`,
+  });
+  return z.NEVER;
+});
 
 const RATE = /^(\d+)\s*\/\s*(\d+)\s*(ms|s|m)$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000 } as const;
@@ -99,7 +108,8 @@ export const envVarsSchema = z.object({
   MITRA_TIMEOUT_MS: wholeNumber(100, 120_000).default(10_000),
   TOPUP_WAIT_MS: wholeNumber(0, 600_000).default(15_000),
   RECONCILE_SCHEDULE_MS: schedule.default([30_000, 60_000, 120_000, 300_000, 900_000]),
-  TRUST_PROXY: boolean.default(false),
+  TRUST_PROXY: proxyCount.default(0),
+  RETENTION_DAYS: wholeNumber(1, 36_500).default(90),
   ADMIN_TOKEN: z.string().min(16, { error: 'must be at least 16 characters when set' }).optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -131,6 +141,7 @@ export const configSchema = envVarsSchema.transform((v) => ({
   topupWaitMs: v.TOPUP_WAIT_MS,
   reconcileScheduleMs: v.RECONCILE_SCHEDULE_MS,
   trustProxy: v.TRUST_PROXY,
+  retentionDays: v.RETENTION_DAYS,
   adminToken: v.ADMIN_TOKEN ?? null,
   logLevel: v.LOG_LEVEL,
 }));
@@ -155,6 +166,9 @@ export const loadConfig = (source: EnvSource): Parsed<Config> => parseEnv(config
 
 /** Only what storage commands (`gateway migrate`) need. */
 export const storageEnvSchema = envVarsSchema.pick({ DATABASE_PATH: true });
+
+/** What `gateway prune` needs. */
+export const pruneEnvSchema = envVarsSchema.pick({ DATABASE_PATH: true, RETENTION_DAYS: true });
 
 /** The process environment over `.env` (when present): a variable set in the shell wins. */
 export function readEnvironment(cwd: string, processEnv: EnvSource): EnvSource {

@@ -2,13 +2,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import type { HttpBindings } from '@hono/node-server';
 import type { Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { WebhookProcessor } from '../fulfilment/webhooks.js';
 import type { Logger } from '../log.js';
 
 export interface WebhookRouteDeps {
   token: string;
   allowIps: '*' | readonly string[];
-  trustProxy: boolean;
+  /** How many proxies of the operator's own stand in a row in front of the gateway. */
+  trustProxy: number;
   processor: Pick<WebhookProcessor, 'receive' | 'dispatch'>;
   logger: Logger;
 }
@@ -22,9 +24,16 @@ export function normaliseIp(ip: string): string {
   return mapped && isIPv4(mapped) ? mapped : ip.toLowerCase();
 }
 
-function sourceIp(c: Context<Env>, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+/**
+ * The address to check. Each proxy appends the address it was called from to X-Forwarded-For,
+ * so with `trustProxy` proxies the entry that many from the right is the one the outermost of
+ * them wrote; everything to its left is the sender's own writing. Too few entries (or none):
+ * the socket's address, a proxy's own, which fails closed.
+ */
+function sourceIp(c: Context<Env>, trustProxy: number): string {
+  if (trustProxy > 0) {
+    const entries = c.req.header('x-forwarded-for')?.split(',') ?? [];
+    const forwarded = entries[entries.length - trustProxy]?.trim();
     if (forwarded) return normaliseIp(forwarded);
   }
   return normaliseIp(c.env?.incoming?.socket.remoteAddress ?? '');
@@ -36,26 +45,37 @@ const sameSecret = (a: string, b: string) =>
 /** POST /mitra/webhook/<MITRA_WEBHOOK_TOKEN>: store first, answer fast, act after. */
 export function mountWebhook(app: Hono<Env>, deps: WebhookRouteDeps): void {
   const allowed = deps.allowIps === '*' ? null : new Set(deps.allowIps.map(normaliseIp));
-  app.post('/mitra/webhook/:token', async (c) => {
-    if (!sameSecret(c.req.param('token'), deps.token)) return c.notFound();
-    const ip = sourceIp(c, deps.trustProxy);
-    if (allowed && !allowed.has(ip)) {
-      deps.logger.warn({ ip }, 'webhook refused: source address not allowed');
-      return c.json({ code: 'FORBIDDEN', message: 'source address not allowed' }, 403);
-    }
-    const body = await c.req.text();
-    if (Buffer.byteLength(body) > MAX_WEBHOOK_BYTES) {
-      return c.json({ code: 'TOO_LARGE', message: `webhook larger than ${MAX_WEBHOOK_BYTES} bytes` }, 413);
-    }
-    let received: { id: number; pending: boolean };
-    try {
-      // A plain copy: Hono's header map has no prototype, which the database layer cannot take.
-      received = deps.processor.receive({ sourceIp: ip, headers: { ...c.req.header() }, body });
-    } catch (err) {
-      deps.logger.error({ err }, 'webhook could not be stored: answering 500 so that Mitra sends it again');
-      return c.json({ code: 'FAILED', message: 'not stored; send again' }, 500);
-    }
-    if (received.pending) deps.processor.dispatch(received.id);
-    return c.json({ received: true, id: received.id }, 200);
-  });
+  app.post(
+    '/mitra/webhook/:token',
+    // Token and source address first: a stranger's body is never read.
+    async (c, next) => {
+      if (!sameSecret(c.req.param('token'), deps.token)) return c.notFound();
+      const ip = sourceIp(c, deps.trustProxy);
+      if (allowed && !allowed.has(ip)) {
+        deps.logger.warn({ ip }, 'webhook refused: source address not allowed');
+        return c.json({ code: 'FORBIDDEN', message: 'source address not allowed' }, 403);
+      }
+      await next();
+    },
+    // Counted as the bytes stream in, chunked bodies too; reading stops past the limit.
+    bodyLimit({
+      maxSize: MAX_WEBHOOK_BYTES,
+      onError: (c) =>
+        c.json({ code: 'TOO_LARGE', message: `webhook larger than ${MAX_WEBHOOK_BYTES} bytes` }, 413),
+    }),
+    async (c) => {
+      const ip = sourceIp(c, deps.trustProxy);
+      const body = await c.req.text();
+      let received: { id: number; pending: boolean };
+      try {
+        // A plain copy: Hono's header map has no prototype, which the database layer cannot take.
+        received = deps.processor.receive({ sourceIp: ip, headers: { ...c.req.header() }, body });
+      } catch (err) {
+        deps.logger.error({ err }, 'webhook could not be stored: answering 500 so that Mitra sends it again');
+        return c.json({ code: 'FAILED', message: 'not stored; send again' }, 500);
+      }
+      if (received.pending) deps.processor.dispatch(received.id);
+      return c.json({ received: true, id: received.id }, 200);
+    },
+  );
 }

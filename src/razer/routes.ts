@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 import { findCreatingInit, insertInitiated, type NewExchange, recordExchange } from '../db/exchanges.js';
 import { checkWritable } from '../db/health.js';
@@ -92,6 +93,21 @@ function rawUri(c: Context<Env>): string {
   return url.pathname + url.search;
 }
 
+/** Deepest nesting accepted: Razer's bodies are two levels deep. */
+export const MAX_BODY_DEPTH = 32;
+
+/** Whether a parsed body nests deeper than `limit`: iterative, as the depth is the sender's. */
+function nestsDeeper(value: unknown, limit: number): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    if (next.value === null || typeof next.value !== 'object') continue;
+    if (next.depth > limit) return true;
+    for (const child of Object.values(next.value)) stack.push({ value: child, depth: next.depth + 1 });
+  }
+  return false;
+}
+
+/** Recursive: call it only on a body that passed `nestsDeeper`. */
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === 'object') {
@@ -163,7 +179,23 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
     };
   };
 
-  /** Every Razer endpoint goes through here: limit, signature, parse, handle, sign, record. */
+  /**
+   * Mounted before every endpoint: counts the bytes as they stream in (chunked bodies too) and
+   * stops reading past the limit, so an unsigned sender cannot make the gateway buffer more.
+   */
+  const limit = (name: Endpoint) =>
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      // Answers rather than throws, so app.onError (500) never sees it; nothing is recorded.
+      onError: (c) => {
+        const finish = prepare(c, knownSigner(c.req.header('x-razer-signature')), name, '', '', deps.now());
+        const message = `the body is larger than ${MAX_BODY_BYTES} bytes.`;
+        const done = finish({ status: 400, body: { code: 'INVALID_DATA', message } }, null);
+        return respond(done.status, done.text, done.headers);
+      },
+    });
+
+  /** Every Razer endpoint goes through here (after `limit`): signature, parse, handle, sign, record. */
   function endpoint<S extends z.ZodType>(
     name: Endpoint,
     schema: S,
@@ -173,19 +205,8 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
     return async (c: Context<Env>): Promise<Response> => {
       const receivedAt = deps.now();
       const header = c.req.header('x-razer-signature');
-      const declared = Number(c.req.header('content-length') ?? '0');
-      const raw = declared > MAX_BODY_BYTES ? null : Buffer.from(await c.req.arrayBuffer());
-      if (raw === null || raw.length > MAX_BODY_BYTES) {
-        const finish = prepare(c, knownSigner(header), name, '', '', receivedAt);
-        const done = finish(
-          {
-            status: 400,
-            body: { code: 'INVALID_DATA', message: `the body is larger than ${MAX_BODY_BYTES} bytes.` },
-          },
-          null,
-        );
-        return respond(done.status, done.text, done.headers);
-      }
+      // At most MAX_BODY_BYTES: `limit` ran first and buffered no more than that.
+      const raw = Buffer.from(await c.req.arrayBuffer());
 
       const verified = verifyRequest(
         header,
@@ -229,6 +250,9 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
             body = JSON.parse(requestText);
           } catch {
             throw new RazerError(400, 'INVALID_DATA', 'the body is not valid JSON.');
+          }
+          if (nestsDeeper(body, MAX_BODY_DEPTH)) {
+            throw new RazerError(400, 'INVALID_DATA', `the body nests deeper than ${MAX_BODY_DEPTH} levels.`);
           }
           requestHash = sha256(JSON.stringify(canonical(body)));
           finish = prepare(c, verified, name, requestText, requestHash, receivedAt);
@@ -280,6 +304,7 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
 
   app.post(
     '/transaction/init',
+    limit('init'),
     endpoint('init', initSchema, fromBody, (call) => {
       const n = call.input.transactionNumber;
       const replay = (): Handled => {
@@ -310,6 +335,7 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
 
   app.post(
     '/transaction/topup',
+    limit('topup'),
     endpoint('topup', topupSchema, fromBody, async ({ input }) => {
       const row = await topUp(deps, input.transactionNumber, input.transactionToken);
       return { answer: answerFromState(row), transactionNumber: row.transactionNumber };
@@ -318,6 +344,7 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
 
   app.get(
     '/transaction/:transactionNumber',
+    limit('query'),
     endpoint(
       'query',
       transactionNumberSchema,
@@ -331,6 +358,7 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
 
   app.post(
     '/transaction/cancel',
+    limit('cancel'),
     endpoint('cancel', cancelSchema, fromBody, ({ input }) => {
       const row = cancelTransaction(deps, input.transactionNumber, input.transactionToken);
       return { answer: cancelAnswer(row), transactionNumber: row.transactionNumber };
@@ -339,6 +367,7 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
 
   app.post(
     '/account/validate',
+    limit('validate'),
     endpoint('validate', validateSchema, fromBody, ({ input }) => {
       checkRequest(deps, input);
       return {
