@@ -81,6 +81,67 @@ describe('buildFormData on the example SKUs', () => {
   });
 });
 
+/** A one-SKU mapping whose account.pattern is `pattern` and whose form is `form`. */
+function skuWith(pattern: string, form: Record<string, string>) {
+  const formLines = Object.entries(form)
+    .map(([key, template]) => `      ${key}: '${template}'`)
+    .join('\n');
+  const parsed = parseMapping(
+    `skus:\n  X:\n    brand: B\n    variation: V\n    max_price: 1\n    account: { pattern: '${pattern}' }\n    form:\n${formLines}\n`,
+    'm.yaml',
+  );
+  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  const entry = parsed.mapping.skus.get('X');
+  if (!entry) throw new Error('no X');
+  return entry;
+}
+
+const REFUSED = { ok: false, reason: 'accountId does not have the form SKU X expects' };
+
+describe('an account pattern took a substring of accountId (another player could be topped up)', () => {
+  it('refuses an unanchored pattern on an accountId with extra characters before or after', () => {
+    const entry = skuWith('(?<user_id>\\d+)', { user_id: '{user_id}' });
+    for (const accountId of ['evil-123456-x', 'x123456', '123456x', '123456-12', '123456\n', ' 123456']) {
+      expect(buildFormData(entry, { accountId })).toEqual(REFUSED);
+    }
+  });
+
+  it('still accepts an accountId that the unanchored pattern matches exactly', () => {
+    const entry = skuWith('(?<user_id>\\d+)', { user_id: '{user_id}' });
+    expect(buildFormData(entry, { accountId: '123456' })).toEqual({
+      ok: true,
+      data: [{ key: 'user_id', value: '123456' }],
+    });
+  });
+
+  it('treats an already anchored pattern as before', () => {
+    const entry = skuWith('^(?<user_id>\\d+)$', { user_id: '{user_id}' });
+    expect(buildFormData(entry, { accountId: '42' })).toEqual({
+      ok: true,
+      data: [{ key: 'user_id', value: '42' }],
+    });
+    for (const accountId of ['a42', '42a', '4 2']) {
+      expect(buildFormData(entry, { accountId })).toEqual(REFUSED);
+    }
+  });
+
+  it('anchors a pattern with alternation as a whole, not only its first and last branch', () => {
+    const entry = skuWith('(?<user_id>\\d+)|(?<name>[a-z]+)', { account: '{accountId}' });
+    expect(buildFormData(entry, { accountId: '123' })).toEqual({
+      ok: true,
+      data: [{ key: 'account', value: '123' }],
+    });
+    expect(buildFormData(entry, { accountId: 'abc' })).toEqual({
+      ok: true,
+      data: [{ key: 'account', value: 'abc' }],
+    });
+    // `^a|b$` would accept the first (a prefix) and the second (a suffix).
+    for (const accountId of ['123-evil', 'evil-abc', 'abc123']) {
+      expect(buildFormData(entry, { accountId })).toEqual(REFUSED);
+    }
+  });
+});
+
 describe('templates', () => {
   it('parses each kind of part', () => {
     expect(parseTemplate('a{accountId}b{customParam.serverId}{g}', ['g'])).toEqual({

@@ -36,7 +36,10 @@ describe('mapping file', () => {
       accountPattern: null,
       form: [],
       enabled: true,
+      voucher: true,
     });
+    expect(mapping.skus.get('DIAMOND50')?.voucher).toBeNull();
+    expect(mapping.skus.get('GENSHIN60')?.voucher).toBeNull();
   });
 
   it('accepts a minimal entry and fills the defaults', () => {
@@ -46,6 +49,38 @@ describe('mapping file', () => {
       form: [],
       countries: null,
     });
+  });
+
+  it('reads voucher as true, false, or null when absent', () => {
+    const voucherOf = (extra: string) => {
+      const result = parseMapping(withEntry(extra), FILE);
+      if (!result.ok) throw new Error(result.errors.join('\n'));
+      return result.mapping.skus.get('DIAMOND50')?.voucher;
+    };
+    expect(voucherOf('')).toBeNull();
+    expect(voucherOf('voucher: true')).toBe(true);
+    expect(voucherOf('voucher: false')).toBe(false);
+  });
+
+  it('compiles account.pattern anchored as a whole, so it must match all of accountId', () => {
+    const sourceOf = (pattern: string) => {
+      const result = parseMapping(withEntry(`account:\n  pattern: '${pattern}'`), FILE);
+      if (!result.ok) throw new Error(result.errors.join('\n'));
+      const compiled = result.mapping.skus.get('DIAMOND50')?.accountPattern;
+      return { source: compiled?.source, flags: compiled?.flags };
+    };
+    expect(sourceOf('(?<user_id>\\d+)')).toEqual({ source: '^(?:(?<user_id>\\d+))$', flags: 'u' });
+    expect(sourceOf('(?<a>x)|(?<b>y)')).toEqual({ source: '^(?:(?<a>x)|(?<b>y))$', flags: 'u' });
+    expect(sourceOf('^(?<user_id>\\d+)$')).toEqual({ source: '^(?:^(?<user_id>\\d+)$)$', flags: 'u' });
+  });
+
+  it('refuses a pattern that would only compile once wrapped, rather than wrapping it', () => {
+    // Wrapped naively, 'a)|(?<g>b' would become '^(?:a)|(?<g>b)$': two half-anchored branches.
+    expect(errorsOf(withEntry("account:\n  pattern: 'a)|(?<g>b'"))).toEqual([
+      expect.stringMatching(
+        /^config\/mapping\.yaml:7: sku DIAMOND50, field account\.pattern: pattern does not compile: /,
+      ),
+    ]);
   });
 
   it('normalises country codes to capitals', () => {
@@ -128,6 +163,16 @@ describe('mapping file', () => {
       'a zero limit',
       withEntry('limits: { per_account_per_day: 0 }'),
       `${FILE}:6: sku DIAMOND50, field limits.per_account_per_day: must be greater than 0 (purchases per account per day), got 0`,
+    ],
+    [
+      'voucher as text',
+      withEntry("voucher: 'yes'"),
+      `${FILE}:6: sku DIAMOND50, field voucher: must be true or false`,
+    ],
+    [
+      'voucher as a number',
+      withEntry('voucher: 1'),
+      `${FILE}:6: sku DIAMOND50, field voucher: must be true or false`,
     ],
     [
       'enabled as text',

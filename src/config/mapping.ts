@@ -57,6 +57,7 @@ const entrySchema = z
       .default({}),
     limits: limitsSchema.optional(),
     enabled: z.boolean({ error: 'must be true or false' }).default(true),
+    voucher: z.boolean({ error: 'must be true or false' }).optional(),
   })
   // Patterns and templates are checked even when a sibling field failed, so that one run of
   // `gateway check` reports every problem of the file.
@@ -83,6 +84,8 @@ const entrySchema = z
         perSkuPerDay: entry.limits?.per_sku_per_day ?? null,
       },
       enabled: entry.enabled,
+      // null when the file does not say.
+      voucher: entry.voucher ?? null,
     };
   });
 
@@ -98,7 +101,11 @@ function compileRules(patternSource: string | undefined, form: Record<string, un
   let groups: string[] = [];
   if (patternSource !== undefined) {
     try {
-      pattern = new RegExp(patternSource, 'u');
+      // Compiled alone first: a source that compiles cannot close the wrapping group below.
+      new RegExp(patternSource, 'u');
+      // Anchored as a whole, so that a pattern never takes a part of accountId (another
+      // player's account inside a longer string).
+      pattern = new RegExp(`^(?:${patternSource})$`, 'u');
       // An empty alternative makes every group (all undefined) appear on a match of ''.
       groups = Object.keys(new RegExp(`(?:${patternSource})|`, 'u').exec('')?.groups ?? {});
       if (groups.length === 0) {
