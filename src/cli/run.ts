@@ -6,6 +6,7 @@ import { migrateStorage, openStorage } from '../db/connection.js';
 import { signRequest } from '../razer/signature.js';
 import { SANDBOX_CREDENTIALS } from '../sandbox-credentials.js';
 import { runDemo } from './demo.js';
+import { runPrune } from './prune.js';
 import { runSandbox } from './sandbox.js';
 import { runSim } from './sim.js';
 import { runStory } from './story.js';
@@ -25,6 +26,9 @@ commands:
   check [--mapping FILE]     validate the environment and the mapping file, offline
   migrate [--database PATH]  create or update the database schema (safe to repeat)
   sandbox                    run the gateway with public test credentials and the example mapping
+  prune [--days N] [--database PATH] [--json]
+                             delete the audit records of final transactions older than N days
+                             (default RETENTION_DAYS, else 90); transactions and their events stay
   story <transactionNumber> [--database PATH]
                              print a transaction's story: Razer requests, state moves, supplier calls
   sign <METHOD> <PATH> [BODY]
@@ -47,6 +51,14 @@ const commands: Record<string, Command> = {
       strict: true,
     });
     return runStory({ number: positionals[0], database: values.database }, io);
+  },
+  prune: (args, io) => {
+    const { values } = parseArgs({
+      args,
+      options: { days: { type: 'string' }, database: { type: 'string' }, json: { type: 'boolean' } },
+      strict: true,
+    });
+    return runPrune({ days: values.days, database: values.database, json: values.json ?? false }, io);
   },
   sign: (args, io) => {
     const [method, path, body = ''] = args;
