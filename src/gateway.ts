@@ -8,6 +8,8 @@ import type { Mapping } from './config/mapping.js';
 import { createMappingStore, type MappingStore } from './config/mapping-store.js';
 import { AuditWriter } from './db/audit-writer.js';
 import { migrateStorage, openStorage, type Storage } from './db/connection.js';
+import { pruneAuditRecordsGradually, retentionCutoff } from './db/retention.js';
+import { listCallEndsSince } from './db/supplier-calls.js';
 import type { CrashHook } from './fulfilment/crash-points.js';
 import { FulfilmentEngine } from './fulfilment/engine.js';
 import { Reconciler } from './fulfilment/reconciler.js';
@@ -64,8 +66,14 @@ export async function startGateway(
   const mappingStore = createMappingStore(config.mappingFile, mapping, logger);
   const counters: GatewayCounters = { unauthorized: 0, alerts: 0, overdue: 0 };
 
+  if (config.razer.signedContent === 'uri') {
+    logger.warn(
+      'RAZER_SIGNED_CONTENT=uri: Razer signatures do not cover request bodies. A captured signed init or top-up can be replayed with any body. Use body unless Razer confirms uri.',
+    );
+  }
   const audit = new AuditWriter(storage.db, logger);
   const limiter = new RateLimiter(config.mitra.rateLimit);
+  seedLimiter(limiter, storage, config, now, logger);
   const client = new MitraClient({
     baseUrl: config.mitra.baseUrl,
     apiKey: config.mitra.apiKey,
@@ -90,6 +98,8 @@ export async function startGateway(
     now,
     logger,
     schedule: config.reconcileScheduleMs,
+    // Longer than one create-order call: a row past it has no reply coming.
+    orderingLeaseMs: 2 * config.mitra.timeoutMs + 1000,
     crash: options.crash,
     onAlert: () => {
       counters.alerts++;
@@ -153,12 +163,12 @@ export async function startGateway(
     server.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
-  const backlog = webhooks.processBacklog();
+  const retention = startRetention(storage, config.retentionDays, now, logger);
+  void webhooks.processBacklog().then((backlog) => {
+    if (backlog > 0) logger.info({ webhookBacklog: backlog }, 'stored webhooks processed');
+  });
   reconciler.start();
-  logger.info(
-    { host: config.host, port, skus: mapping.skus.size, webhookBacklog: backlog },
-    'gateway listening',
-  );
+  logger.info({ host: config.host, port, skus: mapping.skus.size }, 'gateway listening');
 
   let closing: Promise<void> | undefined;
   return {
@@ -177,11 +187,13 @@ export async function startGateway(
       // New requests stop first; calls under way finish; what waits for a slot stays queued.
       closing ??= (async () => {
         mappingStore.close();
+        retention.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await reconciler.stop();
-        await catalogue.stop();
+        // Before waiting for the catalogue: a refresh waiting for a slot would otherwise wait a window.
         limiter.close();
+        await catalogue.stop();
         await closed;
         await webhooks.idle();
         await engine.idle();
@@ -192,4 +204,63 @@ export async function startGateway(
       return closing;
     },
   };
+}
+
+/**
+ * A restart must not double the supplier calls of a window: the calls the previous process
+ * recorded in the last window hold their slots, and a tenth of the limit more stands for what
+ * a crash could have sent without recording (calls under way, the last audit batch).
+ */
+function seedLimiter(
+  limiter: RateLimiter,
+  storage: Storage,
+  config: Config,
+  now: () => number,
+  logger: Logger,
+) {
+  const { limit, windowMs } = config.mitra.rateLimit;
+  const at = now();
+  const ends = listCallEndsSince(storage.db, at - windowMs - 1000);
+  const margin = Math.ceil(limit / 10);
+  limiter.seed(
+    ends.map((end) => at - end),
+    margin,
+  );
+  logger.info({ recentCalls: ends.length, margin }, 'rate limiter counts the calls of the last window');
+}
+
+/**
+ * Daily retention of the audit records of final transactions (never transactions or events):
+ * first an hour after start, so that a crash loop does not prune in a loop.
+ */
+function startRetention(storage: Storage, days: number, now: () => number, logger: Logger) {
+  let running: Promise<void> | null = null;
+  let stopped = false;
+  const run = () => {
+    if (running || stopped) return;
+    const before = retentionCutoff(now(), days);
+    running = pruneAuditRecordsGradually(storage.db, { before, pause: () => pause(stopped) })
+      .then((deleted) => logger.info({ deleted, days }, 'audit records of final transactions pruned'))
+      .catch((err: unknown) => logger.error({ err }, 'pruning failed; it runs again tomorrow'))
+      .finally(() => {
+        running = null;
+      });
+  };
+  const first = setTimeout(run, 3_600_000);
+  const daily = setInterval(run, 86_400_000);
+  first.unref();
+  daily.unref();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(first);
+      clearInterval(daily);
+    },
+  };
+}
+
+/** Between prune batches: gives the event loop back, and ends the run once the gateway stops. */
+function pause(stopped: boolean): Promise<void> {
+  if (stopped) return Promise.reject(new Error('stopping'));
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -44,7 +44,7 @@ describe('gateway migrate', () => {
     const first = await run(['migrate'], { DATABASE_PATH: 'state/gw.db' });
     expect(first).toEqual({
       code: 0,
-      out: [`migrate: applied 1 migration(s) to ${dir.file('state/gw.db')}`],
+      out: [`migrate: applied 2 migration(s) to ${dir.file('state/gw.db')}`],
       err: [],
     });
     const before = schemaOf(dir.file('state/gw.db'));
@@ -184,7 +184,7 @@ describe('production start (npm start)', () => {
     await waitFor(() => existsSync(dir.file('gw.db')));
     stop();
     expect(await running).toBe(0);
-    expect(schemaOf(dir.file('gw.db')).migrations).toHaveLength(1);
+    expect(schemaOf(dir.file('gw.db')).migrations).toHaveLength(2);
   });
 });
 

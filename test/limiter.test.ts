@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { LimiterClosedError, type Permit, RateLimiter } from '../src/mitra/limiter.js';
+import { describe, expect, it, vi } from 'vitest';
+import { LimiterClosedError, type Permit, RateLimiter, systemClock } from '../src/mitra/limiter.js';
 import { FakeClock, flush } from './helpers/fake-clock.js';
 
 const WINDOW = 60_000;
@@ -133,5 +133,33 @@ describe('rate limiter', () => {
     );
     permit.spend('query');
     expect(() => permit.spend('query')).toThrow('already spent');
+  });
+
+  it('defect 7: a restart counts the calls the previous process made in the window, plus a margin', async () => {
+    const clock = new FakeClock(5_000_000);
+    const limiter = new RateLimiter({ limit: 5, windowMs: 1000 }, clock, 0);
+    // Three calls ended 100-300 ms ago, one long ago; one slot more for what a crash lost.
+    limiter.seed([100, 200, 300, 5000], 1);
+    expect(limiter.stats().inWindow).toBe(4);
+    const granted: number[] = [];
+    for (let i = 0; i < 3; i++)
+      void limiter.acquire('order').then(() => granted.push(clock.now() - 5_000_000));
+    await flush();
+    expect(granted).toEqual([0]); // only one slot was free
+    await clock.advance(700); // the call that ended 300 ms ago frees its slot
+    expect(granted).toEqual([0, 700]);
+    await clock.advance(100);
+    expect(granted).toEqual([0, 700, 800]);
+  });
+
+  it('defect 7: slots are timed on a monotonic clock, not the wall clock', () => {
+    const before = systemClock.now();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 3_600_000); // an NTP step of an hour
+      expect(systemClock.now() - before).toBeLessThan(60_000);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

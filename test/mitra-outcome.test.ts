@@ -28,7 +28,7 @@ describe('classifyReply', () => {
     });
   });
 
-  it.each(['21', '22', '24', '25', '26', '40', '41', '42', '43', '44', '46', '47'])(
+  it.each(['21', '22', '24', '25', '40', '41', '42', '43', '44', '46', '47'])(
     'refuses definitively on rc %s',
     (rc) => {
       expect(classify(reply(400, env(400, rc, 'CLIENT_ERROR')))).toMatchObject({
@@ -40,8 +40,18 @@ describe('classifyReply', () => {
   );
 
   it('treats rc 23 as "exists" for create-order and as a refusal elsewhere', () => {
-    expect(classify(reply(400, env(400, '23')))).toEqual({ kind: 'exists', message: 'm', httpStatus: 400 });
+    expect(classify(reply(400, env(400, '23')))).toEqual({
+      kind: 'exists',
+      rc: '23',
+      message: 'm',
+      httpStatus: 400,
+    });
     expect(classify(reply(400, env(400, '23')), false)).toMatchObject({ kind: 'refused', rc: '23' });
+  });
+
+  it('defect 6: rc 26 ("already paid") on create-order may mean the order exists: not a refusal', () => {
+    expect(classify(reply(400, env(400, '26', 'CLIENT_ERROR')))).toMatchObject({ kind: 'exists', rc: '26' });
+    expect(classify(reply(400, env(400, '26')), false)).toMatchObject({ kind: 'refused', rc: '26' });
   });
 
   it('makes rc 45 and HTTP 429 retryable, with Retry-After', () => {
@@ -103,7 +113,7 @@ describe('network errors', () => {
 });
 
 describe('order status readings', () => {
-  const status = (s: number, extra: Record<string, unknown> = {}) =>
+  const status = (s: unknown, extra: Record<string, unknown> = {}) =>
     interpretOrderStatus(orderStatusDataSchema.parse({ code: 'T', status: s, ...extra }));
 
   it('reads 1 as processing and 2 as success with the voucher code', () => {
@@ -135,6 +145,59 @@ describe('order status readings', () => {
       kind: 'failed',
       refunded: true,
       reason: 'provider error',
+    });
+  });
+
+  it.each([
+    ['null', null],
+    ['an empty string', ''],
+    ['false', false],
+    ['an empty list', []],
+    ['a word', 'done'],
+    ['missing', undefined],
+  ])('defect 6: a status that is %s says nothing: unclear, never failed', (_name, s) => {
+    expect(status(s, { sn: 'x' })).toMatchObject({ kind: 'unclear' });
+  });
+
+  it('reads a status sent as a string of digits', () => {
+    expect(status('2', { sn: 'SN' })).toMatchObject({ kind: 'success' });
+    expect(status(' 1 ')).toEqual({ kind: 'processing' });
+  });
+
+  it.each([
+    'Refund rejected',
+    'Non-refundable',
+    'NON REFUNDABLE',
+    'Refund failed',
+    'Not refunded',
+    'Refund requested',
+  ])('defect 6: a history entry "%s" is not a refund', (name) => {
+    expect(
+      status(2, { history_status: [{ status_name: 'Success' }, { status_name: name }], sn: 'V' }),
+    ).toMatchObject({
+      kind: 'success',
+    });
+  });
+
+  it.each(['Refund', 'Refunded', 'refund success', 'REFUNDED to balance'])('"%s" is a refund', (name) => {
+    expect(status(2, { history_status: [{ status_name: name }] })).toMatchObject({
+      kind: 'failed',
+      refunded: true,
+    });
+  });
+
+  it('defect 1: an empty voucher_code is no value: the code comes from sn, else there is none', () => {
+    expect(status(2, { detail: { voucher_code: '' }, sn: 'CODE-IN-SN' })).toMatchObject({
+      kind: 'success',
+      voucherCode: 'CODE-IN-SN',
+    });
+    expect(status(2, { detail: { voucher_code: '  ' }, sn: '' })).toMatchObject({
+      kind: 'success',
+      voucherCode: null,
+    });
+    expect(status(2, { detail: { voucher_code: null } })).toMatchObject({
+      kind: 'success',
+      voucherCode: null,
     });
   });
 });

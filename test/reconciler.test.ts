@@ -1,16 +1,22 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getBrand, getVariation } from '../src/db/catalogue.js';
 import { getTransaction, insertTransaction, listEvents } from '../src/db/transactions.js';
-import { FulfilmentEngine } from '../src/fulfilment/engine.js';
+import {
+  type EngineDeps,
+  FulfilmentEngine,
+  MAX_ORDER_SENDS,
+  OVERDUE_CHECK_MS,
+} from '../src/fulfilment/engine.js';
 import { Reconciler } from '../src/fulfilment/reconciler.js';
 import type { State } from '../src/fulfilment/states.js';
 import { createLogger } from '../src/log.js';
 import { RateLimiter } from '../src/mitra/limiter.js';
 import type { MitraOutcome } from '../src/mitra/outcome.js';
 import type { CreateOrderData, OrderStatusData } from '../src/mitra/schemas.js';
+import { FakeClock } from './helpers/fake-clock.js';
 import { T0, transactionRow } from './helpers/fixtures.js';
 import { seedCatalogue } from './helpers/razer.js';
-import { tempStorage } from './helpers/storage.js';
+import { fillDisk, freeDisk, tempStorage } from './helpers/storage.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -27,6 +33,8 @@ let stateAtCall: (string | undefined)[];
 let alerts: string[];
 let engine: FulfilmentEngine;
 let reconciler: Reconciler;
+let limiter: RateLimiter;
+let limiterClock: FakeClock;
 let overdue: string[];
 
 const ambiguous = { kind: 'ambiguous', reason: 'timed out', rc: null, httpStatus: null } as const;
@@ -34,6 +42,15 @@ const status = (s: number, extra: Partial<OrderStatusData> = {}): MitraOutcome<O
   kind: 'accepted',
   httpStatus: 200,
   data: { code: 'VCG-1', ref_id: 'RG-T1', status: s, ...extra },
+});
+const statusOf = (
+  n: string,
+  s: unknown,
+  extra: Partial<OrderStatusData> = {},
+): MitraOutcome<OrderStatusData> => ({
+  kind: 'accepted',
+  httpStatus: 200,
+  data: { code: `VCG-${n}`, ref_id: `RG-${n}`, status: s, ...extra },
 });
 
 beforeEach(() => {
@@ -47,7 +64,23 @@ beforeEach(() => {
   overdue = [];
   statusReply = ambiguous;
   createReply = ambiguous;
-  engine = new FulfilmentEngine({
+  limiterClock = new FakeClock();
+  limiter = new RateLimiter({ limit: 1000, windowMs: 1000 }, limiterClock, 0);
+  engine = new FulfilmentEngine(engineDeps());
+  reconciler = new Reconciler({
+    db: storage.db,
+    // Through the variable: a test may replace the engine.
+    engine: { advance: (...a) => engine.advance(...a), isBusy: (n) => engine.isBusy(n) },
+    now: () => now,
+    logger: createLogger('silent'),
+    onOverdue: (n) => overdue.push(n),
+  });
+});
+afterEach(() => storage.close());
+
+/** The engine's dependencies over the test's storage, clock and scripted supplier. */
+function engineDeps(): EngineDeps {
+  return {
     db: storage.db,
     client: {
       createOrder: async (_o, permit, n) => {
@@ -62,7 +95,7 @@ beforeEach(() => {
         return statusReply;
       },
     },
-    limiter: new RateLimiter({ limit: 1000, windowMs: 1000 }),
+    limiter,
     catalogue: {
       brand: (k) => getBrand(storage.db, k),
       variation: (b, v) => getVariation(storage.db, b, v),
@@ -71,17 +104,10 @@ beforeEach(() => {
     now: () => now,
     logger: createLogger('silent'),
     schedule: SCHEDULE,
+    orderingLeaseMs: 5000,
     onAlert: (a) => alerts.push(a.message),
-  });
-  reconciler = new Reconciler({
-    db: storage.db,
-    engine,
-    now: () => now,
-    logger: createLogger('silent'),
-    onOverdue: (n) => overdue.push(n),
-  });
-});
-afterEach(() => storage.close());
+  };
+}
 
 const open = (n: string, state: State, extra: Record<string, unknown> = {}) =>
   insertTransaction(
@@ -233,5 +259,131 @@ describe('applying a supplier status', () => {
     engine.applyStatus('T11', { code: 'VCG-11', ref_id: 'RG-T11', status: 1 }, 'webhook');
     expect(getTransaction(storage.db, 'T11')).toMatchObject({ state: 'SUCCESS', attention: false });
     expect(listEvents(storage.db, 'T11')).toEqual([]);
+  });
+});
+
+describe('hardening: storage faults, misleading replies, bounded work', () => {
+  it('defect 2: an ORDERING row whose reply was never committed is taken as UNKNOWN by the reconciler once its lease ran out', async () => {
+    open('T20', 'ORDERING', { nextCheckAt: now + 5000, orderAttempts: 1 });
+    await pass();
+    expect(getTransaction(storage.db, 'T20')?.state).toBe('ORDERING'); // the lease holds
+    expect(createCalls).toEqual([]);
+    now += 5000;
+    createReply = { kind: 'exists', rc: '23', message: 'Ref ID is already exist', httpStatus: 400 };
+    statusReply = statusOf('T20', 1);
+    await pass();
+    expect(getTransaction(storage.db, 'T20')).toMatchObject({
+      state: 'PROCESSING',
+      trxCode: 'VCG-T20',
+      orderAttempts: 2,
+    });
+    expect(listEvents(storage.db, 'T20').map((e) => `${e.fromState}>${e.toState}`)).toEqual([
+      'ORDERING>UNKNOWN',
+      'UNKNOWN>PROCESSING',
+    ]);
+  });
+
+  it('defect 2: a permit is given back when the ORDERING commit fails on a full disk, and the step waits before trying again', async () => {
+    limiter = new RateLimiter({ limit: 1, windowMs: 1000 }, limiterClock, 0);
+    engine = new FulfilmentEngine({ ...engineDeps(), limiter });
+    open('T21', 'QUEUED');
+    fillDisk(storage.sqlite);
+    await engine.advance('T21', 'reconciler');
+    expect(getTransaction(storage.db, 'T21')?.state).toBe('QUEUED');
+    expect(createCalls).toEqual([]);
+    expect(engine.isBusy('T21')).toBe(true); // resting after the failure
+    await limiterClock.advance(1000);
+    expect(limiter.stats().inWindow).toBe(0); // the slot came back
+    freeDisk(storage.sqlite);
+    createReply = { kind: 'accepted', httpStatus: 200, data: { trx_code: 'VCG-21' } };
+    now += 1000;
+    expect(engine.isBusy('T21')).toBe(false);
+    await engine.advance('T21', 'reconciler');
+    expect(getTransaction(storage.db, 'T21')).toMatchObject({ state: 'PROCESSING', trxCode: 'VCG-21' });
+  });
+
+  it('defect 2: the trx code of an accepted order whose commit failed is kept and asked about, never ordered again', async () => {
+    open('T22', 'QUEUED');
+    createReply = { kind: 'accepted', httpStatus: 200, data: { trx_code: 'VCG-T22' } };
+    const client = engineDeps().client;
+    engine = new FulfilmentEngine({
+      ...engineDeps(),
+      client: {
+        ...client,
+        createOrder: async (o, permit, n) => {
+          const reply = await client.createOrder(o, permit, n);
+          fillDisk(storage.sqlite); // the disk fills while the reply is on its way
+          return reply;
+        },
+      },
+    });
+    await engine.advance('T22', 'razer');
+    expect(getTransaction(storage.db, 'T22')?.state).toBe('ORDERING');
+    freeDisk(storage.sqlite);
+    statusReply = statusOf('T22', 2, { sn: 'SN-22' });
+    now += 60_000;
+    await pass();
+    expect(createCalls).toHaveLength(1);
+    expect(getTransaction(storage.db, 'T22')).toMatchObject({ state: 'SUCCESS', trxCode: 'VCG-T22' });
+  });
+
+  it('defect 9: create-order is not resent for ever: past the cap only the status by ref_id is asked', async () => {
+    open('T23', 'UNKNOWN', { orderAttempts: MAX_ORDER_SENDS });
+    await pass();
+    expect(createCalls).toEqual([]);
+    expect(statusCalls).toHaveLength(1);
+    expect(getTransaction(storage.db, 'T23')).toMatchObject({
+      state: 'UNKNOWN',
+      orderAttempts: MAX_ORDER_SENDS,
+    });
+  });
+
+  it('defect 9: past its deadline a transaction is checked at the slow cadence', async () => {
+    open('T24', 'PROCESSING', { trxCode: 'VCG-T24', deadlineAt: now - 1 });
+    await pass();
+    const row = getTransaction(storage.db, 'T24');
+    expect(row?.attention).toBe(true);
+    expect((row?.nextCheckAt ?? 0) - now).toBe(OVERDUE_CHECK_MS);
+  });
+
+  it('defect 1: a voucher reported delivered without a code stays open, is checked again, and is flagged at the deadline', async () => {
+    open('T25', 'PROCESSING', { trxCode: 'VCG-T25', isVoucher: true });
+    statusReply = statusOf('T25', 2, { detail: { voucher_code: '' }, sn: '' });
+    await pass();
+    expect(getTransaction(storage.db, 'T25')).toMatchObject({
+      state: 'PROCESSING',
+      checks: 1,
+      attention: false,
+    });
+    now += 24 * HOUR;
+    await pass();
+    expect(getTransaction(storage.db, 'T25')).toMatchObject({ state: 'PROCESSING', attention: true });
+    expect(overdue).toEqual(['T25']);
+    statusReply = statusOf('T25', 2, { detail: { voucher_code: 'CODE-25' } });
+    now += OVERDUE_CHECK_MS;
+    await pass();
+    expect(getTransaction(storage.db, 'T25')).toMatchObject({ state: 'SUCCESS', voucherCode: 'CODE-25' });
+  });
+
+  it('defect 6: a status without a number neither fails nor completes the transaction', async () => {
+    open('T26', 'PROCESSING', { trxCode: 'VCG-T26' });
+    for (const s of [null, '', false, [], undefined]) {
+      statusReply = statusOf('T26', s);
+      now += HOUR;
+      await pass();
+    }
+    expect(getTransaction(storage.db, 'T26')).toMatchObject({ state: 'PROCESSING', checks: 5 });
+    expect(listEvents(storage.db, 'T26')).toEqual([]);
+  });
+
+  it('defect 8: start-up recovery turns every ORDERING row into UNKNOWN, past the first thousand', () => {
+    for (let i = 0; i < 1203; i++) open(`R${String(i).padStart(5, '0')}`, 'ORDERING');
+    expect(engine.recoverInterrupted()).toBe(1203);
+    const left = storage.sqlite
+      .prepare("select count(*) as n from transactions where state = 'ORDERING'")
+      .get() as {
+      n: number;
+    };
+    expect(left.n).toBe(0);
   });
 });

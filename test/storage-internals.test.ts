@@ -3,7 +3,7 @@ import { AuditWriter } from '../src/db/audit-writer.js';
 import { getTransaction, insertTransaction } from '../src/db/transactions.js';
 import { createLogger } from '../src/log.js';
 import { T0, transactionRow } from './helpers/fixtures.js';
-import { tempStorage } from './helpers/storage.js';
+import { fillDisk, freeDisk, tempStorage } from './helpers/storage.js';
 import { waitFor } from './helpers/wait.js';
 
 let storage: ReturnType<typeof tempStorage>;
@@ -64,13 +64,29 @@ describe('audit writer', () => {
   it('logs and drops a batch the database refuses, and keeps working', () => {
     const lines: string[] = [];
     const logger = createLogger('error', { write: (line: string) => lines.push(line) });
-    const audit = new AuditWriter(storage.db, logger, 60_000);
+    const audit = new AuditWriter(storage.db, logger, 60_000, 1);
     audit.exchange({ ...exchange(1), endpoint: null as unknown as string }); // NOT NULL violated
-    audit.flush();
+    expect(audit.flush()).toBe(false);
     expect(lines.join('')).toContain('audit rows could not be written');
+    // A row that can never be written is dropped only past the bound (1 here), oldest first.
     audit.exchange(exchange(2));
-    audit.flush();
+    expect(audit.flush()).toBe(true);
     expect(count('razer_exchanges')).toBe(1);
+  });
+
+  it('keeps a batch the disk refused and writes it once the disk has room (defect 2: trx_code vanished with the dropped audit batch)', () => {
+    const audit = new AuditWriter(storage.db, createLogger('silent'), 60_000);
+    fillDisk(storage.sqlite);
+    audit.supplierCall({ ...call(1), replyBody: '{"data":{"trx_code":"VCG-KEPT"}}' });
+    expect(audit.flush()).toBe(false);
+    expect(audit.pending()).toBe(1);
+    freeDisk(storage.sqlite);
+    expect(audit.flush()).toBe(true);
+    expect(audit.pending()).toBe(0);
+    const kept = storage.sqlite.prepare('select reply_body as body from supplier_calls').all() as {
+      body: string;
+    }[];
+    expect(kept.map((r) => r.body)).toEqual(['{"data":{"trx_code":"VCG-KEPT"}}']);
   });
 });
 

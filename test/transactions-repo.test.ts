@@ -149,4 +149,22 @@ describe('moveTransaction', () => {
       /CHECK constraint/,
     );
   });
+
+  it('defect 8: cancel\'s "never sent" condition is part of the compare-and-set in SQL', () => {
+    // QUEUED again after a rate-limited send: the state alone would let a cancel through.
+    insertTransaction(storage.db, transactionRow('TX9', 'QUEUED', { orderAttempts: 1 }));
+    const cancel = {
+      transactionNumber: 'TX9',
+      from: 'QUEUED',
+      to: 'CANCELLED',
+      cause: 'razer',
+      at: T0,
+      neverSent: true,
+    } as const;
+    expect(moveTransaction(storage.db, cancel)).toEqual({ ok: false, reason: 'stale', current: 'QUEUED' });
+    expect(getTransaction(storage.db, 'TX9')?.state).toBe('QUEUED');
+    expect(countEvents(storage)).toBe(0);
+    insertTransaction(storage.db, transactionRow('TX10', 'QUEUED'));
+    expect(moveTransaction(storage.db, { ...cancel, transactionNumber: 'TX10' }).ok).toBe(true);
+  });
 });

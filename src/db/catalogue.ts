@@ -8,7 +8,7 @@ export type CachedVariation = typeof catalogueVariations.$inferSelect;
 export interface BrandInput {
   brandKey: string;
   name: string;
-  isVoucher: boolean;
+  isVoucher: boolean | null;
   isActive: boolean;
   forms: CatalogueForm[];
 }

@@ -149,7 +149,8 @@ export interface CatalogueForm {
 export const catalogueBrands = sqliteTable('catalogue_brands', {
   brandKey: text('brand_key').primaryKey(),
   name: text('name').notNull(),
-  isVoucher: integer('is_voucher', { mode: 'boolean' }).notNull(),
+  // Null when the catalogue does not say.
+  isVoucher: integer('is_voucher', { mode: 'boolean' }),
   isActive: integer('is_active', { mode: 'boolean' }).notNull(),
   forms: text('forms', { mode: 'json' }).$type<CatalogueForm[]>().notNull(),
   fetchedAt: integer('fetched_at').notNull(),

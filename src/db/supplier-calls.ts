@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, gte, sql } from 'drizzle-orm';
 import type { SupplierCallRecord } from '../mitra/client.js';
 import type { Db } from './connection.js';
 import { supplierCalls } from './schema.js';
@@ -14,4 +14,15 @@ export function listSupplierCalls(db: Db, transactionNumber: string) {
     .where(eq(supplierCalls.transactionNumber, transactionNumber))
     .orderBy(asc(supplierCalls.id))
     .all();
+}
+
+/** When each call that ended at or after `since` ended (epoch ms): the last window's calls. */
+export function listCallEndsSince(db: Db, since: number): number[] {
+  const ended = sql<number>`${supplierCalls.startedAt} + ${supplierCalls.durationMs}`;
+  return db
+    .select({ ended })
+    .from(supplierCalls)
+    .where(gte(ended, since))
+    .all()
+    .map((r) => Number(r.ended));
 }

@@ -80,7 +80,11 @@ export function moveTransaction(db: Db, move: Move): MoveResult {
         .update(transactions)
         .set({ ...move.patch, state: move.to, updatedAt: move.at })
         .where(
-          and(eq(transactions.transactionNumber, move.transactionNumber), eq(transactions.state, move.from)),
+          and(
+            eq(transactions.transactionNumber, move.transactionNumber),
+            eq(transactions.state, move.from),
+            move.neverSent ? eq(transactions.orderAttempts, 0) : undefined,
+          ),
         )
         .returning()
         .get();
@@ -171,7 +175,8 @@ const insertEvent = (db: Db) =>
       .prepare(),
   );
 
-const OPEN_STATES = ['QUEUED', 'PROCESSING', 'UNKNOWN'] as const;
+// ORDERING is due when its lease ran out: its reply was never committed.
+const OPEN_STATES = ['QUEUED', 'ORDERING', 'PROCESSING', 'UNKNOWN'] as const;
 
 /** Open transactions whose next check is due, oldest due first. */
 export function listDue(db: Db, now: number, limit: number): TransactionRow[] {
@@ -184,8 +189,15 @@ export function listDue(db: Db, now: number, limit: number): TransactionRow[] {
     .all();
 }
 
-export function listInState(db: Db, state: State, limit = 1000): TransactionRow[] {
-  return db.select().from(transactions).where(eq(transactions.state, state)).limit(limit).all();
+/** One page of the transactions in `state`, by transaction number after `after`. */
+export function listInState(db: Db, state: State, limit = 1000, after = ''): TransactionRow[] {
+  return db
+    .select()
+    .from(transactions)
+    .where(and(eq(transactions.state, state), gt(transactions.transactionNumber, after)))
+    .orderBy(asc(transactions.transactionNumber))
+    .limit(limit)
+    .all();
 }
 
 export function listExpiredInitiated(db: Db, now: number, limit: number): TransactionRow[] {

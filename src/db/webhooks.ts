@@ -1,4 +1,4 @@
-import { asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull } from 'drizzle-orm';
 import type { Db } from './connection.js';
 import { webhookInbox } from './schema.js';
 
@@ -30,12 +30,12 @@ export function markWebhook(
     .run();
 }
 
-/** Webhooks stored but not processed (the process stopped in between). */
-export function listUnprocessedWebhooks(db: Db, limit = 1000): WebhookRow[] {
+/** One page of the webhooks stored but not processed (the process stopped in between), by id. */
+export function listUnprocessedWebhooks(db: Db, limit = 1000, afterId = 0): WebhookRow[] {
   return db
     .select()
     .from(webhookInbox)
-    .where(isNull(webhookInbox.processedAt))
+    .where(and(isNull(webhookInbox.processedAt), gt(webhookInbox.id, afterId)))
     .orderBy(asc(webhookInbox.id))
     .limit(limit)
     .all();

@@ -22,6 +22,12 @@ import { needsOperator, nextCheckDelay, refusalCodeFor, resendDelay } from './ou
 import type { Fulfilment } from './ports.js';
 import { type Cause, isTerminal } from './states.js';
 
+/** Create-order sends per transaction (first send, rate-limit resends, UNKNOWN resends) at most. */
+export const MAX_ORDER_SENDS = 8;
+
+/** Past its deadline a transaction is flagged, then checked this often. */
+export const OVERDUE_CHECK_MS = 60 * 60 * 1000;
+
 /** What a trigger knows: a trx code to ask about, and whether a final state is in question. */
 export interface Hint {
   trxCode?: string | null;
@@ -37,6 +43,12 @@ export interface EngineDeps {
   logger: Logger;
   /** Delays between checks of an open transaction. */
   schedule: readonly number[];
+  /**
+   * How long an ORDERING row may wait for its create-order reply to be committed (longer than
+   * one call). Past it, whoever finds the row takes it as UNKNOWN: a commit that failed, or a
+   * process that died, never leaves a transaction without a next check.
+   */
+  orderingLeaseMs: number;
   /** Test hook: the process dies at these points (crash tests only). */
   crash?: CrashHook | undefined;
   /** Told of everything an operator must see (metrics, alerting). */
@@ -57,6 +69,10 @@ export class FulfilmentEngine implements Fulfilment {
   readonly #busy = new Map<string, Promise<void>>();
   readonly #again = new Map<string, { cause: Cause; hint: Hint }>();
   readonly #tracked = new Set<Promise<unknown>>();
+  /** trx codes of accepted orders whose commit failed: the first thing UNKNOWN asks about. */
+  readonly #learnt = new Map<string, string>();
+  /** Transactions whose last step threw (a storage fault): left alone until then. */
+  readonly #resting = new Map<string, { until: number; failures: number }>();
 
   constructor(deps: EngineDeps) {
     this.#d = deps;
@@ -90,12 +106,14 @@ export class FulfilmentEngine implements Fulfilment {
     const run = (async () => {
       try {
         await this.#step(transactionNumber, cause, hint);
+        this.#resting.delete(transactionNumber);
       } catch (err) {
         if (err instanceof LimiterClosedError) {
           this.#d.logger.debug({ transactionNumber }, 'stopping: the step resumes after the restart');
         } else {
+          const ms = this.#rest(transactionNumber);
           this.#d.logger.error(
-            { err, transactionNumber },
+            { err, transactionNumber, retryInMs: ms },
             'fulfilment step failed; the reconciler will try again',
           );
         }
@@ -113,23 +131,33 @@ export class FulfilmentEngine implements Fulfilment {
     return run;
   }
 
+  /** A step is under way, or the last one failed and its pause is not over. */
   isBusy(transactionNumber: string): boolean {
-    return this.#busy.has(transactionNumber);
+    if (this.#busy.has(transactionNumber)) return true;
+    const resting = this.#resting.get(transactionNumber);
+    return resting !== undefined && resting.until > this.#d.now();
   }
 
   /** Start-up after a crash: an ORDERING row's reply was never committed, so it is UNKNOWN. */
   recoverInterrupted(): number {
     let recovered = 0;
-    for (const row of listInState(this.#d.db, 'ORDERING')) {
-      const moved = this.#move({
-        transactionNumber: row.transactionNumber,
-        from: 'ORDERING',
-        to: 'UNKNOWN',
-        cause: 'reconciler',
-        detail: 'recovered at start: the create-order reply was never committed',
-        patch: { nextCheckAt: this.#d.now() },
-      });
-      if (moved) recovered++;
+    let after = '';
+    for (;;) {
+      const page = listInState(this.#d.db, 'ORDERING', 500, after);
+      for (const row of page) {
+        const moved = this.#move({
+          transactionNumber: row.transactionNumber,
+          from: 'ORDERING',
+          to: 'UNKNOWN',
+          cause: 'reconciler',
+          detail: 'recovered at start: the create-order reply was never committed',
+          patch: { nextCheckAt: this.#d.now() },
+        });
+        if (moved) recovered++;
+      }
+      const last = page.at(-1);
+      if (!last) break;
+      after = last.transactionNumber;
     }
     if (recovered > 0)
       this.#d.logger.warn({ recovered }, 'interrupted orders marked UNKNOWN for reconciliation');
@@ -172,7 +200,8 @@ export class FulfilmentEngine implements Fulfilment {
   async #step(transactionNumber: string, cause: Cause, hint: Hint): Promise<void> {
     const row = getTransaction(this.#d.db, transactionNumber);
     if (!row) return;
-    const trxHint = hint.trxCode ?? null;
+    const trxHint = hint.trxCode ?? this.#learnt.get(transactionNumber) ?? null;
+    if (row.trxCode || isTerminal(row.state)) this.#learnt.delete(transactionNumber);
     switch (row.state) {
       case 'QUEUED':
         return this.#send(row, cause);
@@ -180,10 +209,22 @@ export class FulfilmentEngine implements Fulfilment {
         return this.#checkStatus(row, row.trxCode ?? trxHint, cause);
       case 'UNKNOWN':
         return this.#resolveUnknown(row, cause, trxHint);
-      case 'ORDERING':
-        // A reply is on its way in this process; a webhook's trx code can settle it sooner.
+      case 'ORDERING': {
+        // No step of ours is under way (advance runs one at a time): the reply is on its way
+        // elsewhere, or its commit failed. A webhook's trx code can settle it sooner.
         if (trxHint) return this.#checkStatus(row, trxHint, cause);
+        if (row.nextCheckAt === null || row.nextCheckAt > this.#d.now()) return;
+        const unknown = this.#move({
+          transactionNumber,
+          from: 'ORDERING',
+          to: 'UNKNOWN',
+          cause: 'reconciler',
+          detail: 'the create-order reply was not committed within its lease',
+          patch: { nextCheckAt: this.#d.now() },
+        });
+        if (unknown) return this.#resolveUnknown(unknown, cause, null);
         return;
+      }
       case 'SUCCESS':
       case 'FAILED':
         // Only when a webhook contradicts the record: the status decides if it is an anomaly.
@@ -213,18 +254,25 @@ export class FulfilmentEngine implements Fulfilment {
     }
     const permit = await this.#permit();
     if (!permit) return; // stopping: it stays QUEUED and is sent after the restart
-    const sending = this.#move({
-      transactionNumber: n,
-      from: 'QUEUED',
-      to: 'ORDERING',
-      cause,
-      detail: `create-order ${row.refId} at ${variation.price}`,
-      patch: { orderAttempts: row.orderAttempts + 1, priceOffered: variation.price, nextCheckAt: null },
-    });
-    if (!sending) {
-      permit.release(); // cancelled or sent by someone else meanwhile: no call made
-      return;
+    let sending: TransactionRow | null = null;
+    try {
+      sending = this.#move({
+        transactionNumber: n,
+        from: 'QUEUED',
+        to: 'ORDERING',
+        cause,
+        detail: `create-order ${row.refId} at ${variation.price}`,
+        patch: {
+          orderAttempts: row.orderAttempts + 1,
+          priceOffered: variation.price,
+          nextCheckAt: this.#leaseEnd(),
+        },
+      });
+    } finally {
+      // Cancelled or sent by someone else meanwhile, or the write failed: no call is made.
+      if (!sending) permit.release();
     }
+    if (!sending) return;
     this.#d.crash?.('after-ordering', n);
     const outcome = await this.#createOrder(sending, variation.price, permit);
     this.#d.crash?.('after-order-reply', n);
@@ -245,8 +293,23 @@ export class FulfilmentEngine implements Fulfilment {
     );
   }
 
-  /** Commits the reply to a create-order sent from ORDERING. */
+  /**
+   * Commits the reply to a create-order sent from ORDERING. An accepted order's trx code is
+   * kept in memory until it is committed, so a failed commit costs one status call, not a
+   * resend (and, should the process die too, the ref_id still finds the order).
+   */
   async #applyCreate(
+    row: TransactionRow,
+    outcome: MitraOutcome<CreateOrderData>,
+    price: number,
+    mayRetryPrice: boolean,
+  ): Promise<void> {
+    if (outcome.kind === 'accepted') this.#learnt.set(row.transactionNumber, outcome.data.trx_code);
+    await this.#commitCreate(row, outcome, price, mayRetryPrice);
+    if (outcome.kind === 'accepted') this.#learnt.delete(row.transactionNumber);
+  }
+
+  async #commitCreate(
     row: TransactionRow,
     outcome: MitraOutcome<CreateOrderData>,
     price: number,
@@ -273,7 +336,7 @@ export class FulfilmentEngine implements Fulfilment {
         this.#move({
           ...base,
           to: 'UNKNOWN',
-          detail: `ref_id exists (rc 23): ${outcome.message}`,
+          detail: `an order for the ref_id may exist (rc ${outcome.rc}): ${outcome.message}`,
           patch: { nextCheckAt: now },
         });
         return;
@@ -322,17 +385,23 @@ export class FulfilmentEngine implements Fulfilment {
     if (!variation?.isActive || variation.price > row.maxPrice) return false;
     const permit = await this.#permit();
     if (!permit) return false;
-    const patched = patchTransaction(
-      this.#d.db,
-      row.transactionNumber,
-      'ORDERING',
-      { orderAttempts: row.orderAttempts + 1, priceOffered: variation.price },
-      this.#d.now(),
-    );
-    if (!patched) {
-      permit.release();
-      return true;
+    let patched = false;
+    try {
+      patched = patchTransaction(
+        this.#d.db,
+        row.transactionNumber,
+        'ORDERING',
+        {
+          orderAttempts: row.orderAttempts + 1,
+          priceOffered: variation.price,
+          nextCheckAt: this.#leaseEnd(),
+        },
+        this.#d.now(),
+      );
+    } finally {
+      if (!patched) permit.release();
     }
+    if (!patched) return true;
     const outcome = await this.#createOrder(row, variation.price, permit);
     await this.#applyCreate(row, outcome, variation.price, false);
     return true;
@@ -341,24 +410,28 @@ export class FulfilmentEngine implements Fulfilment {
   async #resolveUnknown(row: TransactionRow, cause: Cause, trxHint: string | null): Promise<void> {
     const trxCode = row.trxCode ?? trxHint;
     if (trxCode) return this.#checkStatus(row, trxCode, cause);
+    // Resends are capped: past the cap only the order status by ref_id is asked, never an order.
+    if (row.orderAttempts >= MAX_ORDER_SENDS) return this.#checkStatus(row, row.refId, cause);
 
     // No trx code: ask again with the same ref_id. The supplier refuses a second order for it.
     const permit = await this.#permit();
     if (!permit) return;
     const price = row.priceOffered ?? row.maxPrice;
-    if (
-      !patchTransaction(
+    let patched = false;
+    try {
+      patched = patchTransaction(
         this.#d.db,
         row.transactionNumber,
         'UNKNOWN',
         { orderAttempts: row.orderAttempts + 1 },
         this.#d.now(),
-      )
-    ) {
-      permit.release();
-      return;
+      );
+    } finally {
+      if (!patched) permit.release();
     }
+    if (!patched) return;
     const outcome = await this.#createOrder(row, price, permit);
+    if (outcome.kind === 'accepted') this.#learnt.set(row.transactionNumber, outcome.data.trx_code);
     if (outcome.kind === 'accepted') {
       this.#move({
         transactionNumber: row.transactionNumber,
@@ -373,6 +446,7 @@ export class FulfilmentEngine implements Fulfilment {
           nextCheckAt: this.#d.now() + nextCheckDelay(this.#d.schedule, 0),
         },
       });
+      this.#learnt.delete(row.transactionNumber);
       return;
     }
     if (outcome.kind === 'exists') return this.#checkStatus(row, row.refId, cause);
@@ -406,6 +480,7 @@ export class FulfilmentEngine implements Fulfilment {
       return;
     }
     const status = interpretOrderStatus(data);
+    const voucherWithoutCode = status.kind === 'success' && row.isVoucher && status.voucherCode === null;
     let current = row;
     if (status.kind !== 'failed' && (current.state === 'ORDERING' || current.state === 'UNKNOWN')) {
       // The order exists: what a create-order reply would have said.
@@ -425,8 +500,22 @@ export class FulfilmentEngine implements Fulfilment {
       this.#reschedule(current, 'still processing');
       return;
     }
+    if (status.kind === 'unclear') {
+      this.#d.logger.warn({ transactionNumber, why: status.why }, 'order status says nothing certain');
+      this.#reschedule(current, `order status unclear: ${status.why}`);
+      return;
+    }
 
     if (status.kind === 'success') {
+      if (voucherWithoutCode && current.state === 'PROCESSING') {
+        // Delivered to us is not delivered to the buyer: Razer must never get 200 without the code.
+        this.#d.logger.warn(
+          { transactionNumber, trxCode: data.code },
+          'voucher reported delivered without a code: kept open and checked again',
+        );
+        this.#reschedule(current, 'voucher delivered without a code');
+        return;
+      }
       if (current.state === 'PROCESSING') {
         this.#move({
           transactionNumber,
@@ -475,6 +564,18 @@ export class FulfilmentEngine implements Fulfilment {
 
   // ------------------------------------------------------------------ helpers
 
+  #leaseEnd(): number {
+    return this.#d.now() + this.#d.orderingLeaseMs;
+  }
+
+  /** Pauses a transaction whose step threw, doubling up to a minute; returns the pause. */
+  #rest(transactionNumber: string): number {
+    const failures = (this.#resting.get(transactionNumber)?.failures ?? 0) + 1;
+    const ms = Math.min(60_000, 250 * 2 ** (failures - 1));
+    this.#resting.set(transactionNumber, { until: this.#d.now() + ms, failures });
+    return ms;
+  }
+
   /** A create-order permit, or null when the limiter was closed (the gateway is stopping). */
   async #permit(): Promise<Permit | null> {
     try {
@@ -505,13 +606,19 @@ export class FulfilmentEngine implements Fulfilment {
     return result.row;
   }
 
-  /** Sets the next check of a still-open transaction, one step further along the schedule. */
+  /**
+   * Sets the next check of a still-open transaction, one step further along the schedule; past
+   * its deadline (flagged for an operator by then) at the slow cadence.
+   */
   #reschedule(row: TransactionRow, why: string): void {
     const fresh = getTransaction(this.#d.db, row.transactionNumber);
     if (!fresh || isTerminal(fresh.state)) return;
+    const now = this.#d.now();
+    const overdue = fresh.deadlineAt !== null && fresh.deadlineAt <= now;
+    const delay = nextCheckDelay(this.#d.schedule, fresh.checks);
     const patch: MovePatch = {
       checks: fresh.checks + 1,
-      nextCheckAt: this.#d.now() + nextCheckDelay(this.#d.schedule, fresh.checks),
+      nextCheckAt: now + (overdue ? Math.max(delay, OVERDUE_CHECK_MS) : delay),
     };
     patchTransaction(this.#d.db, fresh.transactionNumber, fresh.state, patch, this.#d.now());
     this.#d.logger.debug(

@@ -69,7 +69,26 @@ export function checkPurchase(req: PurchaseRequest, inputs: CheckInputs): CheckR
     return refuse('OOS', `${entry.sku} is not available from the supplier`);
   if (variation.price > entry.maxPrice)
     return refuse('OOS', `${entry.sku} costs more than its price ceiling`);
-  return { ok: true, entry, data: form.data, isVoucher: brand.isVoucher, price: variation.price };
+  const isVoucher = isVoucherProduct(entry.voucher, brand.isVoucher);
+  if (isVoucher === null) {
+    return refuse(
+      'OOS',
+      `${entry.sku} cannot be sold: neither the supplier's catalogue nor the mapping says whether it is a voucher (set voucher: true or false in the mapping)`,
+    );
+  }
+  return { ok: true, entry, data: form.data, isVoucher, price: variation.price };
+}
+
+/**
+ * Whether a SKU is a voucher, whose delivery must carry a code: decided here and nowhere else.
+ * The catalogue's is_voucher where it speaks, the mapping's `voucher` where it is silent; either
+ * saying "voucher" makes it one (a top-up taken for a voucher waits for a code and is flagged; a
+ * voucher taken for a top-up would answer 200 without its code). Neither says: null, not sold.
+ */
+export function isVoucherProduct(mapping: boolean | null, catalogue: boolean | null): boolean | null {
+  if (mapping === true || catalogue === true) return true;
+  if (mapping === false || catalogue === false) return false;
+  return null;
 }
 
 /** Checks the order data against the supplier's forms for the brand. */

@@ -64,21 +64,46 @@ export class WebhookProcessor {
 
   /** Processes a stored webhook in the background; `idle()` waits for all of them. */
   dispatch(id: number): void {
-    const run = this.process(id).catch((err: unknown) =>
+    const run = this.#logFailure(id, this.process(id));
+    this.#tracked.add(run);
+    void run.finally(() => this.#tracked.delete(run));
+  }
+
+  #logFailure(id: number, processing: Promise<void>): Promise<void> {
+    return processing.catch((err: unknown) =>
       this.#d.logger.error(
         { err, webhook: id },
         'webhook processing failed; it stays unprocessed for the next start',
       ),
     );
-    this.#tracked.add(run);
-    void run.finally(() => this.#tracked.delete(run));
   }
 
-  /** Webhooks stored before a stop but never processed. */
-  processBacklog(): number {
-    const backlog = listUnprocessedWebhooks(this.#d.db);
-    for (const w of backlog) this.dispatch(w.id);
-    return backlog.length;
+  /**
+   * Webhooks stored before a stop but never processed, all of them, a page at a time: each
+   * page is processed before the next is read, so a large backlog never floods memory.
+   * Resolves with how many there were; `idle()` waits for it too.
+   */
+  processBacklog(pageSize = 200): Promise<number> {
+    const run = (async () => {
+      let total = 0;
+      let after = 0;
+      for (;;) {
+        const page = listUnprocessedWebhooks(this.#d.db, pageSize, after);
+        const last = page.at(-1);
+        if (!last) return total;
+        total += page.length;
+        after = last.id;
+        await Promise.allSettled(page.map((w) => this.#logFailure(w.id, this.process(w.id))));
+      }
+    })();
+    const tracked = run.then(
+      () => undefined,
+      (err: unknown) =>
+        this.#d.logger.error({ err }, 'webhook backlog could not be read; the next start tries again'),
+    );
+    this.#tracked.add(tracked);
+    void tracked.finally(() => this.#tracked.delete(tracked));
+    return run.catch(() => 0);
   }
 
   async idle(): Promise<void> {

@@ -233,7 +233,7 @@ export class MitraClient {
       requestBody: call.body,
       httpStatus,
       replyBody,
-      rcCode: outcome.kind === 'accepted' ? '00' : outcome.kind === 'exists' ? '23' : outcome.rc,
+      rcCode: outcome.kind === 'accepted' ? '00' : outcome.rc,
       outcome: outcome.kind,
       error: outcome.kind === 'ambiguous' || outcome.kind === 'retryable' ? outcome.reason : null,
       startedAt,

@@ -8,8 +8,9 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
+/** Slots are timed on a monotonic clock: a wall-clock step (NTP, an operator) cannot free them early. */
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => performance.now(),
   setTimeout: (fn, ms) => {
     const t = setTimeout(fn, ms);
     t.unref?.();
@@ -113,6 +114,19 @@ export class RateLimiter {
       this.#waiting[lane].push(waiter);
       this.#schedule();
     });
+  }
+
+  /**
+   * Counts calls a previous process made (a restart must not double a window): each is held
+   * as a slot that ended `endedAgoMs` ago, plus `margin` calls that ended just now for what a
+   * crash could have sent without recording it. Calls older than a window change nothing.
+   */
+  seed(endedAgoMs: readonly number[], margin: number): void {
+    const now = this.#clock.now();
+    for (const ago of endedAgoMs) this.#slots.add({ endedAt: now - Math.max(0, ago) });
+    for (let i = 0; i < margin; i++) this.#slots.add({ endedAt: now });
+    this.#expire(now);
+    this.#schedule();
   }
 
   /** Mitra said "too many": nothing is sent before `ms` have passed. */

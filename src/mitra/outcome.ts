@@ -1,12 +1,12 @@
 import type { z } from 'zod';
-import { DEFINITIVE_REFUSAL_RC } from './readings.js';
+import { DEFINITIVE_REFUSAL_RC, ORDER_MAY_EXIST_RC } from './readings.js';
 import { envelopeSchema } from './schemas.js';
 
 /**
  * What one call to Mitra came to. The fulfilment engine decides from these alone:
  * - accepted: rc 00, data parsed;
  * - refused: Mitra certainly did not act (the order was certainly not created);
- * - exists: create-order only, rc 23 (an order with this ref_id already exists);
+ * - exists: create-order only, rc 23 or 26 (an order with this ref_id may already exist);
  * - retryable: certainly not processed, try later (rate limited, or never connected);
  * - ambiguous: the call may or may not have taken effect (timeout, reset, 5xx, rc 50,
  *   an unknown rc, an unreadable reply).
@@ -14,7 +14,7 @@ import { envelopeSchema } from './schemas.js';
 export type MitraOutcome<T> =
   | { kind: 'accepted'; data: T; httpStatus: number }
   | { kind: 'refused'; rc: string; status: string; message: string; httpStatus: number }
-  | { kind: 'exists'; message: string; httpStatus: number }
+  | { kind: 'exists'; rc: string; message: string; httpStatus: number }
   | {
       kind: 'retryable';
       reason: string;
@@ -74,7 +74,7 @@ export function classifyReply<S extends z.ZodType>(
       httpStatus: status,
       retryAfterMs,
     };
-  if (rc === '23' && isOrder) return { kind: 'exists', message: text, httpStatus: status };
+  if (ORDER_MAY_EXIST_RC.has(rc) && isOrder) return { kind: 'exists', rc, message: text, httpStatus: status };
   if (status >= 500 || rc === '50') {
     return {
       kind: 'ambiguous',
@@ -83,7 +83,7 @@ export function classifyReply<S extends z.ZodType>(
       httpStatus: status,
     };
   }
-  if (DEFINITIVE_REFUSAL_RC.has(rc) || (rc === '23' && !isOrder)) {
+  if (DEFINITIVE_REFUSAL_RC.has(rc) || (ORDER_MAY_EXIST_RC.has(rc) && !isOrder)) {
     return { kind: 'refused', rc, status: statusText ?? '', message: text, httpStatus: status };
   }
   if (rc === '00' && status >= 200 && status < 300) {

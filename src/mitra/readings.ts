@@ -21,7 +21,6 @@ export const DEFINITIVE_REFUSAL_RC = new Set([
   '22',
   '24',
   '25',
-  '26',
   '40',
   '41',
   '42',
@@ -31,6 +30,13 @@ export const DEFINITIVE_REFUSAL_RC = new Set([
   '47',
 ]);
 
+/**
+ * Create-order rc codes that say an order for this ref_id may already exist: 23 "ref id
+ * exists", and 26 "payment unavailable / already paid" (the "already paid" half means the
+ * order was taken). Neither is a refusal: the order is looked for before anything is decided.
+ */
+export const ORDER_MAY_EXIST_RC = new Set(['23', '26']);
+
 /** Order-status codes: 1 processing and 2 success are seen in public integrations. */
 export const ORDER_STATUS_PROCESSING = 1;
 export const ORDER_STATUS_SUCCESS = 2;
@@ -38,20 +44,49 @@ export const ORDER_STATUS_SUCCESS = 2;
 export type OrderState =
   | { kind: 'processing' }
   | { kind: 'success'; voucherCode: string | null; serial: string | null }
-  | { kind: 'failed'; refunded: boolean; reason: string | null };
+  | { kind: 'failed'; refunded: boolean; reason: string | null }
+  /** The reply says nothing certain (no numeric status): ask again later, never guess. */
+  | { kind: 'unclear'; why: string };
+
+/** An empty or blank string is no value. */
+const value = (s: string | null | undefined): string | null => (s && s.trim() !== '' ? s.trim() : null);
 
 /**
- * Reads an order-status reply. Any status other than 1 or 2 is a failure; a history
- * entry naming "refund" (any case) means refunded, even after a success. The reason is
- * in `sn` (top level, then `detail.sn`); the voucher in `detail.voucher_code`, else `sn`.
+ * The order's status as a number: an integer, or a string of digits. Anything else (missing,
+ * null, "", false, [], "abc") is null: a failure must never be read into a reply that says nothing.
+ */
+export function statusNumber(raw: unknown): number | null {
+  if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
+  if (typeof raw === 'string' && /^\s*\d+\s*$/.test(raw)) return Number(raw);
+  return null;
+}
+
+/**
+ * Whether a history entry says the order was refunded: it names a refund ("Refund",
+ * "Refunded", "Refund Success") without saying the refund did not happen ("Refund rejected",
+ * "Non-refundable", "Refund failed", "Not refunded").
+ */
+export function namesRefund(statusName: string): boolean {
+  if (!/refund/i.test(statusName)) return false;
+  return !/non[\s-]?refund|not\s+refund|reject|denied|declin|fail|cancel|pending|request/i.test(statusName);
+}
+
+/**
+ * Reads an order-status reply. 1 processing, 2 success, any other number a failure; no number
+ * at all is unclear. A history entry naming a refund (see namesRefund) means refunded, even
+ * after a success. The reason is in `sn` (top level, then `detail.sn`); the voucher in
+ * `detail.voucher_code`, else `sn` (an empty string is no value).
  */
 export function interpretOrderStatus(data: OrderStatusData): OrderState {
-  const refunded = (data.history_status ?? []).some((h) => /refund/i.test(h.status_name));
-  const sn = data.sn ?? data.detail?.sn ?? null;
+  const refunded = (data.history_status ?? []).some((h) => namesRefund(h.status_name));
+  const sn = value(data.sn) ?? value(data.detail?.sn);
   if (refunded) return { kind: 'failed', refunded: true, reason: sn };
-  if (data.status === ORDER_STATUS_PROCESSING) return { kind: 'processing' };
-  if (data.status === ORDER_STATUS_SUCCESS) {
-    return { kind: 'success', voucherCode: data.detail?.voucher_code ?? sn, serial: sn };
+  const status = statusNumber(data.status);
+  if (status === null)
+    return { kind: 'unclear', why: `no numeric status (${JSON.stringify(data.status) ?? 'missing'})` };
+  if (status === ORDER_STATUS_PROCESSING) return { kind: 'processing' };
+  if (status === ORDER_STATUS_SUCCESS) {
+    return { kind: 'success', voucherCode: value(data.detail?.voucher_code) ?? sn, serial: sn };
   }
   return { kind: 'failed', refunded: false, reason: sn };
 }

@@ -26,7 +26,11 @@ export const formSchema = z.looseObject({
 export const brandSchema = z.looseObject({
   key: z.string().min(1),
   name: z.string(),
-  is_voucher: z.boolean().default(false),
+  // Silence is kept as null: a voucher must never be taken for a top-up by default.
+  is_voucher: z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? null),
   is_active: z.boolean(),
   forms: z
     .array(formSchema)
@@ -56,7 +60,8 @@ export type CreateOrderData = z.output<typeof createOrderDataSchema>;
 export const orderStatusDataSchema = z.looseObject({
   code: z.string().min(1),
   ref_id: z.string().nullish(),
-  status: z.coerce.number().int(),
+  // Read by interpretOrderStatus: a coerced number would turn null, "" or false into 0, a failure.
+  status: z.unknown(),
   grand_total: z.number().nullish(),
   detail: z
     .looseObject({

@@ -10,7 +10,8 @@ export interface SimVariation {
 export interface SimBrand {
   key: string;
   name: string;
-  isVoucher: boolean;
+  /** null: the brand list does not say (the field is left out of the reply). */
+  isVoucher: boolean | null;
   isActive: boolean;
   forms: CatalogueForm[];
   variations: SimVariation[];

@@ -57,11 +57,22 @@ export type CallFault =
   | { kind: 'garbage' }
   | { kind: 'createThenHang' }
   | { kind: 'refuse'; rc: string; status: string; http: 400 | 401 | 404 }
-  | { kind: 'latency'; ms: number };
+  | { kind: 'latency'; ms: number }
+  /** Order status only: the reply's `status` is this non-number (misleading: it says nothing). */
+  | { kind: 'unclearStatus'; value: UnclearStatus };
+
+/** Status values that are no number, as a careless supplier might send them. */
+export type UnclearStatus = null | '' | false | [];
+
+/**
+ * Where a success puts the voucher code: `normal` in detail.voucher_code (and sn); misleading
+ * replies: `snOnly` (voucher_code "" and the code in sn), `empty` (both ""), `none` (both null).
+ */
+export type CodePlacement = 'normal' | 'snOnly' | 'empty' | 'none';
 
 /** How an order ends after processing. `stay` never ends it. */
 export type OrderEnding =
-  | { kind: 'success' }
+  | { kind: 'success'; code?: CodePlacement }
   | { kind: 'fail'; sn: string }
   | { kind: 'refund'; sn: string }
   | { kind: 'stay' };
@@ -259,6 +270,14 @@ export class MitraSimulator {
     await this.listen(Number(url.port), url.hostname.replace(/^\[|\]$/g, ''));
   }
 
+  /** The supplier's back office fills in a voucher code that a success lacked. */
+  deliverCode(trxCode: string, code: string): void {
+    const order = this.#byTrx.get(trxCode);
+    if (!order) throw new Error(`no order ${trxCode}`);
+    order.voucherCode = code;
+    order.sn = code;
+  }
+
   /** Ends a processing order now, as the supplier's back office would. */
   finish(trxCode: string, ending: Exclude<OrderEnding, { kind: 'stay' }>): void {
     const order = this.#byTrx.get(trxCode);
@@ -312,7 +331,7 @@ export class MitraSimulator {
               name: b.name,
               image_url: `https://cdn.example.invalid/${b.key}.png`,
               description: b.name,
-              is_voucher: b.isVoucher,
+              ...(b.isVoucher === null ? {} : { is_voucher: b.isVoucher }),
               is_active: b.isActive,
               forms: b.forms,
             })),
@@ -357,11 +376,12 @@ export class MitraSimulator {
         c,
         'order-status',
         () => signedMessage.orderStatus(tid),
-        () => {
+        (fault) => {
           const order =
             this.#byTrx.get(tid) ?? (this.#o.statusAcceptsRefId ? this.#byRef.get(tid) : undefined);
           if (!order) return fail(c, 404, 'NOT_FOUND', '44', 'Transaction Not Available');
-          return ok(c, statusView(order));
+          const view = statusView(order);
+          return ok(c, fault?.kind === 'unclearStatus' ? { ...view, status: fault.value } : view);
         },
       );
     });
@@ -393,7 +413,7 @@ export class MitraSimulator {
     c: Context<Env>,
     op: Operation,
     message: () => string,
-    run: () => Response | Promise<Response>,
+    run: (fault: CallFault | undefined) => Response | Promise<Response>,
   ) {
     this.stats.calls[op]++;
     const fault = this.#takeFault(op);
@@ -431,7 +451,7 @@ export class MitraSimulator {
     if (fault?.kind === 'garbage') return c.body('<html>502 Bad Gateway</html>', 502);
     if (fault?.kind === 'refuse')
       return fail(c, fault.http, fault.status, fault.rc, RC_TEXT[fault.rc] ?? `rc ${fault.rc}`);
-    const response = await run();
+    const response = await run(fault);
     if (op === 'order' && response.status === 200 && fault?.kind === 'createThenHang') {
       // The order exists; the reply never comes.
       await new Promise<void>((resolve) => c.env.outgoing.once('close', () => resolve()));
@@ -510,9 +530,11 @@ export class MitraSimulator {
     if (ending.kind === 'success') {
       order.status = SIM_STATUS.success;
       const brand = this.#catalogue.find((b) => b.key === order.brandKey);
-      if (brand?.isVoucher)
-        order.voucherCode = `${brand.key}-${randomBytes(6).toString('hex').toUpperCase()}`;
-      order.sn = order.voucherCode ?? `SN${order.trxCode.replace(/\D/g, '')}`;
+      const code = brand?.isVoucher ? `${brand.key}-${randomBytes(6).toString('hex').toUpperCase()}` : null;
+      const serial = code ?? `SN${order.trxCode.replace(/\D/g, '')}`;
+      const placement = ending.code ?? 'normal';
+      order.voucherCode = placement === 'normal' ? code : placement === 'none' ? null : '';
+      order.sn = placement === 'normal' || placement === 'snOnly' ? serial : placement === 'none' ? null : '';
       order.history.push({ status_name: 'Success', timestamp: at });
     } else {
       this.balance += order.sellingTotal;
@@ -710,11 +732,15 @@ const nextFaultSchema = z.object({
       http: z.union([z.literal(400), z.literal(401), z.literal(404)]),
     }),
     z.object({ kind: z.literal('latency'), ms: z.number().int().nonnegative() }),
+    z.object({
+      kind: z.literal('unclearStatus'),
+      value: z.union([z.null(), z.literal(''), z.literal(false), z.tuple([])]),
+    }),
   ]),
 });
 
 const endingSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('success') }),
+  z.object({ kind: z.literal('success'), code: z.enum(['normal', 'snOnly', 'empty', 'none']).optional() }),
   z.object({ kind: z.literal('fail'), sn: z.string() }),
   z.object({ kind: z.literal('refund'), sn: z.string() }),
   z.object({ kind: z.literal('stay') }),
