@@ -20,7 +20,7 @@ import type { CreateOrderData, OrderStatusData } from '../mitra/schemas.js';
 import type { CrashHook } from './crash-points.js';
 import { needsOperator, nextCheckDelay, refusalCodeFor, resendDelay } from './outcome-mapping.js';
 import type { Fulfilment } from './ports.js';
-import { type Cause, isTerminal } from './states.js';
+import { type Cause, isTerminal, type State } from './states.js';
 
 /** Create-order sends per transaction (first send, rate-limit resends, UNKNOWN resends) at most. */
 export const MAX_ORDER_SENDS = 8;
@@ -385,23 +385,12 @@ export class FulfilmentEngine implements Fulfilment {
     if (!variation?.isActive || variation.price > row.maxPrice) return false;
     const permit = await this.#permit();
     if (!permit) return false;
-    let patched = false;
-    try {
-      patched = patchTransaction(
-        this.#d.db,
-        row.transactionNumber,
-        'ORDERING',
-        {
-          orderAttempts: row.orderAttempts + 1,
-          priceOffered: variation.price,
-          nextCheckAt: this.#leaseEnd(),
-        },
-        this.#d.now(),
-      );
-    } finally {
-      if (!patched) permit.release();
-    }
-    if (!patched) return true;
+    const recorded = this.#recordSend(permit, row.transactionNumber, 'ORDERING', {
+      orderAttempts: row.orderAttempts + 1,
+      priceOffered: variation.price,
+      nextCheckAt: this.#leaseEnd(),
+    });
+    if (!recorded) return true;
     const outcome = await this.#createOrder(row, variation.price, permit);
     await this.#applyCreate(row, outcome, variation.price, false);
     return true;
@@ -417,19 +406,8 @@ export class FulfilmentEngine implements Fulfilment {
     const permit = await this.#permit();
     if (!permit) return;
     const price = row.priceOffered ?? row.maxPrice;
-    let patched = false;
-    try {
-      patched = patchTransaction(
-        this.#d.db,
-        row.transactionNumber,
-        'UNKNOWN',
-        { orderAttempts: row.orderAttempts + 1 },
-        this.#d.now(),
-      );
-    } finally {
-      if (!patched) permit.release();
-    }
-    if (!patched) return;
+    if (!this.#recordSend(permit, row.transactionNumber, 'UNKNOWN', { orderAttempts: row.orderAttempts + 1 }))
+      return;
     const outcome = await this.#createOrder(row, price, permit);
     if (outcome.kind === 'accepted') this.#learnt.set(row.transactionNumber, outcome.data.trx_code);
     if (outcome.kind === 'accepted') {
@@ -563,6 +541,17 @@ export class FulfilmentEngine implements Fulfilment {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** Records a send on a row still in `state` before the call; the permit goes back if it cannot. */
+  #recordSend(permit: Permit, transactionNumber: string, state: State, patch: MovePatch): boolean {
+    let recorded = false;
+    try {
+      recorded = patchTransaction(this.#d.db, transactionNumber, state, patch, this.#d.now());
+    } finally {
+      if (!recorded) permit.release();
+    }
+    return recorded;
+  }
 
   #leaseEnd(): number {
     return this.#d.now() + this.#d.orderingLeaseMs;
