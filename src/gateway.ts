@@ -197,7 +197,7 @@ export async function startGateway(
         await closed;
         await webhooks.idle();
         await engine.idle();
-        audit.flush();
+        audit.close();
         storage.close();
         logger.info({ ...counters }, 'gateway stopped');
       })();
@@ -220,7 +220,7 @@ function seedLimiter(
 ) {
   const { limit, windowMs } = config.mitra.rateLimit;
   const at = now();
-  const ends = listCallEndsSince(storage.db, at - windowMs - 1000);
+  const ends = listCallEndsSince(storage.db, at - windowMs - 1000, config.mitra.timeoutMs + 1000);
   const margin = Math.ceil(limit / 10);
   limiter.seed(
     ends.map((end) => at - end),

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { classifyNetworkError, classifyReply, parseRetryAfter } from '../src/mitra/outcome.js';
 import { interpretOrderStatus } from '../src/mitra/readings.js';
 import { orderStatusDataSchema } from '../src/mitra/schemas.js';
+import { readWebhook } from '../src/mitra/webhook-payload.js';
 
 const data = z.object({ trx_code: z.string() });
 const reply = (status: number, body: unknown, retryAfter: string | null = null) => ({
@@ -179,7 +180,32 @@ describe('order status readings', () => {
     });
   });
 
-  it.each(['Refund', 'Refunded', 'refund success', 'REFUNDED to balance'])('"%s" is a refund', (name) => {
+  it.each([
+    'No Refund',
+    'Refundable',
+    'Success - no refund needed',
+    'Refund processing',
+    'Refund in progress',
+    'Refund Request Approved',
+  ])('review: "%s" is not a refund (a wrong yes answers 400 for goods delivered)', (name) => {
+    expect(status(2, { history_status: [{ status_name: name }], sn: 'V' })).toMatchObject({
+      kind: 'success',
+    });
+  });
+
+  it('review: a webhook reports a status sent as a string of digits, as an order status is read', () => {
+    expect(readWebhook('{"data":{"trx_code":"T","status":"2"}}')).toMatchObject({ reportedStatus: 2 });
+    expect(readWebhook('{"data":{"trx_code":"T","status":null}}')).toMatchObject({ reportedStatus: null });
+  });
+
+  it.each([
+    'Refund',
+    'Refunded',
+    'refund success',
+    'REFUNDED to balance',
+    'Cancelled and Refunded',
+    'Refund processed',
+  ])('"%s" is a refund', (name) => {
     expect(status(2, { history_status: [{ status_name: name }] })).toMatchObject({
       kind: 'failed',
       refunded: true,

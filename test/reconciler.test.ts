@@ -4,7 +4,7 @@ import { getTransaction, insertTransaction, listEvents } from '../src/db/transac
 import {
   type EngineDeps,
   FulfilmentEngine,
-  MAX_ORDER_SENDS,
+  MAX_RESENDS,
   OVERDUE_CHECK_MS,
 } from '../src/fulfilment/engine.js';
 import { Reconciler } from '../src/fulfilment/reconciler.js';
@@ -328,14 +328,92 @@ describe('hardening: storage faults, misleading replies, bounded work', () => {
   });
 
   it('defect 9: create-order is not resent for ever: past the cap only the status by ref_id is asked', async () => {
-    open('T23', 'UNKNOWN', { orderAttempts: MAX_ORDER_SENDS });
+    open('T23', 'UNKNOWN', { orderAttempts: MAX_RESENDS + 3, resends: MAX_RESENDS });
     await pass();
     expect(createCalls).toEqual([]);
     expect(statusCalls).toHaveLength(1);
     expect(getTransaction(storage.db, 'T23')).toMatchObject({
       state: 'UNKNOWN',
-      orderAttempts: MAX_ORDER_SENDS,
+      orderAttempts: MAX_RESENDS + 3,
+      resends: MAX_RESENDS,
     });
+  });
+
+  it('review: sends the supplier certainly did not take do not use up the resends of a later UNKNOWN', async () => {
+    open('T27', 'QUEUED');
+    createReply = { kind: 'retryable', reason: '429', rc: '45', httpStatus: 429, retryAfterMs: null };
+    for (let i = 0; i < MAX_RESENDS + 2; i++) {
+      await pass();
+      now += 120_000;
+    }
+    createReply = ambiguous;
+    await pass();
+    expect(getTransaction(storage.db, 'T27')?.state).toBe('UNKNOWN');
+    const before = createCalls.length;
+    createReply = { kind: 'accepted', httpStatus: 200, data: { trx_code: 'VCG-T27' } };
+    now += 120_000;
+    await pass();
+    expect(createCalls.length - before).toBe(1); // sent again with the same ref_id
+    expect(getTransaction(storage.db, 'T27')).toMatchObject({
+      state: 'PROCESSING',
+      trxCode: 'VCG-T27',
+      resends: 1,
+    });
+  });
+
+  it('review: the kept trx code of our own order settles it even when the status reply names no ref_id', async () => {
+    open('T28', 'QUEUED');
+    createReply = { kind: 'accepted', httpStatus: 200, data: { trx_code: 'VCG-T28' } };
+    const client = engineDeps().client;
+    engine = new FulfilmentEngine({
+      ...engineDeps(),
+      client: {
+        ...client,
+        createOrder: async (o, permit, n) => {
+          const reply = await client.createOrder(o, permit, n);
+          fillDisk(storage.sqlite);
+          return reply;
+        },
+      },
+    });
+    await engine.advance('T28', 'razer');
+    freeDisk(storage.sqlite);
+    statusReply = {
+      kind: 'accepted',
+      httpStatus: 200,
+      data: { code: 'VCG-T28', ref_id: null, status: 2, sn: 'SN' },
+    };
+    now += 60_000;
+    await pass();
+    expect(getTransaction(storage.db, 'T28')).toMatchObject({ state: 'SUCCESS', trxCode: 'VCG-T28' });
+    expect(alerts).toEqual([]);
+  });
+
+  it('review: a status of another order reschedules instead of asking again at every tick', async () => {
+    open('T29', 'ORDERING', { nextCheckAt: now + 5000 });
+    statusReply = {
+      kind: 'accepted',
+      httpStatus: 200,
+      data: { code: 'VCG-X', ref_id: 'RG-OTHER', status: 2 },
+    };
+    await engine.advance('T29', 'webhook', { trxCode: 'VCG-X' });
+    expect(alerts).toHaveLength(1);
+    expect(getTransaction(storage.db, 'T29')?.nextCheckAt).toBeGreaterThan(now);
+  });
+
+  it('review: a webhook contradicting FAILED whose status cannot be had is flagged for an operator, not dropped', async () => {
+    open('T30', 'FAILED', { trxCode: 'VCG-T30' });
+    statusReply = ambiguous;
+    expect(await engine.advance('T30', 'webhook', { trxCode: 'VCG-T30', verifyFinal: true })).toBe(true);
+    expect(getTransaction(storage.db, 'T30')).toMatchObject({ state: 'FAILED', attention: true });
+    expect(alerts[0]).toMatch(/contradicts FAILED and the order status could not be had/);
+  });
+
+  it('review: advance reports a step that did not complete (a storage fault), so a webhook is kept for later', async () => {
+    open('T31', 'QUEUED');
+    fillDisk(storage.sqlite);
+    expect(await engine.advance('T31', 'webhook')).toBe(false);
+    freeDisk(storage.sqlite);
   });
 
   it('defect 9: past its deadline a transaction is checked at the slow cadence', async () => {

@@ -28,7 +28,7 @@ describe('start-up recovery', () => {
     let mostInFlight = 0;
     const processor = new WebhookProcessor({
       db: storage.db,
-      engine: { advance: async () => undefined, findByReference: () => undefined },
+      engine: { advance: async () => true, findByReference: () => undefined },
       refreshBrand: async () => 'ok',
       now: () => T0,
       logger: createLogger('silent'),

@@ -1,9 +1,12 @@
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditWriter } from '../src/db/audit-writer.js';
+import { MIGRATIONS_FOLDER, migrateStorage, openStorage } from '../src/db/connection.js';
 import { getTransaction, insertTransaction } from '../src/db/transactions.js';
 import { createLogger } from '../src/log.js';
 import { T0, transactionRow } from './helpers/fixtures.js';
-import { fillDisk, freeDisk, tempStorage } from './helpers/storage.js';
+import { fillDisk, freeDisk, tempDir, tempStorage } from './helpers/storage.js';
 import { waitFor } from './helpers/wait.js';
 
 let storage: ReturnType<typeof tempStorage>;
@@ -100,5 +103,40 @@ describe('statement cache', () => {
     // ...and the next user of the same text gets objects again.
     expect(storage.sqlite.prepare(text).get('S1')).toEqual({ transaction_number: 'S1' });
     expect(storage.sqlite.prepare(text)).toBe(storage.sqlite.prepare(text));
+  });
+});
+
+describe('migration 0001', () => {
+  it('review: a cached is_voucher false, possibly the old default for a silent catalogue, becomes unknown', () => {
+    const dir = tempDir();
+    try {
+      // Only the first migration, as an older gateway left the database.
+      const old = dir.file('migrations');
+      mkdirSync(join(old, 'meta'), { recursive: true });
+      copyFileSync(join(MIGRATIONS_FOLDER, '0000_init.sql'), join(old, '0000_init.sql'));
+      const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8'));
+      writeFileSync(
+        join(old, 'meta/_journal.json'),
+        JSON.stringify({ ...journal, entries: journal.entries.slice(0, 1) }),
+      );
+      const db = openStorage(dir.file('old.db'));
+      try {
+        migrateStorage(db, old);
+        db.sqlite.exec(
+          `insert into catalogue_brands values ('STEAM', 'Steam', 0, 1, '[]', 1), ('GV', 'Gift', 1, 1, '[]', 1)`,
+        );
+        expect(migrateStorage(db)).toBe(1);
+        expect(
+          db.sqlite.prepare('select brand_key as k, is_voucher as v from catalogue_brands order by k').all(),
+        ).toEqual([
+          { k: 'GV', v: 1 },
+          { k: 'STEAM', v: null },
+        ]);
+      } finally {
+        db.close();
+      }
+    } finally {
+      dir.remove();
+    }
   });
 });

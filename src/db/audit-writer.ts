@@ -20,6 +20,7 @@ export class AuditWriter {
   #calls: SupplierCallRecord[] = [];
   #timer: NodeJS.Timeout | null = null;
   #failing = false;
+  #closed = false;
 
   constructor(db: Db, logger: Logger, flushMs = 10, maxPending = 50_000) {
     this.#db = db;
@@ -36,6 +37,14 @@ export class AuditWriter {
   supplierCall(row: SupplierCallRecord): void {
     this.#calls.push(row);
     this.#schedule();
+  }
+
+  /** A last write before the database closes; no retry is left behind. */
+  close(): void {
+    this.flush();
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
   }
 
   /** Rows waiting to be written. */
@@ -72,8 +81,10 @@ export class AuditWriter {
           'audit rows could not be written; kept and tried again',
         );
       this.#failing = true;
-      this.#timer = setTimeout(() => this.flush(), 1000);
-      this.#timer.unref();
+      if (!this.#closed) {
+        this.#timer = setTimeout(() => this.flush(), 1000);
+        this.#timer.unref();
+      }
       return false;
     }
   }

@@ -31,6 +31,8 @@ export const transactions = sqliteTable(
     refId: text('ref_id').notNull().unique(),
     trxCode: text('trx_code'),
     orderAttempts: integer('order_attempts').notNull().default(0),
+    // Create-orders sent again to resolve UNKNOWN (capped); sends refused as "not taken" do not count.
+    resends: integer('resends').notNull().default(0),
     priceOffered: integer('price_offered'),
     pricePaid: integer('price_paid'),
     voucherCode: text('voucher_code'),

@@ -1,4 +1,4 @@
-import { asc, eq, gte, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import type { SupplierCallRecord } from '../mitra/client.js';
 import type { Db } from './connection.js';
 import { supplierCalls } from './schema.js';
@@ -16,13 +16,16 @@ export function listSupplierCalls(db: Db, transactionNumber: string) {
     .all();
 }
 
-/** When each call that ended at or after `since` ended (epoch ms): the last window's calls. */
-export function listCallEndsSince(db: Db, since: number): number[] {
+/**
+ * When each call that ended at or after `since` ended (epoch ms): the last window's calls.
+ * `longestCallMs` bounds how early such a call started, so the time index does the work.
+ */
+export function listCallEndsSince(db: Db, since: number, longestCallMs: number): number[] {
   const ended = sql<number>`${supplierCalls.startedAt} + ${supplierCalls.durationMs}`;
   return db
     .select({ ended })
     .from(supplierCalls)
-    .where(gte(ended, since))
+    .where(and(gte(supplierCalls.startedAt, since - longestCallMs), gte(ended, since)))
     .all()
     .map((r) => Number(r.ended));
 }

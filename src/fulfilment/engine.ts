@@ -22,8 +22,11 @@ import { needsOperator, nextCheckDelay, refusalCodeFor, resendDelay } from './ou
 import type { Fulfilment } from './ports.js';
 import { type Cause, isTerminal, type State } from './states.js';
 
-/** Create-order sends per transaction (first send, rate-limit resends, UNKNOWN resends) at most. */
-export const MAX_ORDER_SENDS = 8;
+/**
+ * Create-orders sent again with the same ref_id to resolve one UNKNOWN transaction, at most.
+ * Sends the supplier certainly did not take (rate limited, not connected) do not count.
+ */
+export const MAX_RESENDS = 8;
 
 /** Past its deadline a transaction is flagged, then checked this often. */
 export const OVERDUE_CHECK_MS = 60 * 60 * 1000;
@@ -66,7 +69,7 @@ export interface EngineDeps {
 export class FulfilmentEngine implements Fulfilment {
   readonly #d: EngineDeps;
   readonly #waiters = new Map<string, Set<() => void>>();
-  readonly #busy = new Map<string, Promise<void>>();
+  readonly #busy = new Map<string, Promise<boolean>>();
   readonly #again = new Map<string, { cause: Cause; hint: Hint }>();
   readonly #tracked = new Set<Promise<unknown>>();
   /** trx codes of accepted orders whose commit failed: the first thing UNKNOWN asks about. */
@@ -90,7 +93,7 @@ export class FulfilmentEngine implements Fulfilment {
    * PROCESSING asks the order status, UNKNOWN is resolved. One step at a time per
    * transaction; a trigger that comes while one runs makes it run once more after.
    */
-  advance(transactionNumber: string, cause: Cause, hint: Hint = {}): Promise<void> {
+  advance(transactionNumber: string, cause: Cause, hint: Hint = {}): Promise<boolean> {
     const running = this.#busy.get(transactionNumber);
     if (running) {
       const pending = this.#again.get(transactionNumber)?.hint;
@@ -103,10 +106,12 @@ export class FulfilmentEngine implements Fulfilment {
       });
       return running;
     }
-    const run = (async () => {
+    const run = (async (): Promise<boolean> => {
+      let completed = false;
       try {
         await this.#step(transactionNumber, cause, hint);
         this.#resting.delete(transactionNumber);
+        completed = true;
       } catch (err) {
         if (err instanceof LimiterClosedError) {
           this.#d.logger.debug({ transactionNumber }, 'stopping: the step resumes after the restart');
@@ -123,8 +128,9 @@ export class FulfilmentEngine implements Fulfilment {
       const again = this.#again.get(transactionNumber);
       if (again) {
         this.#again.delete(transactionNumber);
-        await this.advance(transactionNumber, again.cause, again.hint);
+        return (await this.advance(transactionNumber, again.cause, again.hint)) && completed;
       }
+      return completed;
     })();
     this.#busy.set(transactionNumber, run);
     this.#track(run);
@@ -202,6 +208,7 @@ export class FulfilmentEngine implements Fulfilment {
     if (!row) return;
     const trxHint = hint.trxCode ?? this.#learnt.get(transactionNumber) ?? null;
     if (row.trxCode || isTerminal(row.state)) this.#learnt.delete(transactionNumber);
+    if (isTerminal(row.state)) this.#resting.delete(transactionNumber);
     switch (row.state) {
       case 'QUEUED':
         return this.#send(row, cause);
@@ -400,14 +407,14 @@ export class FulfilmentEngine implements Fulfilment {
     const trxCode = row.trxCode ?? trxHint;
     if (trxCode) return this.#checkStatus(row, trxCode, cause);
     // Resends are capped: past the cap only the order status by ref_id is asked, never an order.
-    if (row.orderAttempts >= MAX_ORDER_SENDS) return this.#checkStatus(row, row.refId, cause);
+    if (row.resends >= MAX_RESENDS) return this.#checkStatus(row, row.refId, cause);
 
     // No trx code: ask again with the same ref_id. The supplier refuses a second order for it.
     const permit = await this.#permit();
     if (!permit) return;
     const price = row.priceOffered ?? row.maxPrice;
-    if (!this.#recordSend(permit, row.transactionNumber, 'UNKNOWN', { orderAttempts: row.orderAttempts + 1 }))
-      return;
+    const counts = { orderAttempts: row.orderAttempts + 1, resends: row.resends + 1 };
+    if (!this.#recordSend(permit, row.transactionNumber, 'UNKNOWN', counts)) return;
     const outcome = await this.#createOrder(row, price, permit);
     if (outcome.kind === 'accepted') this.#learnt.set(row.transactionNumber, outcome.data.trx_code);
     if (outcome.kind === 'accepted') {
@@ -435,9 +442,18 @@ export class FulfilmentEngine implements Fulfilment {
   async #checkStatus(row: TransactionRow, tid: string | null, cause: Cause): Promise<void> {
     if (!tid) return this.#reschedule(row, 'no reference to ask about');
     const outcome = await this.#d.client.orderStatus(tid, row.transactionNumber);
-    if (outcome.kind !== 'accepted') return this.#reschedule(row, `order status: ${outcome.kind}`);
-    // A key from a webhook is only a hint: the order it finds must name our ref_id.
-    const ours = tid === row.trxCode || tid === row.refId;
+    if (outcome.kind !== 'accepted') {
+      // A final state is checked only when a webhook contradicts it, and nothing checks it again.
+      if (isTerminal(row.state))
+        return this.#anomaly(
+          row,
+          `a webhook contradicts ${row.state} and the order status could not be had (${outcome.kind}): check by hand`,
+        );
+      return this.#reschedule(row, `order status: ${outcome.kind}`);
+    }
+    // A key from a webhook is only a hint: the order it finds must name our ref_id. The trx
+    // code of our own accepted order, kept in memory after its commit failed, is ours.
+    const ours = tid === row.trxCode || tid === row.refId || tid === this.#learnt.get(row.transactionNumber);
     this.applyStatus(row.transactionNumber, outcome.data, cause, !ours);
   }
 
@@ -455,6 +471,7 @@ export class FulfilmentEngine implements Fulfilment {
         transactionNumber,
         `order ${data.code} belongs to ${data.ref_id ?? 'an unnamed ref_id'}, not ${row.refId}: not applied`,
       );
+      this.#reschedule(row, 'a status of another order');
       return;
     }
     const status = interpretOrderStatus(data);

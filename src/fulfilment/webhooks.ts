@@ -122,7 +122,9 @@ export class WebhookProcessor {
       outcome = { kind: 'product', transactionRef: null, result: `refreshed ${decision.refresh}: ${result}` };
     } else {
       this.#d.crash?.('during-webhook', decision.advance);
-      await this.#d.engine.advance(decision.advance, 'webhook', decision.hint);
+      // A step that did not complete (a storage fault) leaves the webhook for the next start.
+      if (!(await this.#d.engine.advance(decision.advance, 'webhook', decision.hint)))
+        throw new Error(`the step of ${decision.advance} did not complete`);
       outcome = {
         kind: 'transaction',
         transactionRef: decision.advance,

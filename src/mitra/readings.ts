@@ -62,13 +62,18 @@ export function statusNumber(raw: unknown): number | null {
 }
 
 /**
- * Whether a history entry says the order was refunded: it names a refund ("Refund",
- * "Refunded", "Refund Success") without saying the refund did not happen ("Refund rejected",
- * "Non-refundable", "Refund failed", "Not refunded").
+ * Whether a history entry says the order was refunded. A wrong "yes" answers 400 for goods
+ * delivered, so it takes the word refund/refunded itself ("Refund", "Refunded", "Refund
+ * success", "Cancelled and refunded"), never "refundable", and nothing that negates it or says
+ * it has not happened ("No refund", "Not refunded", "Non-refundable", "Refund rejected",
+ * "Refund failed", "Refund requested", "Refund pending", "Refund processing"). Anything else
+ * waits for the status.
  */
 export function namesRefund(statusName: string): boolean {
-  if (!/refund/i.test(statusName)) return false;
-  return !/non[\s-]?refund|not\s+refund|reject|denied|declin|fail|cancel|pending|request/i.test(statusName);
+  if (!/\brefund(ed)?\b/i.test(statusName)) return false;
+  return !/\b(no|not|non|never|without)\b[\s-]*(\w+[\s-]+)?refund|non-?refund|reject|denied|declin|fail|pending|request|processing|in progress|need/i.test(
+    statusName,
+  );
 }
 
 /**

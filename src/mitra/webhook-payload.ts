@@ -1,4 +1,4 @@
-import { WEBHOOK_REFERENCE_KEYS } from './readings.js';
+import { statusNumber, WEBHOOK_REFERENCE_KEYS } from './readings.js';
 
 /**
  * What a webhook body says, read leniently: the payloads are not published. A webhook is
@@ -34,8 +34,9 @@ export function readWebhook(body: string): WebhookMeaning {
     }
   }
   if (refs.length > 0) {
-    const status = layers.map((l) => l.status).find((s) => typeof s === 'number' && Number.isInteger(s));
-    return { kind: 'transaction', refs, trxCode, reportedStatus: typeof status === 'number' ? status : null };
+    // Read as an order status is: a number, or a string of digits.
+    const status = layers.map((l) => statusNumber(l.status)).find((s) => s !== null) ?? null;
+    return { kind: 'transaction', refs, trxCode, reportedStatus: status };
   }
   const brandKey = layers.map((l) => text(l.brand_key)).find((b) => b !== null);
   if (brandKey) return { kind: 'product', brandKey };
