@@ -78,6 +78,23 @@ beforeEach(() => {
 });
 afterEach(() => storage.close());
 
+/** An engine whose create-order reply comes back while the disk fills: its commit fails. */
+function engineFillingDiskOnReply(): FulfilmentEngine {
+  const deps = engineDeps();
+  const { client } = deps;
+  return new FulfilmentEngine({
+    ...deps,
+    client: {
+      ...client,
+      createOrder: async (o, permit, n) => {
+        const reply = await client.createOrder(o, permit, n);
+        fillDisk(storage.sqlite);
+        return reply;
+      },
+    },
+  });
+}
+
 /** The engine's dependencies over the test's storage, clock and scripted supplier. */
 function engineDeps(): EngineDeps {
   return {
@@ -305,18 +322,7 @@ describe('hardening: storage faults, misleading replies, bounded work', () => {
   it('defect 2: the trx code of an accepted order whose commit failed is kept and asked about, never ordered again', async () => {
     open('T22', 'QUEUED');
     createReply = { kind: 'accepted', httpStatus: 200, data: { trx_code: 'VCG-T22' } };
-    const client = engineDeps().client;
-    engine = new FulfilmentEngine({
-      ...engineDeps(),
-      client: {
-        ...client,
-        createOrder: async (o, permit, n) => {
-          const reply = await client.createOrder(o, permit, n);
-          fillDisk(storage.sqlite); // the disk fills while the reply is on its way
-          return reply;
-        },
-      },
-    });
+    engine = engineFillingDiskOnReply();
     await engine.advance('T22', 'razer');
     expect(getTransaction(storage.db, 'T22')?.state).toBe('ORDERING');
     freeDisk(storage.sqlite);
@@ -364,18 +370,7 @@ describe('hardening: storage faults, misleading replies, bounded work', () => {
   it('review: the kept trx code of our own order settles it even when the status reply names no ref_id', async () => {
     open('T28', 'QUEUED');
     createReply = { kind: 'accepted', httpStatus: 200, data: { trx_code: 'VCG-T28' } };
-    const client = engineDeps().client;
-    engine = new FulfilmentEngine({
-      ...engineDeps(),
-      client: {
-        ...client,
-        createOrder: async (o, permit, n) => {
-          const reply = await client.createOrder(o, permit, n);
-          fillDisk(storage.sqlite);
-          return reply;
-        },
-      },
-    });
+    engine = engineFillingDiskOnReply();
     await engine.advance('T28', 'razer');
     freeDisk(storage.sqlite);
     statusReply = {
