@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EVENT_CAUSES, TRANSACTION_STATES } from '../db/vocabulary.js';
 
 /**
  * The transaction's life, as drawn in the design:
@@ -9,21 +10,11 @@ import { z } from 'zod';
  *     |--cancel--> CANCELLED <--cancel--/
  *     \--query before topup / TTL--> EXPIRED
  */
-export const STATES = [
-  'INITIATED',
-  'QUEUED',
-  'ORDERING',
-  'PROCESSING',
-  'UNKNOWN',
-  'SUCCESS',
-  'FAILED',
-  'CANCELLED',
-  'EXPIRED',
-] as const;
+export const STATES = TRANSACTION_STATES;
 export const stateSchema = z.enum(STATES);
 export type State = z.infer<typeof stateSchema>;
 
-export const CAUSES = ['razer', 'supplier', 'webhook', 'reconciler', 'operator'] as const;
+export const CAUSES = EVENT_CAUSES;
 export const causeSchema = z.enum(CAUSES);
 export type Cause = z.infer<typeof causeSchema>;
 

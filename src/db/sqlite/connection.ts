@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { PACKAGE_ROOT } from '../config/paths.js';
+import { PACKAGE_ROOT } from '../../config/paths.js';
 import * as schema from './schema.js';
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -14,7 +14,7 @@ export interface Storage {
   close(): void;
 }
 
-export const MIGRATIONS_FOLDER = resolve(PACKAGE_ROOT, 'migrations');
+export const MIGRATIONS_FOLDER = resolve(PACKAGE_ROOT, 'migrations', 'sqlite');
 
 /**
  * Opens the database with the settings the design's invariant 5 depends on: WAL, and

@@ -1,9 +1,7 @@
 import { and, asc, eq, gt, isNull } from 'drizzle-orm';
 import type { Db } from './connection.js';
+import type { NewWebhook, WebhookRow } from '../types.js';
 import { webhookInbox } from './schema.js';
-
-export type NewWebhook = typeof webhookInbox.$inferInsert;
-export type WebhookRow = typeof webhookInbox.$inferSelect;
 
 export function storeWebhook(db: Db, webhook: NewWebhook): number {
   return db.insert(webhookInbox).values(webhook).returning({ id: webhookInbox.id }).get().id;

@@ -1,10 +1,12 @@
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
-import type { SupplierCallRecord } from '../mitra/client.js';
+import type { NewSupplierCall } from '../types.js';
 import type { Db } from './connection.js';
 import { supplierCalls } from './schema.js';
 
-export function recordSupplierCall(db: Db, call: SupplierCallRecord): void {
-  db.insert(supplierCalls).values(call).run();
+export function recordSupplierCall(db: Db, call: NewSupplierCall, instanceId: string | null): void {
+  db.insert(supplierCalls)
+    .values({ ...call, instanceId })
+    .run();
 }
 
 export function listSupplierCalls(db: Db, transactionNumber: string) {

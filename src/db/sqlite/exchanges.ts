@@ -1,9 +1,7 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { Db } from './connection.js';
-import { type NewTransaction, razerExchanges, transactions } from './schema.js';
-
-export type NewExchange = typeof razerExchanges.$inferInsert;
-export type ExchangeRow = typeof razerExchanges.$inferSelect;
+import type { ExchangeRow, NewExchange, NewTransaction } from '../types.js';
+import { razerExchanges, transactions } from './schema.js';
 
 export function recordExchange(db: Db, exchange: NewExchange): void {
   db.insert(razerExchanges).values(exchange).run();

@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import type { FormField } from '../config/form-data.js';
-import { CAUSES, STATES } from '../fulfilment/states.js';
+import type { FormField } from '../../config/form-data.js';
+import type { CatalogueForm } from '../types.js';
+import { EVENT_CAUSES as CAUSES, TRANSACTION_STATES as STATES } from '../vocabulary.js';
 
 // Times are Unix epoch milliseconds from the injected clock; money is whole IDR.
 
@@ -70,6 +71,8 @@ export const transactionEvents = sqliteTable(
     cause: text('cause', { enum: CAUSES }).notNull(),
     detail: text('detail'),
     at: integer('at').notNull(),
+    // Which gateway process made the move (INSTANCE_ID).
+    instanceId: text('instance_id'),
   },
   (t) => [
     check('events_cause_valid', sql`${t.cause} in (${inList(CAUSES)})`),
@@ -116,6 +119,7 @@ export const supplierCalls = sqliteTable(
     error: text('error'),
     startedAt: integer('started_at').notNull(),
     durationMs: integer('duration_ms').notNull(),
+    instanceId: text('instance_id'),
   },
   (t) => [
     index('supplier_calls_by_transaction').on(t.transactionNumber, t.id),
@@ -141,13 +145,6 @@ export const webhookInbox = sqliteTable(
   (t) => [index('webhooks_unprocessed').on(t.processedAt), index('webhooks_by_hash').on(t.bodySha256)],
 );
 
-export interface CatalogueForm {
-  key: string;
-  type: string;
-  alias?: string | undefined;
-  options?: string[] | undefined;
-}
-
 export const catalogueBrands = sqliteTable('catalogue_brands', {
   brandKey: text('brand_key').primaryKey(),
   name: text('name').notNull(),
@@ -170,7 +167,3 @@ export const catalogueVariations = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.brandKey, t.variationKey] })],
 );
-
-export type TransactionRow = typeof transactions.$inferSelect;
-export type NewTransaction = typeof transactions.$inferInsert;
-export type TransactionEventRow = typeof transactionEvents.$inferSelect;

@@ -1,15 +1,10 @@
 import { and, asc, count, eq, gt, inArray, lte, notInArray, sql } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
-import { assertMove, type Cause, type State } from '../fulfilment/states.js';
+import type { Move, MovePatch, MoveResult, NewTransaction, TransactionEventRow, TransactionRow } from '../types.js';
+import { OPEN_STATES, type StoredState as State } from '../vocabulary.js';
 import type { Db } from './connection.js';
 import { prepared } from './prepared.js';
-import {
-  type NewTransaction,
-  type TransactionEventRow,
-  type TransactionRow,
-  transactionEvents,
-  transactions,
-} from './schema.js';
+import { transactionEvents, transactions } from './schema.js';
 
 export function insertTransaction(db: Db, row: NewTransaction): TransactionRow {
   return db.insert(transactions).values(row).returning().get();
@@ -42,38 +37,12 @@ export function listEvents(db: Db, transactionNumber: string): TransactionEventR
     .all();
 }
 
-/** Columns a move may set besides the state; identity columns are never rewritten. */
-export type MovePatch = Partial<
-  Omit<TransactionRow, 'transactionNumber' | 'refId' | 'state' | 'createdAt' | 'updatedAt' | 'token'>
->;
-
-export interface Move {
-  transactionNumber: string;
-  from: State;
-  to: State;
-  cause: Cause;
-  detail?: string | undefined;
-  at: number;
-  patch?: MovePatch | undefined;
-  /**
-   * Also require that no create-order was ever sent. A state alone is not enough: QUEUED can
-   * be left and re-entered (ORDERING -> QUEUED on a rate limit) between a read and a write.
-   */
-  neverSent?: boolean | undefined;
-}
-
-export type MoveResult =
-  | { ok: true; row: TransactionRow }
-  | { ok: false; reason: 'stale'; current: State }
-  | { ok: false; reason: 'missing' };
-
 /**
  * Applies one state move and appends its event in a single SQLite transaction. The update is a
  * compare-and-set on `from`: when another writer moved the row first, nothing is written and
- * the current state comes back. Illegal moves throw IllegalMoveError before touching the db.
+ * the current state comes back. Whether the move is legal is the caller's rule.
  */
-export function moveTransaction(db: Db, move: Move): MoveResult {
-  assertMove(move.from, move.to);
+export function moveTransaction(db: Db, move: Move, instanceId: string | null): MoveResult {
   return db.transaction(
     (tx): MoveResult => {
       const row = tx
@@ -105,6 +74,7 @@ export function moveTransaction(db: Db, move: Move): MoveResult {
         cause: move.cause,
         detail: move.detail ?? null,
         at: move.at,
+        instanceId,
       });
       return { ok: true, row };
     },
@@ -171,12 +141,10 @@ const insertEvent = (db: Db) =>
         cause: sql.placeholder('cause'),
         detail: sql.placeholder('detail'),
         at: sql.placeholder('at'),
+        instanceId: sql.placeholder('instanceId'),
       })
       .prepare(),
   );
-
-// ORDERING is due when its lease ran out: its reply was never committed.
-const OPEN_STATES = ['QUEUED', 'ORDERING', 'PROCESSING', 'UNKNOWN'] as const;
 
 /** Open transactions whose next check is due, oldest due first. */
 export function listDue(db: Db, now: number, limit: number): TransactionRow[] {
@@ -226,9 +194,22 @@ export function listOverdue(db: Db, now: number, limit: number): TransactionRow[
 }
 
 /** Raises the operator flag (any state, terminal included); no event, since no move. */
-export function flagForOperator(db: Db, transactionNumber: string, reason: string, at: number): void {
-  db.update(transactions)
+export function flagForOperator(
+  db: Db,
+  transactionNumber: string,
+  reason: string,
+  at: number,
+  onlyIfClear = false,
+): boolean {
+  const result = db
+    .update(transactions)
     .set({ attention: true, attentionReason: reason, updatedAt: at })
-    .where(eq(transactions.transactionNumber, transactionNumber))
+    .where(
+      and(
+        eq(transactions.transactionNumber, transactionNumber),
+        onlyIfClear ? eq(transactions.attention, false) : undefined,
+      ),
+    )
     .run();
+  return result.changes === 1;
 }

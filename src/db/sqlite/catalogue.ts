@@ -1,24 +1,8 @@
 import { and, eq, min } from 'drizzle-orm';
 import type { Db } from './connection.js';
-import { type CatalogueForm, catalogueBrands, catalogueVariations } from './schema.js';
+import type { BrandInput, CachedBrand, CachedVariation, VariationInput } from '../types.js';
+import { catalogueBrands, catalogueVariations } from './schema.js';
 
-export type CachedBrand = typeof catalogueBrands.$inferSelect;
-export type CachedVariation = typeof catalogueVariations.$inferSelect;
-
-export interface BrandInput {
-  brandKey: string;
-  name: string;
-  isVoucher: boolean | null;
-  isActive: boolean;
-  forms: CatalogueForm[];
-}
-
-export interface VariationInput {
-  variationKey: string;
-  name: string;
-  price: number;
-  isActive: boolean;
-}
 
 /** The brand list replaces the cached one whole: a brand Mitra no longer lists is gone. */
 export function replaceBrands(db: Db, brands: readonly BrandInput[], at: number): void {

@@ -1,0 +1,213 @@
+import { EventEmitter } from 'node:events';
+import type { Store } from '../store.js';
+import type { AuditTable, Move, MovePatch, NewExchange, NewSupplierCall, SharedBudget } from '../types.js';
+import type { StoredState } from '../vocabulary.js';
+import * as catalogue from './catalogue.js';
+import { migrateStorage, openStorage, type Storage } from './connection.js';
+import * as exchanges from './exchanges.js';
+import { checkWritable } from './health.js';
+import { pruneBatch } from './retention.js';
+import { razerExchanges, supplierCalls } from './schema.js';
+import * as calls from './supplier-calls.js';
+import * as txs from './transactions.js';
+import * as webhooks from './webhooks.js';
+
+interface Lease {
+  holder: string;
+  until: number;
+}
+
+/**
+ * The SQLite adapter: better-sqlite3 is synchronous, so each method does its work at once and
+ * returns a settled promise. One SQLite file serves one gateway process, so what coordinates
+ * steps and jobs (leases) lives in this process, timed on its monotonic clock, and every
+ * check and the write it guards run in the same synchronous turn.
+ */
+export class SqliteStore implements Store {
+  readonly dialect = 'sqlite' as const;
+  readonly instanceId: string;
+  readonly storage: Storage;
+  readonly #leases = new Map<string, Lease>();
+  readonly #jobs = new Map<string, Lease>();
+  readonly #moves = new EventEmitter();
+
+  constructor(storage: Storage, instanceId: string) {
+    this.storage = storage;
+    this.instanceId = instanceId;
+    this.#moves.setMaxListeners(0);
+  }
+
+  static open(path: string, instanceId: string): SqliteStore {
+    return new SqliteStore(openStorage(path), instanceId);
+  }
+
+  get #db() {
+    return this.storage.db;
+  }
+
+  async getTransaction(n: string) {
+    return txs.getTransaction(this.#db, n);
+  }
+  async insertTransaction(row: Parameters<Store['insertTransaction']>[0]) {
+    return txs.insertTransaction(this.#db, row);
+  }
+  async listEvents(n: string) {
+    return txs.listEvents(this.#db, n);
+  }
+  async moveTransaction(move: Move) {
+    if (move.lease !== undefined && !this.#holds(move.transactionNumber, move.lease))
+      return { ok: false as const, reason: 'lost-lease' as const };
+    const result = txs.moveTransaction(this.#db, move, this.instanceId);
+    if (result.ok) this.#moves.emit('moved', move.transactionNumber);
+    return result;
+  }
+  async patchTransaction(n: string, state: StoredState, patch: MovePatch, at: number, lease?: string) {
+    if (lease !== undefined && !this.#holds(n, lease)) return false;
+    return txs.patchTransaction(this.#db, n, state, patch, at);
+  }
+  async countRecentPurchases(query: { sku: string; accountId: string | null; since: number }) {
+    return txs.countRecentPurchases(this.#db, query);
+  }
+  async findBySupplierRef(ref: string) {
+    return txs.findBySupplierRef(this.#db, ref);
+  }
+  async listInState(state: StoredState, limit?: number, after?: string) {
+    return txs.listInState(this.#db, state, limit, after);
+  }
+  async listExpiredInitiated(now: number, limit: number) {
+    return txs.listExpiredInitiated(this.#db, now, limit);
+  }
+  async listOverdue(now: number, limit: number) {
+    return txs.listOverdue(this.#db, now, limit);
+  }
+  async flagForOperator(n: string, reason: string, at: number, onlyIfClear?: boolean) {
+    return txs.flagForOperator(this.#db, n, reason, at, onlyIfClear);
+  }
+
+  async claimStep(n: string, holder: string, ttlMs: number) {
+    return this.#claim(this.#leases, n, holder, ttlMs);
+  }
+  async renewStep(n: string, holder: string, ttlMs: number) {
+    if (!this.#holds(n, holder)) return false;
+    this.#leases.set(n, { holder, until: performance.now() + ttlMs });
+    return true;
+  }
+  async releaseStep(n: string, holder: string) {
+    if (this.#leases.get(n)?.holder === holder) this.#leases.delete(n);
+  }
+  async claimDue(now: number, limit: number, holder: string, ttlMs: number) {
+    const claimed = [];
+    // Rows held by a step are skipped; a page larger than `limit` leaves room for them.
+    for (const row of txs.listDue(this.#db, now, limit * 2)) {
+      if (claimed.length >= limit) break;
+      if (this.#claim(this.#leases, row.transactionNumber, holder, ttlMs)) claimed.push(row);
+    }
+    return claimed;
+  }
+
+  async recordExchange(exchange: NewExchange) {
+    exchanges.recordExchange(this.#db, exchange);
+  }
+  async findCreatingInit(n: string) {
+    return exchanges.findCreatingInit(this.#db, n);
+  }
+  async insertInitiated(row: Parameters<Store['insertInitiated']>[0], exchange: NewExchange) {
+    return exchanges.insertInitiated(this.#db, row, exchange);
+  }
+  async listExchanges(n: string) {
+    return exchanges.listExchanges(this.#db, n);
+  }
+
+  async recordSupplierCall(call: NewSupplierCall) {
+    calls.recordSupplierCall(this.#db, call, this.instanceId);
+  }
+  async listSupplierCalls(n: string) {
+    return calls.listSupplierCalls(this.#db, n);
+  }
+  async listCallEndsSince(since: number, longestCallMs: number) {
+    return calls.listCallEndsSince(this.#db, since, longestCallMs);
+  }
+  async writeAudit(rows: readonly NewExchange[], callRows: readonly NewSupplierCall[]) {
+    this.#db.transaction((tx) => {
+      if (rows.length > 0) tx.insert(razerExchanges).values([...rows]).run();
+      if (callRows.length > 0)
+        tx.insert(supplierCalls)
+          .values(callRows.map((c) => ({ ...c, instanceId: this.instanceId })))
+          .run();
+    });
+  }
+
+  async storeWebhook(webhook: Parameters<Store['storeWebhook']>[0]) {
+    return webhooks.storeWebhook(this.#db, webhook);
+  }
+  async getWebhook(id: number) {
+    return webhooks.getWebhook(this.#db, id);
+  }
+  async markWebhook(id: number, outcome: Parameters<Store['markWebhook']>[1], at: number) {
+    webhooks.markWebhook(this.#db, id, outcome, at);
+  }
+  async listUnprocessedWebhooks(limit?: number, afterId?: number) {
+    return webhooks.listUnprocessedWebhooks(this.#db, limit, afterId);
+  }
+  async listWebhooks(limit?: number) {
+    return webhooks.listWebhooks(this.#db, limit);
+  }
+
+  async replaceBrands(brands: Parameters<Store['replaceBrands']>[0], at: number) {
+    catalogue.replaceBrands(this.#db, brands, at);
+  }
+  async replaceVariations(brandKey: string, variations: Parameters<Store['replaceVariations']>[1], at: number) {
+    catalogue.replaceVariations(this.#db, brandKey, variations, at);
+  }
+  async getBrand(brandKey: string) {
+    return catalogue.getBrand(this.#db, brandKey);
+  }
+  async getVariation(brandKey: string, variationKey: string) {
+    return catalogue.getVariation(this.#db, brandKey, variationKey);
+  }
+  async catalogueFetchedAt() {
+    return catalogue.catalogueFetchedAt(this.#db);
+  }
+
+  async pruneBatch(table: AuditTable, before: number, afterId: number, size: number) {
+    return pruneBatch(this.#db, table, before, afterId, size);
+  }
+
+  async tryJobLease(name: string, holder: string, ttlMs: number) {
+    return this.#claim(this.#jobs, name, holder, ttlMs, true);
+  }
+  /** One process: its own limiter is the whole budget. */
+  rateBudget(_budget: SharedBudget) {
+    return null;
+  }
+  onMoved(listener: (transactionNumber: string) => void) {
+    this.#moves.on('moved', listener);
+    return () => {
+      this.#moves.off('moved', listener);
+    };
+  }
+
+  async checkWritable() {
+    checkWritable(this.#db);
+  }
+  async migrate() {
+    return migrateStorage(this.storage);
+  }
+  async close() {
+    this.#moves.removeAllListeners();
+    this.storage.close();
+  }
+
+  /** Still the holder: an expired lease nobody took over is still ours (as in SQL's fencing). */
+  #holds(n: string, holder: string): boolean {
+    return this.#leases.get(n)?.holder === holder;
+  }
+
+  #claim(leases: Map<string, Lease>, key: string, holder: string, ttlMs: number, renew = false): boolean {
+    const now = performance.now();
+    const held = leases.get(key);
+    if (held && held.until > now && !(renew && held.holder === holder)) return false;
+    leases.set(key, { holder, until: now + ttlMs });
+    return true;
+  }
+}

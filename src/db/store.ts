@@ -1,0 +1,142 @@
+import type {
+  AuditTable,
+  BrandInput,
+  CachedBrand,
+  CachedVariation,
+  ExchangeRow,
+  Move,
+  MovePatch,
+  MoveResult,
+  NewExchange,
+  NewSupplierCall,
+  NewTransaction,
+  NewWebhook,
+  PruneBatch,
+  RateSlot,
+  SharedBudget,
+  SupplierCallRow,
+  TransactionEventRow,
+  TransactionRow,
+  VariationInput,
+  WebhookRow,
+} from './types.js';
+import type { StoredState } from './vocabulary.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * The storage port: every database access of the gateway goes through here, whichever
+ * database runs. Times passed in are the caller's clock (epoch ms); leases, job locks and the
+ * shared rate budget are timed by the database itself, so that instances whose clocks differ
+ * agree on them.
+ */
+export interface Store {
+  readonly dialect: Dialect;
+  /** Recorded on the events and supplier calls this process writes. */
+  readonly instanceId: string;
+
+  // -- transactions
+  getTransaction(transactionNumber: string): Promise<TransactionRow | undefined>;
+  insertTransaction(row: NewTransaction): Promise<TransactionRow>;
+  listEvents(transactionNumber: string): Promise<TransactionEventRow[]>;
+  /**
+   * One state move and its event in one database transaction: a compare-and-set on `from`
+   * (and on the lease, when the move names one). Whoever moved first wins; the loser writes
+   * nothing. Every successful move is announced to `onMoved` listeners of every instance.
+   */
+  moveTransaction(move: Move): Promise<MoveResult>;
+  /** Updates columns of a transaction still in `state` (and under `lease`, if given), without a move. */
+  patchTransaction(
+    transactionNumber: string,
+    state: StoredState,
+    patch: MovePatch,
+    at: number,
+    lease?: string,
+  ): Promise<boolean>;
+  /** Purchases after `since` that were not refused, cancelled or expired. */
+  countRecentPurchases(query: { sku: string; accountId: string | null; since: number }): Promise<number>;
+  /** The transaction a supplier reference names: our ref_id, or Mitra's trx_code. */
+  findBySupplierRef(ref: string): Promise<TransactionRow | undefined>;
+  /** One page of the transactions in `state`, by transaction number after `after`. */
+  listInState(state: StoredState, limit?: number, after?: string): Promise<TransactionRow[]>;
+  listExpiredInitiated(now: number, limit: number): Promise<TransactionRow[]>;
+  /** Open transactions past their deadline that no operator has been told of yet. */
+  listOverdue(now: number, limit: number): Promise<TransactionRow[]>;
+  /** Raises the operator flag (any state); `onlyIfClear`: only when not raised yet. True if it was set. */
+  flagForOperator(transactionNumber: string, reason: string, at: number, onlyIfClear?: boolean): Promise<boolean>;
+
+  // -- one step at a time per transaction, across instances
+  /** Takes the row's lease for `ttlMs` of database time unless someone else holds it unexpired. */
+  claimStep(transactionNumber: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Extends a lease still held (before a second supplier call of the same step). */
+  renewStep(transactionNumber: string, holder: string, ttlMs: number): Promise<boolean>;
+  releaseStep(transactionNumber: string, holder: string): Promise<void>;
+  /**
+   * Claims up to `limit` open transactions whose next check is due (`now`, caller's clock)
+   * and whose lease is free, under `holder`; rows another instance is claiming are skipped.
+   */
+  claimDue(now: number, limit: number, holder: string, ttlMs: number): Promise<TransactionRow[]>;
+
+  // -- Razer exchanges
+  recordExchange(exchange: NewExchange): Promise<void>;
+  /** The init exchange that created a transaction: the one every repeat is compared with. */
+  findCreatingInit(transactionNumber: string): Promise<ExchangeRow | undefined>;
+  /** Creates the transaction and stores its init answer in one database transaction. */
+  insertInitiated(row: NewTransaction, exchange: NewExchange): Promise<'created' | 'exists'>;
+  listExchanges(transactionNumber: string): Promise<ExchangeRow[]>;
+
+  // -- supplier calls
+  recordSupplierCall(call: NewSupplierCall): Promise<void>;
+  listSupplierCalls(transactionNumber: string): Promise<SupplierCallRow[]>;
+  /** When each call that ended at or after `since` ended (epoch ms). */
+  listCallEndsSince(since: number, longestCallMs: number): Promise<number[]>;
+  /** Audit rows written together, in one commit. */
+  writeAudit(exchanges: readonly NewExchange[], calls: readonly NewSupplierCall[]): Promise<void>;
+
+  // -- webhooks
+  storeWebhook(webhook: NewWebhook): Promise<number>;
+  getWebhook(id: number): Promise<WebhookRow | undefined>;
+  markWebhook(
+    id: number,
+    outcome: { kind: string; transactionRef: string | null; result: string },
+    at: number,
+  ): Promise<void>;
+  listUnprocessedWebhooks(limit?: number, afterId?: number): Promise<WebhookRow[]>;
+  listWebhooks(limit?: number): Promise<WebhookRow[]>;
+
+  // -- catalogue cache
+  replaceBrands(brands: readonly BrandInput[], at: number): Promise<void>;
+  replaceVariations(brandKey: string, variations: readonly VariationInput[], at: number): Promise<void>;
+  getBrand(brandKey: string): Promise<CachedBrand | undefined>;
+  getVariation(brandKey: string, variationKey: string): Promise<CachedVariation | undefined>;
+  catalogueFetchedAt(): Promise<{ brands: number | null; oldestVariations: number | null }>;
+
+  // -- retention
+  /**
+   * Deletes one batch of prunable audit rows of `table` with ids after `afterId` (older than
+   * `before`, of final transactions; never a creating init): a read, then one short delete.
+   */
+  pruneBatch(table: AuditTable, before: number, afterId: number, size: number): Promise<PruneBatch>;
+
+  // -- coordination between instances
+  /** A periodic job's turn: true when this holder may run `name` for the next `ttlMs`. */
+  tryJobLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** The supplier budget shared by every instance, or null where there is one instance only. */
+  rateBudget(budget: SharedBudget): SharedRateBudget | null;
+  /** Called with the transaction number of every move, made by this instance or another. */
+  onMoved(listener: (transactionNumber: string) => void): () => void;
+
+  // -- life
+  /** Proves the database accepts writes now. */
+  checkWritable(): Promise<void>;
+  /** Applies pending migrations (once, whoever else starts at the same time); how many ran. */
+  migrate(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface SharedRateBudget {
+  /** A slot now, or how long to wait. The slot's call counts from now, in database time. */
+  take(): Promise<RateSlot>;
+  /** The call is over: its slot counts one window more from now. */
+  end(id: number): Promise<void>;
+}
