@@ -7,9 +7,9 @@ import type { Config } from './config/env.js';
 import type { Mapping } from './config/mapping.js';
 import { createMappingStore, type MappingStore } from './config/mapping-store.js';
 import { AuditWriter } from './db/audit-writer.js';
-import { migrateStorage, openStorage, type Storage } from './db/connection.js';
-import { pruneAuditRecordsGradually, retentionCutoff } from './db/retention.js';
-import { listCallEndsSince } from './db/supplier-calls.js';
+import { describeStore, openStore } from './db/open.js';
+import { pruneAuditRecords, retentionCutoff } from './db/retention.js';
+import type { Store } from './db/store.js';
 import type { CrashHook } from './fulfilment/crash-points.js';
 import { FulfilmentEngine } from './fulfilment/engine.js';
 import { Reconciler } from './fulfilment/reconciler.js';
@@ -17,7 +17,8 @@ import { WebhookProcessor } from './fulfilment/webhooks.js';
 import type { Logger } from './log.js';
 import { CatalogueService } from './mitra/catalogue.js';
 import { MitraClient } from './mitra/client.js';
-import { RateLimiter } from './mitra/limiter.js';
+import { type Limiter, RateLimiter } from './mitra/limiter.js';
+import { SharedRateLimiter } from './mitra/shared-limiter.js';
 import { mountWebhook } from './mitra/webhook-route.js';
 
 export interface GatewayCounters {
@@ -29,12 +30,12 @@ export interface GatewayCounters {
 export interface RunningGateway {
   port: number;
   url: string;
-  storage: Storage;
+  store: Store;
   mapping: MappingStore;
   catalogue: CatalogueService;
   engine: FulfilmentEngine;
   reconciler: Reconciler;
-  limiter: RateLimiter;
+  limiter: Limiter;
   audit: AuditWriter;
   counters: GatewayCounters;
   /** Resolves once the catalogue has been fetched at start (or kept, if Mitra was down). */
@@ -60,9 +61,18 @@ export async function startGateway(
   options: GatewayOptions = {},
 ): Promise<RunningGateway> {
   const now = options.now ?? Date.now;
-  const storage = openStorage(config.databasePath);
-  const applied = migrateStorage(storage);
-  logger.info({ databasePath: config.databasePath, migrationsApplied: applied }, 'database ready');
+  const store = await openStore(config);
+  let applied: number;
+  try {
+    applied = await store.migrate();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  logger.info(
+    { database: describeStore(config), dialect: store.dialect, instanceId: store.instanceId, migrationsApplied: applied },
+    'database ready',
+  );
   const mappingStore = createMappingStore(config.mappingFile, mapping, logger);
   const counters: GatewayCounters = { unauthorized: 0, alerts: 0, overdue: 0 };
 
@@ -71,9 +81,8 @@ export async function startGateway(
       'RAZER_SIGNED_CONTENT=uri: Razer signatures do not cover request bodies. A captured signed init or top-up can be replayed with any body. Use body unless Razer confirms uri.',
     );
   }
-  const audit = new AuditWriter(storage.db, logger);
-  const limiter = new RateLimiter(config.mitra.rateLimit);
-  seedLimiter(limiter, storage, config, now, logger);
+  const audit = new AuditWriter(store, logger);
+  const limiter = await createLimiter(store, config, now, logger);
   const client = new MitraClient({
     baseUrl: config.mitra.baseUrl,
     apiKey: config.mitra.apiKey,
@@ -83,30 +92,34 @@ export async function startGateway(
     now,
     record: (call) => audit.supplierCall(call),
   });
+  // Periodic jobs run on one instance at a time: the holder keeps its turn while alive.
+  const turn = (job: string, ttlMs: number) => store.tryJobLease(job, store.instanceId, ttlMs);
   const catalogue = new CatalogueService({
     client,
-    db: storage.db,
+    store,
+    turn,
     brandsInUse: () => [...mappingStore.current().skus.values()].map((s) => s.brand),
     now,
     logger,
   });
+  // Longer than one create-order call: a row past it has no reply coming.
+  const leaseMs = 2 * config.mitra.timeoutMs + 1000;
   const engine = new FulfilmentEngine({
-    db: storage.db,
+    store,
     client,
     limiter,
     catalogue,
     now,
     logger,
     schedule: config.reconcileScheduleMs,
-    // Longer than one create-order call: a row past it has no reply coming.
-    orderingLeaseMs: 2 * config.mitra.timeoutMs + 1000,
+    orderingLeaseMs: leaseMs,
     crash: options.crash,
     onAlert: () => {
       counters.alerts++;
     },
   });
   const webhooks = new WebhookProcessor({
-    db: storage.db,
+    store,
     engine,
     refreshBrand: (brand) => catalogue.refreshBrand(brand),
     now,
@@ -114,8 +127,9 @@ export async function startGateway(
     crash: options.crash,
   });
   const reconciler = new Reconciler({
-    db: storage.db,
+    store,
     engine,
+    leaseMs,
     now,
     logger,
     tickMs: options.reconcileTickMs,
@@ -124,16 +138,22 @@ export async function startGateway(
     },
   });
 
-  engine.recoverInterrupted();
-  const catalogueReady = catalogue.start().then((report) => logger.info({ report }, 'catalogue refreshed'));
-  if (catalogue.age().brandsMs === null) {
+  await engine.recoverInterrupted();
+  const catalogueReady = catalogue
+    .start()
+    .then((report) =>
+      report
+        ? logger.info({ report }, 'catalogue refreshed')
+        : logger.info('catalogue: another instance refreshes it; this one reads the shared copy'),
+    );
+  if ((await catalogue.age()).brandsMs === null) {
     // First start ever: without a catalogue every init would be refused as OOS, so wait a little.
     await Promise.race([catalogueReady, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
   }
 
   const app = createApp({
     razer: {
-      db: storage.db,
+      store,
       mapping: () => mappingStore.current(),
       catalogue,
       fulfilment: engine,
@@ -163,7 +183,7 @@ export async function startGateway(
     server.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
-  const retention = startRetention(storage, config.retentionDays, now, logger);
+  const retention = startRetention(store, turn, config.retentionDays, now, logger);
   void webhooks.processBacklog().then((backlog) => {
     if (backlog > 0) logger.info({ webhookBacklog: backlog }, 'stored webhooks processed');
   });
@@ -174,7 +194,7 @@ export async function startGateway(
   return {
     port,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
-    storage,
+    store,
     mapping: mappingStore,
     catalogue,
     engine,
@@ -197,8 +217,10 @@ export async function startGateway(
         await closed;
         await webhooks.idle();
         await engine.idle();
-        audit.close();
-        storage.close();
+        engine.close();
+        await audit.close();
+        await retention.idle();
+        await store.close();
         logger.info({ ...counters }, 'gateway stopped');
       })();
       return closing;
@@ -207,41 +229,66 @@ export async function startGateway(
 }
 
 /**
- * A restart must not double the supplier calls of a window: the calls the previous process
- * recorded in the last window hold their slots, and a tenth of the limit more stands for what
- * a crash could have sent without recording (calls under way, the last audit batch).
+ * The supplier limiter of the configured scope. `shared` keeps one budget in the database for
+ * every instance (they leave through one IP, which is what Mitra counts); `instance` keeps it
+ * in this process, seeded with the calls recorded in the last window so that a restart does
+ * not double a window, plus a tenth of the limit for what a crash could have sent unrecorded.
  */
-function seedLimiter(
-  limiter: RateLimiter,
-  storage: Storage,
-  config: Config,
-  now: () => number,
-  logger: Logger,
-) {
+async function createLimiter(store: Store, config: Config, now: () => number, logger: Logger): Promise<Limiter> {
   const { limit, windowMs } = config.mitra.rateLimit;
+  // As the local limiter: a margin for clock and network skew between us and Mitra.
+  const marginMs = Math.min(1000, Math.ceil(windowMs / 5));
+  if (config.mitra.rateLimitScope === 'shared') {
+    const budget = store.rateBudget({
+      limit,
+      windowMs: windowMs + marginMs,
+      longestCallMs: config.mitra.timeoutMs + 1000,
+    });
+    if (budget) {
+      logger.info({ limit, windowMs }, 'supplier rate limit shared by every instance, counted in the database');
+      return new SharedRateLimiter(budget, (err) =>
+        logger.error({ err }, 'the shared rate budget could not be read; nothing is sent until it can'),
+      );
+    }
+    logger.info('MITRA_RATE_LIMIT_SCOPE=shared on SQLite: one instance, so its own budget is the whole budget');
+  }
+  const limiter = new RateLimiter(config.mitra.rateLimit);
   const at = now();
-  const ends = listCallEndsSince(storage.db, at - windowMs - 1000, config.mitra.timeoutMs + 1000);
+  const ends = await store.listCallEndsSince(at - windowMs - 1000, config.mitra.timeoutMs + 1000);
   const margin = Math.ceil(limit / 10);
   limiter.seed(
     ends.map((end) => at - end),
     margin,
   );
   logger.info({ recentCalls: ends.length, margin }, 'rate limiter counts the calls of the last window');
+  return limiter;
 }
 
 /**
  * Daily retention of the audit records of final transactions (never transactions or events):
- * first an hour after start, so that a crash loop does not prune in a loop.
+ * first an hour after start, so that a crash loop does not prune in a loop; on one instance
+ * at a time.
  */
-function startRetention(storage: Storage, days: number, now: () => number, logger: Logger) {
+function startRetention(
+  store: Store,
+  turn: (job: string, ttlMs: number) => Promise<boolean>,
+  days: number,
+  now: () => number,
+  logger: Logger,
+) {
   let running: Promise<void> | null = null;
   let stopped = false;
   const run = () => {
     if (running || stopped) return;
     const before = retentionCutoff(now(), days);
-    running = pruneAuditRecordsGradually(storage.db, { before, pause: () => pause(stopped) })
-      .then((deleted) => logger.info({ deleted, days }, 'audit records of final transactions pruned'))
-      .catch((err: unknown) => logger.error({ err }, 'pruning failed; it runs again tomorrow'))
+    running = (async () => {
+      if (!(await turn('retention', 3_600_000))) return;
+      const deleted = await pruneAuditRecords(store, { before, pause: () => pause(stopped) });
+      logger.info({ deleted, days }, 'audit records of final transactions pruned');
+    })()
+      .catch((err: unknown) => {
+        if (!stopped) logger.error({ err }, 'pruning failed; it runs again tomorrow');
+      })
       .finally(() => {
         running = null;
       });
@@ -255,6 +302,10 @@ function startRetention(storage: Storage, days: number, now: () => number, logge
       stopped = true;
       clearTimeout(first);
       clearInterval(daily);
+    },
+    /** Resolves once a run under way has ended (it ends at its next batch once stopped). */
+    async idle() {
+      await running;
     },
   };
 }

@@ -81,8 +81,8 @@ export async function runDemo(io: CliIo): Promise<number> {
       io.out(`init   -> ${init.status} ${init.body}`);
       const topup = await razer.topup(s.number, init.json.transactionToken);
       io.out(`topup  -> ${topup.status} ${topup.body}${topup.signed ? '' : '  (SIGNATURE DID NOT VERIFY)'}`);
-      sandbox.gateway.audit.flush();
-      for (const line of storyOf(sandbox.gateway.storage.db, s.number) ?? []) io.out(line);
+      await sandbox.gateway.audit.flush();
+      for (const line of (await storyOf(sandbox.gateway.store, s.number)) ?? []) io.out(line);
     }
     io.out(`\nSupplier orders placed: ${sandbox.sim.orders.length}; every transaction has at most one.`);
     return 0;

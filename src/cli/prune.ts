@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseEnv, pruneEnvSchema, readEnvironment } from '../config/env.js';
-import { openStorage } from '../db/connection.js';
+import { pruneEnvSchema } from '../config/env.js';
 import { pruneAuditRecords, retentionCutoff } from '../db/retention.js';
 import type { CliIo } from './run.js';
+import { storeSettings, withStore } from './storage.js';
 
 /** A whole number of days, at least 1; null for anything else. */
 function parseRetentionDays(text: string): number | null {
@@ -15,17 +13,14 @@ function parseRetentionDays(text: string): number | null {
 const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** `gateway prune [--days N] [--database PATH] [--json]` */
-export function runPrune(
+export async function runPrune(
   args: { days: string | undefined; database: string | undefined; json: boolean },
   io: CliIo,
   now: number = Date.now(),
-): number {
-  const env = parseEnv(pruneEnvSchema, readEnvironment(io.cwd, io.env));
-  if (!env.ok) {
-    for (const e of env.errors) io.err(`environment: ${e}`);
-    return 1;
-  }
-  let days = env.value.RETENTION_DAYS;
+): Promise<number> {
+  const found = storeSettings(pruneEnvSchema, io, args.database);
+  if (!found) return 1;
+  let days = found.env.RETENTION_DAYS;
   if (args.days !== undefined) {
     const parsed = parseRetentionDays(args.days);
     if (parsed === null) {
@@ -34,16 +29,9 @@ export function runPrune(
     }
     days = parsed;
   }
-  const path = resolve(io.cwd, args.database ?? env.value.DATABASE_PATH);
-  // Opening a missing file would create an empty database: a typo must not look like success.
-  if (!existsSync(path)) {
-    io.err(`gateway prune: no database at ${path}`);
-    return 1;
-  }
   const before = retentionCutoff(now, days);
-  const storage = openStorage(path);
-  try {
-    const deleted = pruneAuditRecords(storage.db, { before });
+  return withStore('prune', found.settings, io, async (store, path) => {
+    const deleted = await pruneAuditRecords(store, { before });
     const cutoff = new Date(before).toISOString();
     if (args.json) {
       io.out(JSON.stringify({ database: path, days, before: cutoff, deleted }));
@@ -53,7 +41,5 @@ export function runPrune(
       );
     }
     return 0;
-  } finally {
-    storage.close();
-  }
+  });
 }

@@ -2,13 +2,13 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { configSchema, type EnvSource, parseEnv, readEnvironment, storageEnvSchema } from '../config/env.js';
 import { loadMappingFile } from '../config/mapping.js';
-import { migrateStorage, openStorage } from '../db/connection.js';
 import { signRequest } from '../razer/signature.js';
 import { SANDBOX_CREDENTIALS } from '../sandbox-credentials.js';
 import { runDemo } from './demo.js';
 import { runPrune } from './prune.js';
 import { runSandbox } from './sandbox.js';
 import { runSim } from './sim.js';
+import { storeSettings, withStore } from './storage.js';
 import { runStory } from './story.js';
 
 export interface CliIo {
@@ -115,24 +115,23 @@ const commands: Record<string, Command> = {
   },
   migrate: (args, io) => {
     const { values } = parseArgs({ args, options: { database: { type: 'string' } }, strict: true });
-    const env = parseEnv(storageEnvSchema, readEnvironment(io.cwd, io.env));
-    if (!env.ok) {
-      for (const e of env.errors) io.err(`environment: ${e}`);
-      return 1;
-    }
-    const path = resolve(io.cwd, values.database ?? env.value.DATABASE_PATH);
-    const storage = openStorage(path);
-    try {
-      const applied = migrateStorage(storage);
-      io.out(
-        applied > 0
-          ? `migrate: applied ${applied} migration(s) to ${path}`
-          : `migrate: ${path} is up to date`,
-      );
-      return 0;
-    } finally {
-      storage.close();
-    }
+    const found = storeSettings(storageEnvSchema, io, values.database);
+    if (!found) return 1;
+    return withStore(
+      'migrate',
+      found.settings,
+      io,
+      async (store, where) => {
+        const applied = await store.migrate();
+        io.out(
+          applied > 0
+            ? `migrate: applied ${applied} migration(s) to ${where}`
+            : `migrate: ${where} is up to date`,
+        );
+        return 0;
+      },
+      { mayCreate: true },
+    );
   },
 };
 

@@ -1,13 +1,8 @@
-import { resolve } from 'node:path';
-import { parseEnv, readEnvironment, storageEnvSchema } from '../config/env.js';
-import { type Db, openStorage } from '../db/connection.js';
-import { type ExchangeRow, listExchanges } from '../db/exchanges.js';
-import type { TransactionEventRow, TransactionRow } from '../db/schema.js';
-import { listSupplierCalls } from '../db/supplier-calls.js';
-import { getTransaction, listEvents } from '../db/transactions.js';
+import { storageEnvSchema } from '../config/env.js';
+import type { Store } from '../db/store.js';
+import type { ExchangeRow, SupplierCallRow, TransactionEventRow, TransactionRow } from '../db/types.js';
 import type { CliIo } from './run.js';
-
-type SupplierCallRow = ReturnType<typeof listSupplierCalls>[number];
+import { storeSettings, withStore } from './storage.js';
 
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 const clip = (text: string | null, max = 160) =>
@@ -48,41 +43,36 @@ export function formatStory(
   return lines;
 }
 
-export function storyOf(db: Db, transactionNumber: string): string[] | null {
-  const row = getTransaction(db, transactionNumber);
+export async function storyOf(store: Store, transactionNumber: string): Promise<string[] | null> {
+  const row = await store.getTransaction(transactionNumber);
   if (!row) return null;
-  return formatStory(
-    row,
-    listEvents(db, transactionNumber),
-    listExchanges(db, transactionNumber),
-    listSupplierCalls(db, transactionNumber),
-  );
+  const [events, exchanges, calls] = await Promise.all([
+    store.listEvents(transactionNumber),
+    store.listExchanges(transactionNumber),
+    store.listSupplierCalls(transactionNumber),
+  ]);
+  return formatStory(row, events, exchanges, calls);
 }
 
 /** `gateway story <transactionNumber> [--database PATH]` */
-export function runStory(
+export async function runStory(
   args: { number: string | undefined; database: string | undefined },
   io: CliIo,
-): number {
-  if (!args.number) {
+): Promise<number> {
+  const n = args.number;
+  if (!n) {
     io.err('gateway story: name a transaction number, e.g. gateway story 121VKD1KFHP8B6ECD7862');
     return 2;
   }
-  const env = parseEnv(storageEnvSchema, readEnvironment(io.cwd, io.env));
-  if (!env.ok) {
-    for (const e of env.errors) io.err(`environment: ${e}`);
-    return 1;
-  }
-  const storage = openStorage(resolve(io.cwd, args.database ?? env.value.DATABASE_PATH));
-  try {
-    const story = storyOf(storage.db, args.number);
+  const found = storeSettings(storageEnvSchema, io, args.database);
+  if (!found) return 1;
+  return withStore('story', found.settings, io, async (store) => {
+    const story = await storyOf(store, n);
     if (!story) {
-      io.err(`gateway story: no transaction ${args.number}`);
+      io.err(`gateway story: no transaction ${n}`);
       return 1;
     }
     for (const line of story) io.out(line);
     return 0;
-  } finally {
-    storage.close();
-  }
+  });
 }

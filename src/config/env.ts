@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
@@ -87,6 +88,16 @@ export const envVarsSchema = z.object({
   PORT: wholeNumber(0, 65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_PATH: z.string().min(1).default('./data/gateway.db'),
+  // PostgreSQL instead of SQLite: for several instances on one database.
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
+  DATABASE_POOL_SIZE: wholeNumber(1, 1000).default(10),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, { error: 'must be 1-64 letters, digits, _ . : or -' })
+    .default(`${hostname()}-${process.pid}`),
   MAPPING_FILE: z.string().min(1).default('./config/mapping.yaml'),
   RAZER_API_ID: required('the api-id Razer Gold assigned to you'),
   RAZER_API_KEY: required('the api-key Razer Gold assigned to you'),
@@ -105,6 +116,8 @@ export const envVarsSchema = z.object({
   ),
   MITRA_WEBHOOK_ALLOW_IPS: allowIps.default([...MITRA_WEBHOOK_IPS]),
   MITRA_RATE_LIMIT: rateLimitSchema.default({ limit: 200, windowMs: 60_000 }),
+  // Unset: shared on PostgreSQL (the instances leave through one IP), instance on SQLite.
+  MITRA_RATE_LIMIT_SCOPE: z.enum(['shared', 'instance'], { error: 'must be shared or instance' }).optional(),
   MITRA_TIMEOUT_MS: wholeNumber(100, 120_000).default(10_000),
   TOPUP_WAIT_MS: wholeNumber(0, 600_000).default(15_000),
   RECONCILE_SCHEDULE_MS: schedule.default([30_000, 60_000, 120_000, 300_000, 900_000]),
@@ -122,6 +135,9 @@ export const configSchema = envVarsSchema.transform((v) => ({
   port: v.PORT,
   host: v.HOST,
   databasePath: v.DATABASE_PATH,
+  databaseUrl: v.DATABASE_URL ?? null,
+  databasePoolSize: v.DATABASE_POOL_SIZE,
+  instanceId: v.INSTANCE_ID,
   mappingFile: v.MAPPING_FILE,
   razer: {
     apiId: v.RAZER_API_ID,
@@ -136,6 +152,7 @@ export const configSchema = envVarsSchema.transform((v) => ({
     webhookToken: v.MITRA_WEBHOOK_TOKEN,
     webhookAllowIps: v.MITRA_WEBHOOK_ALLOW_IPS,
     rateLimit: v.MITRA_RATE_LIMIT,
+    rateLimitScope: v.MITRA_RATE_LIMIT_SCOPE ?? (v.DATABASE_URL ? 'shared' : 'instance'),
     timeoutMs: v.MITRA_TIMEOUT_MS,
   },
   topupWaitMs: v.TOPUP_WAIT_MS,
@@ -165,10 +182,15 @@ export function parseEnv<S extends z.ZodType>(schema: S, source: EnvSource): Par
 export const loadConfig = (source: EnvSource): Parsed<Config> => parseEnv(configSchema, source);
 
 /** Only what storage commands (`gateway migrate`) need. */
-export const storageEnvSchema = envVarsSchema.pick({ DATABASE_PATH: true });
+export const storageEnvSchema = envVarsSchema.pick({
+  DATABASE_PATH: true,
+  DATABASE_URL: true,
+  DATABASE_POOL_SIZE: true,
+  INSTANCE_ID: true,
+});
 
 /** What `gateway prune` needs. */
-export const pruneEnvSchema = envVarsSchema.pick({ DATABASE_PATH: true, RETENTION_DAYS: true });
+export const pruneEnvSchema = storageEnvSchema.extend({ RETENTION_DAYS: envVarsSchema.shape.RETENTION_DAYS });
 
 /** The process environment over `.env` (when present): a variable set in the shell wins. */
 export function readEnvironment(cwd: string, processEnv: EnvSource): EnvSource {

@@ -1,8 +1,6 @@
 import type { Logger } from '../log.js';
-import type { SupplierCallRecord } from '../mitra/client.js';
-import type { Db } from './connection.js';
-import type { NewExchange } from './exchanges.js';
-import { razerExchanges, supplierCalls } from './schema.js';
+import type { Store } from './store.js';
+import type { NewExchange, NewSupplierCall } from './types.js';
 
 /**
  * Writes audit rows (Razer queries, supplier call records) in small batches, one commit per
@@ -12,18 +10,19 @@ import { razerExchanges, supplierCalls } from './schema.js';
  * that cannot be written (disk full, busy) is kept and tried again, up to `maxPending` rows.
  */
 export class AuditWriter {
-  readonly #db: Db;
+  readonly #store: Store;
   readonly #logger: Logger;
   readonly #flushMs: number;
   readonly #maxPending: number;
   #exchanges: NewExchange[] = [];
-  #calls: SupplierCallRecord[] = [];
+  #calls: NewSupplierCall[] = [];
   #timer: NodeJS.Timeout | null = null;
+  #writing: Promise<boolean> | null = null;
   #failing = false;
   #closed = false;
 
-  constructor(db: Db, logger: Logger, flushMs = 10, maxPending = 50_000) {
-    this.#db = db;
+  constructor(store: Store, logger: Logger, flushMs = 10, maxPending = 50_000) {
+    this.#store = store;
     this.#logger = logger;
     this.#flushMs = flushMs;
     this.#maxPending = maxPending;
@@ -34,14 +33,14 @@ export class AuditWriter {
     this.#schedule();
   }
 
-  supplierCall(row: SupplierCallRecord): void {
+  supplierCall(row: NewSupplierCall): void {
     this.#calls.push(row);
     this.#schedule();
   }
 
   /** A last write before the database closes; no retry is left behind. */
-  close(): void {
-    this.flush();
+  async close(): Promise<void> {
+    await this.flush();
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
@@ -52,20 +51,28 @@ export class AuditWriter {
     return this.#exchanges.length + this.#calls.length;
   }
 
-  /** Writes what is pending now (also before the database closes); false if it could not. */
-  flush(): boolean {
+  /** Writes what is pending now (after any write under way); false if it could not. */
+  async flush(): Promise<boolean> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    // One write at a time keeps the rows in order.
+    while (this.#writing) await this.#writing;
+    if (this.pending() === 0) return true;
+    this.#writing = this.#write();
+    try {
+      return await this.#writing;
+    } finally {
+      this.#writing = null;
+    }
+  }
+
+  async #write(): Promise<boolean> {
     const exchanges = this.#exchanges;
     const calls = this.#calls;
-    if (exchanges.length === 0 && calls.length === 0) return true;
     this.#exchanges = [];
     this.#calls = [];
     try {
-      this.#db.transaction((tx) => {
-        if (exchanges.length > 0) tx.insert(razerExchanges).values(exchanges).run();
-        if (calls.length > 0) tx.insert(supplierCalls).values(calls).run();
-      });
+      await this.#store.writeAudit(exchanges, calls);
       if (this.#failing)
         this.#logger.warn({ exchanges: exchanges.length, calls: calls.length }, 'audit rows written again');
       this.#failing = false;
@@ -82,7 +89,7 @@ export class AuditWriter {
         );
       this.#failing = true;
       if (!this.#closed) {
-        this.#timer = setTimeout(() => this.flush(), 1000);
+        this.#timer = setTimeout(() => void this.flush(), 1000);
         this.#timer.unref();
       }
       return false;
@@ -103,7 +110,7 @@ export class AuditWriter {
       this.#trim();
       return; // the retry timer is set
     }
-    if (this.pending() >= 200) this.flush();
-    else this.#timer ??= setTimeout(() => this.flush(), this.#flushMs);
+    if (this.pending() >= 200 && !this.#writing) void this.flush();
+    else this.#timer ??= setTimeout(() => void this.flush(), this.#flushMs);
   }
 }

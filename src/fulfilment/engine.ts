@@ -1,24 +1,15 @@
-import type { Db } from '../db/connection.js';
-import type { TransactionRow } from '../db/schema.js';
-import {
-  findBySupplierRef,
-  flagForOperator,
-  getTransaction,
-  listInState,
-  type Move,
-  type MovePatch,
-  moveTransaction,
-  patchTransaction,
-} from '../db/transactions.js';
+import type { Store } from '../db/store.js';
+import type { Move, MovePatch, TransactionRow } from '../db/types.js';
 import type { Logger } from '../log.js';
 import type { CatalogueView } from '../mitra/catalogue.js';
 import type { MitraClient } from '../mitra/client.js';
-import { LimiterClosedError, type Permit, type RateLimiter } from '../mitra/limiter.js';
+import { type Limiter, LimiterClosedError, type Permit } from '../mitra/limiter.js';
 import type { MitraOutcome } from '../mitra/outcome.js';
 import { interpretOrderStatus } from '../mitra/readings.js';
 import type { CreateOrderData, OrderStatusData } from '../mitra/schemas.js';
 import type { CrashHook } from './crash-points.js';
 import { needsOperator, nextCheckDelay, refusalCodeFor, resendDelay } from './outcome-mapping.js';
+import { commitMove } from './moves.js';
 import type { Fulfilment } from './ports.js';
 import { type Cause, isTerminal, type State } from './states.js';
 
@@ -37,10 +28,16 @@ export interface Hint {
   verifyFinal?: boolean;
 }
 
+/** How often a waiting top-up looks at its row, should a move's notice be lost. */
+const WAIT_POLL_MS = 500;
+
+/** How often a step asks again for a row whose lease another step holds. */
+const CLAIM_RETRY_MS = 100;
+
 export interface EngineDeps {
-  db: Db;
+  store: Store;
   client: Pick<MitraClient, 'createOrder' | 'orderStatus'>;
-  limiter: Pick<RateLimiter, 'acquire'>;
+  limiter: Pick<Limiter, 'acquire'>;
   catalogue: CatalogueView & { refreshBrand(brandKey: string): Promise<string> };
   now: () => number;
   logger: Logger;
@@ -76,9 +73,15 @@ export class FulfilmentEngine implements Fulfilment {
   readonly #learnt = new Map<string, string>();
   /** Transactions whose last step threw (a storage fault): left alone until then. */
   readonly #resting = new Map<string, { until: number; failures: number }>();
+  readonly #unsubscribe: () => void;
+  #claims = 0;
 
   constructor(deps: EngineDeps) {
     this.#d = deps;
+    // Moves made anywhere (another instance too) wake the top-ups waiting on them.
+    this.#unsubscribe = deps.store.onMoved((n) => {
+      for (const listener of this.#waiters.get(n) ?? []) listener();
+    });
   }
 
   /** Top-up: send the order (once), then wait up to `waitMs` for a final state. */
@@ -91,11 +94,14 @@ export class FulfilmentEngine implements Fulfilment {
   /**
    * Moves a transaction one step on from whatever state it is in: QUEUED is sent,
    * PROCESSING asks the order status, UNKNOWN is resolved. One step at a time per
-   * transaction; a trigger that comes while one runs makes it run once more after.
+   * transaction, across instances: the step holds the row's lease, and every write it makes
+   * names that lease, so a step taken over writes nothing. A trigger that comes while one runs
+   * here makes it run once more after. `claimed`: the lease the reconciler already took.
    */
-  advance(transactionNumber: string, cause: Cause, hint: Hint = {}): Promise<boolean> {
+  advance(transactionNumber: string, cause: Cause, hint: Hint = {}, claimed?: string): Promise<boolean> {
     const running = this.#busy.get(transactionNumber);
     if (running) {
+      if (claimed) void this.#release(transactionNumber, claimed);
       const pending = this.#again.get(transactionNumber)?.hint;
       this.#again.set(transactionNumber, {
         cause,
@@ -108,10 +114,14 @@ export class FulfilmentEngine implements Fulfilment {
     }
     const run = (async (): Promise<boolean> => {
       let completed = false;
+      let lease: string | null = claimed ?? null;
       try {
-        await this.#step(transactionNumber, cause, hint);
-        this.#resting.delete(transactionNumber);
-        completed = true;
+        lease ??= await this.#claim(transactionNumber);
+        if (lease !== null) {
+          await this.#step(transactionNumber, cause, hint, lease);
+          this.#resting.delete(transactionNumber);
+          completed = true;
+        }
       } catch (err) {
         if (err instanceof LimiterClosedError) {
           this.#d.logger.debug({ transactionNumber }, 'stopping: the step resumes after the restart');
@@ -123,6 +133,7 @@ export class FulfilmentEngine implements Fulfilment {
           );
         }
       } finally {
+        if (lease !== null) await this.#release(transactionNumber, lease);
         this.#busy.delete(transactionNumber);
       }
       const again = this.#again.get(transactionNumber);
@@ -144,22 +155,33 @@ export class FulfilmentEngine implements Fulfilment {
     return resting !== undefined && resting.until > this.#d.now();
   }
 
-  /** Start-up after a crash: an ORDERING row's reply was never committed, so it is UNKNOWN. */
-  recoverInterrupted(): number {
+  /**
+   * Start-up after a crash: an ORDERING row whose step no one holds had its reply never
+   * committed, so it is UNKNOWN. A row another live instance is sending keeps its lease and
+   * is left alone; one whose holder died is taken over once its lease runs out.
+   */
+  async recoverInterrupted(): Promise<number> {
     let recovered = 0;
     let after = '';
     for (;;) {
-      const page = listInState(this.#d.db, 'ORDERING', 500, after);
+      const page = await this.#d.store.listInState('ORDERING', 500, after);
       for (const row of page) {
-        const moved = this.#move({
-          transactionNumber: row.transactionNumber,
-          from: 'ORDERING',
-          to: 'UNKNOWN',
-          cause: 'reconciler',
-          detail: 'recovered at start: the create-order reply was never committed',
-          patch: { nextCheckAt: this.#d.now() },
-        });
-        if (moved) recovered++;
+        const lease = this.#holder();
+        if (!(await this.#d.store.claimStep(row.transactionNumber, lease, this.#d.orderingLeaseMs))) continue;
+        try {
+          const moved = await this.#move({
+            transactionNumber: row.transactionNumber,
+            from: 'ORDERING',
+            to: 'UNKNOWN',
+            cause: 'reconciler',
+            detail: 'recovered at start: the create-order reply was never committed',
+            patch: { nextCheckAt: this.#d.now() },
+            lease,
+          });
+          if (moved) recovered++;
+        } finally {
+          await this.#release(row.transactionNumber, lease);
+        }
       }
       const last = page.at(-1);
       if (!last) break;
@@ -170,22 +192,35 @@ export class FulfilmentEngine implements Fulfilment {
     return recovered;
   }
 
-  /** Resolves when the transaction is final or `ms` have passed; woken by every move, no polling. */
+  /**
+   * Resolves when the transaction is final or `ms` have passed. Woken by every move's notice
+   * (from any instance), with a slow poll in case a notice is lost.
+   */
   waitForFinal(transactionNumber: string, ms: number): Promise<void> {
     return new Promise((resolve) => {
       const listeners = this.#waiters.get(transactionNumber) ?? new Set<() => void>();
       this.#waiters.set(transactionNumber, listeners);
+      let finished = false;
       const done = () => {
+        if (finished) return;
+        finished = true;
         clearTimeout(timer);
+        clearInterval(poll);
         listeners.delete(check);
         if (listeners.size === 0) this.#waiters.delete(transactionNumber);
         resolve();
       };
       const check = () => {
-        const row = getTransaction(this.#d.db, transactionNumber);
-        if (!row || isTerminal(row.state)) done();
+        this.#d.store.getTransaction(transactionNumber).then(
+          (row) => {
+            if (!row || isTerminal(row.state)) done();
+          },
+          // A failed read is not an answer: the wait goes on, and the caller answers from its own read.
+          () => undefined,
+        );
       };
       const timer = setTimeout(done, ms);
+      const poll = setInterval(check, WAIT_POLL_MS);
       listeners.add(check);
       check();
     });
@@ -196,58 +231,64 @@ export class FulfilmentEngine implements Fulfilment {
     while (this.#tracked.size > 0) await Promise.allSettled([...this.#tracked]);
   }
 
+  /** Stops listening to moves (the store is about to close). */
+  close(): void {
+    this.#unsubscribe();
+  }
+
   /** A supplier reference from a webhook: the transaction it names, if ours. */
-  findByReference(ref: string): TransactionRow | undefined {
-    return findBySupplierRef(this.#d.db, ref);
+  findByReference(ref: string): Promise<TransactionRow | undefined> {
+    return this.#d.store.findBySupplierRef(ref);
   }
 
   // ------------------------------------------------------------------ steps
 
-  async #step(transactionNumber: string, cause: Cause, hint: Hint): Promise<void> {
-    const row = getTransaction(this.#d.db, transactionNumber);
+  async #step(transactionNumber: string, cause: Cause, hint: Hint, lease: string): Promise<void> {
+    const row = await this.#d.store.getTransaction(transactionNumber);
     if (!row) return;
     const trxHint = hint.trxCode ?? this.#learnt.get(transactionNumber) ?? null;
     if (row.trxCode || isTerminal(row.state)) this.#learnt.delete(transactionNumber);
     if (isTerminal(row.state)) this.#resting.delete(transactionNumber);
     switch (row.state) {
       case 'QUEUED':
-        return this.#send(row, cause);
+        return this.#send(row, cause, lease);
       case 'PROCESSING':
-        return this.#checkStatus(row, row.trxCode ?? trxHint, cause);
+        return this.#checkStatus(row, row.trxCode ?? trxHint, cause, lease);
       case 'UNKNOWN':
-        return this.#resolveUnknown(row, cause, trxHint);
+        return this.#resolveUnknown(row, cause, trxHint, lease);
       case 'ORDERING': {
         // No step of ours is under way (advance runs one at a time): the reply is on its way
         // elsewhere, or its commit failed. A webhook's trx code can settle it sooner.
-        if (trxHint) return this.#checkStatus(row, trxHint, cause);
+        if (trxHint) return this.#checkStatus(row, trxHint, cause, lease);
         if (row.nextCheckAt === null || row.nextCheckAt > this.#d.now()) return;
-        const unknown = this.#move({
+        const unknown = await this.#move({
           transactionNumber,
           from: 'ORDERING',
           to: 'UNKNOWN',
           cause: 'reconciler',
           detail: 'the create-order reply was not committed within its lease',
           patch: { nextCheckAt: this.#d.now() },
+          lease,
         });
-        if (unknown) return this.#resolveUnknown(unknown, cause, null);
+        if (unknown) return this.#resolveUnknown(unknown, cause, null, lease);
         return;
       }
       case 'SUCCESS':
       case 'FAILED':
         // Only when a webhook contradicts the record: the status decides if it is an anomaly.
-        if (hint.verifyFinal) return this.#checkStatus(row, row.trxCode ?? trxHint, cause);
+        if (hint.verifyFinal) return this.#checkStatus(row, row.trxCode ?? trxHint, cause, lease);
         return;
       default:
         return;
     }
   }
 
-  async #send(row: TransactionRow, cause: Cause): Promise<void> {
+  async #send(row: TransactionRow, cause: Cause, lease: string): Promise<void> {
     const n = row.transactionNumber;
-    const variation = this.#d.catalogue.variation(row.brandKey, row.variationKey);
+    const variation = await this.#d.catalogue.variation(row.brandKey, row.variationKey);
     if (!variation?.isActive || variation.price > row.maxPrice) {
       // Nothing was sent: refusing now is certain.
-      this.#move({
+      await this.#move({
         transactionNumber: n,
         from: 'QUEUED',
         to: 'FAILED',
@@ -256,6 +297,7 @@ export class FulfilmentEngine implements Fulfilment {
           ? `supplier price ${variation.price} above max_price or inactive`
           : 'no supplier price',
         patch: { failureCode: 'OOS', failureReason: 'out of stock at the supplier' },
+        lease,
       });
       return;
     }
@@ -263,7 +305,9 @@ export class FulfilmentEngine implements Fulfilment {
     if (!permit) return; // stopping: it stays QUEUED and is sent after the restart
     let sending: TransactionRow | null = null;
     try {
-      sending = this.#move({
+      // The wait for a permit may have outlived the lease: the send is covered afresh.
+      if (await this.#d.store.renewStep(n, lease, this.#d.orderingLeaseMs))
+        sending = await this.#move({
         transactionNumber: n,
         from: 'QUEUED',
         to: 'ORDERING',
@@ -274,6 +318,7 @@ export class FulfilmentEngine implements Fulfilment {
           priceOffered: variation.price,
           nextCheckAt: this.#leaseEnd(),
         },
+        lease,
       });
     } finally {
       // Cancelled or sent by someone else meanwhile, or the write failed: no call is made.
@@ -283,7 +328,7 @@ export class FulfilmentEngine implements Fulfilment {
     this.#d.crash?.('after-ordering', n);
     const outcome = await this.#createOrder(sending, variation.price, permit);
     this.#d.crash?.('after-order-reply', n);
-    await this.#applyCreate(sending, outcome, variation.price, true);
+    await this.#applyCreate(sending, outcome, variation.price, true, lease);
   }
 
   #createOrder(row: TransactionRow, price: number, permit: Permit): Promise<MitraOutcome<CreateOrderData>> {
@@ -310,9 +355,10 @@ export class FulfilmentEngine implements Fulfilment {
     outcome: MitraOutcome<CreateOrderData>,
     price: number,
     mayRetryPrice: boolean,
+    lease: string,
   ): Promise<void> {
     if (outcome.kind === 'accepted') this.#learnt.set(row.transactionNumber, outcome.data.trx_code);
-    await this.#commitCreate(row, outcome, price, mayRetryPrice);
+    await this.#commitCreate(row, outcome, price, mayRetryPrice, lease);
     if (outcome.kind === 'accepted') this.#learnt.delete(row.transactionNumber);
   }
 
@@ -321,13 +367,14 @@ export class FulfilmentEngine implements Fulfilment {
     outcome: MitraOutcome<CreateOrderData>,
     price: number,
     mayRetryPrice: boolean,
+    lease: string,
   ): Promise<void> {
     const n = row.transactionNumber;
-    const base = { transactionNumber: n, from: 'ORDERING' as const, cause: 'supplier' as const };
+    const base = { transactionNumber: n, from: 'ORDERING' as const, cause: 'supplier' as const, lease };
     const now = this.#d.now();
     switch (outcome.kind) {
       case 'accepted':
-        this.#move({
+        await this.#move({
           ...base,
           to: 'PROCESSING',
           detail: `accepted as ${outcome.data.trx_code}`,
@@ -340,7 +387,7 @@ export class FulfilmentEngine implements Fulfilment {
         });
         return;
       case 'exists':
-        this.#move({
+        await this.#move({
           ...base,
           to: 'UNKNOWN',
           detail: `an order for the ref_id may exist (rc ${outcome.rc}): ${outcome.message}`,
@@ -348,7 +395,7 @@ export class FulfilmentEngine implements Fulfilment {
         });
         return;
       case 'retryable':
-        this.#move({
+        await this.#move({
           ...base,
           to: 'QUEUED',
           detail: `not taken: ${outcome.reason}`,
@@ -356,7 +403,7 @@ export class FulfilmentEngine implements Fulfilment {
         });
         return;
       case 'ambiguous':
-        this.#move({
+        await this.#move({
           ...base,
           to: 'UNKNOWN',
           detail: `no clear answer: ${outcome.reason}`,
@@ -365,13 +412,13 @@ export class FulfilmentEngine implements Fulfilment {
         return;
       case 'refused': {
         if (outcome.rc === '24' && mayRetryPrice) {
-          const retried = await this.#retryAtNewPrice(row);
+          const retried = await this.#retryAtNewPrice(row, lease);
           if (retried) return;
         }
         const operator = needsOperator(outcome.rc);
         if (operator)
           this.#alert('supplier-refusal', n, `${operator} (rc ${outcome.rc}: ${outcome.message})`);
-        this.#move({
+        await this.#move({
           ...base,
           to: 'FAILED',
           detail: `refused: rc ${outcome.rc} ${outcome.status}`,
@@ -386,39 +433,39 @@ export class FulfilmentEngine implements Fulfilment {
   }
 
   /** rc 24: the price moved. Refresh it; within max_price, send once more with the same ref_id. */
-  async #retryAtNewPrice(row: TransactionRow): Promise<boolean> {
+  async #retryAtNewPrice(row: TransactionRow, lease: string): Promise<boolean> {
     await this.#d.catalogue.refreshBrand(row.brandKey);
-    const variation = this.#d.catalogue.variation(row.brandKey, row.variationKey);
+    const variation = await this.#d.catalogue.variation(row.brandKey, row.variationKey);
     if (!variation?.isActive || variation.price > row.maxPrice) return false;
     const permit = await this.#permit();
     if (!permit) return false;
-    const recorded = this.#recordSend(permit, row.transactionNumber, 'ORDERING', {
+    const recorded = await this.#recordSend(permit, row.transactionNumber, 'ORDERING', lease, {
       orderAttempts: row.orderAttempts + 1,
       priceOffered: variation.price,
       nextCheckAt: this.#leaseEnd(),
     });
     if (!recorded) return true;
     const outcome = await this.#createOrder(row, variation.price, permit);
-    await this.#applyCreate(row, outcome, variation.price, false);
+    await this.#applyCreate(row, outcome, variation.price, false, lease);
     return true;
   }
 
-  async #resolveUnknown(row: TransactionRow, cause: Cause, trxHint: string | null): Promise<void> {
+  async #resolveUnknown(row: TransactionRow, cause: Cause, trxHint: string | null, lease: string): Promise<void> {
     const trxCode = row.trxCode ?? trxHint;
-    if (trxCode) return this.#checkStatus(row, trxCode, cause);
+    if (trxCode) return this.#checkStatus(row, trxCode, cause, lease);
     // Resends are capped: past the cap only the order status by ref_id is asked, never an order.
-    if (row.resends >= MAX_RESENDS) return this.#checkStatus(row, row.refId, cause);
+    if (row.resends >= MAX_RESENDS) return this.#checkStatus(row, row.refId, cause, lease);
 
     // No trx code: ask again with the same ref_id. The supplier refuses a second order for it.
     const permit = await this.#permit();
     if (!permit) return;
     const price = row.priceOffered ?? row.maxPrice;
     const counts = { orderAttempts: row.orderAttempts + 1, resends: row.resends + 1 };
-    if (!this.#recordSend(permit, row.transactionNumber, 'UNKNOWN', counts)) return;
+    if (!(await this.#recordSend(permit, row.transactionNumber, 'UNKNOWN', lease, counts))) return;
     const outcome = await this.#createOrder(row, price, permit);
     if (outcome.kind === 'accepted') this.#learnt.set(row.transactionNumber, outcome.data.trx_code);
     if (outcome.kind === 'accepted') {
-      this.#move({
+      await this.#move({
         transactionNumber: row.transactionNumber,
         from: 'UNKNOWN',
         to: 'PROCESSING',
@@ -430,17 +477,22 @@ export class FulfilmentEngine implements Fulfilment {
           checks: 0,
           nextCheckAt: this.#d.now() + nextCheckDelay(this.#d.schedule, 0),
         },
+        lease,
       });
       this.#learnt.delete(row.transactionNumber);
       return;
     }
-    if (outcome.kind === 'exists') return this.#checkStatus(row, row.refId, cause);
+    if (outcome.kind === 'exists') return this.#checkStatus(row, row.refId, cause, lease);
     // Refused, retryable or ambiguous: nothing is learnt. Never guess; look again later.
-    this.#reschedule(row, `sent again: ${outcome.kind === 'refused' ? `rc ${outcome.rc}` : outcome.kind}`);
+    await this.#reschedule(
+      row,
+      `sent again: ${outcome.kind === 'refused' ? `rc ${outcome.rc}` : outcome.kind}`,
+      lease,
+    );
   }
 
-  async #checkStatus(row: TransactionRow, tid: string | null, cause: Cause): Promise<void> {
-    if (!tid) return this.#reschedule(row, 'no reference to ask about');
+  async #checkStatus(row: TransactionRow, tid: string | null, cause: Cause, lease: string): Promise<void> {
+    if (!tid) return this.#reschedule(row, 'no reference to ask about', lease);
     const outcome = await this.#d.client.orderStatus(tid, row.transactionNumber);
     if (outcome.kind !== 'accepted') {
       // A final state is checked only when a webhook contradicts it, and nothing checks it again.
@@ -449,21 +501,27 @@ export class FulfilmentEngine implements Fulfilment {
           row,
           `a webhook contradicts ${row.state} and the order status could not be had (${outcome.kind}): check by hand`,
         );
-      return this.#reschedule(row, `order status: ${outcome.kind}`);
+      return this.#reschedule(row, `order status: ${outcome.kind}`, lease);
     }
     // A key from a webhook is only a hint: the order it finds must name our ref_id. The trx
     // code of our own accepted order, kept in memory after its commit failed, is ours.
     const ours = tid === row.trxCode || tid === row.refId || tid === this.#learnt.get(row.transactionNumber);
-    this.applyStatus(row.transactionNumber, outcome.data, cause, !ours);
+    await this.applyStatus(row.transactionNumber, outcome.data, cause, !ours, lease);
   }
 
   /**
    * The one function that applies a supplier order status, whoever asked (top-up,
    * webhook, reconciler). Only forward moves; a contradiction of a final state is an
-   * anomaly for an operator and changes nothing.
+   * anomaly for an operator and changes nothing. `lease`: the step it belongs to, if any.
    */
-  applyStatus(transactionNumber: string, data: OrderStatusData, cause: Cause, mustNameUs = false): void {
-    const row = getTransaction(this.#d.db, transactionNumber);
+  async applyStatus(
+    transactionNumber: string,
+    data: OrderStatusData,
+    cause: Cause,
+    mustNameUs = false,
+    lease?: string,
+  ): Promise<void> {
+    const row = await this.#d.store.getTransaction(transactionNumber);
     if (!row) return;
     if ((data.ref_id || mustNameUs) && data.ref_id !== row.refId) {
       this.#alert(
@@ -471,7 +529,7 @@ export class FulfilmentEngine implements Fulfilment {
         transactionNumber,
         `order ${data.code} belongs to ${data.ref_id ?? 'an unnamed ref_id'}, not ${row.refId}: not applied`,
       );
-      this.#reschedule(row, 'a status of another order');
+      await this.#reschedule(row, 'a status of another order', lease);
       return;
     }
     const status = interpretOrderStatus(data);
@@ -479,25 +537,26 @@ export class FulfilmentEngine implements Fulfilment {
     let current = row;
     if (status.kind !== 'failed' && (current.state === 'ORDERING' || current.state === 'UNKNOWN')) {
       // The order exists: what a create-order reply would have said.
-      const moved = this.#move({
+      const moved = await this.#move({
         transactionNumber,
         from: current.state,
         to: 'PROCESSING',
         cause,
         detail: `order ${data.code} found`,
         patch: { trxCode: data.code },
+        lease,
       });
       if (!moved) return;
       current = moved;
     }
 
     if (status.kind === 'processing') {
-      this.#reschedule(current, 'still processing');
+      await this.#reschedule(current, 'still processing', lease);
       return;
     }
     if (status.kind === 'unclear') {
       this.#d.logger.warn({ transactionNumber, why: status.why }, 'order status says nothing certain');
-      this.#reschedule(current, `order status unclear: ${status.why}`);
+      await this.#reschedule(current, `order status unclear: ${status.why}`, lease);
       return;
     }
 
@@ -508,11 +567,11 @@ export class FulfilmentEngine implements Fulfilment {
           { transactionNumber, trxCode: data.code },
           'voucher reported delivered without a code: kept open and checked again',
         );
-        this.#reschedule(current, 'voucher delivered without a code');
+        await this.#reschedule(current, 'voucher delivered without a code', lease);
         return;
       }
       if (current.state === 'PROCESSING') {
-        this.#move({
+        await this.#move({
           transactionNumber,
           from: 'PROCESSING',
           to: 'SUCCESS',
@@ -523,9 +582,10 @@ export class FulfilmentEngine implements Fulfilment {
             pricePaid: data.grand_total ?? current.pricePaid,
             nextCheckAt: null,
           },
+          lease,
         });
       } else if (current.state === 'FAILED') {
-        this.#anomaly(
+        await this.#anomaly(
           current,
           `the supplier reports order ${data.code} delivered after it was recorded FAILED`,
         );
@@ -536,7 +596,7 @@ export class FulfilmentEngine implements Fulfilment {
     // Failed or refunded.
     const reason = status.reason ?? (status.refunded ? 'refunded by the supplier' : 'failed at the supplier');
     if (current.state === 'PROCESSING' || current.state === 'UNKNOWN' || current.state === 'ORDERING') {
-      this.#move({
+      await this.#move({
         transactionNumber,
         from: current.state,
         to: 'FAILED',
@@ -548,9 +608,10 @@ export class FulfilmentEngine implements Fulfilment {
           failureReason: reason,
           nextCheckAt: null,
         },
+        lease,
       });
     } else if (current.state === 'SUCCESS') {
-      this.#anomaly(
+      await this.#anomaly(
         current,
         `the supplier reports order ${data.code} ${status.refunded ? 'refunded' : 'failed'} after it was delivered: ${reason}`,
       );
@@ -559,11 +620,22 @@ export class FulfilmentEngine implements Fulfilment {
 
   // ------------------------------------------------------------------ helpers
 
-  /** Records a send on a row still in `state` before the call; the permit goes back if it cannot. */
-  #recordSend(permit: Permit, transactionNumber: string, state: State, patch: MovePatch): boolean {
+  /**
+   * Records a send on a row still in `state`, under the step's lease (renewed to cover the
+   * call), before the call; the permit goes back if it cannot.
+   */
+  async #recordSend(
+    permit: Permit,
+    transactionNumber: string,
+    state: State,
+    lease: string,
+    patch: MovePatch,
+  ): Promise<boolean> {
     let recorded = false;
     try {
-      recorded = patchTransaction(this.#d.db, transactionNumber, state, patch, this.#d.now());
+      recorded =
+        (await this.#d.store.renewStep(transactionNumber, lease, this.#d.orderingLeaseMs)) &&
+        (await this.#d.store.patchTransaction(transactionNumber, state, patch, this.#d.now(), lease));
     } finally {
       if (!recorded) permit.release();
     }
@@ -592,8 +664,8 @@ export class FulfilmentEngine implements Fulfilment {
     }
   }
 
-  #move(move: Omit<Move, 'at'>): TransactionRow | null {
-    const result = moveTransaction(this.#d.db, { ...move, at: this.#d.now() });
+  async #move(move: Omit<Move, 'at'>): Promise<TransactionRow | null> {
+    const result = await commitMove(this.#d.store, { ...move, at: this.#d.now() });
     if (!result.ok) {
       this.#d.logger.debug({ move, result }, 'move not applied: the transaction moved first');
       return null;
@@ -608,7 +680,6 @@ export class FulfilmentEngine implements Fulfilment {
       },
       'transaction moved',
     );
-    for (const listener of this.#waiters.get(move.transactionNumber) ?? []) listener();
     return result.row;
   }
 
@@ -616,8 +687,8 @@ export class FulfilmentEngine implements Fulfilment {
    * Sets the next check of a still-open transaction, one step further along the schedule; past
    * its deadline (flagged for an operator by then) at the slow cadence.
    */
-  #reschedule(row: TransactionRow, why: string): void {
-    const fresh = getTransaction(this.#d.db, row.transactionNumber);
+  async #reschedule(row: TransactionRow, why: string, lease: string | undefined): Promise<void> {
+    const fresh = await this.#d.store.getTransaction(row.transactionNumber);
     if (!fresh || isTerminal(fresh.state)) return;
     const now = this.#d.now();
     const overdue = fresh.deadlineAt !== null && fresh.deadlineAt <= now;
@@ -626,22 +697,54 @@ export class FulfilmentEngine implements Fulfilment {
       checks: fresh.checks + 1,
       nextCheckAt: now + (overdue ? Math.max(delay, OVERDUE_CHECK_MS) : delay),
     };
-    patchTransaction(this.#d.db, fresh.transactionNumber, fresh.state, patch, this.#d.now());
+    await this.#d.store.patchTransaction(fresh.transactionNumber, fresh.state, patch, this.#d.now(), lease);
     this.#d.logger.debug(
       { transactionNumber: fresh.transactionNumber, why, nextCheckAt: patch.nextCheckAt },
       'check again later',
     );
   }
 
-  #anomaly(row: TransactionRow, message: string): void {
+  async #anomaly(row: TransactionRow, message: string): Promise<void> {
     if (row.attention && row.attentionReason === message) return;
-    flagForOperator(this.#d.db, row.transactionNumber, message, this.#d.now());
+    await this.#d.store.flagForOperator(row.transactionNumber, message, this.#d.now());
     this.#alert('anomaly', row.transactionNumber, message);
   }
 
   #alert(kind: string, transactionNumber: string | null, message: string): void {
     this.#d.logger.error({ kind, transactionNumber }, `OPERATOR: ${message}`);
     this.#d.onAlert?.({ kind, transactionNumber, message });
+  }
+
+  /** A lease holder unique to one step: the instance, and a count. */
+  #holder(): string {
+    this.#claims = (this.#claims + 1) % Number.MAX_SAFE_INTEGER;
+    return `${this.#d.store.instanceId}#${this.#claims}`;
+  }
+
+  /**
+   * The row's lease for a step; while another step (here or on another instance) holds it, asked
+   * again until it is released or runs out. Null when the gateway stops meanwhile.
+   */
+  async #claim(transactionNumber: string): Promise<string | null> {
+    const lease = this.#holder();
+    const giveUpAt = performance.now() + this.#d.orderingLeaseMs + 2 * CLAIM_RETRY_MS;
+    for (;;) {
+      if (await this.#d.store.claimStep(transactionNumber, lease, this.#d.orderingLeaseMs)) return lease;
+      if (performance.now() > giveUpAt) {
+        this.#d.logger.warn({ transactionNumber }, 'another step kept this transaction; left to the reconciler');
+        return null;
+      }
+      await new Promise((resolve) => setTimeout(resolve, CLAIM_RETRY_MS));
+    }
+  }
+
+  async #release(transactionNumber: string, lease: string): Promise<void> {
+    try {
+      await this.#d.store.releaseStep(transactionNumber, lease);
+    } catch (err) {
+      // The lease runs out by itself.
+      this.#d.logger.warn({ err, transactionNumber }, 'could not release a step lease');
+    }
   }
 
   #track<T>(p: Promise<T>): void {

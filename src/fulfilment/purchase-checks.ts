@@ -1,7 +1,6 @@
 import { buildFormData, type FormField } from '../config/form-data.js';
 import type { SkuMapping } from '../config/mapping.js';
-import type { CachedBrand, CachedVariation } from '../db/catalogue.js';
-import type { CatalogueForm } from '../db/schema.js';
+import type { CachedBrand, CachedVariation, CatalogueForm } from '../db/types.js';
 import type { RefusalCode } from './refusal.js';
 
 export interface PurchaseRequest {
@@ -14,12 +13,12 @@ export interface PurchaseRequest {
 export interface CheckInputs {
   entry: SkuMapping | undefined;
   /** Looked up only once the SKU is known. */
-  catalogue: (entry: SkuMapping) => {
+  catalogue: (entry: SkuMapping) => Promise<{
     brand: CachedBrand | undefined;
     variation: CachedVariation | undefined;
-  };
+  }>;
   /** Live purchases in the limit window, of this account (`byAccount`) or of the SKU; counted only when needed. */
-  recentPurchases: (entry: SkuMapping, byAccount: boolean) => number;
+  recentPurchases: (entry: SkuMapping, byAccount: boolean) => Promise<number>;
 }
 
 export type CheckResult =
@@ -30,9 +29,9 @@ const refuse = (code: RefusalCode, message: string): CheckResult => ({ ok: false
 
 /**
  * The init checks of razer-side §3, in their order: SKU, country, account, limits, catalogue.
- * Pure: the caller passes what the database holds.
+ * No I/O of its own: the caller passes the lookups of what the database holds.
  */
-export function checkPurchase(req: PurchaseRequest, inputs: CheckInputs): CheckResult {
+export async function checkPurchase(req: PurchaseRequest, inputs: CheckInputs): Promise<CheckResult> {
   const { entry } = inputs;
   if (!entry?.enabled) return refuse('INAVLID_SKU', `SKU ${req.sku} is not sold here`);
 
@@ -46,20 +45,20 @@ export function checkPurchase(req: PurchaseRequest, inputs: CheckInputs): CheckR
 
   const form = buildFormData(entry, req);
   if (!form.ok) return refuse('INVALID_ACCT', form.reason);
-  const { brand, variation } = inputs.catalogue(entry);
+  const { brand, variation } = await inputs.catalogue(entry);
   if (brand) {
     const problem = formProblem(form.data, brand.forms);
     if (problem) return refuse('INVALID_ACCT', problem);
   }
 
   const { perAccountPerDay, perSkuPerDay } = entry.limits;
-  if (perAccountPerDay !== null && inputs.recentPurchases(entry, true) >= perAccountPerDay) {
+  if (perAccountPerDay !== null && (await inputs.recentPurchases(entry, true)) >= perAccountPerDay) {
     return refuse(
       'EXCEED_LIMIT',
       `at most ${perAccountPerDay} purchases of ${entry.sku} per account per day`,
     );
   }
-  if (perSkuPerDay !== null && inputs.recentPurchases(entry, false) >= perSkuPerDay) {
+  if (perSkuPerDay !== null && (await inputs.recentPurchases(entry, false)) >= perSkuPerDay) {
     return refuse('EXCEED_LIMIT', `at most ${perSkuPerDay} purchases of ${entry.sku} per day`);
   }
 

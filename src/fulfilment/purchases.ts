@@ -1,17 +1,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Mapping } from '../config/mapping.js';
-import type { Db } from '../db/connection.js';
-import type { NewTransaction, TransactionRow } from '../db/schema.js';
-import { countRecentPurchases, getTransaction, moveTransaction } from '../db/transactions.js';
+import type { Store } from '../db/store.js';
+import type { NewExchange, NewTransaction, TransactionRow } from '../db/types.js';
+
+export type { NewExchange, TransactionRow };
 import type { CatalogueView } from '../mitra/catalogue.js';
 import { INIT_TTL_MS, LIMIT_WINDOW_MS } from '../razer/readings.js';
+import { commitMove } from './moves.js';
 import type { Fulfilment } from './ports.js';
 import { checkPurchase, type PurchaseRequest } from './purchase-checks.js';
 import { Refusal } from './refusal.js';
 import type { Cause, State } from './states.js';
 
 export interface PurchaseDeps {
-  db: Db;
+  store: Store;
   mapping: () => Mapping;
   catalogue: CatalogueView;
   fulfilment: Fulfilment;
@@ -34,18 +36,21 @@ export const refIdFor = (transactionNumber: string): string => `RG-${transaction
 export const RESOLVE_DEADLINE_MS = 24 * 60 * 60 * 1000;
 
 /** Runs the init checks; throws a Refusal with the first failing check's code. */
-export function checkRequest(
-  deps: Pick<PurchaseDeps, 'db' | 'mapping' | 'catalogue' | 'now'>,
+export async function checkRequest(
+  deps: Pick<PurchaseDeps, 'store' | 'mapping' | 'catalogue' | 'now'>,
   req: PurchaseRequest,
 ) {
-  const result = checkPurchase(req, {
+  const result = await checkPurchase(req, {
     entry: deps.mapping().skus.get(req.sku),
-    catalogue: (entry) => ({
-      brand: deps.catalogue.brand(entry.brand),
-      variation: deps.catalogue.variation(entry.brand, entry.variation),
-    }),
+    catalogue: async (entry) => {
+      const [brand, variation] = await Promise.all([
+        deps.catalogue.brand(entry.brand),
+        deps.catalogue.variation(entry.brand, entry.variation),
+      ]);
+      return { brand, variation };
+    },
     recentPurchases: (entry, byAccount) =>
-      countRecentPurchases(deps.db, {
+      deps.store.countRecentPurchases({
         sku: entry.sku,
         accountId: byAccount ? req.accountId : null,
         since: deps.now() - LIMIT_WINDOW_MS,
@@ -56,8 +61,8 @@ export function checkRequest(
 }
 
 /** The row an accepted init creates: what was validated is kept with it. */
-export function planPurchase(deps: PurchaseDeps, req: InitRequest, apiId: string): NewTransaction {
-  const checked = checkRequest(deps, req);
+export async function planPurchase(deps: PurchaseDeps, req: InitRequest, apiId: string): Promise<NewTransaction> {
+  const checked = await checkRequest(deps, req);
   const now = deps.now();
   return {
     transactionNumber: req.transactionNumber,
@@ -82,8 +87,8 @@ export function planPurchase(deps: PurchaseDeps, req: InitRequest, apiId: string
   };
 }
 
-function load(db: Db, transactionNumber: string): TransactionRow {
-  const row = getTransaction(db, transactionNumber);
+async function load(store: Store, transactionNumber: string): Promise<TransactionRow> {
+  const row = await store.getTransaction(transactionNumber);
   if (!row) throw new Refusal('ORIGIN_NOT_FOUND', `transaction ${transactionNumber} is not known`);
   return row;
 }
@@ -94,27 +99,27 @@ function tokensMatch(expected: string, given: string): boolean {
 }
 
 /** Re-reads after a lost compare-and-set; a bounded number of times, since states only move forward. */
-function settle(
-  db: Db,
+async function settle(
+  store: Store,
   transactionNumber: string,
-  attempt: (row: TransactionRow) => TransactionRow | null,
-): TransactionRow {
+  attempt: (row: TransactionRow) => Promise<TransactionRow | null>,
+): Promise<TransactionRow> {
   for (let i = 0; i < 10; i++) {
-    const result = attempt(load(db, transactionNumber));
+    const result = await attempt(await load(store, transactionNumber));
     if (result) return result;
   }
   throw new Error(`transaction ${transactionNumber} kept changing under a Razer request`);
 }
 
 /** Closes an initiated, never topped-up transaction; null when it moved meanwhile. */
-export function expireInitiated(
-  db: Db,
+export async function expireInitiated(
+  store: Store,
   transactionNumber: string,
   cause: Cause,
   detail: string,
   at: number,
-): TransactionRow | null {
-  const moved = moveTransaction(db, {
+): Promise<TransactionRow | null> {
+  const moved = await commitMove(store, {
     transactionNumber,
     from: 'INITIATED',
     to: 'EXPIRED',
@@ -126,8 +131,8 @@ export function expireInitiated(
   return moved.ok ? moved.row : null;
 }
 
-const expire = (deps: Pick<PurchaseDeps, 'db' | 'now'>, row: TransactionRow, detail: string) =>
-  expireInitiated(deps.db, row.transactionNumber, 'razer', detail, deps.now());
+const expire = (deps: Pick<PurchaseDeps, 'store' | 'now'>, row: TransactionRow, detail: string) =>
+  expireInitiated(deps.store, row.transactionNumber, 'razer', detail, deps.now());
 
 /**
  * Top-up: checks the token, queues the order (INITIATED -> QUEUED) and hands it to the
@@ -139,15 +144,15 @@ export async function topUp(
   transactionNumber: string,
   token: string,
 ): Promise<TransactionRow> {
-  const row = load(deps.db, transactionNumber);
+  const row = await load(deps.store, transactionNumber);
   if (!tokensMatch(row.token, token))
     throw new Refusal('INVALID_TRANS_TOKEN', 'transactionToken does not match');
   let queued = false;
-  const current = settle(deps.db, transactionNumber, (r) => {
+  const current = await settle(deps.store, transactionNumber, async (r) => {
     if (r.state !== 'INITIATED') return r;
     const now = deps.now();
     if (r.expiresAt <= now) return expire(deps, r, 'top-up after the init expired');
-    const moved = moveTransaction(deps.db, {
+    const moved = await commitMove(deps.store, {
       transactionNumber,
       from: 'INITIATED',
       to: 'QUEUED',
@@ -161,15 +166,15 @@ export async function topUp(
   });
   if (!queued) return current;
   await deps.fulfilment.fulfil(transactionNumber, deps.topupWaitMs);
-  return load(deps.db, transactionNumber);
+  return load(deps.store, transactionNumber);
 }
 
 /** Query: the recorded state; an initiated, never topped-up transaction is closed as EXPIRED. */
 export function queryTransaction(
-  deps: Pick<PurchaseDeps, 'db' | 'now'>,
+  deps: Pick<PurchaseDeps, 'store' | 'now'>,
   transactionNumber: string,
-): TransactionRow {
-  return settle(deps.db, transactionNumber, (r) =>
+): Promise<TransactionRow> {
+  return settle(deps.store, transactionNumber, async (r) =>
     r.state === 'INITIATED' ? expire(deps, r, 'queried before top-up') : r,
   );
 }
@@ -177,22 +182,22 @@ export function queryTransaction(
 const CANCEL_IDEMPOTENT: readonly State[] = ['CANCELLED', 'FAILED', 'EXPIRED'];
 
 /** Cancel: only before anything was sent to the supplier (the supplier has no cancel). */
-export function cancelTransaction(
-  deps: Pick<PurchaseDeps, 'db' | 'now'>,
+export async function cancelTransaction(
+  deps: Pick<PurchaseDeps, 'store' | 'now'>,
   transactionNumber: string,
   token: string | undefined,
-): TransactionRow {
-  const row = load(deps.db, transactionNumber);
+): Promise<TransactionRow> {
+  const row = await load(deps.store, transactionNumber);
   if (token !== undefined && !tokensMatch(row.token, token)) {
     throw new Refusal('INVALID_TRANS_TOKEN', 'transactionToken does not match');
   }
-  return settle(deps.db, transactionNumber, (r) => {
+  return settle(deps.store, transactionNumber, async (r) => {
     if (CANCEL_IDEMPOTENT.includes(r.state)) return r;
     const cancellable = r.state === 'INITIATED' || (r.state === 'QUEUED' && r.orderAttempts === 0);
     if (!cancellable) {
       throw new Refusal('NOT_ALLOW_CANCEL', 'the order has gone to the supplier, which cannot cancel it');
     }
-    const moved = moveTransaction(deps.db, {
+    const moved = await commitMove(deps.store, {
       transactionNumber,
       from: r.state,
       to: 'CANCELLED',
@@ -204,4 +209,40 @@ export function cancelTransaction(
     });
     return moved.ok ? moved.row : null;
   });
+}
+
+/** An init's outcome: a new transaction, the first answer to replay, or a different request under a taken number. */
+export type InitOutcome = { created: true } | { replay: string } | { conflict: true };
+
+/**
+ * Init: checks the request, then creates the transaction and stores the answer about it
+ * (`record` builds that exchange from the row) in one write, so that a repeat, on any
+ * instance, is answered with the stored first answer byte for byte.
+ */
+export async function startPurchase(
+  deps: PurchaseDeps,
+  req: InitRequest,
+  apiId: string,
+  requestHash: string,
+  record: (row: NewTransaction) => NewExchange,
+): Promise<InitOutcome> {
+  const n = req.transactionNumber;
+  const replay = async (): Promise<InitOutcome> => {
+    const first = await deps.store.findCreatingInit(n);
+    return first && first.requestHash === requestHash ? { replay: first.responseBody } : { conflict: true };
+  };
+  if (await deps.store.getTransaction(n)) return replay();
+  const row = await planPurchase(deps, req, apiId);
+  if ((await deps.store.insertInitiated(row, record(row))) === 'exists') return replay();
+  return { created: true };
+}
+
+/** Stores a Razer request and the answer sent (those that change nothing go through the audit batch). */
+export function recordAnswer(deps: Pick<PurchaseDeps, 'store'>, exchange: NewExchange): Promise<void> {
+  return deps.store.recordExchange(exchange);
+}
+
+/** Razer's /health: whether the database accepts writes now. */
+export function storageWritable(deps: Pick<PurchaseDeps, 'store'>): Promise<void> {
+  return deps.store.checkWritable();
 }

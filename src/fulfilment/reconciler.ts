@@ -1,12 +1,13 @@
-import type { Db } from '../db/connection.js';
-import { flagForOperator, listDue, listExpiredInitiated, listOverdue } from '../db/transactions.js';
+import type { Store } from '../db/store.js';
 import type { Logger } from '../log.js';
 import type { FulfilmentEngine } from './engine.js';
 import { expireInitiated } from './purchases.js';
 
 export interface ReconcilerDeps {
-  db: Db;
+  store: Store;
   engine: Pick<FulfilmentEngine, 'advance' | 'isBusy'>;
+  /** A step's lease: longer than one supplier call. */
+  leaseMs: number;
   now: () => number;
   logger: Logger;
   /** How often due work is looked for. */
@@ -27,6 +28,7 @@ export class Reconciler {
   #ticking: Promise<void> | null = null;
   #inFlight = 0;
   #stopped = true;
+  #ticks = 0;
 
   constructor(deps: ReconcilerDeps) {
     this.#d = { tickMs: 500, maxInFlight: 32, ...deps };
@@ -49,26 +51,36 @@ export class Reconciler {
     await this.#ticking;
   }
 
-  /** One pass over due work. Returns once the steps it started are under way. */
+  /**
+   * One pass over due work. Returns once the steps it started are under way. Several
+   * instances may tick at once: due rows are claimed (a lease each, rows being claimed
+   * elsewhere skipped), and expiring or flagging is a compare-and-set, so each happens once.
+   */
   async tick(): Promise<void> {
-    const { db, logger } = this.#d;
+    const { store, logger } = this.#d;
     const now = this.#d.now();
-    for (const row of listExpiredInitiated(db, now, 500)) {
-      expireInitiated(db, row.transactionNumber, 'reconciler', 'not topped up within the TTL', now);
+    for (const row of await store.listExpiredInitiated(now, 500)) {
+      await expireInitiated(store, row.transactionNumber, 'reconciler', 'not topped up within the TTL', now);
     }
-    for (const row of listOverdue(db, now, 500)) {
+    for (const row of await store.listOverdue(now, 500)) {
       const reason = `still ${row.state} past its deadline: resolve by hand (gateway story ${row.transactionNumber})`;
-      flagForOperator(db, row.transactionNumber, reason, now);
+      if (!(await store.flagForOperator(row.transactionNumber, reason, now, true))) continue;
       logger.error({ transactionNumber: row.transactionNumber, state: row.state }, `OPERATOR: ${reason}`);
       this.#d.onOverdue?.(row.transactionNumber);
     }
     const room = this.#d.maxInFlight - this.#inFlight;
     if (room <= 0) return;
-    for (const row of listDue(db, now, room * 2)) {
-      if (this.#inFlight >= this.#d.maxInFlight) break;
-      if (this.#d.engine.isBusy(row.transactionNumber)) continue;
+    this.#ticks = (this.#ticks + 1) % Number.MAX_SAFE_INTEGER;
+    const holder = `${store.instanceId}@${this.#ticks}`;
+    for (const row of await store.claimDue(now, room, holder, this.#d.leaseMs)) {
+      const n = row.transactionNumber;
+      if (this.#d.engine.isBusy(n) || this.#inFlight >= this.#d.maxInFlight) {
+        // Resting after a fault, or stepping here already: the claim goes back.
+        await store.releaseStep(n, holder);
+        continue;
+      }
       this.#inFlight++;
-      void this.#d.engine.advance(row.transactionNumber, 'reconciler').finally(() => {
+      void this.#d.engine.advance(n, 'reconciler', {}, holder).finally(() => {
         this.#inFlight--;
       });
     }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db } from '../db/connection.js';
-import { getWebhook, listUnprocessedWebhooks, markWebhook, storeWebhook } from '../db/webhooks.js';
+import type { Store } from '../db/store.js';
 import type { Logger } from '../log.js';
 import { ORDER_STATUS_SUCCESS } from '../mitra/readings.js';
 import { readWebhook } from '../mitra/webhook-payload.js';
@@ -8,7 +7,7 @@ import type { CrashHook } from './crash-points.js';
 import type { FulfilmentEngine, Hint } from './engine.js';
 
 export interface WebhookDeps {
-  db: Db;
+  store: Store;
   engine: Pick<FulfilmentEngine, 'advance' | 'findByReference'>;
   refreshBrand: (brandKey: string) => Promise<string>;
   now: () => number;
@@ -47,10 +46,10 @@ export class WebhookProcessor {
    * One that certainly calls for nothing (a duplicate about a final transaction, a stranger's
    * reference) is stored already marked, in the same write. `pending`: dispatch it.
    */
-  receive(webhook: ReceivedWebhook): { id: number; pending: boolean } {
-    const decision = this.#decide(webhook.body);
+  async receive(webhook: ReceivedWebhook): Promise<{ id: number; pending: boolean }> {
+    const decision = await this.#decide(webhook.body);
     const at = this.#d.now();
-    const id = storeWebhook(this.#d.db, {
+    const id = await this.#d.store.storeWebhook({
       receivedAt: at,
       sourceIp: webhook.sourceIp,
       headers: webhook.headers,
@@ -88,7 +87,7 @@ export class WebhookProcessor {
       let total = 0;
       let after = 0;
       for (;;) {
-        const page = listUnprocessedWebhooks(this.#d.db, pageSize, after);
+        const page = await this.#d.store.listUnprocessedWebhooks(pageSize, after);
         const last = page.at(-1);
         if (!last) return total;
         total += page.length;
@@ -111,9 +110,9 @@ export class WebhookProcessor {
   }
 
   async process(id: number): Promise<void> {
-    const webhook = getWebhook(this.#d.db, id);
+    const webhook = await this.#d.store.getWebhook(id);
     if (!webhook || webhook.processedAt !== null) return;
-    const decision = this.#decide(webhook.body);
+    const decision = await this.#decide(webhook.body);
     let outcome: Outcome;
     if ('done' in decision) {
       outcome = decision.done;
@@ -131,18 +130,22 @@ export class WebhookProcessor {
         result: decision.verifyFinal ? `checked a contradiction of ${decision.state}` : 'status checked',
       };
     }
-    markWebhook(this.#d.db, id, outcome, this.#d.now());
+    await this.#d.store.markWebhook(id, outcome, this.#d.now());
     this.#logged(id, outcome);
   }
 
-  /** Reads a webhook against the current state. Synchronous: no call, no write. */
-  #decide(body: string): Decision {
+  /** Reads a webhook against the current state: reads only, no call, no write. */
+  async #decide(body: string): Promise<Decision> {
     const meaning = readWebhook(body);
     if (meaning.kind === 'product') return { refresh: meaning.brandKey };
     if (meaning.kind === 'unrecognised') {
       return { done: { kind: 'unrecognised', transactionRef: null, result: `stored only: ${meaning.why}` } };
     }
-    const row = meaning.refs.map((r) => this.#d.engine.findByReference(r)).find((r) => r !== undefined);
+    let row: Awaited<ReturnType<WebhookDeps['engine']['findByReference']>>;
+    for (const ref of meaning.refs) {
+      row = await this.#d.engine.findByReference(ref);
+      if (row) break;
+    }
     if (!row) {
       return {
         done: {

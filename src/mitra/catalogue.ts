@@ -1,28 +1,25 @@
-import {
-  type CachedBrand,
-  type CachedVariation,
-  catalogueFetchedAt,
-  getBrand,
-  getVariation,
-  replaceBrands,
-  replaceVariations,
-} from '../db/catalogue.js';
-import type { Db } from '../db/connection.js';
+import type { Store } from '../db/store.js';
+import type { CachedBrand, CachedVariation } from '../db/types.js';
 import type { Logger } from '../log.js';
 import type { MitraClient } from './client.js';
 import type { MitraOutcome } from './outcome.js';
 
 /** What the init checks read: the last fetched catalogue, never a live call. */
 export interface CatalogueView {
-  brand(brandKey: string): CachedBrand | undefined;
-  variation(brandKey: string, variationKey: string): CachedVariation | undefined;
+  brand(brandKey: string): Promise<CachedBrand | undefined>;
+  variation(brandKey: string, variationKey: string): Promise<CachedVariation | undefined>;
 }
 
 export type RefreshReport = { brands: string; variations: Record<string, string> };
 
 export interface CatalogueServiceDeps {
   client: Pick<MitraClient, 'brands' | 'variations'>;
-  db: Db;
+  store: Pick<Store, 'replaceBrands' | 'replaceVariations' | 'getBrand' | 'getVariation' | 'catalogueFetchedAt'>;
+  /**
+   * Whether this instance takes the periodic refresh (`ttlMs`: until it asks again); one
+   * instance at a time refreshes, the others read what it stored. Default: always.
+   */
+  turn?: (job: string, ttlMs: number) => Promise<boolean>;
   /** Brands the mapping sells: only their variations are fetched, to spare the rate limit. */
   brandsInUse: () => Iterable<string>;
   now: () => number;
@@ -39,17 +36,17 @@ export class CatalogueService implements CatalogueView {
     this.#d = deps;
   }
 
-  brand(brandKey: string): CachedBrand | undefined {
-    return getBrand(this.#d.db, brandKey);
+  brand(brandKey: string): Promise<CachedBrand | undefined> {
+    return this.#d.store.getBrand(brandKey);
   }
 
-  variation(brandKey: string, variationKey: string): CachedVariation | undefined {
-    return getVariation(this.#d.db, brandKey, variationKey);
+  variation(brandKey: string, variationKey: string): Promise<CachedVariation | undefined> {
+    return this.#d.store.getVariation(brandKey, variationKey);
   }
 
   /** Age of the brand list and of the stalest variation list, in ms (null: never fetched). */
-  age(): { brandsMs: number | null; oldestVariationsMs: number | null } {
-    const at = catalogueFetchedAt(this.#d.db);
+  async age(): Promise<{ brandsMs: number | null; oldestVariationsMs: number | null }> {
+    const at = await this.#d.store.catalogueFetchedAt();
     const now = this.#d.now();
     return {
       brandsMs: at.brands === null ? null : now - at.brands,
@@ -61,8 +58,7 @@ export class CatalogueService implements CatalogueView {
     const brands = await this.#once('*brands*', async () => {
       const outcome = await this.#d.client.brands();
       if (outcome.kind !== 'accepted') return this.#kept('brands', outcome);
-      replaceBrands(
-        this.#d.db,
+      await this.#d.store.replaceBrands(
         outcome.data.map((b) => ({
           brandKey: b.key,
           name: b.name,
@@ -85,8 +81,7 @@ export class CatalogueService implements CatalogueView {
     return this.#once(brandKey, async () => {
       const outcome = await this.#d.client.variations(brandKey);
       if (outcome.kind !== 'accepted') return this.#kept(`variations of ${brandKey}`, outcome);
-      replaceVariations(
-        this.#d.db,
+      await this.#d.store.replaceVariations(
         brandKey,
         outcome.data.map((v) => ({
           variationKey: v.key,
@@ -100,10 +95,19 @@ export class CatalogueService implements CatalogueView {
     });
   }
 
-  /** Refreshes now and then every `intervalMs` (10 minutes by default). */
-  start(): Promise<RefreshReport> {
-    const first = this.refreshAll();
-    this.#timer = setInterval(() => void this.refreshAll(), this.#d.intervalMs ?? 600_000);
+  /**
+   * Refreshes now and then every `intervalMs` (10 minutes by default), when it is this
+   * instance's turn; null when another instance refreshes.
+   */
+  start(): Promise<RefreshReport | null> {
+    const every = this.#d.intervalMs ?? 600_000;
+    const turn = this.#d.turn ?? (async () => true);
+    // The turn outlasts one interval a little, so that its holder keeps it while alive.
+    const run = async () => ((await turn('catalogue-refresh', every + every / 2)) ? this.refreshAll() : null);
+    const first = run();
+    this.#timer = setInterval(() => {
+      run().catch((err: unknown) => this.#d.logger.error({ err }, 'catalogue refresh could not start'));
+    }, every);
     this.#timer.unref();
     return first;
   }
@@ -131,10 +135,7 @@ export class CatalogueService implements CatalogueView {
         : outcome.kind === 'accepted' || outcome.kind === 'exists'
           ? outcome.kind
           : outcome.reason;
-    this.#d.logger.warn(
-      { what, reason, cacheAgeMs: this.age() },
-      'catalogue refresh failed: the last cache keeps serving',
-    );
+    this.#d.logger.warn({ what, reason }, 'catalogue refresh failed: the last cache keeps serving');
     return `kept last cache: ${reason}`;
   }
 }

@@ -1,6 +1,6 @@
 import pRetry from 'p-retry';
 import type { z } from 'zod';
-import type { Permit, RateLimiter } from './limiter.js';
+import type { Limiter, Permit } from './limiter.js';
 import { classifyNetworkError, classifyReply, type MitraOutcome, type OutcomeKind } from './outcome.js';
 import { BALANCE_PATH, orderTimestamp } from './readings.js';
 import {
@@ -50,7 +50,7 @@ export interface MitraClientOptions {
   apiKey: string;
   secretKey: string;
   timeoutMs: number;
-  limiter: RateLimiter;
+  limiter: Limiter;
   now?: () => number;
   record?: (call: SupplierCallRecord) => void;
   retry?: Partial<RetryPolicy>;

@@ -2,6 +2,14 @@ import type { RateLimit } from '../config/env.js';
 
 export type Lane = 'order' | 'query';
 
+/** What the client, the engine and the gateway need of a limiter, whichever its scope. */
+export interface Limiter {
+  acquire(lane: Lane, signal?: AbortSignal): Promise<Permit>;
+  backoff(ms: number): void;
+  stats(): { inWindow: number; waiting: Record<Lane, number>; pausedForMs: number };
+  close(): void;
+}
+
 export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
@@ -68,7 +76,7 @@ interface Waiter {
  * length ever holds more than `limit` calls: a token bucket whose tokens come back
  * exactly one window after use. Create-order calls are served ahead of queued queries.
  */
-export class RateLimiter {
+export class RateLimiter implements Limiter {
   readonly #limit: number;
   readonly #windowMs: number;
   readonly #clock: Clock;

@@ -69,7 +69,7 @@ export function mountWebhook(app: Hono<Env>, deps: WebhookRouteDeps): void {
       let received: { id: number; pending: boolean };
       try {
         // A plain copy: Hono's header map has no prototype, which the database layer cannot take.
-        received = deps.processor.receive({ sourceIp: ip, headers: { ...c.req.header() }, body });
+        received = await deps.processor.receive({ sourceIp: ip, headers: { ...c.req.header() }, body });
       } catch (err) {
         deps.logger.error({ err }, 'webhook could not be stored: answering 500 so that Mitra sends it again');
         return c.json({ code: 'FAILED', message: 'not stored; send again' }, 500);

@@ -1,4 +1,4 @@
-import type { TransactionRow } from '../db/schema.js';
+import type { TransactionRow } from '../fulfilment/purchases.js';
 
 export type RazerStatus = 200 | 400 | 401 | 404 | 408 | 409 | 500;
 

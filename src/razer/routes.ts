@@ -3,15 +3,15 @@ import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
-import { findCreatingInit, insertInitiated, type NewExchange, recordExchange } from '../db/exchanges.js';
-import { checkWritable } from '../db/health.js';
-import { getTransaction } from '../db/transactions.js';
 import {
   cancelTransaction,
   checkRequest,
+  type NewExchange,
   type PurchaseDeps,
-  planPurchase,
   queryTransaction,
+  recordAnswer,
+  startPurchase,
+  storageWritable,
   topUp,
 } from '../fulfilment/purchases.js';
 import { Refusal } from '../fulfilment/refusal.js';
@@ -268,7 +268,7 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
       if (!handled.recorded) {
         try {
           if (deps.audit && (name === 'query' || name === 'validate')) deps.audit.exchange(done.exchange);
-          else recordExchange(deps.db, done.exchange);
+          else await recordAnswer(deps, done.exchange);
         } catch (err) {
           deps.logger.error({ err, endpoint: name }, 'could not store the Razer exchange; answering anyway');
         }
@@ -305,30 +305,28 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
   app.post(
     '/transaction/init',
     limit('init'),
-    endpoint('init', initSchema, fromBody, (call) => {
+    endpoint('init', initSchema, fromBody, async (call) => {
       const n = call.input.transactionNumber;
-      const replay = (): Handled => {
-        const first = findCreatingInit(deps.db, n);
-        if (!first || first.requestHash !== call.requestHash) {
-          throw new RazerError(409, 'FAILED', 'duplicated transaction');
-        }
-        // The stored first answer, byte for byte.
-        return { answer: { status: 200, body: first.responseBody }, transactionNumber: n };
-      };
-      if (getTransaction(deps.db, n)) return replay();
-      const row = planPurchase(deps, call.input, call.apiId);
-      const answer: RazerAnswer = {
-        status: 200,
-        body: {
-          transactionNumber: n,
-          transactionToken: row.token,
-          status: 'INITIATED',
-          sku: row.sku,
-          accountId: row.accountId,
-        },
-      };
-      const recorded = call.finish(answer, n);
-      if (insertInitiated(deps.db, row, recorded.exchange) === 'exists') return replay();
+      let created: { answer: RazerAnswer; recorded: Finished } | null = null;
+      const outcome = await startPurchase(deps, call.input, call.apiId, call.requestHash, (row) => {
+        const answer: RazerAnswer = {
+          status: 200,
+          body: {
+            transactionNumber: n,
+            transactionToken: row.token,
+            status: 'INITIATED',
+            sku: row.sku,
+            accountId: row.accountId,
+          },
+        };
+        created = { answer, recorded: call.finish(answer, n) };
+        return created.recorded.exchange;
+      });
+      if ('conflict' in outcome) throw new RazerError(409, 'FAILED', 'duplicated transaction');
+      // The stored first answer, byte for byte.
+      if ('replay' in outcome) return { answer: { status: 200, body: outcome.replay }, transactionNumber: n };
+      if (!created) throw new Error('init created a transaction without its answer');
+      const { answer, recorded } = created;
       return { answer, transactionNumber: n, recorded };
     }),
   );
@@ -349,8 +347,8 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
       'query',
       transactionNumberSchema,
       (c) => c.req.param('transactionNumber'),
-      ({ input }) => {
-        const row = queryTransaction(deps, input);
+      async ({ input }) => {
+        const row = await queryTransaction(deps, input);
         return { answer: answerFromState(row), transactionNumber: row.transactionNumber };
       },
     ),
@@ -359,8 +357,8 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
   app.post(
     '/transaction/cancel',
     limit('cancel'),
-    endpoint('cancel', cancelSchema, fromBody, ({ input }) => {
-      const row = cancelTransaction(deps, input.transactionNumber, input.transactionToken);
+    endpoint('cancel', cancelSchema, fromBody, async ({ input }) => {
+      const row = await cancelTransaction(deps, input.transactionNumber, input.transactionToken);
       return { answer: cancelAnswer(row), transactionNumber: row.transactionNumber };
     }),
   );
@@ -368,8 +366,8 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
   app.post(
     '/account/validate',
     limit('validate'),
-    endpoint('validate', validateSchema, fromBody, ({ input }) => {
-      checkRequest(deps, input);
+    endpoint('validate', validateSchema, fromBody, async ({ input }) => {
+      await checkRequest(deps, input);
       return {
         answer: { status: 200, body: { valid: true, sku: input.sku, accountId: input.accountId } },
         transactionNumber: null,
@@ -377,14 +375,14 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
     }),
   );
 
-  app.get('/health', (c) => {
+  app.get('/health', async (c) => {
     const header = c.req.header('x-razer-signature');
     const verified = header
       ? verifyRequest(header, deps.credentials, deps.signedContent, 'GET', rawUri(c), Buffer.alloc(0))
       : null;
     let answer: RazerAnswer = { status: 200, body: 'OK' };
     try {
-      checkWritable(deps.db);
+      await storageWritable(deps);
     } catch (err) {
       deps.logger.error({ err }, 'health check: database not writable');
       answer = { status: 500, body: 'database not writable' };

@@ -1,4 +1,4 @@
-import type { CatalogueForm } from '../db/schema.js';
+import type { CatalogueForm } from '../db/types.js';
 
 export interface SimVariation {
   key: string;

@@ -1,7 +1,5 @@
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/env.js';
-import { listSupplierCalls } from '../../src/db/supplier-calls.js';
-import { getTransaction, listEvents } from '../../src/db/transactions.js';
 import { isTerminal } from '../../src/fulfilment/states.js';
 import { type RunningGateway, startGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/log.js';
@@ -10,7 +8,7 @@ import { REQUIRED_ENV } from './env.js';
 import { EXAMPLE_MAPPING, exampleMapping } from './mapping.js';
 import { SIM_KEYS, startSim } from './mitra.js';
 import { initBody, send } from './razer.js';
-import { tempDir } from './storage.js';
+import { tempDatabase } from './storage.js';
 import { waitFor } from './wait.js';
 
 /** Silent, unless TEST_LOG_FILE names a file to write the gateway's log to (debugging). */
@@ -35,9 +33,9 @@ export interface E2E {
   query(n: string): ReturnType<typeof send>;
   /** Waits until the transaction is final, then returns the answer to a query. */
   settle(n: string, timeoutMs?: number): ReturnType<typeof send>;
-  state(n: string): string | undefined;
-  calls(n: string): { operation: string; outcome: string }[];
-  events(n: string): string[];
+  state(n: string): Promise<string | undefined>;
+  calls(n: string): Promise<{ operation: string; outcome: string }[]>;
+  events(n: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -45,13 +43,13 @@ export async function startE2E(
   options: { sim?: Partial<MitraSimOptions>; env?: Record<string, string>; tickMs?: number } = {},
 ): Promise<E2E> {
   const sim = await startSim({ completeAfterMs: 30, ...options.sim });
-  const dir = tempDir();
+  const database = await tempDatabase();
   const parsed = loadConfig({
     ...REQUIRED_ENV,
     MITRA_API_KEY: SIM_KEYS.apiKey,
     MITRA_SECRET_KEY: SIM_KEYS.secretKey,
     MITRA_BASE_URL: sim.url,
-    DATABASE_PATH: dir.file('gateway.db'),
+    ...database.env,
     MAPPING_FILE: EXAMPLE_MAPPING,
     PORT: '0',
     HOST: '127.0.0.1',
@@ -84,26 +82,28 @@ export async function startE2E(
     },
     query: (n) => send(h, 'GET', `/transaction/${n}`),
     async settle(n, timeoutMs = 10_000) {
+      let last: string | undefined;
       await waitFor(
-        () => {
-          const row = getTransaction(gw.storage.db, n);
+        async () => {
+          const row = await gw.store.getTransaction(n);
+          last = row?.state;
           return row !== undefined && isTerminal(row.state);
         },
         timeoutMs,
-        `${n} to be final (now ${e2e.state(n)})`,
+        () => `${n} to be final (now ${last})`,
       );
       return e2e.query(n);
     },
-    state: (n) => getTransaction(gw.storage.db, n)?.state,
-    calls: (n) => {
-      gw.audit.flush(); // supplier calls are written in batches
-      return listSupplierCalls(gw.storage.db, n).map((c) => ({ operation: c.operation, outcome: c.outcome }));
+    state: async (n) => (await gw.store.getTransaction(n))?.state,
+    calls: async (n) => {
+      await gw.audit.flush(); // supplier calls are written in batches
+      return (await gw.store.listSupplierCalls(n)).map((c) => ({ operation: c.operation, outcome: c.outcome }));
     },
-    events: (n) => listEvents(gw.storage.db, n).map((e) => `${e.fromState}>${e.toState}`),
+    events: async (n) => (await gw.store.listEvents(n)).map((e) => `${e.fromState}>${e.toState}`),
     async close() {
       await gw.close();
       await sim.close();
-      dir.remove();
+      await database.remove();
     },
   };
   return e2e;

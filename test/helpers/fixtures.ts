@@ -1,4 +1,4 @@
-import type { NewTransaction } from '../../src/db/schema.js';
+import type { NewTransaction } from '../../src/db/types.js';
 import type { State } from '../../src/fulfilment/states.js';
 
 export const T0 = Date.UTC(2026, 10, 21, 10, 0, 0);

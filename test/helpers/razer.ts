@@ -3,9 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from '../../src/app.js';
 import type { Mapping } from '../../src/config/mapping.js';
-import { getBrand, getVariation, replaceBrands, replaceVariations } from '../../src/db/catalogue.js';
-import type { TransactionRow } from '../../src/db/schema.js';
-import { getTransaction, moveTransaction } from '../../src/db/transactions.js';
+import type { Store } from '../../src/db/store.js';
+import type { TransactionRow } from '../../src/db/types.js';
 import type { Fulfilment } from '../../src/fulfilment/ports.js';
 import type { RefusalCode } from '../../src/fulfilment/refusal.js';
 import { createLogger } from '../../src/log.js';
@@ -16,7 +15,7 @@ import { defaultCatalogue } from '../../src/sim/catalogue.js';
 import { jsonObject } from '../../src/sim/razer-client.js';
 import { T0 } from './fixtures.js';
 import { exampleMapping } from './mapping.js';
-import { tempStorage } from './storage.js';
+import { countRows, type TempStore, tempStore } from './storage.js';
 
 export const API_ID = 'publisherA';
 export const API_KEY = 'test-api-key-0001';
@@ -34,12 +33,12 @@ export type FakeOutcome =
 export class FakeFulfilment implements Fulfilment {
   outcome: FakeOutcome = { kind: 'success' };
   calls: string[] = [];
-  constructor(private readonly deps: { db: RazerDeps['db']; now: () => number }) {}
+  constructor(private readonly deps: { store: Store; now: () => number }) {}
 
   async fulfil(n: string): Promise<void> {
     this.calls.push(n);
-    const move = (from: TransactionRow['state'], to: TransactionRow['state'], patch = {}) => {
-      const r = moveTransaction(this.deps.db, {
+    const move = async (from: TransactionRow['state'], to: TransactionRow['state'], patch = {}) => {
+      const r = await this.deps.store.moveTransaction({
         transactionNumber: n,
         from,
         to,
@@ -51,11 +50,11 @@ export class FakeFulfilment implements Fulfilment {
     };
     const o = this.outcome;
     if (o.kind === 'pending') return;
-    move('QUEUED', 'ORDERING', { orderAttempts: 1 });
+    await move('QUEUED', 'ORDERING', { orderAttempts: 1 });
     if (o.kind === 'fail')
       return move('ORDERING', 'FAILED', { failureCode: o.code, failureReason: o.reason });
-    move('ORDERING', 'PROCESSING', { trxCode: `VCG-${n}` });
-    if (o.kind === 'success') move('PROCESSING', 'SUCCESS', { voucherCode: o.voucher ?? `SN-${n}` });
+    await move('ORDERING', 'PROCESSING', { trxCode: `VCG-${n}` });
+    if (o.kind === 'success') await move('PROCESSING', 'SUCCESS', { voucherCode: o.voucher ?? `SN-${n}` });
   }
 }
 
@@ -63,29 +62,29 @@ export interface RazerHarness {
   url: string;
   deps: RazerDeps;
   fulfilment: FakeFulfilment;
-  storage: ReturnType<typeof tempStorage>;
+  store: TempStore;
   clock: { now: number };
   unauthorized: string[];
-  row(n: string): TransactionRow | undefined;
-  count(table: string): number;
+  row(n: string): Promise<TransactionRow | undefined>;
+  count(table: string): Promise<number>;
   close(): Promise<void>;
 }
 
 export async function startRazer(
   options: { mapping?: Mapping; keys?: string[]; mode?: SignedContentMode; seedCatalogue?: boolean } = {},
 ): Promise<RazerHarness> {
-  const storage = tempStorage();
+  const store = await tempStore();
   const clock = { now: T0 };
-  if (options.seedCatalogue !== false) seedCatalogue(storage.db, clock.now);
+  if (options.seedCatalogue !== false) await seedCatalogue(store, clock.now);
   const mapping = options.mapping ?? exampleMapping();
   const unauthorized: string[] = [];
   let tokens = 0;
   const deps: RazerDeps = {
-    db: storage.db,
+    store,
     mapping: () => mapping,
     catalogue: {
-      brand: (k) => getBrand(storage.db, k),
-      variation: (b, v) => getVariation(storage.db, b, v),
+      brand: (k) => store.getBrand(k),
+      variation: (b, v) => store.getVariation(b, v),
     },
     fulfilment: { fulfil: (n) => fulfilment.fulfil(n) },
     now: () => clock.now,
@@ -103,23 +102,22 @@ export async function startRazer(
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     deps,
     fulfilment,
-    storage,
+    store,
     clock,
     unauthorized,
-    row: (n) => getTransaction(storage.db, n),
-    count: (table) => (storage.sqlite.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n,
+    row: (n) => store.getTransaction(n),
+    count: (table) => countRows(store, table),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      storage.close();
+      await store.close();
     },
   };
 }
 
-export function seedCatalogue(db: RazerDeps['db'], at: number): void {
+export async function seedCatalogue(store: Store, at: number): Promise<void> {
   const catalogue = defaultCatalogue();
-  replaceBrands(
-    db,
+  await store.replaceBrands(
     catalogue.map((b) => ({
       brandKey: b.key,
       name: b.name,
@@ -130,8 +128,7 @@ export function seedCatalogue(db: RazerDeps['db'], at: number): void {
     at,
   );
   for (const b of catalogue) {
-    replaceVariations(
-      db,
+    await store.replaceVariations(
       b.key,
       b.variations.map((v) => ({ variationKey: v.key, name: v.name, price: v.price, isActive: v.isActive })),
       at,

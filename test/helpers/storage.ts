@@ -1,7 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { migrateStorage, openStorage, type Storage } from '../../src/db/connection.js';
+import pg from 'pg';
+import { inject } from 'vitest';
+import type { StoreSettings } from '../../src/db/open.js';
+import { migrateStorage, type Storage } from '../../src/db/sqlite/connection.js';
+import { SqliteStore } from '../../src/db/sqlite/store.js';
+import type { Store } from '../../src/db/store.js';
+import { PostgresStore } from '../../src/db/postgres/store.js';
+import { createDatabase } from './postgres.js';
 
 export interface TempDir {
   path: string;
@@ -18,20 +25,90 @@ export function tempDir(prefix = 'gateway-test-'): TempDir {
   };
 }
 
-/** A migrated database in a real file (WAL needs one), removed by `close`. */
-export function tempStorage(): Storage & { path: string } {
+/**
+ * Which adapter the storage-touching suites run on: the vitest project sets TEST_DATABASE
+ * (the same test files run once per adapter), and the postgres project provides a server.
+ */
+export const TEST_DIALECT: 'sqlite' | 'postgres' = process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+
+/** An empty database of the adapter under test, named by the settings a gateway takes. */
+export interface TempDatabase {
+  settings: StoreSettings;
+  /** The environment that selects it (DATABASE_PATH or DATABASE_URL). */
+  env: Record<string, string>;
+  remove(): Promise<void>;
+}
+
+export async function tempDatabase(instanceId = 'test'): Promise<TempDatabase> {
+  if (TEST_DIALECT === 'postgres') {
+    const db = await createDatabase(inject('postgresUrl'));
+    return {
+      settings: { databasePath: ':unused:', databaseUrl: db.url, databasePoolSize: 5, instanceId },
+      env: { DATABASE_URL: db.url, DATABASE_POOL_SIZE: '5' },
+      remove: () => db.drop(),
+    };
+  }
   const dir = tempDir();
   const path = dir.file('gateway.db');
-  const storage = openStorage(path);
-  migrateStorage(storage);
   return {
-    ...storage,
+    settings: { databasePath: path, databaseUrl: null, databasePoolSize: 1, instanceId },
+    env: { DATABASE_PATH: path },
+    remove: async () => dir.remove(),
+  };
+}
+
+export type TempStore = Store & { database: TempDatabase };
+
+/** A migrated store of the adapter under test; `close` removes its database too. */
+export async function tempStore(instanceId = 'test'): Promise<TempStore> {
+  const database = await tempDatabase(instanceId);
+  const { settings } = database;
+  const store: Store = settings.databaseUrl
+    ? await PostgresStore.open(settings.databaseUrl, { poolSize: settings.databasePoolSize, instanceId })
+    : SqliteStore.open(settings.databasePath, instanceId);
+  await store.migrate();
+  const close = store.close.bind(store);
+  return Object.assign(store, {
+    database,
+    async close() {
+      await close();
+      await database.remove();
+    },
+  });
+}
+
+/** Rows in a table (with an optional where clause), read beside the store under test. */
+export async function countRows(store: TempStore, table: string, where = 'true'): Promise<number> {
+  const sql = `select count(*) as n from ${table} where ${where}`;
+  const { settings } = store.database;
+  if (settings.databaseUrl) {
+    const client = new pg.Client({ connectionString: settings.databaseUrl });
+    await client.connect();
+    try {
+      return Number((await client.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
+    } finally {
+      await client.end();
+    }
+  }
+  return ((store as unknown as SqliteStore).storage.sqlite.prepare(sql).get() as { n: number }).n;
+}
+
+/** A migrated SQLite store in a real file (WAL needs one), for the SQLite adapter's own tests. */
+export function tempSqlite(): SqliteStore & { path: string; sqlite: Storage['sqlite']; db: Storage['db'] } {
+  const dir = tempDir();
+  const path = dir.file('gateway.db');
+  const store = SqliteStore.open(path, 'test');
+  migrateStorage(store.storage);
+  const close = store.close.bind(store);
+  return Object.assign(store, {
     path,
-    close() {
-      storage.close();
+    sqlite: store.storage.sqlite,
+    db: store.storage.db,
+    async close() {
+      await close();
       dir.remove();
     },
-  };
+  });
 }
 
 const FILLER = 'disk-filler';

@@ -1,0 +1,223 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  json,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
+import type { FormField } from '../../config/form-data.js';
+import type * as lite from '../sqlite/schema.js';
+import type { CatalogueForm } from '../types.js';
+import { EVENT_CAUSES as CAUSES, TRANSACTION_STATES as STATES } from '../vocabulary.js';
+
+// The SQLite schema (src/db/sqlite/schema.ts) column for column: same names, same meanings.
+// Times are Unix epoch milliseconds from the injected clock and money is whole IDR, both
+// int8 read as JS numbers. JSON columns are `json`, not `jsonb`, so that text comes back in
+// the order it was written (replayed answers are compared byte for byte).
+
+const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
+const epochMs = (name: string) => bigint(name, { mode: 'number' });
+const serialId = () => bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity();
+
+/** One row per Razer transactionNumber. */
+export const transactions = pgTable(
+  'transactions',
+  {
+    transactionNumber: text('transaction_number').primaryKey(),
+    apiId: text('api_id').notNull(),
+    sku: text('sku').notNull(),
+    brandKey: text('brand_key').notNull(),
+    variationKey: text('variation_key').notNull(),
+    maxPrice: bigint('max_price', { mode: 'number' }).notNull(),
+    isVoucher: boolean('is_voucher').notNull().default(false),
+    accountId: text('account_id').notNull(),
+    supplierData: json('supplier_data').$type<FormField[]>().notNull(),
+    razerId: text('razer_id'),
+    userIp: text('user_ip'),
+    countryCode: text('country_code'),
+    customParam: json('custom_param').$type<Record<string, string>>(),
+    state: text('state', { enum: STATES }).notNull(),
+    token: text('token').notNull(),
+    refId: text('ref_id').notNull().unique(),
+    trxCode: text('trx_code'),
+    orderAttempts: integer('order_attempts').notNull().default(0),
+    resends: integer('resends').notNull().default(0),
+    priceOffered: bigint('price_offered', { mode: 'number' }),
+    pricePaid: bigint('price_paid', { mode: 'number' }),
+    voucherCode: text('voucher_code'),
+    failureCode: text('failure_code'),
+    failureReason: text('failure_reason'),
+    expiresAt: epochMs('expires_at').notNull(),
+    deadlineAt: epochMs('deadline_at'),
+    nextCheckAt: epochMs('next_check_at'),
+    checks: integer('checks').notNull().default(0),
+    attention: boolean('attention').notNull().default(false),
+    attentionReason: text('attention_reason'),
+    createdAt: epochMs('created_at').notNull(),
+    updatedAt: epochMs('updated_at').notNull(),
+    // PostgreSQL only: the step lease, so that instances sharing the database take turns.
+    // Timed by the database's clock; never part of TransactionRow.
+    leaseHolder: text('lease_holder'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'string' }),
+  },
+  (t) => [
+    check('transactions_state_valid', sql`${t.state} in (${inList(STATES)})`),
+    index('transactions_due').on(t.state, t.nextCheckAt),
+    index('transactions_account_day').on(t.sku, t.accountId, t.createdAt),
+    index('transactions_sku_day').on(t.sku, t.createdAt),
+    index('transactions_trx_code').on(t.trxCode),
+    index('transactions_attention').on(t.attention),
+  ],
+);
+
+/** Append-only history: one row per state move, written in the move's transaction. */
+export const transactionEvents = pgTable(
+  'transaction_events',
+  {
+    id: serialId(),
+    transactionNumber: text('transaction_number')
+      .notNull()
+      .references(() => transactions.transactionNumber),
+    fromState: text('from_state', { enum: STATES }).notNull(),
+    toState: text('to_state', { enum: STATES }).notNull(),
+    cause: text('cause', { enum: CAUSES }).notNull(),
+    detail: text('detail'),
+    at: epochMs('at').notNull(),
+    instanceId: text('instance_id'),
+  },
+  (t) => [
+    check('events_cause_valid', sql`${t.cause} in (${inList(CAUSES)})`),
+    index('events_by_transaction').on(t.transactionNumber, t.id),
+  ],
+);
+
+/** Every authenticated Razer request and the answer sent: replay source and audit trail. */
+export const razerExchanges = pgTable(
+  'razer_exchanges',
+  {
+    id: serialId(),
+    transactionNumber: text('transaction_number'),
+    endpoint: text('endpoint').notNull(),
+    apiId: text('api_id').notNull(),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+    requestHash: text('request_hash').notNull(),
+    requestBody: text('request_body').notNull(),
+    responseStatus: integer('response_status').notNull(),
+    responseHeaders: json('response_headers').$type<Record<string, string>>().notNull(),
+    responseBody: text('response_body').notNull(),
+    receivedAt: epochMs('received_at').notNull(),
+    respondedAt: epochMs('responded_at').notNull(),
+  },
+  (t) => [index('exchanges_by_transaction').on(t.transactionNumber, t.endpoint, t.id)],
+);
+
+/** Every call to Mitra and its reply, with the key and signature redacted. */
+export const supplierCalls = pgTable(
+  'supplier_calls',
+  {
+    id: serialId(),
+    transactionNumber: text('transaction_number'),
+    operation: text('operation').notNull(),
+    method: text('method').notNull(),
+    url: text('url').notNull(),
+    requestBody: text('request_body'),
+    httpStatus: integer('http_status'),
+    replyBody: text('reply_body'),
+    rcCode: text('rc_code'),
+    outcome: text('outcome').notNull(),
+    error: text('error'),
+    startedAt: epochMs('started_at').notNull(),
+    durationMs: bigint('duration_ms', { mode: 'number' }).notNull(),
+    instanceId: text('instance_id'),
+  },
+  (t) => [
+    index('supplier_calls_by_transaction').on(t.transactionNumber, t.id),
+    index('supplier_calls_by_time').on(t.startedAt),
+  ],
+);
+
+/** Webhooks as received, stored before anything else happens to them. */
+export const webhookInbox = pgTable(
+  'webhook_inbox',
+  {
+    id: serialId(),
+    receivedAt: epochMs('received_at').notNull(),
+    sourceIp: text('source_ip').notNull(),
+    headers: json('headers').$type<Record<string, string>>().notNull(),
+    body: text('body').notNull(),
+    bodySha256: text('body_sha256').notNull(),
+    kind: text('kind'),
+    transactionRef: text('transaction_ref'),
+    processedAt: epochMs('processed_at'),
+    result: text('result'),
+  },
+  (t) => [index('webhooks_unprocessed').on(t.processedAt), index('webhooks_by_hash').on(t.bodySha256)],
+);
+
+export const catalogueBrands = pgTable('catalogue_brands', {
+  brandKey: text('brand_key').primaryKey(),
+  name: text('name').notNull(),
+  // Null when the catalogue does not say.
+  isVoucher: boolean('is_voucher'),
+  isActive: boolean('is_active').notNull(),
+  forms: json('forms').$type<CatalogueForm[]>().notNull(),
+  fetchedAt: epochMs('fetched_at').notNull(),
+});
+
+export const catalogueVariations = pgTable(
+  'catalogue_variations',
+  {
+    brandKey: text('brand_key').notNull(),
+    variationKey: text('variation_key').notNull(),
+    name: text('name').notNull(),
+    price: bigint('price', { mode: 'number' }).notNull(),
+    isActive: boolean('is_active').notNull(),
+    fetchedAt: epochMs('fetched_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.brandKey, t.variationKey] })],
+);
+
+// -- PostgreSQL only: coordination between instances, timed by the database's clock.
+
+/** Which instance runs a periodic job until when. */
+export const jobLeases = pgTable('job_leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  until: timestamp('until', { withTimezone: true, mode: 'string' }).notNull(),
+});
+
+/** The shared supplier budget: one row per call, counted while it runs and a window after. */
+export const rateSlots = pgTable(
+  'rate_slots',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    endedAt: timestamp('ended_at', { withTimezone: true, mode: 'string' }),
+  },
+  (t) => [index('rate_slots_ended').on(t.endedAt)],
+);
+
+// -- Compile-time proof that rows read here have exactly the shapes of src/db/types.ts, which
+// come from the SQLite schema: each adapter returns the same rows to the same callers.
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+type Row<T extends { $inferSelect: unknown }> = T['$inferSelect'];
+
+export type SchemaMatchesSqlite = [
+  Assert<Same<Omit<Row<typeof transactions>, 'leaseHolder' | 'leaseUntil'>, Row<typeof lite.transactions>>>,
+  Assert<Same<Row<typeof transactionEvents>, Row<typeof lite.transactionEvents>>>,
+  Assert<Same<Row<typeof razerExchanges>, Row<typeof lite.razerExchanges>>>,
+  Assert<Same<Row<typeof supplierCalls>, Row<typeof lite.supplierCalls>>>,
+  Assert<Same<Row<typeof webhookInbox>, Row<typeof lite.webhookInbox>>>,
+  Assert<Same<Row<typeof catalogueBrands>, Row<typeof lite.catalogueBrands>>>,
+  Assert<Same<Row<typeof catalogueVariations>, Row<typeof lite.catalogueVariations>>>,
+];

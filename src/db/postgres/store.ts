@@ -1,0 +1,743 @@
+import {
+  and,
+  asc,
+  count,
+  eq,
+  exists,
+  getTableColumns,
+  gt,
+  gte,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  min,
+  ne,
+  notExists,
+  notInArray,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
+import { alias, type PgColumn } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import type { SharedRateBudget, Store } from '../store.js';
+import type {
+  AuditTable,
+  BrandInput,
+  Move,
+  MovePatch,
+  MoveResult,
+  NewExchange,
+  NewSupplierCall,
+  NewTransaction,
+  NewWebhook,
+  PruneBatch,
+  RateSlot,
+  SharedBudget,
+  TransactionRow,
+  VariationInput,
+} from '../types.js';
+import { FINAL_STATES, OPEN_STATES, type StoredState } from '../vocabulary.js';
+import { type Connection, type Db, migrate, openConnection } from './connection.js';
+import {
+  catalogueBrands,
+  catalogueVariations,
+  razerExchanges,
+  supplierCalls,
+  transactionEvents,
+  transactions,
+  webhookInbox,
+} from './schema.js';
+
+/** The NOTIFY channel of moves; the payload is the transaction number. */
+const MOVES_CHANNEL = 'gateway_moves';
+/** Transaction advisory lock key serialising the shared rate budget's takes. */
+const RATE_LOCK = sql.raw('7215530118027002');
+/** Rows per multi-row INSERT, well under PostgreSQL's 65535 bind parameters. */
+const INSERT_CHUNK = 1000;
+/** Takes of one budget between two sweeps of slots that stopped counting. */
+const SWEEP_EVERY = 64;
+const LISTEN_RETRY_MIN_MS = 100;
+const LISTEN_RETRY_MAX_MS = 5000;
+
+// The row every caller sees: the table's columns but the lease, which is this adapter's own.
+const { leaseHolder: _leaseHolder, leaseUntil: _leaseUntil, ...rowColumns } = getTableColumns(transactions);
+
+/** `ms` milliseconds as an interval (the parameter typed, so PostgreSQL need not guess). */
+const millis = (ms: number) => sql`(${ms}::double precision * interval '1 millisecond')`;
+/** A lease ending `ttlMs` from now, in database time. */
+const leaseEnd = (ttlMs: number) => sql`now() + ${millis(ttlMs)}`;
+/** The row's lease is free: never taken, or run out (database time). */
+const leaseFree = () => or(isNull(transactions.leaseHolder), lte(transactions.leaseUntil, sql`now()`));
+
+function chunks<T>(rows: readonly T[], size = INSERT_CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
+
+/**
+ * The PostgreSQL adapter, for several gateway instances on one database. Every check and the
+ * write it guards are one statement or one transaction; leases, job turns and the shared rate
+ * budget are timed by the database's clock, so instances whose clocks differ agree on them.
+ * Moves are announced with NOTIFY, heard by every instance's LISTEN connection.
+ */
+export class PostgresStore implements Store {
+  readonly dialect = 'postgres' as const;
+  readonly instanceId: string;
+  readonly connection: Connection;
+  readonly #url: string;
+  readonly #listeners = new Set<(transactionNumber: string) => void>();
+  #listenClient: pg.Client | undefined;
+  #listenRetry: NodeJS.Timeout | undefined;
+  #listenBackoff = LISTEN_RETRY_MIN_MS;
+  #closed = false;
+
+  constructor(connection: Connection, url: string, instanceId: string) {
+    this.connection = connection;
+    this.#url = url;
+    this.instanceId = instanceId;
+  }
+
+  /** Opens the pool and proves the server answers, so a wrong URL fails at start-up. */
+  static async open(url: string, options: { poolSize: number; instanceId: string }): Promise<PostgresStore> {
+    const connection = openConnection(url, options.poolSize);
+    try {
+      await connection.pool.query('select 1');
+    } catch (err) {
+      await connection.pool.end().catch(() => undefined);
+      throw err;
+    }
+    return new PostgresStore(connection, url, options.instanceId);
+  }
+
+  get #db(): Db {
+    return this.connection.db;
+  }
+
+  // -- transactions
+
+  async getTransaction(transactionNumber: string): Promise<TransactionRow | undefined> {
+    const [row] = await this.#db
+      .select(rowColumns)
+      .from(transactions)
+      .where(eq(transactions.transactionNumber, transactionNumber));
+    return row;
+  }
+
+  async insertTransaction(row: NewTransaction): Promise<TransactionRow> {
+    const [inserted] = await this.#db.insert(transactions).values(row).returning(rowColumns);
+    if (!inserted) throw new Error(`insert of transaction ${row.transactionNumber} returned no row`);
+    return inserted;
+  }
+
+  async listEvents(transactionNumber: string) {
+    return this.#db
+      .select()
+      .from(transactionEvents)
+      .where(eq(transactionEvents.transactionNumber, transactionNumber))
+      .orderBy(asc(transactionEvents.id));
+  }
+
+  /**
+   * A compare-and-set on the state (and lease): under READ COMMITTED a concurrent writer's
+   * UPDATE waits for ours, then re-checks the condition against the row we left, so exactly
+   * one of two moves from the same state matches. The event and the NOTIFY commit with it.
+   */
+  async moveTransaction(move: Move): Promise<MoveResult> {
+    const n = move.transactionNumber;
+    return this.#db.transaction(async (tx): Promise<MoveResult> => {
+      const [row] = await tx
+        .update(transactions)
+        .set({ ...move.patch, state: move.to, updatedAt: move.at })
+        .where(
+          and(
+            eq(transactions.transactionNumber, n),
+            eq(transactions.state, move.from),
+            move.neverSent ? eq(transactions.orderAttempts, 0) : undefined,
+            move.lease === undefined ? undefined : eq(transactions.leaseHolder, move.lease),
+          ),
+        )
+        .returning(rowColumns);
+      if (!row) {
+        const [current] = await tx
+          .select({ state: transactions.state, leaseHolder: transactions.leaseHolder })
+          .from(transactions)
+          .where(eq(transactions.transactionNumber, n));
+        if (!current) return { ok: false, reason: 'missing' };
+        if (move.lease !== undefined && current.state === move.from && current.leaseHolder !== move.lease)
+          return { ok: false, reason: 'lost-lease' };
+        return { ok: false, reason: 'stale', current: current.state };
+      }
+      await tx.insert(transactionEvents).values({
+        transactionNumber: n,
+        fromState: move.from,
+        toState: move.to,
+        cause: move.cause,
+        detail: move.detail ?? null,
+        at: move.at,
+        instanceId: this.instanceId,
+      });
+      // Delivered at commit, and not at all on rollback.
+      await tx.execute(sql`select pg_notify(${MOVES_CHANNEL}, ${n})`);
+      return { ok: true, row };
+    });
+  }
+
+  async patchTransaction(
+    transactionNumber: string,
+    state: StoredState,
+    patch: MovePatch,
+    at: number,
+    lease?: string,
+  ): Promise<boolean> {
+    const result = await this.#db
+      .update(transactions)
+      .set({ ...patch, updatedAt: at })
+      .where(
+        and(
+          eq(transactions.transactionNumber, transactionNumber),
+          eq(transactions.state, state),
+          lease === undefined ? undefined : eq(transactions.leaseHolder, lease),
+        ),
+      );
+    return result.rowCount === 1;
+  }
+
+  async countRecentPurchases(query: { sku: string; accountId: string | null; since: number }) {
+    const [row] = await this.#db
+      .select({ n: count() })
+      .from(transactions)
+      .where(
+        and(
+          eq(transactions.sku, query.sku),
+          query.accountId === null ? undefined : eq(transactions.accountId, query.accountId),
+          gt(transactions.createdAt, query.since),
+          notInArray(transactions.state, ['FAILED', 'CANCELLED', 'EXPIRED']),
+        ),
+      );
+    return row?.n ?? 0;
+  }
+
+  async findBySupplierRef(ref: string): Promise<TransactionRow | undefined> {
+    const byRef = await this.#first(eq(transactions.refId, ref));
+    return byRef ?? this.#first(eq(transactions.trxCode, ref));
+  }
+
+  async listInState(state: StoredState, limit = 1000, after = '') {
+    return this.#db
+      .select(rowColumns)
+      .from(transactions)
+      .where(and(eq(transactions.state, state), gt(transactions.transactionNumber, after)))
+      .orderBy(asc(transactions.transactionNumber))
+      .limit(limit);
+  }
+
+  async listExpiredInitiated(now: number, limit: number) {
+    return this.#db
+      .select(rowColumns)
+      .from(transactions)
+      .where(and(eq(transactions.state, 'INITIATED'), lte(transactions.expiresAt, now)))
+      .limit(limit);
+  }
+
+  async listOverdue(now: number, limit: number) {
+    return this.#db
+      .select(rowColumns)
+      .from(transactions)
+      .where(
+        and(
+          inArray(transactions.state, [...OPEN_STATES]),
+          lte(transactions.deadlineAt, now),
+          eq(transactions.attention, false),
+        ),
+      )
+      .limit(limit);
+  }
+
+  async flagForOperator(transactionNumber: string, reason: string, at: number, onlyIfClear = false) {
+    const result = await this.#db
+      .update(transactions)
+      .set({ attention: true, attentionReason: reason, updatedAt: at })
+      .where(
+        and(
+          eq(transactions.transactionNumber, transactionNumber),
+          onlyIfClear ? eq(transactions.attention, false) : undefined,
+        ),
+      );
+    return result.rowCount === 1;
+  }
+
+  // -- step leases, in database time
+
+  /** A holder asking again for its own unexpired lease is refused too, as in SQLite. */
+  async claimStep(transactionNumber: string, holder: string, ttlMs: number) {
+    const result = await this.#db
+      .update(transactions)
+      .set({ leaseHolder: holder, leaseUntil: leaseEnd(ttlMs) })
+      .where(and(eq(transactions.transactionNumber, transactionNumber), leaseFree()));
+    return result.rowCount === 1;
+  }
+
+  /** An expired lease nobody took over is still the holder's (the fencing checks the holder only). */
+  async renewStep(transactionNumber: string, holder: string, ttlMs: number) {
+    const result = await this.#db
+      .update(transactions)
+      .set({ leaseUntil: leaseEnd(ttlMs) })
+      .where(and(eq(transactions.transactionNumber, transactionNumber), eq(transactions.leaseHolder, holder)));
+    return result.rowCount === 1;
+  }
+
+  async releaseStep(transactionNumber: string, holder: string) {
+    await this.#db
+      .update(transactions)
+      .set({ leaseHolder: null, leaseUntil: null })
+      .where(and(eq(transactions.transactionNumber, transactionNumber), eq(transactions.leaseHolder, holder)));
+  }
+
+  /**
+   * Picks and leases the due rows in one statement. SKIP LOCKED: rows another instance is
+   * claiming right now are passed over instead of waited for, so two reconcilers never get
+   * the same row and never queue behind each other.
+   */
+  async claimDue(now: number, limit: number, holder: string, ttlMs: number) {
+    const due = this.#db
+      .select({ n: transactions.transactionNumber })
+      .from(transactions)
+      .where(
+        and(inArray(transactions.state, [...OPEN_STATES]), lte(transactions.nextCheckAt, now), leaseFree()),
+      )
+      .orderBy(asc(transactions.nextCheckAt))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+    const rows = await this.#db
+      .update(transactions)
+      .set({ leaseHolder: holder, leaseUntil: leaseEnd(ttlMs) })
+      .where(inArray(transactions.transactionNumber, due))
+      .returning(rowColumns);
+    // RETURNING keeps no order.
+    return rows.sort((a, b) => (a.nextCheckAt ?? 0) - (b.nextCheckAt ?? 0));
+  }
+
+  // -- Razer exchanges
+
+  async recordExchange(exchange: NewExchange) {
+    await this.#db.insert(razerExchanges).values(exchange);
+  }
+
+  async findCreatingInit(transactionNumber: string) {
+    const [row] = await this.#db
+      .select()
+      .from(razerExchanges)
+      .where(
+        and(
+          eq(razerExchanges.transactionNumber, transactionNumber),
+          eq(razerExchanges.endpoint, 'init'),
+          eq(razerExchanges.responseStatus, 200),
+        ),
+      )
+      .orderBy(asc(razerExchanges.id))
+      .limit(1);
+    return row;
+  }
+
+  /** ON CONFLICT DO NOTHING: a racing insert of the same number waits for ours, then inserts nothing. */
+  async insertInitiated(row: NewTransaction, exchange: NewExchange): Promise<'created' | 'exists'> {
+    return this.#db.transaction(async (tx) => {
+      const inserted = await tx
+        .insert(transactions)
+        .values(row)
+        .onConflictDoNothing({ target: transactions.transactionNumber })
+        .returning({ n: transactions.transactionNumber });
+      if (inserted.length === 0) return 'exists';
+      await tx.insert(razerExchanges).values(exchange);
+      return 'created';
+    });
+  }
+
+  async listExchanges(transactionNumber: string) {
+    return this.#db
+      .select()
+      .from(razerExchanges)
+      .where(eq(razerExchanges.transactionNumber, transactionNumber))
+      .orderBy(asc(razerExchanges.id));
+  }
+
+  // -- supplier calls
+
+  async recordSupplierCall(call: NewSupplierCall) {
+    await this.#db.insert(supplierCalls).values({ ...call, instanceId: this.instanceId });
+  }
+
+  async listSupplierCalls(transactionNumber: string) {
+    return this.#db
+      .select()
+      .from(supplierCalls)
+      .where(eq(supplierCalls.transactionNumber, transactionNumber))
+      .orderBy(asc(supplierCalls.id));
+  }
+
+  /** `longestCallMs` bounds how early such a call started, so the time index does the work. */
+  async listCallEndsSince(since: number, longestCallMs: number) {
+    // int8 arithmetic comes back as a string.
+    const ended = sql<number>`${supplierCalls.startedAt} + ${supplierCalls.durationMs}`.mapWith(Number);
+    const rows = await this.#db
+      .select({ ended })
+      .from(supplierCalls)
+      .where(and(gte(supplierCalls.startedAt, since - longestCallMs), gte(ended, since)));
+    return rows.map((r) => r.ended);
+  }
+
+  async writeAudit(exchanges: readonly NewExchange[], calls: readonly NewSupplierCall[]) {
+    if (exchanges.length === 0 && calls.length === 0) return;
+    await this.#db.transaction(async (tx) => {
+      for (const batch of chunks(exchanges)) await tx.insert(razerExchanges).values(batch);
+      for (const batch of chunks(calls))
+        await tx.insert(supplierCalls).values(batch.map((c) => ({ ...c, instanceId: this.instanceId })));
+    });
+  }
+
+  // -- webhooks
+
+  async storeWebhook(webhook: NewWebhook) {
+    const [row] = await this.#db.insert(webhookInbox).values(webhook).returning({ id: webhookInbox.id });
+    if (!row) throw new Error('insert of a webhook returned no id');
+    return row.id;
+  }
+
+  async getWebhook(id: number) {
+    const [row] = await this.#db.select().from(webhookInbox).where(eq(webhookInbox.id, id));
+    return row;
+  }
+
+  async markWebhook(
+    id: number,
+    outcome: { kind: string; transactionRef: string | null; result: string },
+    at: number,
+  ) {
+    await this.#db
+      .update(webhookInbox)
+      .set({
+        kind: outcome.kind,
+        transactionRef: outcome.transactionRef,
+        result: outcome.result,
+        processedAt: at,
+      })
+      .where(eq(webhookInbox.id, id));
+  }
+
+  async listUnprocessedWebhooks(limit = 1000, afterId = 0) {
+    return this.#db
+      .select()
+      .from(webhookInbox)
+      .where(and(isNull(webhookInbox.processedAt), gt(webhookInbox.id, afterId)))
+      .orderBy(asc(webhookInbox.id))
+      .limit(limit);
+  }
+
+  async listWebhooks(limit = 1000) {
+    return this.#db.select().from(webhookInbox).orderBy(asc(webhookInbox.id)).limit(limit);
+  }
+
+  // -- catalogue cache
+
+  /** The brand list replaces the cached one whole: a brand Mitra no longer lists is gone. */
+  async replaceBrands(brands: readonly BrandInput[], at: number) {
+    await this.#db.transaction(async (tx) => {
+      await tx.delete(catalogueBrands);
+      for (const batch of chunks(brands))
+        await tx.insert(catalogueBrands).values(batch.map((b) => ({ ...b, fetchedAt: at })));
+    });
+  }
+
+  async replaceVariations(brandKey: string, variations: readonly VariationInput[], at: number) {
+    await this.#db.transaction(async (tx) => {
+      await tx.delete(catalogueVariations).where(eq(catalogueVariations.brandKey, brandKey));
+      for (const batch of chunks(variations))
+        await tx.insert(catalogueVariations).values(batch.map((v) => ({ ...v, brandKey, fetchedAt: at })));
+    });
+  }
+
+  async getBrand(brandKey: string) {
+    const [row] = await this.#db.select().from(catalogueBrands).where(eq(catalogueBrands.brandKey, brandKey));
+    return row;
+  }
+
+  async getVariation(brandKey: string, variationKey: string) {
+    const [row] = await this.#db
+      .select()
+      .from(catalogueVariations)
+      .where(
+        and(eq(catalogueVariations.brandKey, brandKey), eq(catalogueVariations.variationKey, variationKey)),
+      );
+    return row;
+  }
+
+  async catalogueFetchedAt() {
+    const [brands] = await this.#db.select({ at: min(catalogueBrands.fetchedAt) }).from(catalogueBrands);
+    const [variations] = await this.#db
+      .select({ at: min(catalogueVariations.fetchedAt) })
+      .from(catalogueVariations);
+    return { brands: brands?.at ?? null, oldestVariations: variations?.at ?? null };
+  }
+
+  // -- retention
+
+  /** A read finds the ids, then one short delete by id checks the condition again. */
+  async pruneBatch(table: AuditTable, before: number, afterId: number, size: number): Promise<PruneBatch> {
+    const [target, condition] = PRUNABLE[table];
+    const prunable = condition(this.#db, before);
+    const ids = (
+      await this.#db
+        .select({ id: target.id })
+        .from(target)
+        .where(and(gt(target.id, afterId), prunable))
+        .orderBy(asc(target.id))
+        .limit(size)
+    ).map((r) => r.id);
+    const lastId = ids.at(-1);
+    if (lastId === undefined) return { found: 0, deleted: 0, lastId: afterId };
+    const result = await this.#db.delete(target).where(and(inArray(target.id, ids), prunable));
+    return { found: ids.length, deleted: result.rowCount ?? 0, lastId };
+  }
+
+  // -- coordination between instances
+
+  /** Unlike claimStep, the holder renews its own turn: a job runs on one instance until it stops. */
+  async tryJobLease(name: string, holder: string, ttlMs: number) {
+    const result = await this.#db.execute(sql`
+      insert into job_leases (name, holder, until) values (${name}, ${holder}, ${leaseEnd(ttlMs)})
+      on conflict (name) do update set holder = excluded.holder, until = excluded.until
+        where job_leases.until <= now() or job_leases.holder = excluded.holder
+      returning 1`);
+    return result.rowCount === 1;
+  }
+
+  rateBudget(budget: SharedBudget): SharedRateBudget {
+    const db = this.#db;
+    let takes = 0;
+    return {
+      take: async (): Promise<RateSlot> => {
+        const sweep = takes++ % SWEEP_EVERY === 0;
+        return db.transaction(async (tx) => {
+          // One taker at a time across instances: a count and the insert it allows can't interleave.
+          await tx.execute(sql`select pg_advisory_xact_lock(${RATE_LOCK})`);
+          const window = millis(budget.windowMs);
+          const longest = millis(budget.longestCallMs);
+          if (sweep) {
+            // Slots that stopped counting over a longest call ago; the OR's halves each use an index.
+            await tx.execute(sql`
+              delete from rate_slots
+              where ended_at < now() - ${window} - ${longest}
+                 or (ended_at is null and started_at < now() - ${window} - ${longest} - ${longest})`);
+          }
+          // clock_timestamp(), not now(): now() is when the transaction began, before it
+          // waited for the lock, and a slot recorded as older than it is counts too briefly.
+          const result = await tx.execute<{ id: string | null; retry: string | null }>(sql`
+            with c as materialized (select clock_timestamp() as now),
+            counted as (
+              select coalesce(s.ended_at, s.started_at + ${longest}) + ${window} as stops
+              from rate_slots s, c
+              where coalesce(s.ended_at, s.started_at + ${longest}) > c.now - ${window}
+            ),
+            stats as (select count(*) as n, min(stops) as first_stop from counted),
+            granted as (
+              insert into rate_slots (started_at)
+              select c.now from c, stats where stats.n < ${budget.limit}
+              returning id
+            )
+            select (select id from granted) as id,
+              ceil(extract(epoch from (stats.first_stop - c.now)) * 1000) as retry
+            from stats, c`);
+          const row = result.rows[0];
+          if (row?.id != null) return { granted: true, id: Number(row.id) };
+          const retry = row?.retry == null ? budget.windowMs : Number(row.retry);
+          return { granted: false, retryInMs: Math.max(5, retry) };
+        });
+      },
+      end: async (id: number) => {
+        await db.execute(sql`update rate_slots set ended_at = now() where id = ${id} and ended_at is null`);
+      },
+    };
+  }
+
+  /**
+   * Heard on one connection of its own (LISTEN needs a session outside the pool), opened with
+   * the first listener. A lost connection is opened again while listeners remain; moves made
+   * meanwhile are not heard, which callers' polling covers.
+   */
+  onMoved(listener: (transactionNumber: string) => void): () => void {
+    this.#listeners.add(listener);
+    this.#listen();
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size === 0) this.#stopListening();
+    };
+  }
+
+  // -- life
+
+  /**
+   * A transaction that takes a transaction id (its commit is flushed to the WAL) and writes to
+   * a table: it fails on a read-only server or transaction, a standby, or a lost connection.
+   */
+  async checkWritable() {
+    await this.#db.transaction(async (tx) => {
+      await tx.execute(sql`select txid_current()`);
+      await tx.execute(sql`update job_leases set holder = holder where false`);
+    });
+  }
+
+  async migrate() {
+    return migrate(this.connection.pool);
+  }
+
+  async close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    this.#stopListening();
+    await this.connection.pool.end();
+  }
+
+  async #first(condition: SQL): Promise<TransactionRow | undefined> {
+    const [row] = await this.#db.select(rowColumns).from(transactions).where(condition).limit(1);
+    return row;
+  }
+
+  #listen(): void {
+    if (this.#listenClient || this.#listenRetry || this.#closed || this.#listeners.size === 0) return;
+    const client = new pg.Client({ connectionString: this.#url });
+    this.#listenClient = client;
+    const lost = () => {
+      if (this.#listenClient !== client) return;
+      this.#listenClient = undefined;
+      client.end().catch(() => undefined);
+      if (this.#closed || this.#listeners.size === 0) return;
+      this.#listenRetry = setTimeout(() => {
+        this.#listenRetry = undefined;
+        this.#listen();
+      }, this.#listenBackoff);
+      this.#listenRetry.unref();
+      this.#listenBackoff = Math.min(this.#listenBackoff * 2, LISTEN_RETRY_MAX_MS);
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    client.on('notification', (message) => {
+      if (message.channel !== MOVES_CHANNEL || message.payload === undefined) return;
+      for (const listener of [...this.#listeners]) {
+        try {
+          listener(message.payload);
+        } catch {
+          // A listener's own failure must not cost the connection the other listeners use.
+        }
+      }
+    });
+    client
+      .connect()
+      .then(() => client.query(`listen ${MOVES_CHANNEL}`))
+      .then(() => {
+        this.#listenBackoff = LISTEN_RETRY_MIN_MS;
+      }, lost);
+  }
+
+  #stopListening(): void {
+    if (this.#listenRetry) clearTimeout(this.#listenRetry);
+    this.#listenRetry = undefined;
+    const client = this.#listenClient;
+    this.#listenClient = undefined;
+    client?.end().catch(() => undefined);
+  }
+}
+
+// -- retention conditions: those of src/db/sqlite/retention.ts
+
+/** Whether `column` names a transaction in a final state, last updated before `before`. */
+function finalBefore(db: Db, column: PgColumn, before: number) {
+  return exists(
+    db
+      .select({ one: sql`1` })
+      .from(transactions)
+      .where(
+        and(
+          eq(transactions.transactionNumber, column),
+          inArray(transactions.state, [...FINAL_STATES]),
+          lt(transactions.updatedAt, before),
+        ),
+      ),
+  );
+}
+
+const earlierInit = alias(razerExchanges, 'earlier_init');
+
+function exchangesPrunable(db: Db, before: number): SQL | undefined {
+  const x = razerExchanges;
+  return and(
+    lt(x.receivedAt, before),
+    or(
+      isNull(x.transactionNumber),
+      and(
+        finalBefore(db, x.transactionNumber, before),
+        // Never the creating init (the first init answered 200): a replayed init is answered from it.
+        or(
+          ne(x.endpoint, 'init'),
+          ne(x.responseStatus, 200),
+          exists(
+            db
+              .select({ one: sql`1` })
+              .from(earlierInit)
+              .where(
+                and(
+                  eq(earlierInit.transactionNumber, x.transactionNumber),
+                  eq(earlierInit.endpoint, 'init'),
+                  eq(earlierInit.responseStatus, 200),
+                  lt(earlierInit.id, x.id),
+                ),
+              ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function supplierCallsPrunable(db: Db, before: number): SQL | undefined {
+  const c = supplierCalls;
+  return and(
+    lt(c.startedAt, before),
+    or(isNull(c.transactionNumber), finalBefore(db, c.transactionNumber, before)),
+  );
+}
+
+function webhooksPrunable(db: Db, before: number): SQL | undefined {
+  const w = webhookInbox;
+  return and(
+    isNotNull(w.processedAt),
+    lt(w.receivedAt, before),
+    // Kept while the transaction it names is open; a ref naming none of ours holds nothing.
+    or(
+      isNull(w.transactionRef),
+      notExists(
+        db
+          .select({ one: sql`1` })
+          .from(transactions)
+          .where(
+            and(
+              eq(transactions.transactionNumber, w.transactionRef),
+              notInArray(transactions.state, [...FINAL_STATES]),
+            ),
+          ),
+      ),
+    ),
+  );
+}
+
+type AuditTableSchema = typeof razerExchanges | typeof supplierCalls | typeof webhookInbox;
+
+const PRUNABLE: Record<AuditTable, [AuditTableSchema, (db: Db, before: number) => SQL | undefined]> = {
+  exchanges: [razerExchanges, exchangesPrunable],
+  supplierCalls: [supplierCalls, supplierCallsPrunable],
+  webhooks: [webhookInbox, webhooksPrunable],
+};

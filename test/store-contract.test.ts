@@ -1,0 +1,408 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { PACKAGE_ROOT } from '../src/config/paths.js';
+import { PostgresStore } from '../src/db/postgres/store.js';
+import { SqliteStore } from '../src/db/sqlite/store.js';
+import type { Dialect, Store } from '../src/db/store.js';
+import type { Move, NewExchange, NewTransaction } from '../src/db/types.js';
+import type { StoredState } from '../src/db/vocabulary.js';
+import { createDatabase } from './helpers/postgres.js';
+import { waitFor } from './helpers/wait.js';
+
+// The storage port's promises, held by both adapters. The PostgreSQL half runs where the
+// vitest project starts a server (test/helpers/postgres-setup.ts provides its URL); what only
+// several instances on one database can show is tested on PostgreSQL alone.
+
+const adminUrl = inject('postgresUrl') as string | undefined;
+
+const T0 = Date.UTC(2026, 10, 21, 10, 0, 0);
+
+function row(n: string, state: StoredState = 'QUEUED', overrides: Partial<NewTransaction> = {}): NewTransaction {
+  return {
+    transactionNumber: n,
+    apiId: 'publisherA',
+    sku: 'DIAMOND50',
+    brandKey: 'MLBB',
+    variationKey: 'MLBB112',
+    maxPrice: 16000,
+    accountId: '123456-12',
+    supplierData: [
+      { key: 'user_id', value: '123456' },
+      { key: 'zone_id', value: '12' },
+    ],
+    state,
+    token: `token-${n}`,
+    refId: `RG-${n}`,
+    expiresAt: T0 + 3_600_000,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+function initExchange(n: string): NewExchange {
+  return {
+    transactionNumber: n,
+    endpoint: 'init',
+    apiId: 'publisherA',
+    method: 'POST',
+    path: '/init',
+    requestHash: `hash-${n}`,
+    requestBody: '{}',
+    responseStatus: 200,
+    responseHeaders: { 'content-type': 'application/json' },
+    responseBody: '{"ok":true}',
+    receivedAt: T0,
+    respondedAt: T0,
+  };
+}
+
+const move = (n: string, from: StoredState, to: StoredState, extra: Partial<Move> = {}): Move => ({
+  transactionNumber: n,
+  from,
+  to,
+  cause: 'supplier',
+  at: T0 + 1000,
+  ...extra,
+});
+
+// -- what each test opened, closed after it
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function openSqlite(): Promise<Store> {
+  const dir = mkdtempSync(join(tmpdir(), 'gateway-contract-'));
+  const store = SqliteStore.open(join(dir, 'gateway.db'), 'test');
+  cleanups.push(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await store.migrate();
+  return store;
+}
+
+/** A fresh database; `open` adds an instance on it (not migrated). */
+async function pgDatabase(url: string) {
+  const database = await createDatabase(url);
+  cleanups.push(() => database.drop());
+  let instances = 0;
+  return {
+    url: database.url,
+    async open(poolSize = 10): Promise<PostgresStore> {
+      const store = await PostgresStore.open(database.url, { poolSize, instanceId: `pg-${++instances}` });
+      cleanups.push(() => store.close());
+      return store;
+    },
+  };
+}
+
+async function openPostgres(url: string): Promise<Store> {
+  const store = await (await pgDatabase(url)).open();
+  await store.migrate();
+  return store;
+}
+
+interface Adapter {
+  name: Dialect;
+  /** A migrated store on a database of its own. */
+  open(): Promise<Store>;
+}
+
+const adapters: Adapter[] = [{ name: 'sqlite', open: openSqlite }];
+if (adminUrl) adapters.push({ name: 'postgres', open: () => openPostgres(adminUrl) });
+
+describe.each(adapters)('Store contract: $name', (adapter) => {
+  it('reads back the row it wrote, JSON in the order written, without adapter columns', async () => {
+    const store = await adapter.open();
+    const written = await store.insertTransaction(row('TX1', 'QUEUED', { customParam: { zeta: '1', alpha: '2' } }));
+    const read = await store.getTransaction('TX1');
+    expect(read).toEqual(written);
+    expect(Object.keys(read?.customParam ?? {})).toEqual(['zeta', 'alpha']);
+    expect(read).not.toHaveProperty('leaseHolder');
+    expect(read).not.toHaveProperty('leaseUntil');
+    expect(read?.maxPrice).toBe(16000);
+    expect(read?.isVoucher).toBe(false);
+  });
+
+  it('moves by compare-and-set: of two moves from one state exactly one wins, one event', async () => {
+    const store = await adapter.open();
+    await store.insertTransaction(row('TX1'));
+    const results = await Promise.all([
+      store.moveTransaction(move('TX1', 'QUEUED', 'ORDERING')),
+      store.moveTransaction(move('TX1', 'QUEUED', 'FAILED')),
+    ]);
+    const won = results.filter((r) => r.ok);
+    expect(won).toHaveLength(1);
+    const winner = won[0]?.ok ? won[0].row.state : undefined;
+    const lost = results.find((r) => !r.ok);
+    expect(lost).toEqual({ ok: false, reason: 'stale', current: winner });
+    const events = await store.listEvents('TX1');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ fromState: 'QUEUED', toState: winner, instanceId: store.instanceId });
+    expect(await store.moveTransaction(move('NOPE', 'QUEUED', 'ORDERING'))).toEqual({
+      ok: false,
+      reason: 'missing',
+    });
+  });
+
+  it('a move requiring neverSent is stale once an order was sent', async () => {
+    const store = await adapter.open();
+    await store.insertTransaction(row('TX1', 'QUEUED', { orderAttempts: 1 }));
+    expect(await store.moveTransaction(move('TX1', 'QUEUED', 'CANCELLED', { neverSent: true }))).toEqual({
+      ok: false,
+      reason: 'stale',
+      current: 'QUEUED',
+    });
+  });
+
+  it('fences a step whose lease was taken over: lost-lease, nothing written', async () => {
+    const store = await adapter.open();
+    await store.insertTransaction(row('TX1'));
+    expect(await store.claimStep('TX1', 'step-a', 1)).toBe(true);
+    // A's lease runs out; B takes the row.
+    await waitFor(() => store.claimStep('TX1', 'step-b', 60_000), 5000, 'the lease to run out');
+    const before = await store.getTransaction('TX1');
+
+    expect(
+      await store.moveTransaction(move('TX1', 'QUEUED', 'ORDERING', { lease: 'step-a', patch: { orderAttempts: 1 } })),
+    ).toEqual({ ok: false, reason: 'lost-lease' });
+    expect(await store.patchTransaction('TX1', 'QUEUED', { checks: 9 }, T0 + 5, 'step-a')).toBe(false);
+    expect(await store.renewStep('TX1', 'step-a', 60_000)).toBe(false);
+    await store.releaseStep('TX1', 'step-a');
+    expect(await store.getTransaction('TX1')).toEqual(before);
+    expect(await store.listEvents('TX1')).toEqual([]);
+    // A's release did not free B's lease.
+    expect(await store.claimStep('TX1', 'step-c', 60_000)).toBe(false);
+
+    expect(await store.patchTransaction('TX1', 'QUEUED', { checks: 1 }, T0 + 5, 'step-b')).toBe(true);
+    const moved = await store.moveTransaction(move('TX1', 'QUEUED', 'ORDERING', { lease: 'step-b' }));
+    expect(moved.ok).toBe(true);
+  });
+
+  it('gives a step lease to exactly one of 20 concurrent claimants, and again once released', async () => {
+    const store = await adapter.open();
+    await store.insertTransaction(row('TX1'));
+    const claims = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.claimStep('TX1', `holder-${i}`, 60_000)),
+    );
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    const holder = `holder-${claims.indexOf(true)}`;
+    // Not even the holder claims an unexpired lease twice; it renews instead.
+    expect(await store.claimStep('TX1', holder, 60_000)).toBe(false);
+    expect(await store.renewStep('TX1', holder, 60_000)).toBe(true);
+    await store.releaseStep('TX1', holder);
+    expect(await store.claimStep('TX1', 'another', 60_000)).toBe(true);
+  });
+
+  it('claims due open rows whose lease is free, oldest due first', async () => {
+    const store = await adapter.open();
+    await store.insertTransaction(row('DUE2', 'PROCESSING', { nextCheckAt: T0 + 20 }));
+    await store.insertTransaction(row('DUE1', 'UNKNOWN', { nextCheckAt: T0 + 10 }));
+    await store.insertTransaction(row('HELD', 'QUEUED', { nextCheckAt: T0 }));
+    await store.insertTransaction(row('LATER', 'QUEUED', { nextCheckAt: T0 + 1000 }));
+    await store.insertTransaction(row('DONE', 'SUCCESS', { nextCheckAt: T0 }));
+    expect(await store.claimStep('HELD', 'step', 60_000)).toBe(true);
+
+    const claimed = await store.claimDue(T0 + 100, 10, 'reconciler', 60_000);
+    expect(claimed.map((r) => r.transactionNumber)).toEqual(['DUE1', 'DUE2']);
+    expect(claimed[0]).not.toHaveProperty('leaseHolder');
+    expect(await store.claimDue(T0 + 100, 10, 'reconciler-2', 60_000)).toEqual([]);
+    expect(await store.claimStep('DUE1', 'step', 60_000)).toBe(false);
+  });
+
+  it('creates a transaction once when 10 inits of it race: one created, one exchange', async () => {
+    const store = await adapter.open();
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, () => store.insertInitiated(row('TX1', 'INITIATED'), initExchange('TX1'))),
+    );
+    expect(outcomes.filter((o) => o === 'created')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'exists')).toHaveLength(9);
+    expect(await store.listExchanges('TX1')).toHaveLength(1);
+    expect(await store.findCreatingInit('TX1')).toMatchObject({ requestHash: 'hash-TX1' });
+  });
+
+  it('gives a job to one holder at a time, which renews it, until it runs out', async () => {
+    const store = await adapter.open();
+    expect(await store.tryJobLease('prune', 'a', 60_000)).toBe(true);
+    expect(await store.tryJobLease('prune', 'b', 60_000)).toBe(false);
+    expect(await store.tryJobLease('other-job', 'b', 60_000)).toBe(true);
+    // The holder renews, here to a lease that runs out at once.
+    expect(await store.tryJobLease('prune', 'a', 1)).toBe(true);
+    await waitFor(() => store.tryJobLease('prune', 'b', 60_000), 5000, "a's turn to run out");
+    expect(await store.tryJobLease('prune', 'a', 60_000)).toBe(false);
+  });
+
+  it('writes audit rows together, supplier calls with the instance', async () => {
+    const store = await adapter.open();
+    await store.writeAudit(
+      [initExchange('TX1'), { ...initExchange('TX1'), endpoint: 'query' }],
+      [
+        {
+          transactionNumber: 'TX1',
+          operation: 'create-order',
+          method: 'POST',
+          url: 'https://mitra.example/order',
+          outcome: 'accepted',
+          startedAt: T0,
+          durationMs: 250,
+        },
+      ],
+    );
+    expect(await store.listExchanges('TX1')).toHaveLength(2);
+    expect(await store.listSupplierCalls('TX1')).toMatchObject([{ instanceId: store.instanceId }]);
+    expect(await store.listCallEndsSince(T0, 60_000)).toEqual([T0 + 250]);
+  });
+
+  it('proves the database writable', async () => {
+    const store = await adapter.open();
+    await expect(store.checkWritable()).resolves.toBeUndefined();
+  });
+});
+
+describe.skipIf(!adminUrl)('Store contract: several PostgreSQL instances on one database', () => {
+  const url = adminUrl ?? '';
+
+  it('never hands the same due row to two instances claiming at once', async () => {
+    const database = await pgDatabase(url);
+    const [a, b] = [await database.open(), await database.open()];
+    await a.migrate();
+    const numbers = Array.from({ length: 200 }, (_, i) => `DUE${String(i).padStart(3, '0')}`);
+    for (const n of numbers) await a.insertTransaction(row(n, 'PROCESSING', { nextCheckAt: T0 }));
+
+    const claimAll = async (store: Store, holder: string) => {
+      const got: string[] = [];
+      for (;;) {
+        const rows = await store.claimDue(T0 + 1, 7, holder, 60_000);
+        if (rows.length === 0) return got;
+        got.push(...rows.map((r) => r.transactionNumber));
+      }
+    };
+    const claimed = await Promise.all([
+      claimAll(a, 'a-1'),
+      claimAll(a, 'a-2'),
+      claimAll(b, 'b-1'),
+      claimAll(b, 'b-2'),
+    ]);
+    const all = claimed.flat();
+    expect(all).toHaveLength(numbers.length);
+    expect(new Set(all).size).toBe(numbers.length);
+  });
+
+  it('shares the rate budget: no 300 ms window holds more than 5 calls across 3 instances', async () => {
+    const database = await pgDatabase(url);
+    const stores = [await database.open(), await database.open(), await database.open()];
+    await stores[0]?.migrate();
+    const budget = { limit: 5, windowMs: 300, longestCallMs: 60_000 };
+    const granted: number[] = [];
+    const until = Date.now() + 1500;
+    const taker = async (store: Store) => {
+      const shared = store.rateBudget(budget);
+      if (!shared) throw new Error('PostgreSQL shares its budget');
+      while (Date.now() < until) {
+        const slot = await shared.take();
+        if (slot.granted) {
+          granted.push(slot.id);
+          await shared.end(slot.id);
+        } else {
+          // Pacing, as a real caller would: the answer says when a slot frees up.
+          await new Promise((r) => setTimeout(r, slot.retryInMs));
+        }
+      }
+    };
+    await Promise.all(stores.flatMap((s) => [taker(s), taker(s)]));
+
+    // When each slot was granted, in database time.
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const { rows } = await client
+      .query<{ t: number }>(
+        'select extract(epoch from started_at)::float8 * 1000 as t from rate_slots where id = any($1) order by started_at',
+        [granted],
+      )
+      .finally(() => client.end());
+    const times = rows.map((r) => r.t);
+    expect(times).toHaveLength(granted.length);
+    // 1.5 s of 300 ms windows: about 25 calls, never more than 30.
+    expect(granted.length).toBeGreaterThanOrEqual(10);
+    expect(granted.length).toBeLessThanOrEqual(30);
+    for (let i = 0; i + 5 < times.length; i++) {
+      expect((times[i + 5] ?? 0) - (times[i] ?? 0)).toBeGreaterThanOrEqual(300 - 0.01);
+    }
+  });
+
+  it("counts a slot never ended (a dead instance's) until its longest call is over", async () => {
+    const database = await pgDatabase(url);
+    const store = await database.open();
+    await store.migrate();
+    const shared = store.rateBudget({ limit: 1, windowMs: 50, longestCallMs: 200 });
+    const first = await shared?.take();
+    expect(first?.granted).toBe(true);
+    const refused = await shared?.take();
+    expect(refused?.granted).toBe(false);
+    const wait = refused && !refused.granted ? refused.retryInMs : 0;
+    expect(wait).toBeGreaterThan(50);
+    expect(wait).toBeLessThanOrEqual(250);
+    await waitFor(async () => (await shared?.take())?.granted === true, 5000, 'the slot to stop counting');
+  });
+
+  it('announces a move made on one instance to the listeners of another', async () => {
+    const database = await pgDatabase(url);
+    const [a, b] = [await database.open(), await database.open()];
+    await a.migrate();
+    await b.insertTransaction(row('TX1'));
+    const heard: string[] = [];
+    const gone: string[] = [];
+    a.onMoved((n) => heard.push(n));
+    const unsubscribe = a.onMoved((n) => gone.push(n));
+    unsubscribe();
+
+    // LISTEN starts asynchronously: move back and forth until one is heard.
+    let state: StoredState = 'QUEUED';
+    await waitFor(
+      async () => {
+        const to: StoredState = state === 'QUEUED' ? 'ORDERING' : 'QUEUED';
+        const moved = await b.moveTransaction(move('TX1', state, to));
+        if (moved.ok) state = to;
+        return heard.length > 0;
+      },
+      5000,
+      'the move to be heard on the other instance',
+    );
+    expect(heard[0]).toBe('TX1');
+    // Listeners are called together: the one that left heard none of it.
+    expect(gone).toEqual([]);
+  });
+
+  it('migrates once when two instances start together', async () => {
+    const database = await pgDatabase(url);
+    const [a, b] = [await database.open(), await database.open()];
+    const journal = JSON.parse(
+      readFileSync(resolve(PACKAGE_ROOT, 'migrations', 'postgres', 'meta', '_journal.json'), 'utf8'),
+    ) as { entries: unknown[] };
+    const ran = await Promise.all([a.migrate(), b.migrate()]);
+    expect(ran.reduce((x, y) => x + y, 0)).toBe(journal.entries.length);
+    expect(ran).toContain(0);
+    expect(await a.migrate()).toBe(0);
+  });
+
+  it('refuses checkWritable on a read-only database', async () => {
+    const database = await pgDatabase(url);
+    const store = await database.open();
+    await store.migrate();
+    await store.close();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const name = new URL(database.url).pathname.slice(1);
+    await client
+      .query(`alter database ${client.escapeIdentifier(name)} set default_transaction_read_only = on`)
+      .finally(() => client.end());
+    const readOnly = await database.open();
+    await expect(readOnly.checkWritable()).rejects.toThrow(/read-only/);
+  });
+});
