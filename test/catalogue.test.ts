@@ -1,20 +1,26 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recordSupplierCall } from '../src/db/supplier-calls.js';
 import { createLogger } from '../src/log.js';
 import { CatalogueService } from '../src/mitra/catalogue.js';
 import { mitraSign } from '../src/mitra/signature.js';
 import type { MitraSimulator } from '../src/sim/mitra-sim.js';
 import { clientFor, SIM_KEYS, startSim } from './helpers/mitra.js';
-import { tempStorage } from './helpers/storage.js';
+import { countRows, type TempStore, tempStore } from './helpers/storage.js';
 
 let sim: MitraSimulator;
-let storage: ReturnType<typeof tempStorage>;
+let store: TempStore;
 let now = 1_000_000;
+/** The supplier call records being written: awaited before they are read. */
+let recording: Promise<void>[] = [];
 
 const service = (s: { url: string }, brands = ['MLBB', 'STEAM']) =>
   new CatalogueService({
-    client: clientFor(s, { retry: { tries: 1 }, record: (c) => recordSupplierCall(storage.db, c) }).client,
-    db: storage.db,
+    client: clientFor(s, {
+      retry: { tries: 1 },
+      record: (c) => {
+        recording.push(store.recordSupplierCall(c));
+      },
+    }).client,
+    store,
     brandsInUse: () => brands,
     now: () => now,
     logger: createLogger('silent'),
@@ -22,18 +28,20 @@ const service = (s: { url: string }, brands = ['MLBB', 'STEAM']) =>
 
 beforeEach(async () => {
   sim = await startSim();
-  storage = tempStorage();
+  store = await tempStore();
+  recording = [];
 });
 afterEach(async () => {
   await sim.close();
-  storage.close();
+  await Promise.allSettled(recording);
+  await store.close();
 });
 
 describe('catalogue cache', () => {
   it('fetches all brands with their forms, and the variations of the mapped brands only', async () => {
     const catalogue = service(sim);
     expect(await catalogue.refreshAll()).toEqual({ brands: 'ok', variations: { MLBB: 'ok', STEAM: 'ok' } });
-    expect(catalogue.brand('MLBB')).toMatchObject({
+    expect(await catalogue.brand('MLBB')).toMatchObject({
       isVoucher: false,
       isActive: true,
       forms: [
@@ -42,25 +50,22 @@ describe('catalogue cache', () => {
       ],
       fetchedAt: now,
     });
-    expect(catalogue.brand('GENSHIN')?.forms[1]).toMatchObject({
+    expect((await catalogue.brand('GENSHIN'))?.forms[1]).toMatchObject({
       key: 'server',
       options: ['Asia', 'America', 'Europe', 'TW_HK_MO'],
     });
-    expect(catalogue.variation('MLBB', 'MLBB112')).toMatchObject({ price: 15000, isActive: true });
-    expect(catalogue.variation('MLBB', 'MLBB5000')).toMatchObject({ isActive: false });
-    expect(catalogue.variation('GENSHIN', 'GI60')).toBeUndefined();
+    expect(await catalogue.variation('MLBB', 'MLBB112')).toMatchObject({ price: 15000, isActive: true });
+    expect(await catalogue.variation('MLBB', 'MLBB5000')).toMatchObject({ isActive: false });
+    expect(await catalogue.variation('GENSHIN', 'GI60')).toBeUndefined();
     expect(sim.stats.calls).toMatchObject({ brands: 1, variations: 2 });
-    const logged = storage.sqlite
-      .prepare('select operation, outcome, url from supplier_calls order by id')
-      .all() as {
-      url: string;
-    }[];
-    expect(logged).toHaveLength(3);
+    await Promise.all(recording);
+    expect(await countRows(store, 'supplier_calls')).toBe(3);
     const realSign = encodeURIComponent(mitraSign(SIM_KEYS.secretKey, 'brand'));
-    for (const row of logged) {
-      expect(row.url).toMatch(/sign=\[redacted\]$/);
-      expect(row.url).not.toContain(realSign);
-    }
+    // Every logged url ends with the redacted sign, and none holds the real one (it holds %:
+    // not a LIKE pattern, so replace() finds it, on both dialects).
+    expect(await countRows(store, 'supplier_calls', "url like '%sign=[redacted]'")).toBe(3);
+    expect(await countRows(store, 'supplier_calls', `replace(url, '${realSign}', '') <> url`)).toBe(0);
+    expect(await countRows(store, 'supplier_calls', "replace(url, 'sign=[redacted]', '') <> url")).toBe(3);
   });
 
   it('refreshes one brand on demand, replacing its variations whole', async () => {
@@ -69,7 +74,7 @@ describe('catalogue cache', () => {
     sim.setVariation('MLBB', 'MLBB112', { price: 15500 });
     now += 5000;
     expect(await catalogue.refreshBrand('MLBB')).toBe('ok');
-    expect(catalogue.variation('MLBB', 'MLBB112')).toMatchObject({ price: 15500, fetchedAt: now });
+    expect(await catalogue.variation('MLBB', 'MLBB112')).toMatchObject({ price: 15500, fetchedAt: now });
   });
 
   it('shares one call between concurrent refreshes of the same brand', async () => {
@@ -88,11 +93,11 @@ describe('catalogue cache', () => {
     const report = await catalogue.refreshAll();
     expect(report.brands).toMatch(/^kept last cache: (could not connect|connection lost)/);
     expect(report.variations.MLBB).toMatch(/^kept last cache/);
-    expect(catalogue.variation('MLBB', 'MLBB112')).toMatchObject({ price: 15000 });
-    expect(catalogue.age()).toEqual({ brandsMs: 3_600_000, oldestVariationsMs: 3_600_000 });
+    expect(await catalogue.variation('MLBB', 'MLBB112')).toMatchObject({ price: 15000 });
+    expect(await catalogue.age()).toEqual({ brandsMs: 3_600_000, oldestVariationsMs: 3_600_000 });
   });
 
-  it('reports no age before the first fetch', () => {
-    expect(service(sim).age()).toEqual({ brandsMs: null, oldestVariationsMs: null });
+  it('reports no age before the first fetch', async () => {
+    expect(await service(sim).age()).toEqual({ brandsMs: null, oldestVariationsMs: null });
   });
 });

@@ -6,7 +6,7 @@ import { SANDBOX_CREDENTIALS } from '../src/sandbox-credentials.js';
 import { RazerClient } from '../src/sim/razer-client.js';
 import { type E2E, startE2E } from './helpers/e2e.js';
 import { REQUIRED_ENV } from './helpers/env.js';
-import { type TempDir, tempDir } from './helpers/storage.js';
+import { type TempDatabase, type TempDir, tempDatabase, tempDir } from './helpers/storage.js';
 import { waitFor } from './helpers/wait.js';
 
 let dir: TempDir;
@@ -29,14 +29,30 @@ async function run(argv: string[], env: Record<string, string> = {}, stopSignal?
 }
 
 describe('gateway story', () => {
-  let e: E2E;
-  afterEach(() => e?.close());
+  let e: E2E | undefined;
+  let database: TempDatabase | undefined;
+  /** Where the command finds it: --database for a SQLite file, DATABASE_URL for PostgreSQL. */
+  let target: { args: string[]; env: Record<string, string> };
+  beforeEach(async () => {
+    database = await tempDatabase();
+    const { settings } = database;
+    target = settings.databaseUrl
+      ? { args: [], env: { DATABASE_URL: settings.databaseUrl } }
+      : { args: ['--database', settings.databasePath], env: {} };
+  });
+  afterEach(async () => {
+    await e?.close();
+    e = undefined;
+    await database?.remove();
+  });
 
   it("prints a transaction's requests, moves and supplier calls in order", async () => {
-    e = await startE2E();
+    // The gateway runs on this test's database, which the command then reads.
+    e = await startE2E({ env: database?.env });
     await e.purchase('STORY-1');
-    e.gw.audit.flush(); // the story reads the database the running gateway writes in batches
-    const r = await run(['story', 'STORY-1', '--database', e.gw.storage.sqlite.name]);
+    await e.gw.audit.flush(); // the story reads the database the running gateway writes in batches
+    const r = await run(['story', 'STORY-1', ...target.args], target.env);
+    expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
     expect(r.out[0]).toBe('transaction STORY-1: SUCCESS');
     const kinds = r.out.slice(3).map((l) => l.trim().split(/\s+/)[2]);
@@ -47,8 +63,8 @@ describe('gateway story', () => {
   });
 
   it('says so for an unknown transaction, and asks for a number', async () => {
-    e = await startE2E();
-    expect(await run(['story', 'NOPE', '--database', e.gw.storage.sqlite.name])).toMatchObject({
+    e = await startE2E({ env: database?.env });
+    expect(await run(['story', 'NOPE', ...target.args], target.env)).toMatchObject({
       code: 1,
       err: ['gateway story: no transaction NOPE'],
     });

@@ -1,13 +1,18 @@
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
 import { runProduction } from '../src/cli/serve.js';
+import { describeStore } from '../src/db/open.js';
+import { MIGRATIONS_FOLDER as PG_MIGRATIONS } from '../src/db/postgres/connection.js';
+import { MIGRATIONS_FOLDER as SQLITE_MIGRATIONS } from '../src/db/sqlite/connection.js';
 import { SANDBOX_CREDENTIALS } from '../src/sandbox-credentials.js';
 import { REQUIRED_ENV } from './helpers/env.js';
 import { EXAMPLE_MAPPING } from './helpers/mapping.js';
 import { clientFor } from './helpers/mitra.js';
-import { type TempDir, tempDir } from './helpers/storage.js';
+import { TEST_DIALECT, type TempDatabase, type TempDir, tempDatabase, tempDir } from './helpers/storage.js';
 import { waitFor } from './helpers/wait.js';
 
 let dir: TempDir;
@@ -23,6 +28,11 @@ async function run(argv: string[], env: Record<string, string> = {}) {
   return { code, out, err };
 }
 
+/** How many migrations the adapter's folder holds (its drizzle journal). */
+const migrationCount = (folder: string) =>
+  (JSON.parse(readFileSync(join(folder, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] }).entries
+    .length;
+
 const schemaOf = (file: string) => {
   const db = new Database(file, { readonly: true });
   try {
@@ -37,33 +47,112 @@ const schemaOf = (file: string) => {
   }
 };
 
-describe('gateway migrate', () => {
-  it('creates the schema in an empty file, and a second run changes nothing', async () => {
-    mkdirSync(dir.file('state'));
-    writeFileSync(dir.file('state/gw.db'), '');
-    const first = await run(['migrate'], { DATABASE_PATH: 'state/gw.db' });
-    expect(first).toEqual({
-      code: 0,
-      out: [`migrate: applied 2 migration(s) to ${dir.file('state/gw.db')}`],
-      err: [],
-    });
-    const before = schemaOf(dir.file('state/gw.db'));
-    expect(before.objects.map((o) => (o as { name: string }).name)).toEqual(
-      expect.arrayContaining([
-        'transactions',
-        'transaction_events',
-        'razer_exchanges',
-        'supplier_calls',
-        'webhook_inbox',
-        'catalogue_brands',
-        'catalogue_variations',
-      ]),
-    );
+/** The PostgreSQL schema a migration left: tables, columns, indexes, constraints, and drizzle's record. */
+async function pgSchemaOf(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const rows = async (sql: string) => (await client.query(sql)).rows;
+  try {
+    return {
+      tables: (
+        await rows(
+          "select table_name from information_schema.tables where table_schema = 'public' order by table_name",
+        )
+      ).map((r) => r.table_name as string),
+      columns: await rows(
+        "select table_name, column_name, data_type, is_nullable, column_default from information_schema.columns where table_schema = 'public' order by table_name, ordinal_position",
+      ),
+      indexes: await rows(
+        "select indexname, indexdef from pg_indexes where schemaname = 'public' order by indexname",
+      ),
+      constraints: await rows(
+        "select conname, pg_get_constraintdef(oid) as def from pg_constraint where connamespace = 'public'::regnamespace order by conname",
+      ),
+      migrations: (await rows("select to_regclass('drizzle.__drizzle_migrations') is not null as present"))[0]
+        ?.present
+        ? await rows('select hash, created_at from drizzle.__drizzle_migrations order by id')
+        : [],
+    };
+  } finally {
+    await client.end();
+  }
+}
 
-    const second = await run(['migrate', '--database', 'state/gw.db']);
-    expect(second).toEqual({ code: 0, out: [`migrate: ${dir.file('state/gw.db')} is up to date`], err: [] });
-    expect(schemaOf(dir.file('state/gw.db'))).toEqual(before);
-  });
+/** The migrations drizzle recorded in a database of the adapter under test (none yet: empty). */
+async function appliedMigrations(database: TempDatabase): Promise<unknown[]> {
+  const { settings } = database;
+  if (settings.databaseUrl) return (await pgSchemaOf(settings.databaseUrl)).migrations;
+  if (!existsSync(settings.databasePath)) return [];
+  try {
+    return schemaOf(settings.databasePath).migrations;
+  } catch {
+    return []; // not migrated yet
+  }
+}
+
+const TABLES = [
+  'transactions',
+  'transaction_events',
+  'razer_exchanges',
+  'supplier_calls',
+  'webhook_inbox',
+  'catalogue_brands',
+  'catalogue_variations',
+];
+
+describe('gateway migrate', () => {
+  // A SQLite file of its own: an empty file, a path relative to the working directory.
+  it.runIf(TEST_DIALECT === 'sqlite')(
+    'creates the schema in an empty file, and a second run changes nothing',
+    async () => {
+      mkdirSync(dir.file('state'));
+      writeFileSync(dir.file('state/gw.db'), '');
+      const first = await run(['migrate'], { DATABASE_PATH: 'state/gw.db' });
+      expect(first).toEqual({
+        code: 0,
+        out: [
+          `migrate: applied ${migrationCount(SQLITE_MIGRATIONS)} migration(s) to ${dir.file('state/gw.db')}`,
+        ],
+        err: [],
+      });
+      const before = schemaOf(dir.file('state/gw.db'));
+      expect(before.objects.map((o) => (o as { name: string }).name)).toEqual(expect.arrayContaining(TABLES));
+
+      const second = await run(['migrate', '--database', 'state/gw.db']);
+      expect(second).toEqual({
+        code: 0,
+        out: [`migrate: ${dir.file('state/gw.db')} is up to date`],
+        err: [],
+      });
+      expect(schemaOf(dir.file('state/gw.db'))).toEqual(before);
+    },
+  );
+
+  it.runIf(TEST_DIALECT === 'postgres')(
+    'creates the schema in an empty PostgreSQL database (DATABASE_URL), and a second run changes nothing',
+    async () => {
+      const database = await tempDatabase();
+      try {
+        const url = database.settings.databaseUrl ?? '';
+        const where = describeStore(database.settings);
+        const first = await run(['migrate'], { DATABASE_URL: url });
+        expect(first).toEqual({
+          code: 0,
+          out: [`migrate: applied ${migrationCount(PG_MIGRATIONS)} migration(s) to ${where}`],
+          err: [],
+        });
+        const before = await pgSchemaOf(url);
+        expect(before.tables).toEqual(expect.arrayContaining(TABLES));
+        expect(before.migrations).toHaveLength(migrationCount(PG_MIGRATIONS));
+
+        const second = await run(['migrate'], { DATABASE_URL: url });
+        expect(second).toEqual({ code: 0, out: [`migrate: ${where} is up to date`], err: [] });
+        expect(await pgSchemaOf(url)).toEqual(before);
+      } finally {
+        await database.remove();
+      }
+    },
+  );
 
   it('refuses an unknown option', async () => {
     const r = await run(['migrate', '--db', 'x.db']);
@@ -161,30 +250,42 @@ describe('production start (npm start)', () => {
 
   it('starts with real-looking credentials, migrates, serves and stops', async () => {
     copyFileSync(EXAMPLE_MAPPING, dir.file('m.yaml'));
-    let stop = () => {};
-    const stopped = new Promise<void>((resolve) => {
-      stop = resolve;
-    });
-    const running = runProduction(
-      {
-        env: {
-          ...REQUIRED_ENV,
-          MAPPING_FILE: dir.file('m.yaml'),
-          DATABASE_PATH: dir.file('gw.db'),
-          PORT: '0',
-          HOST: '127.0.0.1',
-          LOG_LEVEL: 'silent',
+    // An empty database of the adapter under test (a file not there yet, for SQLite).
+    const database = await tempDatabase();
+    try {
+      let stop = () => {};
+      const stopped = new Promise<void>((resolve) => {
+        stop = resolve;
+      });
+      const running = runProduction(
+        {
+          env: {
+            ...REQUIRED_ENV,
+            MAPPING_FILE: dir.file('m.yaml'),
+            ...database.env,
+            PORT: '0',
+            HOST: '127.0.0.1',
+            LOG_LEVEL: 'silent',
+          },
+          cwd: dir.path,
+          out: () => {},
+          err: () => {},
         },
-        cwd: dir.path,
-        out: () => {},
-        err: () => {},
-      },
-      stopped,
-    );
-    await waitFor(() => existsSync(dir.file('gw.db')));
-    stop();
-    expect(await running).toBe(0);
-    expect(schemaOf(dir.file('gw.db')).migrations).toHaveLength(2);
+        stopped,
+      );
+      await waitFor(
+        async () => (await appliedMigrations(database)).length > 0,
+        10_000,
+        'the gateway to migrate',
+      );
+      stop();
+      expect(await running).toBe(0);
+      expect(await appliedMigrations(database)).toHaveLength(
+        migrationCount(database.settings.databaseUrl ? PG_MIGRATIONS : SQLITE_MIGRATIONS),
+      );
+    } finally {
+      await database.remove();
+    }
   });
 });
 

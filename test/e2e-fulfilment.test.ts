@@ -1,14 +1,16 @@
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getTransaction } from '../src/db/transactions.js';
-import { listWebhooks } from '../src/db/webhooks.js';
+import { openStore } from '../src/db/open.js';
 import { type E2E, startE2E, WEBHOOK_TOKEN } from './helpers/e2e.js';
 import { clientFor } from './helpers/mitra.js';
+import { tempDatabase } from './helpers/storage.js';
 import { waitFor } from './helpers/wait.js';
 
 let e: E2E;
+/** Run after the gateway of the test has closed (databases a test made itself). */
+const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await e?.close();
+  for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
 /** The supplier holds exactly one order for the transaction (invariant 1). */
@@ -29,11 +31,11 @@ describe('razer-side §4: supplier outcomes become answers', () => {
     expect((await e.query('T-OK')).text).toBe(topup.text);
     oneOrder('T-OK');
     // Create-order and one status call: the webhook was the trigger.
-    expect(e.calls('T-OK')).toEqual([
+    expect(await e.calls('T-OK')).toEqual([
       { operation: 'order', outcome: 'accepted' },
       { operation: 'order-status', outcome: 'accepted' },
     ]);
-    expect(e.events('T-OK')).toEqual([
+    expect(await e.events('T-OK')).toEqual([
       'INITIATED>QUEUED',
       'QUEUED>ORDERING',
       'ORDERING>PROCESSING',
@@ -110,7 +112,7 @@ describe('razer-side §4: supplier outcomes become answers', () => {
     expect(topup.status === 200 || topup.status === 408).toBe(true);
     oneOrder('T-24');
     expect(e.sim.order('RG-T-24')?.offeredPrice).toBe(15800);
-    expect(e.calls('T-24').slice(0, 2)).toEqual([
+    expect((await e.calls('T-24')).slice(0, 2)).toEqual([
       { operation: 'order', outcome: 'refused' },
       { operation: 'order', outcome: 'accepted' },
     ]);
@@ -147,7 +149,7 @@ describe('razer-side §4: supplier outcomes become answers', () => {
     await e.topup('T-23', init.json.transactionToken);
     expect((await e.settle('T-23')).status).toBe(200);
     oneOrder('T-23');
-    expect(e.events('T-23')).toContain('ORDERING>UNKNOWN');
+    expect(await e.events('T-23')).toContain('ORDERING>UNKNOWN');
   });
 
   it.each([
@@ -162,12 +164,12 @@ describe('razer-side §4: supplier outcomes become answers', () => {
       e = await startE2E();
       e.sim.nextFault('order', fault);
       await e.purchase('T-AMB');
-      expect(e.events('T-AMB')).toContain('ORDERING>UNKNOWN');
+      expect(await e.events('T-AMB')).toContain('ORDERING>UNKNOWN');
       expect((await e.settle('T-AMB')).status).toBe(200);
       oneOrder('T-AMB');
       // Not created: sent again and accepted. Created: the supplier's webhook named our ref_id
       // first, or a second send was refused as a duplicate (rc 23).
-      const orderCalls = e.calls('T-AMB').filter((c) => c.operation === 'order');
+      const orderCalls = (await e.calls('T-AMB')).filter((c) => c.operation === 'order');
       if (created) expect([undefined, 'exists']).toContain(orderCalls[1]?.outcome);
       else expect(orderCalls[1]?.outcome).toBe('accepted');
     },
@@ -179,7 +181,7 @@ describe('razer-side §4: supplier outcomes become answers', () => {
     await e.purchase('T-23B');
     expect((await e.settle('T-23B')).status).toBe(200);
     oneOrder('T-23B');
-    expect(e.calls('T-23B').slice(0, 3)).toEqual([
+    expect((await e.calls('T-23B')).slice(0, 3)).toEqual([
       { operation: 'order', outcome: 'ambiguous' },
       { operation: 'order', outcome: 'exists' },
       { operation: 'order-status', outcome: 'accepted' },
@@ -190,7 +192,11 @@ describe('razer-side §4: supplier outcomes become answers', () => {
     e = await startE2E();
     e.sim.nextFault('order', { kind: 'rateLimit' });
     await e.purchase('T-45');
-    expect(e.events('T-45').slice(0, 3)).toEqual(['INITIATED>QUEUED', 'QUEUED>ORDERING', 'ORDERING>QUEUED']);
+    expect((await e.events('T-45')).slice(0, 3)).toEqual([
+      'INITIATED>QUEUED',
+      'QUEUED>ORDERING',
+      'ORDERING>QUEUED',
+    ]);
     expect((await e.settle('T-45')).status).toBe(200);
     oneOrder('T-45');
   });
@@ -203,24 +209,27 @@ describe('completion and webhooks', () => {
     expect([200, 408]).toContain(topup.status);
     expect((await e.settle('T-POLL')).status).toBe(200);
     expect(e.sim.stats.webhooksDropped).toBeGreaterThan(0);
-    expect(e.calls('T-POLL').length).toBeLessThanOrEqual(4);
+    expect((await e.calls('T-POLL')).length).toBeLessThanOrEqual(4);
     oneOrder('T-POLL');
   });
 
   it('changes nothing on duplicated and reordered webhooks', async () => {
-    e = await startE2E({ sim: { faults: { webhookDuplicateProbability: 1, webhookReorderWindowMs: 40 } } });
+    // The simulator delivers a window's webhooks all at once (reversed). The window outlasts the
+    // first scheduled status check (100 ms), so that they reach a transaction already final on
+    // every adapter: with a short one, on a fast database, all four arrive while the first one's
+    // status check runs and join that step instead of being read as duplicates.
+    e = await startE2E({ sim: { faults: { webhookDuplicateProbability: 1, webhookReorderWindowMs: 500 } } });
     const { topup } = await e.purchase('T-DUP');
     expect((await e.settle('T-DUP')).text).toBe(
       topup.status === 200 ? topup.text : (await e.query('T-DUP')).text,
     );
-    await waitFor(
-      () =>
-        listWebhooks(e.gw.storage.db).every((w) => w.processedAt !== null) &&
-        listWebhooks(e.gw.storage.db).length >= 4,
-    );
+    await waitFor(async () => {
+      const webhooks = await e.gw.store.listWebhooks();
+      return webhooks.every((w) => w.processedAt !== null) && webhooks.length >= 4;
+    });
     oneOrder('T-DUP');
-    expect(e.events('T-DUP').filter((t) => t.endsWith('>SUCCESS'))).toHaveLength(1);
-    const results = listWebhooks(e.gw.storage.db).map((w) => w.result);
+    expect((await e.events('T-DUP')).filter((t) => t.endsWith('>SUCCESS'))).toHaveLength(1);
+    const results = (await e.gw.store.listWebhooks()).map((w) => w.result);
     expect(results.filter((r) => r?.startsWith('no-op: already SUCCESS')).length).toBeGreaterThanOrEqual(2);
   });
 
@@ -234,7 +243,7 @@ describe('completion and webhooks', () => {
       });
     expect((await post(`/mitra/webhook/${WEBHOOK_TOKEN}`)).status).toBe(403);
     expect((await post('/mitra/webhook/wrong-token-0123456789')).status).toBe(404);
-    expect(listWebhooks(e.gw.storage.db)).toHaveLength(0);
+    expect(await e.gw.store.listWebhooks()).toHaveLength(0);
   });
 
   it('with TRUST_PROXY, honours the X-Forwarded-For entry the proxy appended (the rightmost)', async () => {
@@ -249,9 +258,9 @@ describe('completion and webhooks', () => {
     expect((await post('172.236.143.138, 10.0.0.1')).status).toBe(403);
     const res = await post('10.0.0.1, 172.236.143.138');
     expect(res.status).toBe(200);
-    await waitFor(() => listWebhooks(e.gw.storage.db)[0]?.processedAt !== null);
-    expect(listWebhooks(e.gw.storage.db)).toHaveLength(1);
-    expect(listWebhooks(e.gw.storage.db)[0]).toMatchObject({
+    await waitFor(async () => (await e.gw.store.listWebhooks())[0]?.processedAt !== null);
+    expect(await e.gw.store.listWebhooks()).toHaveLength(1);
+    expect((await e.gw.store.listWebhooks())[0]).toMatchObject({
       sourceIp: '172.236.143.138',
       kind: 'unrecognised',
     });
@@ -268,17 +277,17 @@ describe('completion and webhooks', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ type: 'topup', data: { trx_code: trx, ref_id: 'RG-T-FORGED', status: 2 } }),
     });
-    await waitFor(() => listWebhooks(e.gw.storage.db).some((w) => w.processedAt !== null));
-    expect(e.state('T-FORGED')).toBe('PROCESSING');
+    await waitFor(async () => (await e.gw.store.listWebhooks()).some((w) => w.processedAt !== null));
+    expect(await e.state('T-FORGED')).toBe('PROCESSING');
     expect((await e.query('T-FORGED')).status).toBe(408);
   });
 
   it('refreshes a brand on a Product Status webhook', async () => {
     e = await startE2E();
     e.sim.setVariation('MLBB', 'MLBB112', { price: 15900 });
-    await waitFor(() => e.gw.catalogue.variation('MLBB', 'MLBB112')?.price === 15900);
+    await waitFor(async () => (await e.gw.catalogue.variation('MLBB', 'MLBB112'))?.price === 15900);
     e.sim.setVariation('MLBB', 'MLBB112', { price: 17000 });
-    await waitFor(() => e.gw.catalogue.variation('MLBB', 'MLBB112')?.price === 17000);
+    await waitFor(async () => (await e.gw.catalogue.variation('MLBB', 'MLBB112'))?.price === 17000);
     expect((await e.init('T-PRICE')).json).toMatchObject({ code: 'OOS' });
   });
 });
@@ -290,8 +299,8 @@ describe('after delivery, and when Mitra is away', () => {
     expect(topup.status).toBe(200);
     const trx = e.sim.order('RG-T-REF')?.trxCode ?? '';
     e.sim.refund(trx, 'chargeback');
-    await waitFor(() => getTransaction(e.gw.storage.db, 'T-REF')?.attention === true);
-    expect(getTransaction(e.gw.storage.db, 'T-REF')).toMatchObject({ state: 'SUCCESS', attention: true });
+    await waitFor(async () => (await e.gw.store.getTransaction('T-REF'))?.attention === true);
+    expect(await e.gw.store.getTransaction('T-REF')).toMatchObject({ state: 'SUCCESS', attention: true });
     expect((await e.query('T-REF')).text).toBe(topup.text);
     expect(e.gw.counters.alerts).toBe(1);
   });
@@ -301,7 +310,7 @@ describe('after delivery, and when Mitra is away', () => {
     await e.sim.suspend();
     const { topup } = await e.purchase('T-DOWN');
     expect(topup.status).toBe(408);
-    expect(['QUEUED', 'UNKNOWN', 'ORDERING']).toContain(e.state('T-DOWN'));
+    expect(['QUEUED', 'UNKNOWN', 'ORDERING']).toContain(await e.state('T-DOWN'));
     expect((await e.query('T-DOWN')).status).toBe(408);
     await e.sim.resume();
     expect((await e.settle('T-DOWN', 15_000)).status).toBe(200);
@@ -321,21 +330,23 @@ describe('after delivery, and when Mitra is away', () => {
 
 describe('graceful stop', () => {
   it('lets a create-order under way finish and commits its reply before closing', async () => {
-    e = await startE2E();
+    // A database of the test's own, so that it can be read afresh once the gateway has closed.
+    const database = await tempDatabase();
+    cleanups.push(() => database.remove());
+    e = await startE2E({ env: database.env });
     e.sim.nextFault('order', { kind: 'latency', ms: 300 });
     const init = await e.init('T-STOP');
     const topup = e.topup('T-STOP', init.json.transactionToken).catch(() => null);
-    await waitFor(() => e.state('T-STOP') === 'ORDERING', 3000, 'the order to be under way');
-    const path = e.gw.storage.sqlite.name;
+    await waitFor(async () => (await e.state('T-STOP')) === 'ORDERING', 3000, 'the order to be under way');
     await e.gw.close();
-    const db = new Database(path, { readonly: true });
+    const store = await openStore(database.settings);
     try {
-      const row = db
-        .prepare('select state, trx_code from transactions where transaction_number = ?')
-        .get('T-STOP');
-      expect(row).toMatchObject({ state: 'PROCESSING', trx_code: expect.stringMatching(/^VCG-TRX-/) });
+      expect(await store.getTransaction('T-STOP')).toMatchObject({
+        state: 'PROCESSING',
+        trxCode: expect.stringMatching(/^VCG-TRX-/),
+      });
     } finally {
-      db.close();
+      await store.close();
     }
     await topup;
     oneOrder('T-STOP');

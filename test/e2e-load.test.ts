@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { getTransaction } from '../src/db/transactions.js';
 import { type E2E, startE2E } from './helpers/e2e.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -19,7 +18,12 @@ describe('a burst at ten times the rate limit', () => {
     expect(answers.every((a) => [200, 408].includes(a.topup.status))).toBe(true);
 
     await waitFor(
-      () => numbers.every((n) => getTransaction(e.gw.storage.db, n)?.state === 'SUCCESS'),
+      async () => {
+        const delivered = new Set(
+          (await e.gw.store.listInState('SUCCESS', 1000)).map((row) => row.transactionNumber),
+        );
+        return numbers.every((n) => delivered.has(n));
+      },
       90_000,
       'every purchase of the burst to be delivered',
     );

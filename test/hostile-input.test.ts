@@ -1,7 +1,6 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/env.js';
-import { listWebhooks } from '../src/db/webhooks.js';
 import { requestSignedContent, responseSignedContent } from '../src/razer/readings.js';
 import { signatureHeader } from '../src/razer/signature.js';
 import { type E2E, startE2E } from './helpers/e2e.js';
@@ -117,8 +116,8 @@ describe('an unsigned request can run the process out of memory', () => {
     expectSignedBy(r, '/transaction/init');
     // The server stopped reading: the client could not push the body through.
     expect(r.written).toBeLessThan(16 * MiB);
-    expect(h.count('razer_exchanges')).toBe(0);
-    expect(h.count('transactions')).toBe(0);
+    expect(await h.count('razer_exchanges')).toBe(0);
+    expect(await h.count('transactions')).toBe(0);
     // The process serves on.
     const after = await send(h, 'POST', '/transaction/init', initBody('AFTER-FLOOD'));
     expect(after.status).toBe(200);
@@ -137,7 +136,7 @@ describe('an unsigned request can run the process out of memory', () => {
       expect(r.status).toBe(400);
       expect(JSON.parse(r.text)).toMatchObject({ code: 'INVALID_DATA' });
       expect(r.written).toBeLessThan(16 * MiB);
-      expect(h.count('razer_exchanges')).toBe(0);
+      expect(await h.count('razer_exchanges')).toBe(0);
     },
   );
 
@@ -158,7 +157,7 @@ describe('an unsigned request can run the process out of memory', () => {
     expect(r.status).toBe(200);
     expect(JSON.parse(r.text)).toMatchObject({ transactionNumber: 'CHUNKED-1', status: 'INITIATED' });
     expectSignedBy(r, '/transaction/init');
-    expect(h.row('CHUNKED-1')?.state).toBe('INITIATED');
+    expect((await h.row('CHUNKED-1'))?.state).toBe('INITIATED');
   });
 
   it('a chunked webhook is cut off at 1 MiB as it streams in: 413, nothing stored; a small one is taken', async () => {
@@ -173,7 +172,7 @@ describe('an unsigned request can run the process out of memory', () => {
     expect(r.status).toBe(413);
     expect(JSON.parse(r.text)).toEqual({ code: 'TOO_LARGE', message: 'webhook larger than 1048576 bytes' });
     expect(r.written).toBeLessThan(16 * MiB);
-    expect(listWebhooks(e.gw.storage.db)).toHaveLength(0);
+    expect(await e.gw.store.listWebhooks()).toHaveLength(0);
 
     const small = await streamBody(
       e.url,
@@ -182,8 +181,8 @@ describe('an unsigned request can run the process out of memory', () => {
       { chunks: ['{"hello":', '"world"}'] },
     );
     expect(small.status).toBe(200);
-    expect(listWebhooks(e.gw.storage.db)).toHaveLength(1);
-    expect(listWebhooks(e.gw.storage.db)[0]?.body).toBe('{"hello":"world"}');
+    expect(await e.gw.store.listWebhooks()).toHaveLength(1);
+    expect((await e.gw.store.listWebhooks())[0]?.body).toBe('{"hello":"world"}');
     // Razer's side of the same process serves on too.
     expect((await e.init('AFTER-WEBHOOK-FLOOD')).status).toBe(200);
   });
@@ -204,7 +203,7 @@ describe('an unsigned request can run the process out of memory', () => {
       expect(r.status).toBe(status);
       expect(r.written).toBeLessThan(16 * MiB);
     }
-    expect(listWebhooks(e.gw.storage.db)).toHaveLength(0);
+    expect(await e.gw.store.listWebhooks()).toHaveLength(0);
   });
 });
 
@@ -223,7 +222,7 @@ describe('a signed, deeply nested JSON body gets a 500', () => {
     expect(r.status).toBe(400);
     expect(r.json).toEqual(refused);
     expectSignedBy(r, '/transaction/init');
-    expect(h.count('transactions')).toBe(0);
+    expect(await h.count('transactions')).toBe(0);
   });
 
   it('topup and cancel: 400 INVALID_DATA, the transaction stays INITIATED, no order placed', async () => {
@@ -236,7 +235,7 @@ describe('a signed, deeply nested JSON body gets a 500', () => {
       expect(r.status).toBe(400);
       expect(r.json).toEqual(refused);
     }
-    expect(h.row('DEEP-2')?.state).toBe('INITIATED');
+    expect((await h.row('DEEP-2'))?.state).toBe('INITIATED');
     expect(h.fulfilment.calls).toEqual([]);
     // The same requests without the nesting still work.
     expect((await send(h, 'POST', '/transaction/cancel', fields)).json).toMatchObject({
@@ -279,10 +278,10 @@ describe('the webhook allow-list trusts the sender’s end of X-Forwarded-For', 
     // The attacker sent `X-Forwarded-For: <allowed>`; one proxy appended the attacker's address.
     expect((await webhook(`${ALLOWED}, 10.0.0.66`)).status).toBe(403);
     expect((await webhook()).status).toBe(403); // no header: the socket (127.0.0.1)
-    expect(listWebhooks(e.gw.storage.db)).toHaveLength(0);
+    expect(await e.gw.store.listWebhooks()).toHaveLength(0);
     // Mitra behind the proxy: its address is the rightmost.
     expect((await webhook(`10.0.0.66, ${ALLOWED}`)).status).toBe(200);
-    expect(listWebhooks(e.gw.storage.db).map((w) => w.sourceIp)).toEqual([ALLOWED]);
+    expect((await e.gw.store.listWebhooks()).map((w) => w.sourceIp)).toEqual([ALLOWED]);
   });
 
   it('TRUST_PROXY=2: the second entry from the right counts; too few entries fall back to the socket', async () => {
@@ -290,9 +289,9 @@ describe('the webhook allow-list trusts the sender’s end of X-Forwarded-For', 
     expect((await webhook(`${ALLOWED}, 10.0.0.66, 10.0.0.2`)).status).toBe(403);
     expect((await webhook(`10.0.0.1, ${ALLOWED}`)).status).toBe(403);
     expect((await webhook(ALLOWED)).status).toBe(403);
-    expect(listWebhooks(e.gw.storage.db)).toHaveLength(0);
+    expect(await e.gw.store.listWebhooks()).toHaveLength(0);
     expect((await webhook(`10.0.0.66, ${ALLOWED}, 10.0.0.2`)).status).toBe(200);
-    expect(listWebhooks(e.gw.storage.db).map((w) => w.sourceIp)).toEqual([ALLOWED]);
+    expect((await e.gw.store.listWebhooks()).map((w) => w.sourceIp)).toEqual([ALLOWED]);
   });
 
   it('TRUST_PROXY=false: the header is ignored', async () => {

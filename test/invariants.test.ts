@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { listExchanges } from '../src/db/exchanges.js';
+import { PostgresStore } from '../src/db/postgres/store.js';
+import { SqliteStore } from '../src/db/sqlite/store.js';
+import type { Store } from '../src/db/store.js';
 import { canMove, isTerminal, type State } from '../src/fulfilment/states.js';
 import { type E2E, startE2E } from './helpers/e2e.js';
 import { initBody, send } from './helpers/razer.js';
@@ -14,10 +16,24 @@ afterEach(async () => {
   await e?.close();
 });
 
-const snapshot = () =>
+/** Rows of a query that reads the same on both adapters, straight from the database. */
+async function select(store: Store, sql: string): Promise<Record<string, unknown>[]> {
+  if (store instanceof PostgresStore) return (await store.connection.pool.query(sql)).rows;
+  if (store instanceof SqliteStore)
+    return store.storage.sqlite.prepare(sql).all() as Record<string, unknown>[];
+  throw new Error(`no raw reads for the ${store.dialect} store`);
+}
+
+/**
+ * Every transaction and event as stored. Without PostgreSQL's step lease columns: the lease is
+ * the adapter's coordination, not the transaction's state (SQLite keeps it in memory).
+ */
+const snapshot = async () =>
   JSON.stringify([
-    e.gw.storage.sqlite.prepare('select * from transactions order by transaction_number').all(),
-    e.gw.storage.sqlite.prepare('select * from transaction_events order by id').all(),
+    (await select(e.gw.store, 'select * from transactions order by transaction_number')).map(
+      ({ lease_holder: _holder, lease_until: _until, ...row }) => row,
+    ),
+    await select(e.gw.store, 'select * from transaction_events order by id'),
   ]);
 
 describe('the seven invariants', () => {
@@ -86,9 +102,7 @@ describe('the seven invariants', () => {
     e.sim.refund(e.sim.order('RG-INV4-C')?.trxCode ?? '', 'late refund');
     await Promise.all(['INV4-A', 'INV4-B'].map((n) => e.settle(n)));
     await waitFor(() => e.gw.counters.alerts >= 1, 5000, 'the refund anomaly');
-    const events = e.gw.storage.sqlite
-      .prepare('select from_state, to_state from transaction_events')
-      .all() as {
+    const events = (await select(e.gw.store, 'select from_state, to_state from transaction_events')) as {
       from_state: State;
       to_state: State;
     }[];
@@ -97,25 +111,31 @@ describe('the seven invariants', () => {
       expect(canMove(ev.from_state, ev.to_state)).toBe(true);
       expect(isTerminal(ev.from_state)).toBe(false);
     }
-    expect(e.state('INV4-C')).toBe('SUCCESS');
+    expect(await e.state('INV4-C')).toBe('SUCCESS');
   });
 
-  it('invariant 5: nothing acknowledged is lost: WAL, synchronous=FULL, and the answer is stored before it is sent', async () => {
+  it('invariant 5: nothing acknowledged is lost: durable commits (SQLite: WAL, synchronous=FULL; PostgreSQL: synchronous_commit on), and the answer is stored before it is sent', async () => {
     e = await startE2E();
-    const pragma = (name: string) => e.gw.storage.sqlite.pragma(name, { simple: true });
-    expect(pragma('journal_mode')).toBe('wal');
-    expect(pragma('synchronous')).toBe(2); // FULL
+    const store = e.gw.store;
+    if (store instanceof SqliteStore) {
+      const pragma = (name: string) => store.storage.sqlite.pragma(name, { simple: true });
+      expect(pragma('journal_mode')).toBe('wal');
+      expect(pragma('synchronous')).toBe(2); // FULL
+    } else {
+      // A commit returns once its WAL record is flushed (the test server's fsync=off aside).
+      expect(await select(store, 'show synchronous_commit')).toEqual([{ synchronous_commit: 'on' }]);
+    }
     const { init, topup } = await e.purchase('INV5');
     // By the time each answer arrives, it and the state it speaks of are already committed.
-    const stored = listExchanges(e.gw.storage.db, 'INV5');
+    const stored = await e.gw.store.listExchanges('INV5');
     expect(stored.map((x) => x.responseBody)).toEqual([init.text, topup.text]);
-    expect(e.state('INV5')).toBe('SUCCESS');
+    expect(await e.state('INV5')).toBe('SUCCESS');
   });
 
   it('invariant 6: bad input never changes state and never causes a 500', async () => {
     e = await startE2E();
     const { init } = await e.purchase('INV6');
-    const before = snapshot();
+    const before = await snapshot();
     const bad = [
       send(
         e,
@@ -138,7 +158,7 @@ describe('the seven invariants', () => {
     ];
     const statuses = (await Promise.all(bad)).map((r) => r.status);
     expect(statuses).toEqual([401, 401, 400, 400, 409, 400, 400, 400, 404, 404]);
-    expect(snapshot()).toBe(before);
+    expect(await snapshot()).toBe(before);
   });
 
   it('invariant 7: the supplier rate limit is never exceeded', async () => {

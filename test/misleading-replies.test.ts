@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { getTransaction } from '../src/db/transactions.js';
 import { defaultCatalogue } from '../src/sim/catalogue.js';
 import type { UnclearStatus } from '../src/sim/mitra-sim.js';
 import { type E2E, startE2E } from './helpers/e2e.js';
@@ -11,7 +10,8 @@ afterEach(async () => {
 });
 
 const VOUCHER = { sku: 'STEAMV50', accountId: 'player-1' };
-const statusCalls = (n: string) => e.calls(n).filter((c) => c.operation === 'order-status').length;
+const statusCalls = async (n: string) =>
+  (await e.calls(n)).filter((c) => c.operation === 'order-status').length;
 
 /** Defects 1 and 6 of the hardening issue: supplier replies that look final but are not. */
 describe('misleading supplier replies', () => {
@@ -34,8 +34,8 @@ describe('misleading supplier replies', () => {
       const { topup } = await e.purchase('T-NOCODE', VOUCHER);
       expect(topup.status).toBe(408);
       // Re-checked on the schedule, and still not answered 200 meanwhile.
-      await waitFor(() => statusCalls('T-NOCODE') >= 3, 5000, 'three status checks');
-      expect(e.state('T-NOCODE')).toBe('PROCESSING');
+      await waitFor(async () => (await statusCalls('T-NOCODE')) >= 3, 5000, 'three status checks');
+      expect(await e.state('T-NOCODE')).toBe('PROCESSING');
       expect((await e.query('T-NOCODE')).status).toBe(408);
 
       const trx = e.sim.order('RG-T-NOCODE')?.trxCode ?? '';
@@ -54,7 +54,7 @@ describe('misleading supplier replies', () => {
     e.sim.nextEnding({ kind: 'success', code: 'none' });
     const { topup } = await e.purchase('T-SILENT', VOUCHER);
     expect(topup.status).toBe(408);
-    expect(getTransaction(e.gw.storage.db, 'T-SILENT')?.isVoucher).toBe(true);
+    expect((await e.gw.store.getTransaction('T-SILENT'))?.isVoucher).toBe(true);
     // DIAMOND50 declares nothing, and neither does the catalogue: refused before any money moves.
     const init = await e.init('T-UNDECLARED');
     expect(init.status).toBe(400);
@@ -76,8 +76,8 @@ describe('misleading supplier replies', () => {
       const { topup } = await e.purchase('T-NULL');
       const answer = topup.status === 200 ? topup : await e.settle('T-NULL');
       expect(answer.status).toBe(200);
-      expect(e.events('T-NULL')).not.toContain('PROCESSING>FAILED');
-      expect(statusCalls('T-NULL')).toBeGreaterThanOrEqual(2);
+      expect(await e.events('T-NULL')).not.toContain('PROCESSING>FAILED');
+      expect(await statusCalls('T-NULL')).toBeGreaterThanOrEqual(2);
     },
   );
 
@@ -87,7 +87,7 @@ describe('misleading supplier replies', () => {
     const { topup } = await e.purchase('T-26');
     const answer = topup.status === 200 ? topup : await e.settle('T-26');
     expect(answer.status).toBe(200);
-    expect(e.events('T-26')).toContain('ORDERING>UNKNOWN');
+    expect(await e.events('T-26')).toContain('ORDERING>UNKNOWN');
     expect(e.sim.ordersFor('RG-T-26')).toHaveLength(1);
   });
 });

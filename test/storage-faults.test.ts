@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { getTransaction } from '../src/db/transactions.js';
+import { SqliteStore } from '../src/db/sqlite/store.js';
 import { type E2E, startE2E } from './helpers/e2e.js';
 import { fillDisk, freeDisk } from './helpers/storage.js';
 import { waitFor } from './helpers/wait.js';
@@ -10,6 +10,21 @@ afterEach(async () => {
 });
 
 const LIMIT = 5;
+
+/**
+ * The gateway's SQLite file: this file runs in the sqlite project only (it fills that file),
+ * where startE2E gives the gateway a DATABASE_PATH.
+ */
+function gatewaySqlite() {
+  const { store } = e.gw;
+  if (!(store instanceof SqliteStore)) throw new Error(`a SQLite gateway is needed, not ${store.dialect}`);
+  return store.storage.sqlite;
+}
+
+/** The state of each transaction, in order. */
+function states(numbers: string[]) {
+  return Promise.all(numbers.map((n) => e.state(n)));
+}
 
 /** Defect 2 of the hardening issue: one failed database write wedged the supplier side. */
 describe('a full disk in the middle of steps', () => {
@@ -29,12 +44,19 @@ describe('a full disk in the middle of steps', () => {
     // Orders take a while, so the disk fills while some are in flight and the rest wait for a permit.
     e.sim.setFaults({ latencyMs: 300 });
     const topups = numbers.map((n) => e.topup(n, tokens.get(n)));
+    // Every top-up is taken (QUEUED) before the disk fills: the first orders can be in flight
+    // before the last top-ups are queued.
+    let seen: (string | undefined)[] = [];
     await waitFor(
-      () => numbers.filter((n) => e.state(n) === 'ORDERING').length === LIMIT,
+      async () => {
+        seen = await states(numbers);
+        const ordering = seen.filter((s) => s === 'ORDERING').length;
+        return ordering === LIMIT && seen.filter((s) => s === 'QUEUED').length === numbers.length - LIMIT;
+      },
       5000,
-      'the first orders in flight',
+      () => `the first orders in flight and the rest queued (now ${seen.join(', ')})`,
     );
-    fillDisk(e.gw.storage.sqlite);
+    fillDisk(gatewaySqlite());
     // The replies of the orders in flight cannot be committed; the waiting orders get their
     // permits, cannot commit ORDERING, and must give the permits back.
     await waitFor(() => e.sim.orders.length === LIMIT, 5000, 'the orders in flight to be created');
@@ -45,29 +67,30 @@ describe('a full disk in the middle of steps', () => {
     );
     const answers = await Promise.all(topups);
     for (const a of answers) expect(a.status).toBe(408);
-    const stuck = numbers.filter((n) => e.state(n) === 'ORDERING');
+    const after = await states(numbers);
+    const stuck = numbers.filter((_, i) => after[i] === 'ORDERING');
     expect(stuck).toHaveLength(LIMIT); // their replies were never committed
-    expect(numbers.filter((n) => e.state(n) === 'QUEUED')).toHaveLength(numbers.length - LIMIT);
+    expect(after.filter((s) => s === 'QUEUED')).toHaveLength(numbers.length - LIMIT);
 
-    freeDisk(e.gw.storage.sqlite);
+    freeDisk(gatewaySqlite());
     e.sim.setFaults({ latencyMs: 0 });
     for (const n of numbers) {
       const answer = await e.settle(n, 20_000);
       expect(answer.status, n).toBe(200);
       expect(e.sim.ordersFor(`RG-${n}`), n).toHaveLength(1);
-      expect(getTransaction(e.gw.storage.db, n)?.trxCode).toBe(e.sim.order(`RG-${n}`)?.trxCode);
+      expect((await e.gw.store.getTransaction(n))?.trxCode).toBe(e.sim.order(`RG-${n}`)?.trxCode);
     }
     for (const n of stuck) {
       // Taken up again by the reconciler after the lease, settled by the trx code kept in
       // memory: a status call, never a second order.
-      expect(e.events(n)).toEqual([
+      expect(await e.events(n)).toEqual([
         'INITIATED>QUEUED',
         'QUEUED>ORDERING',
         'ORDERING>PROCESSING',
         'PROCESSING>SUCCESS',
       ]);
-      expect(e.calls(n).map((c) => c.operation)).toContain('order-status');
-      const calls = e.calls(n);
+      const calls = await e.calls(n);
+      expect(calls.map((c) => c.operation)).toContain('order-status');
       expect(calls.filter((c) => c.operation === 'order')).toEqual([
         { operation: 'order', outcome: 'accepted' },
       ]);

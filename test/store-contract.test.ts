@@ -20,7 +20,11 @@ const adminUrl = inject('postgresUrl') as string | undefined;
 
 const T0 = Date.UTC(2026, 10, 21, 10, 0, 0);
 
-function row(n: string, state: StoredState = 'QUEUED', overrides: Partial<NewTransaction> = {}): NewTransaction {
+function row(
+  n: string,
+  state: StoredState = 'QUEUED',
+  overrides: Partial<NewTransaction> = {},
+): NewTransaction {
   return {
     transactionNumber: n,
     apiId: 'publisherA',
@@ -120,7 +124,9 @@ if (adminUrl) adapters.push({ name: 'postgres', open: () => openPostgres(adminUr
 describe.each(adapters)('Store contract: $name', (adapter) => {
   it('reads back the row it wrote, JSON in the order written, without adapter columns', async () => {
     const store = await adapter.open();
-    const written = await store.insertTransaction(row('TX1', 'QUEUED', { customParam: { zeta: '1', alpha: '2' } }));
+    const written = await store.insertTransaction(
+      row('TX1', 'QUEUED', { customParam: { zeta: '1', alpha: '2' } }),
+    );
     const read = await store.getTransaction('TX1');
     expect(read).toEqual(written);
     expect(Object.keys(read?.customParam ?? {})).toEqual(['zeta', 'alpha']);
@@ -170,7 +176,9 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     const before = await store.getTransaction('TX1');
 
     expect(
-      await store.moveTransaction(move('TX1', 'QUEUED', 'ORDERING', { lease: 'step-a', patch: { orderAttempts: 1 } })),
+      await store.moveTransaction(
+        move('TX1', 'QUEUED', 'ORDERING', { lease: 'step-a', patch: { orderAttempts: 1 } }),
+      ),
     ).toEqual({ ok: false, reason: 'lost-lease' });
     expect(await store.patchTransaction('TX1', 'QUEUED', { checks: 9 }, T0 + 5, 'step-a')).toBe(false);
     expect(await store.renewStep('TX1', 'step-a', 60_000)).toBe(false);
@@ -257,6 +265,130 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     expect(await store.listExchanges('TX1')).toHaveLength(2);
     expect(await store.listSupplierCalls('TX1')).toMatchObject([{ instanceId: store.instanceId }]);
     expect(await store.listCallEndsSince(T0, 60_000)).toEqual([T0 + 250]);
+  });
+
+  it('answers the queries of the rest of the port alike', async () => {
+    const store = await adapter.open();
+    await store.insertTransaction(row('OPEN1', 'PROCESSING', { deadlineAt: T0, trxCode: 'MTR-1' }));
+    await store.insertTransaction(row('OPEN2', 'PROCESSING', { createdAt: T0 + 10 }));
+    await store.insertTransaction(row('INIT1', 'INITIATED', { expiresAt: T0 }));
+    await store.insertTransaction(row('GONE1', 'FAILED', { accountId: 'other' }));
+
+    expect(
+      await store.countRecentPurchases({ sku: 'DIAMOND50', accountId: '123456-12', since: T0 - 1 }),
+    ).toBe(3);
+    expect(await store.countRecentPurchases({ sku: 'DIAMOND50', accountId: null, since: T0 })).toBe(1);
+    expect((await store.findBySupplierRef('RG-OPEN2'))?.transactionNumber).toBe('OPEN2');
+    expect((await store.findBySupplierRef('MTR-1'))?.transactionNumber).toBe('OPEN1');
+    expect(await store.findBySupplierRef('nothing')).toBeUndefined();
+    expect((await store.listInState('PROCESSING', 1)).map((r) => r.transactionNumber)).toEqual(['OPEN1']);
+    expect((await store.listInState('PROCESSING', 5, 'OPEN1')).map((r) => r.transactionNumber)).toEqual([
+      'OPEN2',
+    ]);
+    expect((await store.listExpiredInitiated(T0, 10)).map((r) => r.transactionNumber)).toEqual(['INIT1']);
+    expect((await store.listOverdue(T0, 10)).map((r) => r.transactionNumber)).toEqual(['OPEN1']);
+    expect(await store.flagForOperator('OPEN1', 'late', T0 + 1, true)).toBe(true);
+    expect(await store.flagForOperator('OPEN1', 'again', T0 + 2, true)).toBe(false);
+    expect(await store.listOverdue(T0, 10)).toEqual([]);
+    expect(await store.getTransaction('OPEN1')).toMatchObject({ attention: true, attentionReason: 'late' });
+
+    const id = await store.storeWebhook({
+      receivedAt: T0,
+      sourceIp: '10.0.0.1',
+      headers: { 'x-b': '1', 'x-a': '2' },
+      body: '{}',
+      bodySha256: 'sha',
+    });
+    expect((await store.listUnprocessedWebhooks()).map((w) => w.id)).toEqual([id]);
+    await store.markWebhook(id, { kind: 'order', transactionRef: 'OPEN1', result: 'matched' }, T0 + 5);
+    expect(await store.listUnprocessedWebhooks()).toEqual([]);
+    const webhook = await store.getWebhook(id);
+    expect(webhook).toMatchObject({ processedAt: T0 + 5, result: 'matched' });
+    expect(Object.keys(webhook?.headers ?? {})).toEqual(['x-b', 'x-a']);
+    expect(await store.listWebhooks()).toHaveLength(1);
+
+    expect(await store.catalogueFetchedAt()).toEqual({ brands: null, oldestVariations: null });
+    const forms = [{ key: 'user_id', type: 'text' }];
+    await store.replaceBrands(
+      [{ brandKey: 'MLBB', name: 'Mobile Legends', isVoucher: null, isActive: true, forms }],
+      T0,
+    );
+    await store.replaceVariations(
+      'MLBB',
+      [{ variationKey: 'V1', name: '112 diamonds', price: 15000, isActive: true }],
+      T0 + 1,
+    );
+    expect(await store.getBrand('MLBB')).toEqual({
+      brandKey: 'MLBB',
+      name: 'Mobile Legends',
+      isVoucher: null,
+      isActive: true,
+      forms,
+      fetchedAt: T0,
+    });
+    expect(await store.getVariation('MLBB', 'V1')).toMatchObject({ price: 15000, fetchedAt: T0 + 1 });
+    expect(await store.catalogueFetchedAt()).toEqual({ brands: T0, oldestVariations: T0 + 1 });
+    await store.replaceBrands([], T0 + 2);
+    expect(await store.getBrand('MLBB')).toBeUndefined();
+  });
+
+  it('prunes old audit rows of final transactions, never the creating init', async () => {
+    const store = await adapter.open();
+    await store.insertTransaction(row('DONE', 'SUCCESS'));
+    await store.insertTransaction(row('OPEN', 'PROCESSING'));
+    const query = { ...initExchange('DONE'), endpoint: 'query' };
+    await store.writeAudit(
+      [
+        initExchange('DONE'),
+        query,
+        initExchange('DONE'),
+        initExchange('OPEN'),
+        { ...query, transactionNumber: null },
+      ],
+      [
+        {
+          transactionNumber: 'DONE',
+          operation: 'status',
+          method: 'GET',
+          url: 'u',
+          outcome: 'ok',
+          startedAt: T0,
+          durationMs: 1,
+        },
+        {
+          transactionNumber: 'OPEN',
+          operation: 'status',
+          method: 'GET',
+          url: 'u',
+          outcome: 'ok',
+          startedAt: T0,
+          durationMs: 1,
+        },
+      ],
+    );
+    const hook = { receivedAt: T0, sourceIp: 'ip', headers: {}, body: '{}', bodySha256: 's' };
+    for (const ref of ['DONE', 'OPEN', 'unknown']) {
+      await store.markWebhook(
+        await store.storeWebhook(hook),
+        { kind: 'k', transactionRef: ref, result: 'r' },
+        T0,
+      );
+    }
+    const before = T0 + 1;
+    expect(await store.pruneBatch('exchanges', before, 0, 100)).toMatchObject({ found: 3, deleted: 3 });
+    expect((await store.listExchanges('DONE')).map((x) => x.endpoint)).toEqual(['init']);
+    expect(await store.findCreatingInit('DONE')).toBeDefined();
+    expect(await store.listExchanges('OPEN')).toHaveLength(1);
+    expect(await store.pruneBatch('supplierCalls', before, 0, 100)).toMatchObject({ found: 1, deleted: 1 });
+    expect(await store.listSupplierCalls('OPEN')).toHaveLength(1);
+    const webhooks = await store.pruneBatch('webhooks', before, 0, 100);
+    expect(webhooks).toMatchObject({ found: 2, deleted: 2 });
+    expect((await store.listWebhooks()).map((w) => w.transactionRef)).toEqual(['OPEN']);
+    expect(await store.pruneBatch('webhooks', before, webhooks.lastId, 100)).toEqual({
+      found: 0,
+      deleted: 0,
+      lastId: webhooks.lastId,
+    });
   });
 
   it('proves the database writable', async () => {
@@ -379,6 +511,37 @@ describe.skipIf(!adminUrl)('Store contract: several PostgreSQL instances on one 
     expect(gone).toEqual([]);
   });
 
+  it('hears moves again after its listening connection was lost', async () => {
+    const database = await pgDatabase(url);
+    const [a, b] = [await database.open(), await database.open()];
+    await a.migrate();
+    await b.insertTransaction(row('TX1'));
+    const heard: string[] = [];
+    a.onMoved((n) => heard.push(n));
+    let state: StoredState = 'QUEUED';
+    const moveUntilHeard = (what: string) =>
+      waitFor(
+        async () => {
+          const to: StoredState = state === 'QUEUED' ? 'ORDERING' : 'QUEUED';
+          const moved = await b.moveTransaction(move('TX1', state, to));
+          if (moved.ok) state = to;
+          return heard.length > 0;
+        },
+        5000,
+        what,
+      );
+    await moveUntilHeard('the first move to be heard');
+
+    // The server drops the listening session (restart, failover, idle timeout).
+    const dropped = await b.connection.pool.query<{ dropped: boolean }>(
+      "select pg_terminate_backend(pid) as dropped from pg_stat_activity where query ilike 'listen%' and datname = current_database()",
+    );
+    expect(dropped.rows).toEqual([{ dropped: true }]);
+    heard.length = 0;
+    await moveUntilHeard('a move to be heard after reconnecting');
+    expect(heard[0]).toBe('TX1');
+  });
+
   it('migrates once when two instances start together', async () => {
     const database = await pgDatabase(url);
     const [a, b] = [await database.open(), await database.open()];
@@ -403,6 +566,12 @@ describe.skipIf(!adminUrl)('Store contract: several PostgreSQL instances on one 
       .query(`alter database ${client.escapeIdentifier(name)} set default_transaction_read_only = on`)
       .finally(() => client.end());
     const readOnly = await database.open();
-    await expect(readOnly.checkWritable()).rejects.toThrow(/read-only/);
+    const error = await readOnly.checkWritable().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(Error);
+    // drizzle wraps the server's error, which says why.
+    expect(String(error instanceof Error ? error.cause : error)).toMatch(/read-only transaction/);
   });
 });

@@ -2,13 +2,55 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import PlainSummaryReporter from './helpers/plain-summary-reporter.js';
 
+/**
+ * Tests of the rules, the signatures, the config and the SQLite adapter's own internals run
+ * once; everything that touches storage runs once per adapter (`TEST_DATABASE`), the same files.
+ */
+const ADAPTER_FREE = [
+  'test/env.test.ts',
+  'test/form-data.test.ts',
+  'test/limiter.test.ts',
+  'test/mapping.test.ts',
+  'test/mapping-store.test.ts',
+  'test/mitra-client.test.ts',
+  'test/mitra-outcome.test.ts',
+  'test/mitra-signature.test.ts',
+  'test/mitra-sim.test.ts',
+  'test/razer-signature.test.ts',
+  'test/states.test.ts',
+  // SQLite's own: prepared statements, a file that fills up.
+  'test/storage-internals.test.ts',
+  'test/storage-faults.test.ts',
+];
+
 export default defineConfig({
   test: {
     root: fileURLToPath(new URL('..', import.meta.url)),
-    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-    globalSetup: ['test/helpers/build-dist.ts'],
     reporters: ['default', new PlainSummaryReporter()],
     testTimeout: 20_000,
-    hookTimeout: 20_000,
+    hookTimeout: 30_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'sqlite',
+          include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+          // Several gateway processes on one database: PostgreSQL's case only.
+          exclude: ['test/multi-instance.test.ts'],
+          globalSetup: ['test/helpers/build-dist.ts'],
+          env: { TEST_DATABASE: 'sqlite' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: ['test/**/*.test.ts'],
+          exclude: ADAPTER_FREE,
+          globalSetup: ['test/helpers/build-dist.ts', 'test/helpers/postgres-setup.ts'],
+          env: { TEST_DATABASE: 'postgres' },
+        },
+      },
+    ],
   },
 });

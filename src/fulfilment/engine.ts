@@ -118,7 +118,12 @@ export class FulfilmentEngine implements Fulfilment {
       try {
         lease ??= await this.#claim(transactionNumber);
         if (lease !== null) {
-          await this.#step(transactionNumber, cause, hint, lease);
+          const heartbeat = this.#keep(transactionNumber, lease);
+          try {
+            await this.#step(transactionNumber, cause, hint, lease);
+          } finally {
+            clearInterval(heartbeat);
+          }
           this.#resting.delete(transactionNumber);
           completed = true;
         }
@@ -736,6 +741,24 @@ export class FulfilmentEngine implements Fulfilment {
       }
       await new Promise((resolve) => setTimeout(resolve, CLAIM_RETRY_MS));
     }
+  }
+
+  /**
+   * Renews the lease while the step runs (a wait for a permit may be long): it runs out only
+   * when this process is gone. A renewal that fails leaves the lease to run out; a step whose
+   * lease was taken over meanwhile writes nothing.
+   */
+  #keep(transactionNumber: string, lease: string): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      this.#d.store.renewStep(transactionNumber, lease, this.#d.orderingLeaseMs).then(
+        (held) => {
+          if (!held) clearInterval(timer);
+        },
+        (err: unknown) => this.#d.logger.warn({ err, transactionNumber }, 'could not renew a step lease'),
+      );
+    }, Math.max(50, Math.floor(this.#d.orderingLeaseMs / 3)));
+    timer.unref();
+    return timer;
   }
 
   async #release(transactionNumber: string, lease: string): Promise<void> {

@@ -8,6 +8,8 @@ export interface ChildGateway {
   output: string[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
+  /** Kills the process at once (SIGKILL: no cleanup of any kind) and waits for its exit. */
+  kill(): Promise<void>;
 }
 
 /** `node dist/main.js`, as `npm start` runs it, in `cwd`, resolved once it listens. */
@@ -45,6 +47,10 @@ export async function spawnGateway(env: Record<string, string>, cwd: string): Pr
     exited,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },
   };

@@ -78,6 +78,9 @@ export async function createDatabase(adminUrl: string): Promise<TestDatabase> {
   return {
     url: url.toString(),
     // FORCE: a connection a test left open does not keep the database.
-    drop: () => admin(adminUrl, (c) => c.query(`drop database if exists ${c.escapeIdentifier(name)} with (force)`)).then(() => undefined),
+    drop: () =>
+      admin(adminUrl, (c) =>
+        c.query(`drop database if exists ${c.escapeIdentifier(name)} with (force)`),
+      ).then(() => undefined),
   };
 }

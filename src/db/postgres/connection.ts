@@ -28,9 +28,13 @@ export function openConnection(url: string, poolSize: number): Connection {
 
 /** How many migrations drizzle has recorded (0 before its table exists). */
 async function applied(client: pg.PoolClient): Promise<number> {
-  const { rows } = await client.query<{ n: string | null }>(
-    `select case when to_regclass('drizzle.__drizzle_migrations') is null then 0
-       else (select count(*) from drizzle.__drizzle_migrations) end as n`,
+  // Two statements: a query naming a table that does not exist fails even in a branch not taken.
+  const table = await client.query<{ present: boolean }>(
+    "select to_regclass('drizzle.__drizzle_migrations') is not null as present",
+  );
+  if (table.rows[0]?.present !== true) return 0;
+  const { rows } = await client.query<{ n: string }>(
+    'select count(*) as n from drizzle.__drizzle_migrations',
   );
   // count(*) is int8, which pg hands over as a string.
   return Number(rows[0]?.n ?? 0);

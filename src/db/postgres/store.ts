@@ -286,7 +286,9 @@ export class PostgresStore implements Store {
     const result = await this.#db
       .update(transactions)
       .set({ leaseUntil: leaseEnd(ttlMs) })
-      .where(and(eq(transactions.transactionNumber, transactionNumber), eq(transactions.leaseHolder, holder)));
+      .where(
+        and(eq(transactions.transactionNumber, transactionNumber), eq(transactions.leaseHolder, holder)),
+      );
     return result.rowCount === 1;
   }
 
@@ -294,7 +296,9 @@ export class PostgresStore implements Store {
     await this.#db
       .update(transactions)
       .set({ leaseHolder: null, leaseUntil: null })
-      .where(and(eq(transactions.transactionNumber, transactionNumber), eq(transactions.leaseHolder, holder)));
+      .where(
+        and(eq(transactions.transactionNumber, transactionNumber), eq(transactions.leaseHolder, holder)),
+      );
   }
 
   /**
