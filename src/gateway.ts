@@ -70,7 +70,12 @@ export async function startGateway(
     throw err;
   }
   logger.info(
-    { database: describeStore(config), dialect: store.dialect, instanceId: store.instanceId, migrationsApplied: applied },
+    {
+      database: describeStore(config),
+      dialect: store.dialect,
+      instanceId: store.instanceId,
+      migrationsApplied: applied,
+    },
     'database ready',
   );
   const mappingStore = createMappingStore(config.mappingFile, mapping, logger);
@@ -187,6 +192,7 @@ export async function startGateway(
   void webhooks.processBacklog().then((backlog) => {
     if (backlog > 0) logger.info({ webhookBacklog: backlog }, 'stored webhooks processed');
   });
+  const webhookSweep = sweepWebhooks(webhooks, turn, logger);
   reconciler.start();
   logger.info({ host: config.host, port, skus: mapping.skus.size }, 'gateway listening');
 
@@ -208,6 +214,7 @@ export async function startGateway(
       closing ??= (async () => {
         mappingStore.close();
         retention.stop();
+        clearInterval(webhookSweep);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await reconciler.stop();
@@ -234,7 +241,12 @@ export async function startGateway(
  * in this process, seeded with the calls recorded in the last window so that a restart does
  * not double a window, plus a tenth of the limit for what a crash could have sent unrecorded.
  */
-async function createLimiter(store: Store, config: Config, now: () => number, logger: Logger): Promise<Limiter> {
+async function createLimiter(
+  store: Store,
+  config: Config,
+  now: () => number,
+  logger: Logger,
+): Promise<Limiter> {
   const { limit, windowMs } = config.mitra.rateLimit;
   // As the local limiter: a margin for clock and network skew between us and Mitra.
   const marginMs = Math.min(1000, Math.ceil(windowMs / 5));
@@ -245,12 +257,17 @@ async function createLimiter(store: Store, config: Config, now: () => number, lo
       longestCallMs: config.mitra.timeoutMs + 1000,
     });
     if (budget) {
-      logger.info({ limit, windowMs }, 'supplier rate limit shared by every instance, counted in the database');
+      logger.info(
+        { limit, windowMs },
+        'supplier rate limit shared by every instance, counted in the database',
+      );
       return new SharedRateLimiter(budget, (err) =>
         logger.error({ err }, 'the shared rate budget could not be read; nothing is sent until it can'),
       );
     }
-    logger.info('MITRA_RATE_LIMIT_SCOPE=shared on SQLite: one instance, so its own budget is the whole budget');
+    logger.info(
+      'MITRA_RATE_LIMIT_SCOPE=shared on SQLite: one instance, so its own budget is the whole budget',
+    );
   }
   const limiter = new RateLimiter(config.mitra.rateLimit);
   const at = now();
@@ -262,6 +279,34 @@ async function createLimiter(store: Store, config: Config, now: () => number, lo
   );
   logger.info({ recentCalls: ends.length, margin }, 'rate limiter counts the calls of the last window');
   return limiter;
+}
+
+/**
+ * Webhooks whose step did not complete (a storage fault, a transaction another step kept)
+ * are processed again every half minute, by one instance at a time, not only at the next start.
+ */
+function sweepWebhooks(
+  webhooks: WebhookProcessor,
+  turn: (job: string, ttlMs: number) => Promise<boolean>,
+  logger: Logger,
+): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    turn('webhook-sweep', 45_000)
+      .then(async (mine) => {
+        if (!mine) return;
+        const swept = await webhooks.processBacklog();
+        if (swept > 0) logger.info({ webhooks: swept }, 'unprocessed webhooks processed again');
+      })
+      .catch((err: unknown) => logger.error({ err }, 'webhook sweep failed; it runs again'))
+      .finally(() => {
+        running = false;
+      });
+  }, 30_000);
+  timer.unref();
+  return timer;
 }
 
 /**

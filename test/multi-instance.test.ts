@@ -49,12 +49,7 @@ interface Answer {
 }
 
 /** Razer's side: a request sent again while the balancer says the backend died (502) or the connection broke. */
-async function razer(
-  url: string,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: unknown,
-): Promise<RazerReply> {
+async function razer(url: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<RazerReply> {
   for (let i = 0; ; i++) {
     try {
       const reply = await send({ url }, method, path, body);
@@ -144,20 +139,36 @@ describe('two instances on one PostgreSQL, one killed mid-flight', () => {
         p.kind === 'voucher'
           ? { sku: 'STEAMV50', accountId: `buyer${p.account}` }
           : p.kind === 'option'
-            ? { sku: 'GENSHIN60', accountId: `8${String(p.account).padStart(8, '0')}`, customParam: { serverId: 'Asia' } }
+            ? {
+                sku: 'GENSHIN60',
+                accountId: `8${String(p.account).padStart(8, '0')}`,
+                customParam: { serverId: 'Asia' },
+              }
             : { accountId: `${100000 + p.account}-12` };
       const init = await razer(lb, 'POST', '/transaction/init', initBody(p.n, over));
       expect(init.status, `init ${p.n}: ${init.text}`).toBe(200);
       const token = init.json.transactionToken;
       if (p.kind === 'abandon') return;
       if (p.kind === 'cancel') {
-        note(p.n, 'cancel', await razer(lb, 'POST', '/transaction/cancel', { transactionNumber: p.n, transactionToken: token }));
+        note(
+          p.n,
+          'cancel',
+          await razer(lb, 'POST', '/transaction/cancel', { transactionNumber: p.n, transactionToken: token }),
+        );
         return;
       }
-      note(p.n, 'topup', await razer(lb, 'POST', '/transaction/topup', { transactionNumber: p.n, transactionToken: token }));
+      note(
+        p.n,
+        'topup',
+        await razer(lb, 'POST', '/transaction/topup', { transactionNumber: p.n, transactionToken: token }),
+      );
       // A repeated top-up, as Razer sends after a timeout: it must not order again.
       if (random() < 0.3)
-        note(p.n, 'topup', await razer(lb, 'POST', '/transaction/topup', { transactionNumber: p.n, transactionToken: token }));
+        note(
+          p.n,
+          'topup',
+          await razer(lb, 'POST', '/transaction/topup', { transactionNumber: p.n, transactionToken: token }),
+        );
     };
     const queue = [...plan];
     await Promise.all(
@@ -215,11 +226,30 @@ describe('two instances on one PostgreSQL, one killed mid-flight', () => {
       }
       if (p.kind === 'cancel' || p.kind === 'abandon') {
         const cancelled = (answers.get(p.n) ?? []).find((x) => x.endpoint === 'cancel');
-        if (p.kind === 'abandon' || cancelled?.status === 200) expect(orders, `${p.n}: never sent`).toHaveLength(0);
+        if (p.kind === 'abandon' || cancelled?.status === 200)
+          expect(orders, `${p.n}: never sent`).toHaveLength(0);
       }
     }
     // Both instances called Mitra through one egress: their calls together stayed in the limit.
-    if (process.env.MULTI_DEBUG) console.log(JSON.stringify({ orders: sim.orders.length, stats: sim.stats, killAfter, outs: children.map((c) => c.output.join("").split("\n").filter((l) => /shared|taken|recovered|lease|UNKNOWN/.test(l)).slice(0, 6)) }, null, 1));
+    if (process.env.MULTI_DEBUG)
+      console.log(
+        JSON.stringify(
+          {
+            orders: sim.orders.length,
+            stats: sim.stats,
+            killAfter,
+            outs: children.map((c) =>
+              c.output
+                .join('')
+                .split('\n')
+                .filter((l) => /shared|taken|recovered|lease|UNKNOWN/.test(l))
+                .slice(0, 6),
+            ),
+          },
+          null,
+          1,
+        ),
+      );
     expect(sim.stats.rateLimited).toBe(0);
     expect(sim.orders.length).toBeGreaterThan(0);
   }, 120_000);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/env.js';
-import { migrateStorage, openStorage } from '../src/db/connection.js';
-import { recordSupplierCall } from '../src/db/supplier-calls.js';
+import { openStore } from '../src/db/open.js';
+import type { Store } from '../src/db/store.js';
 import { type RunningGateway, startGateway } from '../src/gateway.js';
 import { createLogger } from '../src/log.js';
 import type { MitraSimulator } from '../src/sim/mitra-sim.js';
@@ -9,33 +9,36 @@ import { REQUIRED_ENV } from './helpers/env.js';
 import { EXAMPLE_MAPPING, exampleMapping } from './helpers/mapping.js';
 import { SIM_KEYS, startSim } from './helpers/mitra.js';
 import { seedCatalogue } from './helpers/razer.js';
-import { type TempDir, tempDir } from './helpers/storage.js';
+import { type TempDatabase, tempDatabase } from './helpers/storage.js';
+import { waitFor } from './helpers/wait.js';
 
 let gw: RunningGateway | undefined;
 let sim: MitraSimulator | undefined;
-let dir: TempDir | undefined;
+let database: TempDatabase | undefined;
 afterEach(async () => {
   await gw?.close();
   await sim?.close();
-  dir?.remove();
-  gw = sim = dir = undefined;
+  await database?.remove();
+  gw = sim = database = undefined;
 });
 
 /** Starts a gateway on a database the test prepared, with its log lines kept. */
-async function start(env: Record<string, string>, prepare: (db: ReturnType<typeof openStorage>) => void) {
+async function start(env: Record<string, string>, prepare: (store: Store) => Promise<void>) {
   sim = await startSim();
-  dir = tempDir();
-  const path = dir.file('gateway.db');
-  const storage = openStorage(path);
-  migrateStorage(storage);
-  prepare(storage);
-  storage.close();
+  database = await tempDatabase();
+  const store = await openStore(database.settings);
+  try {
+    await store.migrate();
+    await prepare(store);
+  } finally {
+    await store.close();
+  }
   const parsed = loadConfig({
     ...REQUIRED_ENV,
     MITRA_API_KEY: SIM_KEYS.apiKey,
     MITRA_SECRET_KEY: SIM_KEYS.secretKey,
     MITRA_BASE_URL: sim.url,
-    DATABASE_PATH: path,
+    ...database.env,
     MAPPING_FILE: EXAMPLE_MAPPING,
     PORT: '0',
     HOST: '127.0.0.1',
@@ -48,37 +51,66 @@ async function start(env: Record<string, string>, prepare: (db: ReturnType<typeo
   return { gw, lines };
 }
 
+/** What the previous process left: a catalogue, and five status calls two seconds ago. */
+async function fiveRecentCalls(store: Store, now: number) {
+  await seedCatalogue(store, now); // the catalogue exists: no wait at start
+  for (let i = 0; i < 5; i++) {
+    await store.recordSupplierCall({
+      transactionNumber: null,
+      operation: 'order-status',
+      method: 'GET',
+      url: 'x',
+      requestBody: null,
+      httpStatus: 200,
+      replyBody: null,
+      rcCode: '00',
+      outcome: 'accepted',
+      error: null,
+      startedAt: now - 2000 - i,
+      durationMs: 10,
+    });
+  }
+}
+
 describe('restart', () => {
   it('defect 7: the rate limit does not reset on restart: the last window of recorded calls, plus a margin, holds slots', async () => {
     const now = Date.now();
-    const { gw } = await start({ MITRA_RATE_LIMIT: '5/60s' }, (storage) => {
-      seedCatalogue(storage.db, now); // the catalogue exists: no wait at start
-      for (let i = 0; i < 5; i++) {
-        recordSupplierCall(storage.db, {
-          transactionNumber: null,
-          operation: 'order-status',
-          method: 'GET',
-          url: 'x',
-          requestBody: null,
-          httpStatus: 200,
-          replyBody: null,
-          rcCode: '00',
-          outcome: 'accepted',
-          error: null,
-          startedAt: now - 2000 - i,
-          durationMs: 10,
-        });
-      }
-    });
+    // This process's own budget (the default on SQLite; on PostgreSQL the default is shared, below).
+    const { gw } = await start({ MITRA_RATE_LIMIT: '5/60s', MITRA_RATE_LIMIT_SCOPE: 'instance' }, (store) =>
+      fiveRecentCalls(store, now),
+    );
     // Five calls of the previous process and one for what a crash may have lost: the start's
     // catalogue refresh waits for a slot instead of going out at once.
     expect(gw.limiter.stats()).toMatchObject({ inWindow: 6, waiting: { order: 0, query: 1 } });
     expect(sim?.stats.calls.brands).toBe(0);
   });
 
+  it('defect 7, MITRA_RATE_LIMIT_SCOPE=shared: the budget the previous process used still holds its slots', async () => {
+    const now = Date.now();
+    const { gw } = await start(
+      { MITRA_RATE_LIMIT: '5/60s', MITRA_RATE_LIMIT_SCOPE: 'shared' },
+      async (store) => {
+        await fiveRecentCalls(store, now);
+        // Where the budget is shared (PostgreSQL), the previous process also took its five slots
+        // there, as the gateway's limiter does (window plus its margin); SQLite has no shared
+        // budget, and its instance limiter counts the recorded calls.
+        const budget = store.rateBudget({ limit: 5, windowMs: 61_000, longestCallMs: 11_000 });
+        for (let i = 0; i < 5 && budget; i++) {
+          const slot = await budget.take();
+          if (!slot.granted) throw new Error('the fresh budget refused a slot');
+          await budget.end(slot.id);
+        }
+      },
+    );
+    // The start's catalogue refresh waits for a slot instead of going out at once.
+    await waitFor(() => gw.limiter.stats().waiting.query === 1, 5000, 'the refresh to wait for a slot');
+    expect(gw.limiter.stats().waiting).toEqual({ order: 0, query: 1 });
+    expect(sim?.stats.calls.brands).toBe(0);
+  });
+
   it('defect 11: RAZER_SIGNED_CONTENT=uri is announced loudly at start', async () => {
-    const { lines } = await start({ RAZER_SIGNED_CONTENT: 'uri' }, (storage) =>
-      seedCatalogue(storage.db, Date.now()),
+    const { lines } = await start({ RAZER_SIGNED_CONTENT: 'uri' }, (store) =>
+      seedCatalogue(store, Date.now()),
     );
     const warning = lines
       .map((l) => JSON.parse(l) as { level: number; msg: string })

@@ -7,6 +7,7 @@ import PlainSummaryReporter from './helpers/plain-summary-reporter.js';
  * once; everything that touches storage runs once per adapter (`TEST_DATABASE`), the same files.
  */
 const ADAPTER_FREE = [
+  'test/architecture.test.ts',
   'test/env.test.ts',
   'test/form-data.test.ts',
   'test/limiter.test.ts',

@@ -63,7 +63,12 @@ export interface Store {
   /** Open transactions past their deadline that no operator has been told of yet. */
   listOverdue(now: number, limit: number): Promise<TransactionRow[]>;
   /** Raises the operator flag (any state); `onlyIfClear`: only when not raised yet. True if it was set. */
-  flagForOperator(transactionNumber: string, reason: string, at: number, onlyIfClear?: boolean): Promise<boolean>;
+  flagForOperator(
+    transactionNumber: string,
+    reason: string,
+    at: number,
+    onlyIfClear?: boolean,
+  ): Promise<boolean>;
 
   // -- one step at a time per transaction, across instances
   /** Takes the row's lease for `ttlMs` of database time unless someone else holds it unexpired. */

@@ -8,8 +8,8 @@ import type { MitraOutcome } from '../mitra/outcome.js';
 import { interpretOrderStatus } from '../mitra/readings.js';
 import type { CreateOrderData, OrderStatusData } from '../mitra/schemas.js';
 import type { CrashHook } from './crash-points.js';
-import { needsOperator, nextCheckDelay, refusalCodeFor, resendDelay } from './outcome-mapping.js';
 import { commitMove } from './moves.js';
+import { needsOperator, nextCheckDelay, refusalCodeFor, resendDelay } from './outcome-mapping.js';
 import type { Fulfilment } from './ports.js';
 import { type Cause, isTerminal, type State } from './states.js';
 
@@ -313,18 +313,18 @@ export class FulfilmentEngine implements Fulfilment {
       // The wait for a permit may have outlived the lease: the send is covered afresh.
       if (await this.#d.store.renewStep(n, lease, this.#d.orderingLeaseMs))
         sending = await this.#move({
-        transactionNumber: n,
-        from: 'QUEUED',
-        to: 'ORDERING',
-        cause,
-        detail: `create-order ${row.refId} at ${variation.price}`,
-        patch: {
-          orderAttempts: row.orderAttempts + 1,
-          priceOffered: variation.price,
-          nextCheckAt: this.#leaseEnd(),
-        },
-        lease,
-      });
+          transactionNumber: n,
+          from: 'QUEUED',
+          to: 'ORDERING',
+          cause,
+          detail: `create-order ${row.refId} at ${variation.price}`,
+          patch: {
+            orderAttempts: row.orderAttempts + 1,
+            priceOffered: variation.price,
+            nextCheckAt: this.#leaseEnd(),
+          },
+          lease,
+        });
     } finally {
       // Cancelled or sent by someone else meanwhile, or the write failed: no call is made.
       if (!sending) permit.release();
@@ -455,7 +455,12 @@ export class FulfilmentEngine implements Fulfilment {
     return true;
   }
 
-  async #resolveUnknown(row: TransactionRow, cause: Cause, trxHint: string | null, lease: string): Promise<void> {
+  async #resolveUnknown(
+    row: TransactionRow,
+    cause: Cause,
+    trxHint: string | null,
+    lease: string,
+  ): Promise<void> {
     const trxCode = row.trxCode ?? trxHint;
     if (trxCode) return this.#checkStatus(row, trxCode, cause, lease);
     // Resends are capped: past the cap only the order status by ref_id is asked, never an order.
@@ -736,7 +741,10 @@ export class FulfilmentEngine implements Fulfilment {
     for (;;) {
       if (await this.#d.store.claimStep(transactionNumber, lease, this.#d.orderingLeaseMs)) return lease;
       if (performance.now() > giveUpAt) {
-        this.#d.logger.warn({ transactionNumber }, 'another step kept this transaction; left to the reconciler');
+        this.#d.logger.warn(
+          { transactionNumber },
+          'another step kept this transaction; left to the reconciler',
+        );
         return null;
       }
       await new Promise((resolve) => setTimeout(resolve, CLAIM_RETRY_MS));
@@ -749,14 +757,17 @@ export class FulfilmentEngine implements Fulfilment {
    * lease was taken over meanwhile writes nothing.
    */
   #keep(transactionNumber: string, lease: string): NodeJS.Timeout {
-    const timer = setInterval(() => {
-      this.#d.store.renewStep(transactionNumber, lease, this.#d.orderingLeaseMs).then(
-        (held) => {
-          if (!held) clearInterval(timer);
-        },
-        (err: unknown) => this.#d.logger.warn({ err, transactionNumber }, 'could not renew a step lease'),
-      );
-    }, Math.max(50, Math.floor(this.#d.orderingLeaseMs / 3)));
+    const timer = setInterval(
+      () => {
+        this.#d.store.renewStep(transactionNumber, lease, this.#d.orderingLeaseMs).then(
+          (held) => {
+            if (!held) clearInterval(timer);
+          },
+          (err: unknown) => this.#d.logger.warn({ err, transactionNumber }, 'could not renew a step lease'),
+        );
+      },
+      Math.max(50, Math.floor(this.#d.orderingLeaseMs / 3)),
+    );
     timer.unref();
     return timer;
   }

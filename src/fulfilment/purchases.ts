@@ -4,6 +4,7 @@ import type { Store } from '../db/store.js';
 import type { NewExchange, NewTransaction, TransactionRow } from '../db/types.js';
 
 export type { NewExchange, TransactionRow };
+
 import type { CatalogueView } from '../mitra/catalogue.js';
 import { INIT_TTL_MS, LIMIT_WINDOW_MS } from '../razer/readings.js';
 import { commitMove } from './moves.js';
@@ -61,7 +62,11 @@ export async function checkRequest(
 }
 
 /** The row an accepted init creates: what was validated is kept with it. */
-export async function planPurchase(deps: PurchaseDeps, req: InitRequest, apiId: string): Promise<NewTransaction> {
+export async function planPurchase(
+  deps: PurchaseDeps,
+  req: InitRequest,
+  apiId: string,
+): Promise<NewTransaction> {
   const checked = await checkRequest(deps, req);
   const now = deps.now();
   return {

@@ -14,7 +14,10 @@ export type RefreshReport = { brands: string; variations: Record<string, string>
 
 export interface CatalogueServiceDeps {
   client: Pick<MitraClient, 'brands' | 'variations'>;
-  store: Pick<Store, 'replaceBrands' | 'replaceVariations' | 'getBrand' | 'getVariation' | 'catalogueFetchedAt'>;
+  store: Pick<
+    Store,
+    'replaceBrands' | 'replaceVariations' | 'getBrand' | 'getVariation' | 'catalogueFetchedAt'
+  >;
   /**
    * Whether this instance takes the periodic refresh (`ttlMs`: until it asks again); one
    * instance at a time refreshes, the others read what it stored. Default: always.

@@ -26,7 +26,9 @@ export async function startBalancer(backends: string[]): Promise<Balancer> {
           return;
         }
         const target = new URL(balancer.backends[next++ % balancer.backends.length] ?? '');
-        const forwarded = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
+        const forwarded = [req.headers['x-forwarded-for'], req.socket.remoteAddress]
+          .filter(Boolean)
+          .join(', ');
         const upstream = request(
           {
             host: target.hostname,

@@ -97,7 +97,10 @@ export async function startE2E(
     state: async (n) => (await gw.store.getTransaction(n))?.state,
     calls: async (n) => {
       await gw.audit.flush(); // supplier calls are written in batches
-      return (await gw.store.listSupplierCalls(n)).map((c) => ({ operation: c.operation, outcome: c.outcome }));
+      return (await gw.store.listSupplierCalls(n)).map((c) => ({
+        operation: c.operation,
+        outcome: c.outcome,
+      }));
     },
     events: async (n) => (await gw.store.listEvents(n)).map((e) => `${e.fromState}>${e.toState}`),
     async close() {

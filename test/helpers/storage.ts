@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { StoreSettings } from '../../src/db/open.js';
+import { PostgresStore } from '../../src/db/postgres/store.js';
 import { migrateStorage, type Storage } from '../../src/db/sqlite/connection.js';
 import { SqliteStore } from '../../src/db/sqlite/store.js';
 import type { Store } from '../../src/db/store.js';
-import { PostgresStore } from '../../src/db/postgres/store.js';
 import { createDatabase } from './postgres.js';
 
 export interface TempDir {
@@ -29,7 +29,8 @@ export function tempDir(prefix = 'gateway-test-'): TempDir {
  * Which adapter the storage-touching suites run on: the vitest project sets TEST_DATABASE
  * (the same test files run once per adapter), and the postgres project provides a server.
  */
-export const TEST_DIALECT: 'sqlite' | 'postgres' = process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+export const TEST_DIALECT: 'sqlite' | 'postgres' =
+  process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
 
 /** An empty database of the adapter under test, named by the settings a gateway takes. */
 export interface TempDatabase {

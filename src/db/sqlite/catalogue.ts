@@ -1,8 +1,7 @@
 import { and, eq, min } from 'drizzle-orm';
-import type { Db } from './connection.js';
 import type { BrandInput, CachedBrand, CachedVariation, VariationInput } from '../types.js';
+import type { Db } from './connection.js';
 import { catalogueBrands, catalogueVariations } from './schema.js';
-
 
 /** The brand list replaces the cached one whole: a brand Mitra no longer lists is gone. */
 export function replaceBrands(db: Db, brands: readonly BrandInput[], at: number): void {

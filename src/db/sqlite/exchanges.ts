@@ -1,6 +1,6 @@
 import { and, asc, eq } from 'drizzle-orm';
-import type { Db } from './connection.js';
 import type { ExchangeRow, NewExchange, NewTransaction } from '../types.js';
+import type { Db } from './connection.js';
 import { razerExchanges, transactions } from './schema.js';
 
 export function recordExchange(db: Db, exchange: NewExchange): void {

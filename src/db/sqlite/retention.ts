@@ -17,9 +17,9 @@ import {
 } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { alias } from 'drizzle-orm/sqlite-core';
-import type { Db } from './connection.js';
 import type { AuditTable, PruneBatch } from '../types.js';
 import { FINAL_STATES } from '../vocabulary.js';
+import type { Db } from './connection.js';
 import { razerExchanges, supplierCalls, transactions, webhookInbox } from './schema.js';
 
 /** Whether `column` names a transaction in a final state, last updated before `before`. */

@@ -129,7 +129,10 @@ export class SqliteStore implements Store {
   }
   async writeAudit(rows: readonly NewExchange[], callRows: readonly NewSupplierCall[]) {
     this.#db.transaction((tx) => {
-      if (rows.length > 0) tx.insert(razerExchanges).values([...rows]).run();
+      if (rows.length > 0)
+        tx.insert(razerExchanges)
+          .values([...rows])
+          .run();
       if (callRows.length > 0)
         tx.insert(supplierCalls)
           .values(callRows.map((c) => ({ ...c, instanceId: this.instanceId })))
@@ -156,7 +159,11 @@ export class SqliteStore implements Store {
   async replaceBrands(brands: Parameters<Store['replaceBrands']>[0], at: number) {
     catalogue.replaceBrands(this.#db, brands, at);
   }
-  async replaceVariations(brandKey: string, variations: Parameters<Store['replaceVariations']>[1], at: number) {
+  async replaceVariations(
+    brandKey: string,
+    variations: Parameters<Store['replaceVariations']>[1],
+    at: number,
+  ) {
     catalogue.replaceVariations(this.#db, brandKey, variations, at);
   }
   async getBrand(brandKey: string) {

@@ -1,6 +1,13 @@
 import { and, asc, count, eq, gt, inArray, lte, notInArray, sql } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
-import type { Move, MovePatch, MoveResult, NewTransaction, TransactionEventRow, TransactionRow } from '../types.js';
+import type {
+  Move,
+  MovePatch,
+  MoveResult,
+  NewTransaction,
+  TransactionEventRow,
+  TransactionRow,
+} from '../types.js';
 import { OPEN_STATES, type StoredState as State } from '../vocabulary.js';
 import type { Db } from './connection.js';
 import { prepared } from './prepared.js';

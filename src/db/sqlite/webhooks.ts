@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, isNull } from 'drizzle-orm';
-import type { Db } from './connection.js';
 import type { NewWebhook, WebhookRow } from '../types.js';
+import type { Db } from './connection.js';
 import { webhookInbox } from './schema.js';
 
 export function storeWebhook(db: Db, webhook: NewWebhook): number {

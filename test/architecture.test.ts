@@ -1,0 +1,40 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// The layers of the design: routes -> fulfilment -> mitra and db. Storage knows no rules, no
+// HTTP and no supplier; the Razer boundary reaches storage only through fulfilment.
+
+const SRC = fileURLToPath(new URL('../src', import.meta.url));
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+/** Each relative import of a file, as a path under src/ (e.g. "fulfilment/states.js"). */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/from\s+'(\.{1,2}\/[^']+)'/g)].map((m) =>
+    relative(SRC, join(file, '..', m[1] ?? '')),
+  );
+}
+
+const importsUnder = (folder: string) =>
+  sources(join(SRC, folder)).flatMap((f) => importsOf(f).map((to) => ({ from: relative(SRC, f), to })));
+
+describe('architecture', () => {
+  it('src/db imports nothing from fulfilment, mitra or razer', () => {
+    const bad = importsUnder('db').filter((i) => /^(fulfilment|mitra|razer)\//.test(i.to));
+    expect(bad).toEqual([]);
+    expect(importsUnder('db').length).toBeGreaterThan(10);
+  });
+
+  it('src/razer reaches storage only through fulfilment', () => {
+    const bad = importsUnder('razer').filter((i) => i.to.startsWith('db/'));
+    expect(bad).toEqual([]);
+    expect(importsUnder('razer').some((i) => i.to.startsWith('fulfilment/'))).toBe(true);
+  });
+});
