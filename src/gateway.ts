@@ -12,6 +12,7 @@ import { pruneAuditRecords, retentionCutoff } from './db/retention.js';
 import type { Store } from './db/store.js';
 import type { CrashHook } from './fulfilment/crash-points.js';
 import { FulfilmentEngine } from './fulfilment/engine.js';
+import { holderName } from './fulfilment/holders.js';
 import { Reconciler } from './fulfilment/reconciler.js';
 import { WebhookProcessor } from './fulfilment/webhooks.js';
 import type { Logger } from './log.js';
@@ -98,7 +99,8 @@ export async function startGateway(
     record: (call) => audit.supplierCall(call),
   });
   // Periodic jobs run on one instance at a time: the holder keeps its turn while alive.
-  const turn = (job: string, ttlMs: number) => store.tryJobLease(job, store.instanceId, ttlMs);
+  const jobHolder = holderName(store.instanceId);
+  const turn = (job: string, ttlMs: number) => store.tryJobLease(job, jobHolder, ttlMs);
   const catalogue = new CatalogueService({
     client,
     store,

@@ -8,6 +8,7 @@ import type { MitraOutcome } from '../mitra/outcome.js';
 import { interpretOrderStatus } from '../mitra/readings.js';
 import type { CreateOrderData, OrderStatusData } from '../mitra/schemas.js';
 import type { CrashHook } from './crash-points.js';
+import { holderName } from './holders.js';
 import { commitMove } from './moves.js';
 import { needsOperator, nextCheckDelay, refusalCodeFor, resendDelay } from './outcome-mapping.js';
 import type { Fulfilment } from './ports.js';
@@ -728,7 +729,7 @@ export class FulfilmentEngine implements Fulfilment {
   /** A lease holder unique to one step: the instance, and a count. */
   #holder(): string {
     this.#claims = (this.#claims + 1) % Number.MAX_SAFE_INTEGER;
-    return `${this.#d.store.instanceId}#${this.#claims}`;
+    return holderName(this.#d.store.instanceId, `#${this.#claims}`);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Store } from '../db/store.js';
 import type { Logger } from '../log.js';
 import type { FulfilmentEngine } from './engine.js';
+import { holderName } from './holders.js';
 import { expireInitiated } from './purchases.js';
 
 export interface ReconcilerDeps {
@@ -71,7 +72,7 @@ export class Reconciler {
     const room = this.#d.maxInFlight - this.#inFlight;
     if (room <= 0) return;
     this.#ticks = (this.#ticks + 1) % Number.MAX_SAFE_INTEGER;
-    const holder = `${store.instanceId}@${this.#ticks}`;
+    const holder = holderName(store.instanceId, `@${this.#ticks}`);
     for (const row of await store.claimDue(now, room, holder, this.#d.leaseMs)) {
       const n = row.transactionNumber;
       if (this.#d.engine.isBusy(n) || this.#inFlight >= this.#d.maxInFlight) {

@@ -1,12 +1,16 @@
 import { type core, z } from 'zod';
 import { MAX_TRANSACTION_NUMBER_LENGTH } from './readings.js';
 
+/** Control characters (NUL among them, which PostgreSQL cannot store) are never part of Razer's data. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 const text = (name: string, max: number) =>
   z
     .string({
       error: (iss) => (iss.input === undefined ? `'${name}' is required.` : `'${name}' must be a string.`),
     })
-    .max(max, { error: `'${name}' is longer than ${max} characters.` });
+    .max(max, { error: `'${name}' is longer than ${max} characters.` })
+    .refine((v) => !CONTROL.test(v), { error: `'${name}' must not contain control characters.` });
 
 const required = (name: string, max: number) => text(name, max).min(1, { error: `'${name}' is required.` });
 
@@ -16,9 +20,21 @@ export const transactionNumberSchema = required('transactionNumber', MAX_TRANSAC
   .refine((n) => !/[/?#%]/.test(n), { error: "'transactionNumber' must not contain / ? # or %." });
 
 const customParam = z
-  .record(z.string().max(64), z.string({ error: "'customParam' values must be strings." }).max(256), {
-    error: "'customParam' must be an object of string values.",
-  })
+  .record(
+    z
+      .string()
+      .max(64)
+      .refine((k) => !CONTROL.test(k), { error: "'customParam' keys must not contain control characters." }),
+    z
+      .string({ error: "'customParam' values must be strings." })
+      .max(256)
+      .refine((v) => !CONTROL.test(v), {
+        error: "'customParam' values must not contain control characters.",
+      }),
+    {
+      error: "'customParam' must be an object of string values.",
+    },
+  )
   .refine((o) => Object.keys(o).length <= 32, { error: "'customParam' has more than 32 entries." })
   .optional();
 

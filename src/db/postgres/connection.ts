@@ -17,13 +17,48 @@ export const MIGRATIONS_FOLDER = resolve(PACKAGE_ROOT, 'migrations', 'postgres')
 /** Session advisory lock key held while migrating: one instance migrates, the others wait. */
 const MIGRATION_LOCK = 7_215_530_118_027_001n;
 
+/**
+ * Settings of every session: commits durable before they are acknowledged (invariant 5: an
+ * answer to Razer follows its commit), and no session of a frozen or cut-off instance holds a
+ * lock for long: a transaction left idle ends after 10 s, a statement after 30 s.
+ */
+export const SESSION_OPTIONS =
+  '-c synchronous_commit=on -c idle_in_transaction_session_timeout=10000 -c statement_timeout=30000';
+
 /** A pool of at most `poolSize` connections and the drizzle instance over it. */
 export function openConnection(url: string, poolSize: number): Connection {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    options: SESSION_OPTIONS,
+    // A peer that vanished (machine lost) is noticed by TCP within a minute, not two hours.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  });
   // An idle connection dropped by the server (restart, failover) is reported here; without a
   // listener it would crash the process. The pool replaces it, and the next query reports.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => withoutNul(client));
   return { db: drizzle(pool, { schema }), pool };
+}
+
+/**
+ * PostgreSQL text cannot hold NUL (U+0000), which SQLite stores: a supplier reply or webhook
+ * carrying one would fail every write of it. Every string parameter has NUL replaced by U+FFFD
+ * on its way in, so what SQLite keeps as is, PostgreSQL keeps marked.
+ */
+function withoutNul(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const clean = (v: unknown) =>
+    typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\ufffd') : v;
+  const cleanAll = (values: unknown) => (Array.isArray(values) ? values.map(clean) : values);
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const [first, second] = args;
+    if (first && typeof first === 'object' && 'values' in first)
+      args[0] = { ...first, values: cleanAll((first as { values: unknown }).values) };
+    if (Array.isArray(second)) args[1] = cleanAll(second);
+    return query(...args);
+  };
 }
 
 /** How many migrations drizzle has recorded (0 before its table exists). */
@@ -49,6 +84,8 @@ export async function migrate(pool: pg.Pool, folder = MIGRATIONS_FOLDER): Promis
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
+    // A migration may take longer than an ordinary statement.
+    await client.query('set statement_timeout = 0');
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK.toString()]);
     try {
       const before = await applied(client);

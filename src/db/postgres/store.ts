@@ -527,6 +527,8 @@ export class PostgresStore implements Store {
         const sweep = takes++ % SWEEP_EVERY === 0;
         return db.transaction(async (tx) => {
           // One taker at a time across instances: a count and the insert it allows can't interleave.
+          // Not waiting long: a taker on a frozen instance must not stop every instance's calls.
+          await tx.execute(sql`set local lock_timeout = '2s'`);
           await tx.execute(sql`select pg_advisory_xact_lock(${RATE_LOCK})`);
           const window = millis(budget.windowMs);
           const longest = millis(budget.longestCallMs);
@@ -613,7 +615,11 @@ export class PostgresStore implements Store {
 
   #listen(): void {
     if (this.#listenClient || this.#listenRetry || this.#closed || this.#listeners.size === 0) return;
-    const client = new pg.Client({ connectionString: this.#url });
+    const client = new pg.Client({
+      connectionString: this.#url,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     this.#listenClient = client;
     const lost = () => {
       if (this.#listenClient !== client) return;
