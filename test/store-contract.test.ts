@@ -160,6 +160,39 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     });
   });
 
+  it('stores what a supplier sends with NUL in it (PostgreSQL text cannot hold NUL: it is marked U+FFFD)', async () => {
+    const store = await adapter.open();
+    await store.insertTransaction(row('TX1', 'PROCESSING'));
+    const nul = 'CODE\u0000X';
+    const kept = adapter.name === 'postgres' ? 'CODE\ufffdX' : nul;
+    const moved = await store.moveTransaction(
+      move('TX1', 'PROCESSING', 'SUCCESS', { patch: { voucherCode: nul }, detail: `delivered ${nul}` }),
+    );
+    expect(moved.ok).toBe(true);
+    expect((await store.getTransaction('TX1'))?.voucherCode).toBe(kept);
+    await store.writeAudit(
+      [],
+      [
+        {
+          transactionNumber: 'TX1',
+          operation: 'order-status',
+          method: 'GET',
+          url: 'http://mitra/x',
+          requestBody: null,
+          httpStatus: 200,
+          replyBody: `{"sn":"${nul}"}`,
+          rcCode: '00',
+          outcome: 'accepted',
+          error: null,
+          startedAt: 1,
+          durationMs: 1,
+        },
+      ],
+    );
+    expect((await store.listSupplierCalls('TX1'))[0]?.replyBody).toBe(`{"sn":"${kept}"}`);
+    expect(await store.findBySupplierRef(nul)).toBeUndefined();
+  });
+
   it('a move requiring neverSent is stale once an order was sent', async () => {
     const store = await adapter.open();
     await store.insertTransaction(row('TX1', 'QUEUED', { orderAttempts: 1 }));
