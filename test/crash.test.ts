@@ -1,5 +1,5 @@
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openStore } from '../src/db/open.js';
 import type { CrashPoint } from '../src/fulfilment/crash-points.js';
 import type { MitraSimulator } from '../src/sim/mitra-sim.js';
 import { type ChildGateway, spawnGateway } from './helpers/child-gateway.js';
@@ -7,37 +7,44 @@ import { REQUIRED_ENV } from './helpers/env.js';
 import { EXAMPLE_MAPPING } from './helpers/mapping.js';
 import { SIM_KEYS, startSim } from './helpers/mitra.js';
 import { initBody, type RazerReply, send } from './helpers/razer.js';
-import { type TempDir, tempDir } from './helpers/storage.js';
+import { type TempDatabase, type TempDir, tempDatabase, tempDir } from './helpers/storage.js';
 import { waitFor } from './helpers/wait.js';
 
 let sim: MitraSimulator | undefined;
 let dir: TempDir | undefined;
+let database: TempDatabase | undefined;
 const children: ChildGateway[] = [];
 afterEach(async () => {
   for (const c of children.splice(0)) await c.stop();
   await sim?.close();
+  await database?.remove();
   dir?.remove();
+  sim = database = dir = undefined;
 });
 
-const env = (simUrl: string): Record<string, string> => ({
+/** On PostgreSQL, the lease an ORDERING step holds; a killed holder's runs out after it. */
+const MITRA_TIMEOUT_MS = 1000;
+const LEASE_MS = 2 * MITRA_TIMEOUT_MS + 1000;
+
+const env = (simUrl: string, db: TempDatabase): Record<string, string> => ({
   ...REQUIRED_ENV,
   MITRA_API_KEY: SIM_KEYS.apiKey,
   MITRA_SECRET_KEY: SIM_KEYS.secretKey,
   MITRA_BASE_URL: simUrl,
-  DATABASE_PATH: 'gateway.db',
+  ...db.env,
   MAPPING_FILE: EXAMPLE_MAPPING,
   PORT: '0',
   HOST: '127.0.0.1',
   MITRA_WEBHOOK_ALLOW_IPS: '127.0.0.1',
   TOPUP_WAIT_MS: '2000',
-  MITRA_TIMEOUT_MS: '1000',
+  MITRA_TIMEOUT_MS: String(MITRA_TIMEOUT_MS),
   RECONCILE_SCHEDULE_MS: '100,200,400',
   LOG_LEVEL: 'info',
 });
 
 async function start(extra: Record<string, string> = {}): Promise<ChildGateway> {
-  if (!sim || !dir) throw new Error('no simulator');
-  const child = await spawnGateway({ ...env(sim.url), ...extra }, dir.path);
+  if (!sim || !dir || !database) throw new Error('no simulator');
+  const child = await spawnGateway({ ...env(sim.url, database), ...extra }, dir.path);
   children.push(child);
   sim.webhookUrl = `${child.url}/mitra/webhook/${REQUIRED_ENV.MITRA_WEBHOOK_TOKEN}`;
   return child;
@@ -52,7 +59,10 @@ async function attempt(call: Promise<RazerReply>): Promise<RazerReply | null> {
   }
 }
 
-/** Queries until the answer is definitive (not 408). */
+/**
+ * Queries until the answer is definitive (not 408). On PostgreSQL an ORDERING row the killed
+ * process left keeps its lease until it runs out, and the reconciler takes it over only then.
+ */
 async function finalAnswer(gw: ChildGateway, n: string): Promise<RazerReply> {
   let last: RazerReply | null = null;
   await waitFor(
@@ -60,7 +70,7 @@ async function finalAnswer(gw: ChildGateway, n: string): Promise<RazerReply> {
       last = await send(gw, 'GET', `/transaction/${n}`);
       return last.status !== 408;
     },
-    20_000,
+    20_000 + LEASE_MS,
     `${n} to reach a final answer`,
   );
   if (!last) throw new Error('no answer');
@@ -81,19 +91,18 @@ const POINTS: [CrashPoint, string, string, number, boolean][] = [
   ['during-webhook', 'a webhook is stored but not yet applied', 'PROCESSING', 1, true],
 ];
 
-/** What the dead gateway left on disk. */
-function onDisk(file: string, n: string): { state: string; unprocessedWebhooks: number } {
-  const db = new Database(file, { readonly: true });
+/** What the dead gateway left in its database, read afresh. */
+async function onDisk(
+  db: TempDatabase,
+  n: string,
+): Promise<{ state: string | undefined; unprocessedWebhooks: number }> {
+  const store = await openStore(db.settings);
   try {
-    const row = db.prepare('select state from transactions where transaction_number = ?').get(n) as {
-      state: string;
-    };
-    const inbox = db.prepare('select count(*) as n from webhook_inbox where processed_at is null').get() as {
-      n: number;
-    };
-    return { state: row.state, unprocessedWebhooks: inbox.n };
+    const row = await store.getTransaction(n);
+    const inbox = await store.listUnprocessedWebhooks();
+    return { state: row?.state, unprocessedWebhooks: inbox.length };
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
@@ -103,6 +112,7 @@ describe('crash and restart (the gateway as a child process, SIGKILLed)', () => 
     async (point, _what, stateAtKill, ordersAtKill, webhookPending) => {
       sim = await startSim({ completeAfterMs: 50 });
       dir = tempDir();
+      database = await tempDatabase();
       // A passes the same point unharmed: only B's passage kills the process.
       const first = await start({ GATEWAY_CRASH_AT: point, GATEWAY_CRASH_ON: 'CRASH-B' });
 
@@ -131,7 +141,7 @@ describe('crash and restart (the gateway as a child process, SIGKILLed)', () => 
       );
       expect(await first.exited).toMatchObject({ signal: 'SIGKILL' });
       // Killed exactly there: what is on disk and at the supplier at that moment.
-      const left = onDisk(`${dir.path}/gateway.db`, 'CRASH-B');
+      const left = await onDisk(database, 'CRASH-B');
       expect(left.state).toBe(stateAtKill);
       expect(left.unprocessedWebhooks > 0).toBe(webhookPending);
       expect(sim.ordersFor('RG-CRASH-B')).toHaveLength(ordersAtKill);
@@ -155,6 +165,6 @@ describe('crash and restart (the gateway as a child process, SIGKILLed)', () => 
       });
       expect(again.text).toBe(finalB.text);
     },
-    60_000,
+    60_000 + LEASE_MS,
   );
 });
