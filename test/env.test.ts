@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, MITRA_WEBHOOK_IPS, readEnvironment } from '../src/config/env.js';
 import { REQUIRED_ENV } from './helpers/env.js';
@@ -19,6 +20,9 @@ describe('environment', () => {
       port: 8080,
       host: '0.0.0.0',
       databasePath: './data/gateway.db',
+      databaseUrl: null,
+      databasePoolSize: 10,
+      instanceId: `${hostname()}-${process.pid}`,
       mappingFile: './config/mapping.yaml',
       razer: { apiId: 'publisherA', apiKeys: ['test-api-key-0001'], signedContent: 'body' },
       mitra: {
@@ -28,6 +32,7 @@ describe('environment', () => {
         webhookToken: 'webhook-token-0123456789',
         webhookAllowIps: [...MITRA_WEBHOOK_IPS],
         rateLimit: { limit: 200, windowMs: 60_000 },
+        rateLimitScope: 'instance',
         timeoutMs: 10_000,
       },
       topupWaitMs: 15_000,
@@ -37,6 +42,41 @@ describe('environment', () => {
       adminToken: null,
       logLevel: 'info',
     });
+  });
+
+  it('selects PostgreSQL with DATABASE_URL, where the rate limit is shared unless told otherwise', () => {
+    const url = 'postgres://gw:secret@db.internal:5432/gateway';
+    const r = loadConfig({
+      ...REQUIRED_ENV,
+      DATABASE_URL: url,
+      DATABASE_POOL_SIZE: '4',
+      INSTANCE_ID: 'gw-a',
+    });
+    expect(r.ok && { ...r.value, mitra: r.value.mitra.rateLimitScope }).toMatchObject({
+      databaseUrl: url,
+      databasePoolSize: 4,
+      instanceId: 'gw-a',
+      mitra: 'shared',
+    });
+    const own = loadConfig({ ...REQUIRED_ENV, DATABASE_URL: url, MITRA_RATE_LIMIT_SCOPE: 'instance' });
+    expect(own.ok && own.value.mitra.rateLimitScope).toBe('instance');
+  });
+
+  it('refuses a bad DATABASE_URL, pool size, INSTANCE_ID or rate limit scope, each on its own line', () => {
+    expect(
+      errorsFor({
+        ...REQUIRED_ENV,
+        DATABASE_URL: 'mysql://db/gateway',
+        DATABASE_POOL_SIZE: '0',
+        INSTANCE_ID: 'has space',
+        MITRA_RATE_LIMIT_SCOPE: 'global',
+      }),
+    ).toEqual([
+      'DATABASE_URL must be a postgres:// or postgresql:// URL',
+      expect.stringMatching(/^DATABASE_POOL_SIZE /),
+      'INSTANCE_ID must be 1-64 letters, digits, _ . : or -',
+      'MITRA_RATE_LIMIT_SCOPE must be shared or instance',
+    ]);
   });
 
   it('names every missing required variable on its own line', () => {

@@ -211,6 +211,31 @@ describe('an unsigned request can run the process out of memory', () => {
 const nested = (fields: Record<string, unknown>, levels: number) =>
   `${JSON.stringify(fields).slice(0, -1)},"deep":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
 
+describe('a signed NUL in a field gave a 500 on PostgreSQL, which cannot store it', () => {
+  it.each([
+    ['accountId', { accountId: '123456-12\u0000' }, "'accountId' must not contain control characters."],
+    ['razerId', { razerId: 'RZR\u0000' }, "'razerId' must not contain control characters."],
+    [
+      'customParam',
+      { customParam: { serverId: 'MY\u000001' } },
+      "'customParam' values must not contain control characters.",
+    ],
+  ])(
+    'init with a control character in %s: 400 INVALID_DATA, nothing created',
+    async (_field, over, message) => {
+      h = await startRazer();
+      const r = await send(h, 'POST', '/transaction/init', initBody('NUL-1', over));
+      expect({ status: r.status, body: r.json }).toEqual({
+        status: 400,
+        body: { code: 'INVALID_DATA', message },
+      });
+      expectSignedBy(r, '/transaction/init');
+      expect(await h.count('transactions')).toBe(0);
+      expect((await send(h, 'POST', '/transaction/init', initBody('NUL-1'))).status).toBe(200);
+    },
+  );
+});
+
 describe('a signed, deeply nested JSON body gets a 500', () => {
   const refused = { code: 'INVALID_DATA', message: 'the body nests deeper than 32 levels.' };
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MitraClient } from '../src/mitra/client.js';
-import type { RateLimiter } from '../src/mitra/limiter.js';
+import type { Limiter } from '../src/mitra/limiter.js';
 import type { MitraSimulator } from '../src/sim/mitra-sim.js';
 import { clientFor, startSim, startWebhookReceiver } from './helpers/mitra.js';
 import { waitFor } from './helpers/wait.js';
@@ -8,7 +8,7 @@ import { waitFor } from './helpers/wait.js';
 let sim: MitraSimulator;
 let hooks: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let client: MitraClient;
-let limiter: RateLimiter;
+let limiter: Limiter;
 
 beforeEach(async () => {
   hooks = await startWebhookReceiver();

@@ -2,7 +2,13 @@ import { type core, z } from 'zod';
 import { MAX_TRANSACTION_NUMBER_LENGTH } from './readings.js';
 
 /** Control characters (NUL among them, which PostgreSQL cannot store) are never part of Razer's data. */
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const hasControl = (v: string): boolean => {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+};
 
 const text = (name: string, max: number) =>
   z
@@ -10,7 +16,7 @@ const text = (name: string, max: number) =>
       error: (iss) => (iss.input === undefined ? `'${name}' is required.` : `'${name}' must be a string.`),
     })
     .max(max, { error: `'${name}' is longer than ${max} characters.` })
-    .refine((v) => !CONTROL.test(v), { error: `'${name}' must not contain control characters.` });
+    .refine((v) => !hasControl(v), { error: `'${name}' must not contain control characters.` });
 
 const required = (name: string, max: number) => text(name, max).min(1, { error: `'${name}' is required.` });
 
@@ -24,11 +30,11 @@ const customParam = z
     z
       .string()
       .max(64)
-      .refine((k) => !CONTROL.test(k), { error: "'customParam' keys must not contain control characters." }),
+      .refine((k) => !hasControl(k), { error: "'customParam' keys must not contain control characters." }),
     z
       .string({ error: "'customParam' values must be strings." })
       .max(256)
-      .refine((v) => !CONTROL.test(v), {
+      .refine((v) => !hasControl(v), {
         error: "'customParam' values must not contain control characters.",
       }),
     {
