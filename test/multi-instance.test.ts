@@ -231,7 +231,6 @@ describe('two instances on one PostgreSQL, one killed mid-flight', () => {
       }
     }
     // Both instances called Mitra through one egress: their calls together stayed in the limit.
-    if (process.env.MULTI_DEBUG)
       console.log(
         JSON.stringify(
           {
