@@ -231,24 +231,6 @@ describe('two instances on one PostgreSQL, one killed mid-flight', () => {
       }
     }
     // Both instances called Mitra through one egress: their calls together stayed in the limit.
-      console.log(
-        JSON.stringify(
-          {
-            orders: sim.orders.length,
-            stats: sim.stats,
-            killAfter,
-            outs: children.map((c) =>
-              c.output
-                .join('')
-                .split('\n')
-                .filter((l) => /shared|taken|recovered|lease|UNKNOWN/.test(l))
-                .slice(0, 6),
-            ),
-          },
-          null,
-          1,
-        ),
-      );
     expect(sim.stats.rateLimited).toBe(0);
     expect(sim.orders.length).toBeGreaterThan(0);
   }, 120_000);
