@@ -9,6 +9,7 @@ import { SqliteStore } from '../src/db/sqlite/store.js';
 import type { Dialect, Store } from '../src/db/store.js';
 import type { Move, NewExchange, NewTransaction } from '../src/db/types.js';
 import type { StoredState } from '../src/db/vocabulary.js';
+import { T0, transactionRow } from './helpers/fixtures.js';
 import { createDatabase } from './helpers/postgres.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -18,34 +19,12 @@ import { waitFor } from './helpers/wait.js';
 
 const adminUrl = inject('postgresUrl') as string | undefined;
 
-const T0 = Date.UTC(2026, 10, 21, 10, 0, 0);
-
-function row(
+/** A transaction row in `state` (QUEUED unless told), from the shared fixture. */
+const row = (
   n: string,
   state: StoredState = 'QUEUED',
   overrides: Partial<NewTransaction> = {},
-): NewTransaction {
-  return {
-    transactionNumber: n,
-    apiId: 'publisherA',
-    sku: 'DIAMOND50',
-    brandKey: 'MLBB',
-    variationKey: 'MLBB112',
-    maxPrice: 16000,
-    accountId: '123456-12',
-    supplierData: [
-      { key: 'user_id', value: '123456' },
-      { key: 'zone_id', value: '12' },
-    ],
-    state,
-    token: `token-${n}`,
-    refId: `RG-${n}`,
-    expiresAt: T0 + 3_600_000,
-    createdAt: T0,
-    updatedAt: T0,
-    ...overrides,
-  };
-}
+): NewTransaction => transactionRow(n, state, overrides);
 
 function initExchange(n: string): NewExchange {
   return {
