@@ -11,6 +11,7 @@ const ADAPTER_FREE = [
   'test/env.test.ts',
   'test/form-data.test.ts',
   'test/limiter.test.ts',
+  'test/shared-limiter.test.ts',
   'test/mapping.test.ts',
   'test/mapping-store.test.ts',
   'test/mitra-client.test.ts',

@@ -1,4 +1,5 @@
 import type { RateLimit } from '../config/env.js';
+import { LaneQueue } from './lane-queue.js';
 
 export type Lane = 'order' | 'query';
 
@@ -62,13 +63,6 @@ export class LimiterClosedError extends Error {
   override readonly name = 'LimiterClosedError';
 }
 
-interface Waiter {
-  lane: Lane;
-  resolve(p: Permit): void;
-  reject(e: unknown): void;
-  cleanup(): void;
-}
-
 /**
  * One limiter for every call to Mitra. Each admitted call holds its slot for one window
  * (plus a margin for clock and network skew between us and Mitra: a fifth of the window,
@@ -81,7 +75,7 @@ export class RateLimiter implements Limiter {
   readonly #windowMs: number;
   readonly #clock: Clock;
   readonly #slots = new Set<Slot>();
-  readonly #waiting: Record<Lane, Waiter[]> = { order: [], query: [] };
+  readonly #waiting = new LaneQueue();
   #pausedUntil = 0;
   #timer: unknown = null;
   #timerAt = Number.POSITIVE_INFINITY;
@@ -101,27 +95,12 @@ export class RateLimiter implements Limiter {
   acquire(lane: Lane, signal?: AbortSignal): Promise<Permit> {
     if (this.#closed) return Promise.reject(new LimiterClosedError('rate limiter closed'));
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.#waiting.order.length === 0 && (lane === 'order' || this.#waiting.query.length === 0)) {
+    const ahead = this.#waiting.counts();
+    if (ahead.order === 0 && (lane === 'order' || ahead.query === 0)) {
       const permit = this.#tryGrant(lane);
       if (permit) return Promise.resolve(permit);
     }
-    return new Promise<Permit>((resolve, reject) => {
-      const onAbort = () => {
-        const queue = this.#waiting[lane];
-        const i = queue.indexOf(waiter);
-        if (i >= 0) queue.splice(i, 1);
-        reject(signal?.reason);
-      };
-      const waiter: Waiter = {
-        lane,
-        resolve,
-        reject,
-        cleanup: () => signal?.removeEventListener('abort', onAbort),
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiting[lane].push(waiter);
-      this.#schedule();
-    });
+    return this.#waiting.wait(lane, signal, () => this.#schedule());
   }
 
   /**
@@ -148,7 +127,7 @@ export class RateLimiter implements Limiter {
     this.#expire(now);
     return {
       inWindow: this.#slots.size,
-      waiting: { order: this.#waiting.order.length, query: this.#waiting.query.length },
+      waiting: this.#waiting.counts(),
       pausedForMs: Math.max(0, this.#pausedUntil - now),
     };
   }
@@ -156,12 +135,7 @@ export class RateLimiter implements Limiter {
   close(): void {
     this.#closed = true;
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
-    for (const lane of ['order', 'query'] as const) {
-      for (const w of this.#waiting[lane].splice(0)) {
-        w.cleanup();
-        w.reject(new LimiterClosedError('rate limiter closed'));
-      }
-    }
+    this.#waiting.rejectAll();
   }
 
   #expire(now: number): void {
@@ -183,20 +157,15 @@ export class RateLimiter implements Limiter {
   }
 
   #drain(): void {
-    for (;;) {
-      const lane: Lane | null =
-        this.#waiting.order.length > 0 ? 'order' : this.#waiting.query.length > 0 ? 'query' : null;
-      if (!lane) return;
+    for (let lane = this.#waiting.next(); lane !== null; lane = this.#waiting.next()) {
       const permit = this.#tryGrant(lane);
       if (!permit) return;
-      const waiter = this.#waiting[lane].shift();
-      waiter?.cleanup();
-      waiter?.resolve(permit);
+      this.#waiting.grant(() => permit);
     }
   }
 
   #schedule(): void {
-    if (this.#closed || (this.#waiting.order.length === 0 && this.#waiting.query.length === 0)) return;
+    if (this.#closed || this.#waiting.next() === null) return;
     const now = this.#clock.now();
     this.#expire(now);
     let slotFreeAt = now;

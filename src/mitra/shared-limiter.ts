@@ -1,16 +1,10 @@
+import { LaneQueue } from './lane-queue.js';
 import { type Lane, type Limiter, LimiterClosedError, Permit } from './limiter.js';
 
 /** One slot of a budget kept elsewhere (the database), shared by every instance. */
 export interface SlotBudget {
   take(): Promise<{ granted: true; id: number } | { granted: false; retryInMs: number }>;
   end(id: number): Promise<void>;
-}
-
-interface Waiter {
-  lane: Lane;
-  resolve(p: Permit): void;
-  reject(e: unknown): void;
-  cleanup(): void;
 }
 
 /** Longest pause between two asks of a full budget: another instance may free a slot early. */
@@ -27,7 +21,7 @@ const FAULT_WAIT_MS = 250;
 export class SharedRateLimiter implements Limiter {
   readonly #budget: SlotBudget;
   readonly #onFault: (err: unknown) => void;
-  readonly #waiting: Record<Lane, Waiter[]> = { order: [], query: [] };
+  readonly #waiting = new LaneQueue();
   #held = 0;
   #pausedUntil = 0;
   #pumping = false;
@@ -42,23 +36,7 @@ export class SharedRateLimiter implements Limiter {
   acquire(lane: Lane, signal?: AbortSignal): Promise<Permit> {
     if (this.#closed) return Promise.reject(new LimiterClosedError('rate limiter closed'));
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<Permit>((resolve, reject) => {
-      const onAbort = () => {
-        const queue = this.#waiting[lane];
-        const i = queue.indexOf(waiter);
-        if (i >= 0) queue.splice(i, 1);
-        reject(signal?.reason);
-      };
-      const waiter: Waiter = {
-        lane,
-        resolve,
-        reject,
-        cleanup: () => signal?.removeEventListener('abort', onAbort),
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiting[lane].push(waiter);
-      void this.#pump();
-    });
+    return this.#waiting.wait(lane, signal, () => void this.#pump());
   }
 
   backoff(ms: number): void {
@@ -69,7 +47,7 @@ export class SharedRateLimiter implements Limiter {
   stats(): { inWindow: number; waiting: Record<Lane, number>; pausedForMs: number } {
     return {
       inWindow: this.#held,
-      waiting: { order: this.#waiting.order.length, query: this.#waiting.query.length },
+      waiting: this.#waiting.counts(),
       pausedForMs: Math.max(0, this.#pausedUntil - performance.now()),
     };
   }
@@ -77,23 +55,14 @@ export class SharedRateLimiter implements Limiter {
   close(): void {
     this.#closed = true;
     this.#wake?.();
-    for (const lane of ['order', 'query'] as const) {
-      for (const w of this.#waiting[lane].splice(0)) {
-        w.cleanup();
-        w.reject(new LimiterClosedError('rate limiter closed'));
-      }
-    }
-  }
-
-  #next(): Waiter | undefined {
-    return this.#waiting.order.shift() ?? this.#waiting.query.shift();
+    this.#waiting.rejectAll();
   }
 
   async #pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      while (!this.#closed && this.#waiting.order.length + this.#waiting.query.length > 0) {
+      while (!this.#closed && this.#waiting.next() !== null) {
         const paused = this.#pausedUntil - performance.now();
         if (paused > 0) {
           await this.#sleep(paused);
@@ -111,20 +80,17 @@ export class SharedRateLimiter implements Limiter {
           await this.#sleep(Math.min(Math.max(1, slot.retryInMs), MAX_WAIT_MS));
           continue;
         }
-        const waiter = this.#closed ? undefined : this.#next();
-        if (!waiter) {
-          // Gone meanwhile (aborted, closed): the slot is given back as a call that ended now.
-          this.#end(slot.id);
-          continue;
-        }
-        this.#held++;
-        waiter.cleanup();
-        waiter.resolve(
-          new Permit(waiter.lane, performance.now(), () => {
-            this.#held--;
-            this.#end(slot.id);
-          }),
-        );
+        const granted =
+          !this.#closed &&
+          this.#waiting.grant((lane) => {
+            this.#held++;
+            return new Permit(lane, performance.now(), () => {
+              this.#held--;
+              this.#end(slot.id);
+            });
+          });
+        // No one waits any more (aborted, closed): the slot is given back as a call that ended now.
+        if (!granted) this.#end(slot.id);
       }
     } finally {
       this.#pumping = false;
