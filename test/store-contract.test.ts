@@ -7,7 +7,15 @@ import { PACKAGE_ROOT } from '../src/config/paths.js';
 import { PostgresStore } from '../src/db/postgres/store.js';
 import { SqliteStore } from '../src/db/sqlite/store.js';
 import type { Dialect, Store } from '../src/db/store.js';
-import type { Move, NewExchange, NewTransaction } from '../src/db/types.js';
+import type {
+  Move,
+  NewExchange,
+  NewTransaction,
+  TransactionCursor,
+  TransactionPage,
+  TransactionQuery,
+  WebhookQuery,
+} from '../src/db/types.js';
 import type { StoredState } from '../src/db/vocabulary.js';
 import { T0, transactionRow } from './helpers/fixtures.js';
 import { createDatabase } from './helpers/postgres.js';
@@ -42,6 +50,8 @@ function initExchange(n: string): NewExchange {
     respondedAt: T0,
   };
 }
+
+const numbers = (page: TransactionPage) => page.items.map((r) => r.transactionNumber);
 
 const move = (n: string, from: StoredState, to: StoredState, extra: Partial<Move> = {}): Move => ({
   transactionNumber: n,
@@ -404,6 +414,204 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
       deleted: 0,
       lastId: webhooks.lastId,
     });
+  });
+
+  it("lists an operator's transactions: flagged first, then open oldest first, then final newest first", async () => {
+    const store = await adapter.open();
+    const seeds: [string, StoredState, number, boolean][] = [
+      ['A', 'PROCESSING', T0 + 30, false],
+      ['B', 'SUCCESS', T0 + 10, true],
+      ['C', 'QUEUED', T0 + 20, true],
+      ['D', 'FAILED', T0 + 10, false],
+      ['E', 'SUCCESS', T0 + 40, false],
+      ['F', 'UNKNOWN', T0 + 5, false],
+      ['G', 'INITIATED', T0 + 30, false],
+      ['H', 'EXPIRED', T0 + 40, false],
+    ];
+    for (const [n, state, createdAt, attention] of seeds)
+      await store.insertTransaction(row(n, state, { createdAt, attention }));
+
+    const all = await store.pageTransactions({ limit: 100 });
+    // Ties (A and G, E and H) by transaction number.
+    expect(numbers(all)).toEqual(['B', 'C', 'F', 'A', 'G', 'E', 'H', 'D']);
+    expect(all.next).toBeNull();
+    expect(all.items[0]).not.toHaveProperty('leaseHolder');
+    // A page exactly full is the last one too.
+    expect((await store.pageTransactions({ limit: 8 })).next).toBeNull();
+    const first = await store.pageTransactions({ limit: 7 });
+    expect(numbers(first)).toEqual(['B', 'C', 'F', 'A', 'G', 'E', 'H']);
+    expect(first.next).toEqual({ rank: 2, key: -(T0 + 40), transactionNumber: 'H' });
+    const rest = await store.pageTransactions({ limit: 7, after: first.next ?? undefined });
+    expect(numbers(rest)).toEqual(['D']);
+    expect(rest.next).toBeNull();
+  });
+
+  it("filters an operator's listing by state, flag, sku, time and an exact number, ref_id or trx_code", async () => {
+    const store = await adapter.open();
+    await store.insertTransaction(row('A1', 'QUEUED', { createdAt: T0, trxCode: 'MTR-A1' }));
+    await store.insertTransaction(row('A2', 'SUCCESS', { createdAt: T0 + 10, attention: true }));
+    await store.insertTransaction(row('A3', 'FAILED', { createdAt: T0 + 20, sku: 'GOLD100' }));
+    await store.insertTransaction(
+      row('A4', 'PROCESSING', { createdAt: T0 + 30, sku: 'GOLD100', attention: true, trxCode: 'MTR-A4' }),
+    );
+    const list = async (query: Omit<TransactionQuery, 'limit'>) =>
+      numbers(await store.pageTransactions({ limit: 100, ...query }));
+
+    expect(await list({})).toEqual(['A2', 'A4', 'A1', 'A3']);
+    expect(await list({ states: ['SUCCESS', 'FAILED'] })).toEqual(['A2', 'A3']);
+    expect(await list({ states: ['QUEUED'] })).toEqual(['A1']);
+    expect(await list({ attention: true })).toEqual(['A2', 'A4']);
+    expect(await list({ attention: false })).toEqual(['A1', 'A3']);
+    expect(await list({ sku: 'GOLD100' })).toEqual(['A4', 'A3']);
+    // since is inclusive, until exclusive.
+    expect(await list({ since: T0 + 10 })).toEqual(['A2', 'A4', 'A3']);
+    expect(await list({ until: T0 + 30 })).toEqual(['A2', 'A1', 'A3']);
+    expect(await list({ since: T0 + 10, until: T0 + 30 })).toEqual(['A2', 'A3']);
+    expect(await list({ q: 'A1' })).toEqual(['A1']);
+    expect(await list({ q: 'RG-A3' })).toEqual(['A3']);
+    expect(await list({ q: 'MTR-A4' })).toEqual(['A4']);
+    expect(await list({ q: 'MTR' })).toEqual([]);
+    expect(await list({ states: ['PROCESSING', 'FAILED'], sku: 'GOLD100', attention: false })).toEqual([
+      'A3',
+    ]);
+  });
+
+  it('walks every transaction exactly once, a few at a time, across ranks and ties', async () => {
+    const store = await adapter.open();
+    const states: StoredState[] = ['QUEUED', 'SUCCESS', 'PROCESSING', 'FAILED', 'UNKNOWN', 'EXPIRED'];
+    for (let i = 0; i < 23; i++) {
+      await store.insertTransaction(
+        row(`TX${String(i).padStart(2, '0')}`, states[i % states.length], {
+          // Equal times in every rank: the number breaks the tie.
+          createdAt: T0 + (i % 4) * 10,
+          attention: i % 5 === 0,
+        }),
+      );
+    }
+    const whole = numbers(await store.pageTransactions({ limit: 100 }));
+    expect(whole).toHaveLength(23);
+
+    const walked: string[] = [];
+    let after: TransactionCursor | undefined;
+    for (let pages = 0; ; pages++) {
+      expect(pages).toBeLessThan(10);
+      const page = await store.pageTransactions({ limit: 4, after });
+      walked.push(...numbers(page));
+      if (!page.next) {
+        expect(page.items.length).toBeLessThanOrEqual(4);
+        break;
+      }
+      expect(page.items).toHaveLength(4);
+      after = page.next;
+    }
+    expect(walked).toEqual(whole);
+    expect(new Set(walked).size).toBe(23);
+  });
+
+  it('resumes after the cursor when rows are added between pages', async () => {
+    const store = await adapter.open();
+    for (let i = 1; i <= 6; i++)
+      await store.insertTransaction(row(`R${i}`, 'QUEUED', { createdAt: T0 + i * 10 }));
+    const first = await store.pageTransactions({ limit: 3 });
+    expect(numbers(first)).toEqual(['R1', 'R2', 'R3']);
+
+    // Before the cursor: not seen on later pages. After it: seen once.
+    await store.insertTransaction(row('EARLY', 'QUEUED', { createdAt: T0 + 5 }));
+    await store.insertTransaction(row('FLAGGED', 'QUEUED', { createdAt: T0 + 50, attention: true }));
+    await store.insertTransaction(row('R3B', 'QUEUED', { createdAt: T0 + 30 }));
+    await store.insertTransaction(row('LATE', 'QUEUED', { createdAt: T0 + 35 }));
+    await store.insertTransaction(row('DONE', 'SUCCESS', { createdAt: T0 }));
+
+    const second = await store.pageTransactions({ limit: 3, after: first.next ?? undefined });
+    expect(numbers(second)).toEqual(['R3B', 'LATE', 'R4']);
+    const third = await store.pageTransactions({ limit: 3, after: second.next ?? undefined });
+    expect(numbers(third)).toEqual(['R5', 'R6', 'DONE']);
+    expect(third.next).toBeNull();
+  });
+
+  it('counts transactions in every state, zero included, and those flagged', async () => {
+    const store = await adapter.open();
+    const none = {
+      INITIATED: 0,
+      QUEUED: 0,
+      ORDERING: 0,
+      PROCESSING: 0,
+      UNKNOWN: 0,
+      SUCCESS: 0,
+      FAILED: 0,
+      CANCELLED: 0,
+      EXPIRED: 0,
+    };
+    expect(await store.countTransactions()).toEqual({ byState: none, attention: 0 });
+
+    await store.insertTransaction(row('Q1'));
+    await store.insertTransaction(row('Q2', 'QUEUED', { attention: true }));
+    await store.insertTransaction(row('S1', 'SUCCESS', { attention: true }));
+    await store.insertTransaction(row('F1', 'FAILED'));
+    await store.insertTransaction(row('F2', 'FAILED'));
+    await store.flagForOperator('F1', 'refund?', T0 + 1);
+    expect(await store.countTransactions()).toEqual({
+      byState: { ...none, QUEUED: 2, SUCCESS: 1, FAILED: 2 },
+      attention: 3,
+    });
+  });
+
+  it('lists webhooks newest first, filtered, a page at a time', async () => {
+    const store = await adapter.open();
+    const ids: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      ids.push(
+        await store.storeWebhook({
+          receivedAt: T0 + i * 10,
+          sourceIp: '10.0.0.1',
+          headers: {},
+          body: '{}',
+          bodySha256: `sha-${i}`,
+        }),
+      );
+    }
+    const id = (i: number) => ids[i] ?? -1;
+    const outcomes: [number, string, string | null][] = [
+      [0, 'order', 'TX1'],
+      [2, 'order', 'TX2'],
+      [3, 'voucher', 'TX1'],
+      [5, 'order', null],
+    ];
+    for (const [i, kind, transactionRef] of outcomes)
+      await store.markWebhook(id(i), { kind, transactionRef, result: 'matched' }, T0 + 100);
+    const list = async (query: Omit<WebhookQuery, 'limit'>, limit = 100) => {
+      const page = await store.pageWebhooks({ limit, ...query });
+      return { ids: page.items.map((w) => ids.indexOf(w.id)), next: page.next };
+    };
+
+    expect(await list({})).toEqual({ ids: [6, 5, 4, 3, 2, 1, 0], next: null });
+    expect((await list({ processed: true })).ids).toEqual([5, 3, 2, 0]);
+    expect((await list({ processed: false })).ids).toEqual([6, 4, 1]);
+    expect((await list({ kind: 'order' })).ids).toEqual([5, 2, 0]);
+    expect((await list({ transactionRef: 'TX1' })).ids).toEqual([3, 0]);
+    expect((await list({ kind: 'order', transactionRef: 'TX1' })).ids).toEqual([0]);
+    // since is inclusive, until exclusive.
+    expect((await list({ since: T0 + 20, until: T0 + 50 })).ids).toEqual([4, 3, 2]);
+    expect((await list({ beforeId: id(3) })).ids).toEqual([2, 1, 0]);
+
+    expect(await list({}, 3)).toEqual({ ids: [6, 5, 4], next: id(4) });
+    expect(await list({ beforeId: id(4) }, 3)).toEqual({ ids: [3, 2, 1], next: id(1) });
+    expect(await list({ beforeId: id(1) }, 3)).toEqual({ ids: [0], next: null });
+    expect(await list({}, 7)).toEqual({ ids: [6, 5, 4, 3, 2, 1, 0], next: null });
+    expect(await list({ processed: false }, 2)).toEqual({ ids: [6, 4], next: id(4) });
+    expect(await list({ processed: false, beforeId: id(4) }, 2)).toEqual({ ids: [1], next: null });
+  });
+
+  it("records who made an operator's move on its event, null when no one is named", async () => {
+    const store = await adapter.open();
+    await store.insertTransaction(row('TX1', 'UNKNOWN'));
+    expect((await store.moveTransaction(move('TX1', 'UNKNOWN', 'PROCESSING'))).ok).toBe(true);
+    const byOperator = move('TX1', 'PROCESSING', 'SUCCESS', { cause: 'operator', actor: 'alice' });
+    expect((await store.moveTransaction(byOperator)).ok).toBe(true);
+    expect((await store.listEvents('TX1')).map((e) => [e.toState, e.cause, e.actor])).toEqual([
+      ['PROCESSING', 'supplier', null],
+      ['SUCCESS', 'operator', 'alice'],
+    ]);
   });
 
   it('proves the database writable', async () => {

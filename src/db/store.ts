@@ -15,9 +15,14 @@ import type {
   RateSlot,
   SharedBudget,
   SupplierCallRow,
+  TransactionCounts,
   TransactionEventRow,
+  TransactionPage,
+  TransactionQuery,
   TransactionRow,
   VariationInput,
+  WebhookPage,
+  WebhookQuery,
   WebhookRow,
 } from './types.js';
 import type { StoredState } from './vocabulary.js';
@@ -62,6 +67,10 @@ export interface Store {
   listExpiredInitiated(now: number, limit: number): Promise<TransactionRow[]>;
   /** Open transactions past their deadline that no operator has been told of yet. */
   listOverdue(now: number, limit: number): Promise<TransactionRow[]>;
+  /** An operator's listing: filtered, in the cursor's order, one page. */
+  pageTransactions(query: TransactionQuery): Promise<TransactionPage>;
+  /** How many transactions are in each state, and how many are flagged. */
+  countTransactions(): Promise<TransactionCounts>;
   /** Raises the operator flag (any state); `onlyIfClear`: only when not raised yet. True if it was set. */
   flagForOperator(
     transactionNumber: string,
@@ -108,6 +117,8 @@ export interface Store {
   ): Promise<void>;
   listUnprocessedWebhooks(limit?: number, afterId?: number): Promise<WebhookRow[]>;
   listWebhooks(limit?: number): Promise<WebhookRow[]>;
+  /** An operator's listing of webhooks, newest first, filtered, one page. */
+  pageWebhooks(query: WebhookQuery): Promise<WebhookPage>;
 
   // -- catalogue cache
   replaceBrands(brands: readonly BrandInput[], at: number): Promise<void>;

@@ -66,6 +66,8 @@ export interface Move {
   neverSent?: boolean | undefined;
   /** Also require that this step still holds the row's lease: a step taken over writes nothing. */
   lease?: string | undefined;
+  /** Who made an operator's move (the X-Operator header, or `admin`); recorded on its event. */
+  actor?: string | undefined;
 }
 
 export type MoveResult =
@@ -98,4 +100,61 @@ export interface SharedBudget {
   windowMs: number;
   /** A call never lasts longer: an unfinished slot of a dead instance ends here. */
   longestCallMs: number;
+}
+
+/**
+ * Where an operator's list of transactions resumes: after this row in the listing order
+ * (flagged first, then the other open ones, oldest first; then final ones, newest first).
+ */
+export interface TransactionCursor {
+  /** 0 flagged (any state), 1 not final, 2 final. */
+  rank: 0 | 1 | 2;
+  /** created_at for ranks 0 and 1, -created_at for rank 2: ascending in every rank. */
+  key: number;
+  transactionNumber: string;
+}
+
+export interface TransactionQuery {
+  states?: readonly StoredState[] | undefined;
+  /** true: flagged only; false: not flagged only. */
+  attention?: boolean | undefined;
+  sku?: string | undefined;
+  /** created_at >= since (epoch ms). */
+  since?: number | undefined;
+  /** created_at < until (epoch ms). */
+  until?: number | undefined;
+  /** Exactly a transaction number, a ref_id or a trx_code. */
+  q?: string | undefined;
+  limit: number;
+  after?: TransactionCursor | undefined;
+}
+
+export interface TransactionPage {
+  items: TransactionRow[];
+  /** Where the next page starts; null when this one is the last. */
+  next: TransactionCursor | null;
+}
+
+export interface TransactionCounts {
+  byState: Record<StoredState, number>;
+  /** Flagged for an operator, any state. */
+  attention: number;
+}
+
+export interface WebhookQuery {
+  /** true: processed only; false: not processed yet only. */
+  processed?: boolean | undefined;
+  kind?: string | undefined;
+  /** The transaction number a webhook was matched to. */
+  transactionRef?: string | undefined;
+  since?: number | undefined;
+  until?: number | undefined;
+  limit: number;
+  /** Newest first: ids below this one. */
+  beforeId?: number | undefined;
+}
+
+export interface WebhookPage {
+  items: WebhookRow[];
+  next: number | null;
 }

@@ -91,6 +91,7 @@ export const transactionEvents = pgTable(
     detail: text('detail'),
     at: epochMs('at').notNull(),
     instanceId: text('instance_id'),
+    actor: text('actor'),
   },
   (t) => [
     check('events_cause_valid', sql`${t.cause} in (${inList(CAUSES)})`),

@@ -2,6 +2,7 @@ import {
   and,
   asc,
   count,
+  desc,
   eq,
   exists,
   getTableColumns,
@@ -36,10 +37,16 @@ import type {
   PruneBatch,
   RateSlot,
   SharedBudget,
+  TransactionCounts,
+  TransactionCursor,
+  TransactionPage,
+  TransactionQuery,
   TransactionRow,
   VariationInput,
+  WebhookPage,
+  WebhookQuery,
 } from '../types.js';
-import { FINAL_STATES, OPEN_STATES, type StoredState } from '../vocabulary.js';
+import { FINAL_STATES, OPEN_STATES, type StoredState, TRANSACTION_STATES } from '../vocabulary.js';
 import { type Connection, type Db, migrate, openConnection } from './connection.js';
 import {
   catalogueBrands,
@@ -71,6 +78,17 @@ const millis = (ms: number) => sql`(${ms}::double precision * interval '1 millis
 const leaseEnd = (ttlMs: number) => sql`now() + ${millis(ttlMs)}`;
 /** The row's lease is free: never taken, or run out (database time). */
 const leaseFree = () => or(isNull(transactions.leaseHolder), lte(transactions.leaseUntil, sql`now()`));
+
+// The operator's listing order, (rank, key, transaction number) ascending: see TransactionCursor.
+const FINAL: readonly StoredState[] = FINAL_STATES;
+const rank = sql`case when ${transactions.attention} then 0 when ${inArray(transactions.state, [...FINAL_STATES])} then 2 else 1 end`;
+const sortKey = sql`case (${rank}) when 2 then -${transactions.createdAt} else ${transactions.createdAt} end`;
+
+/** The cursor of `row`: the same rank and key as the SQL above, computed from the row. */
+function cursorOf(row: TransactionRow): TransactionCursor {
+  const r = row.attention ? 0 : FINAL.includes(row.state) ? 2 : 1;
+  return { rank: r, key: r === 2 ? -row.createdAt : row.createdAt, transactionNumber: row.transactionNumber };
+}
 
 function chunks<T>(rows: readonly T[], size = INSERT_CHUNK): T[][] {
   const out: T[][] = [];
@@ -179,6 +197,7 @@ export class PostgresStore implements Store {
         detail: move.detail ?? null,
         at: move.at,
         instanceId: this.instanceId,
+        actor: move.actor ?? null,
       });
       // Delivered at commit, and not at all on rollback.
       await tx.execute(sql`select pg_notify(${MOVES_CHANNEL}, ${n})`);
@@ -255,6 +274,57 @@ export class PostgresStore implements Store {
         ),
       )
       .limit(limit);
+  }
+
+  /** One row more than asked tells whether another page follows. */
+  async pageTransactions(query: TransactionQuery): Promise<TransactionPage> {
+    const { after, q } = query;
+    const rows = await this.#db
+      .select(rowColumns)
+      .from(transactions)
+      .where(
+        and(
+          query.states === undefined ? undefined : inArray(transactions.state, [...query.states]),
+          query.attention === undefined ? undefined : eq(transactions.attention, query.attention),
+          query.sku === undefined ? undefined : eq(transactions.sku, query.sku),
+          query.since === undefined ? undefined : gte(transactions.createdAt, query.since),
+          query.until === undefined ? undefined : lt(transactions.createdAt, query.until),
+          q === undefined
+            ? undefined
+            : or(
+                eq(transactions.transactionNumber, q),
+                eq(transactions.refId, q),
+                eq(transactions.trxCode, q),
+              ),
+          after === undefined
+            ? undefined
+            : sql`(${rank}, ${sortKey}, ${transactions.transactionNumber}) > (${after.rank}, ${after.key}, ${after.transactionNumber})`,
+        ),
+      )
+      .orderBy(rank, sortKey, asc(transactions.transactionNumber))
+      .limit(query.limit + 1);
+    const items = rows.slice(0, query.limit);
+    const last = items.at(-1);
+    return { items, next: rows.length > query.limit && last ? cursorOf(last) : null };
+  }
+
+  /** One statement, so the counts agree with each other. */
+  async countTransactions(): Promise<TransactionCounts> {
+    const rows = await this.#db
+      .select({
+        state: transactions.state,
+        n: count(),
+        flagged: count(sql`case when ${transactions.attention} then 1 end`),
+      })
+      .from(transactions)
+      .groupBy(transactions.state);
+    const byState = Object.fromEntries(TRANSACTION_STATES.map((s) => [s, 0])) as Record<StoredState, number>;
+    let attention = 0;
+    for (const r of rows) {
+      byState[r.state] = r.n;
+      attention += r.flagged;
+    }
+    return { byState, attention };
   }
 
   async flagForOperator(transactionNumber: string, reason: string, at: number, onlyIfClear = false) {
@@ -443,6 +513,33 @@ export class PostgresStore implements Store {
 
   async listWebhooks(limit = 1000) {
     return this.#db.select().from(webhookInbox).orderBy(asc(webhookInbox.id)).limit(limit);
+  }
+
+  async pageWebhooks(query: WebhookQuery): Promise<WebhookPage> {
+    const { processed } = query;
+    const rows = await this.#db
+      .select()
+      .from(webhookInbox)
+      .where(
+        and(
+          processed === undefined
+            ? undefined
+            : processed
+              ? isNotNull(webhookInbox.processedAt)
+              : isNull(webhookInbox.processedAt),
+          query.kind === undefined ? undefined : eq(webhookInbox.kind, query.kind),
+          query.transactionRef === undefined
+            ? undefined
+            : eq(webhookInbox.transactionRef, query.transactionRef),
+          query.since === undefined ? undefined : gte(webhookInbox.receivedAt, query.since),
+          query.until === undefined ? undefined : lt(webhookInbox.receivedAt, query.until),
+          query.beforeId === undefined ? undefined : lt(webhookInbox.id, query.beforeId),
+        ),
+      )
+      .orderBy(desc(webhookInbox.id))
+      .limit(query.limit + 1);
+    const items = rows.slice(0, query.limit);
+    return { items, next: rows.length > query.limit ? (items.at(-1)?.id ?? null) : null };
   }
 
   // -- catalogue cache

@@ -73,6 +73,8 @@ export const transactionEvents = sqliteTable(
     at: integer('at').notNull(),
     // Which gateway process made the move (INSTANCE_ID).
     instanceId: text('instance_id'),
+    // Who made an operator's move; null for the gateway's own.
+    actor: text('actor'),
   },
   (t) => [
     check('events_cause_valid', sql`${t.cause} in (${inList(CAUSES)})`),

@@ -1,6 +1,15 @@
 import { EventEmitter } from 'node:events';
 import type { Store } from '../store.js';
-import type { AuditTable, Move, MovePatch, NewExchange, NewSupplierCall, SharedBudget } from '../types.js';
+import type {
+  AuditTable,
+  Move,
+  MovePatch,
+  NewExchange,
+  NewSupplierCall,
+  SharedBudget,
+  TransactionQuery,
+  WebhookQuery,
+} from '../types.js';
 import type { StoredState } from '../vocabulary.js';
 import * as catalogue from './catalogue.js';
 import { migrateStorage, openStorage, type Storage } from './connection.js';
@@ -80,6 +89,12 @@ export class SqliteStore implements Store {
   async listOverdue(now: number, limit: number) {
     return txs.listOverdue(this.#db, now, limit);
   }
+  async pageTransactions(query: TransactionQuery) {
+    return txs.pageTransactions(this.#db, query);
+  }
+  async countTransactions() {
+    return txs.countTransactions(this.#db);
+  }
   async flagForOperator(n: string, reason: string, at: number, onlyIfClear?: boolean) {
     return txs.flagForOperator(this.#db, n, reason, at, onlyIfClear);
   }
@@ -154,6 +169,9 @@ export class SqliteStore implements Store {
   }
   async listWebhooks(limit?: number) {
     return webhooks.listWebhooks(this.#db, limit);
+  }
+  async pageWebhooks(query: WebhookQuery) {
+    return webhooks.pageWebhooks(this.#db, query);
   }
 
   async replaceBrands(brands: Parameters<Store['replaceBrands']>[0], at: number) {

@@ -1,14 +1,18 @@
-import { and, asc, count, eq, gt, inArray, lte, notInArray, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, gte, inArray, lt, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type {
   Move,
   MovePatch,
   MoveResult,
   NewTransaction,
+  TransactionCounts,
+  TransactionCursor,
   TransactionEventRow,
+  TransactionPage,
+  TransactionQuery,
   TransactionRow,
 } from '../types.js';
-import { OPEN_STATES, type StoredState as State } from '../vocabulary.js';
+import { FINAL_STATES, OPEN_STATES, type StoredState as State, TRANSACTION_STATES } from '../vocabulary.js';
 import type { Db } from './connection.js';
 import { prepared } from './prepared.js';
 import { transactionEvents, transactions } from './schema.js';
@@ -82,6 +86,7 @@ export function moveTransaction(db: Db, move: Move, instanceId: string | null): 
         detail: move.detail ?? null,
         at: move.at,
         instanceId,
+        actor: move.actor ?? null,
       });
       return { ok: true, row };
     },
@@ -149,6 +154,7 @@ const insertEvent = (db: Db) =>
         detail: sql.placeholder('detail'),
         at: sql.placeholder('at'),
         instanceId: sql.placeholder('instanceId'),
+        actor: sql.placeholder('actor'),
       })
       .prepare(),
   );
@@ -219,4 +225,65 @@ export function flagForOperator(
     )
     .run();
   return result.changes === 1;
+}
+
+const FINAL: readonly State[] = FINAL_STATES;
+
+// The operator's listing order, (rank, key, transaction number) ascending: see TransactionCursor.
+const rank = sql`case when ${transactions.attention} then 0 when ${inArray(transactions.state, [...FINAL_STATES])} then 2 else 1 end`;
+const sortKey = sql`case (${rank}) when 2 then -${transactions.createdAt} else ${transactions.createdAt} end`;
+
+/** The cursor of `row`: the same rank and key as the SQL above, computed from the row. */
+function cursorOf(row: TransactionRow): TransactionCursor {
+  const r = row.attention ? 0 : FINAL.includes(row.state) ? 2 : 1;
+  return { rank: r, key: r === 2 ? -row.createdAt : row.createdAt, transactionNumber: row.transactionNumber };
+}
+
+/** One page of an operator's listing; one row more than asked tells whether another page follows. */
+export function pageTransactions(db: Db, query: TransactionQuery): TransactionPage {
+  const { after, q } = query;
+  const rows = db
+    .select()
+    .from(transactions)
+    .where(
+      and(
+        query.states === undefined ? undefined : inArray(transactions.state, [...query.states]),
+        query.attention === undefined ? undefined : eq(transactions.attention, query.attention),
+        query.sku === undefined ? undefined : eq(transactions.sku, query.sku),
+        query.since === undefined ? undefined : gte(transactions.createdAt, query.since),
+        query.until === undefined ? undefined : lt(transactions.createdAt, query.until),
+        q === undefined
+          ? undefined
+          : or(eq(transactions.transactionNumber, q), eq(transactions.refId, q), eq(transactions.trxCode, q)),
+        after === undefined
+          ? undefined
+          : sql`(${rank}, ${sortKey}, ${transactions.transactionNumber}) > (${after.rank}, ${after.key}, ${after.transactionNumber})`,
+      ),
+    )
+    .orderBy(rank, sortKey, asc(transactions.transactionNumber))
+    .limit(query.limit + 1)
+    .all();
+  const items = rows.slice(0, query.limit);
+  const last = items.at(-1);
+  return { items, next: rows.length > query.limit && last ? cursorOf(last) : null };
+}
+
+/** How many transactions are in each state (every state, 0 when none), and how many are flagged. */
+export function countTransactions(db: Db): TransactionCounts {
+  const rows = db
+    .select({
+      state: transactions.state,
+      n: count(),
+      flagged: count(sql`case when ${transactions.attention} then 1 end`),
+    })
+    .from(transactions)
+    .groupBy(transactions.state)
+    .all();
+  const byState = Object.fromEntries(TRANSACTION_STATES.map((s) => [s, 0])) as Record<State, number>;
+  let attention = 0;
+  for (const r of rows) {
+    byState[r.state] = r.n;
+    attention += r.flagged;
+  }
+  return { byState, attention };
 }

@@ -1,5 +1,5 @@
-import { and, asc, eq, gt, isNull } from 'drizzle-orm';
-import type { NewWebhook, WebhookRow } from '../types.js';
+import { and, asc, desc, eq, gt, gte, isNotNull, isNull, lt } from 'drizzle-orm';
+import type { NewWebhook, WebhookPage, WebhookQuery, WebhookRow } from '../types.js';
 import type { Db } from './connection.js';
 import { webhookInbox } from './schema.js';
 
@@ -41,4 +41,33 @@ export function listUnprocessedWebhooks(db: Db, limit = 1000, afterId = 0): Webh
 
 export function listWebhooks(db: Db, limit = 1000): WebhookRow[] {
   return db.select().from(webhookInbox).orderBy(asc(webhookInbox.id)).limit(limit).all();
+}
+
+/** One page of an operator's listing, newest first; one row more than asked tells whether another follows. */
+export function pageWebhooks(db: Db, query: WebhookQuery): WebhookPage {
+  const { processed } = query;
+  const rows = db
+    .select()
+    .from(webhookInbox)
+    .where(
+      and(
+        processed === undefined
+          ? undefined
+          : processed
+            ? isNotNull(webhookInbox.processedAt)
+            : isNull(webhookInbox.processedAt),
+        query.kind === undefined ? undefined : eq(webhookInbox.kind, query.kind),
+        query.transactionRef === undefined
+          ? undefined
+          : eq(webhookInbox.transactionRef, query.transactionRef),
+        query.since === undefined ? undefined : gte(webhookInbox.receivedAt, query.since),
+        query.until === undefined ? undefined : lt(webhookInbox.receivedAt, query.until),
+        query.beforeId === undefined ? undefined : lt(webhookInbox.id, query.beforeId),
+      ),
+    )
+    .orderBy(desc(webhookInbox.id))
+    .limit(query.limit + 1)
+    .all();
+  const items = rows.slice(0, query.limit);
+  return { items, next: rows.length > query.limit ? (items.at(-1)?.id ?? null) : null };
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "transaction_events" ADD COLUMN "actor" text;

@@ -1,0 +1,1 @@
+ALTER TABLE `transaction_events` ADD `actor` text;
