@@ -1,0 +1,203 @@
+import pRetry, { AbortError } from 'p-retry';
+import type { Logger } from '../log.js';
+
+export const ALERT_KINDS = ['flagged', 'low-balance', 'stale-catalogue', 'supplier-auth'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export interface AlertEvent {
+  kind: AlertKind;
+  /** What makes two raises the same event: e.g. a transaction number, or `balance`. */
+  key: string;
+  message: string;
+  transactionNumber?: string | null | undefined;
+}
+
+/** What is POSTed: `text` for Slack, `content` for Discord, the same line in both. */
+export interface AlertBody {
+  text: string;
+  content: string;
+  kind: AlertKind;
+  key: string;
+  transactionNumber: string | null;
+  /** Discord: an `@everyone` in a message never pings anyone (Slack ignores the field). */
+  allowed_mentions: { parse: [] };
+}
+
+export interface AlertDelivery {
+  /** Tries in all, the first included. */
+  tries: number;
+  minDelayMs: number;
+  maxDelayMs: number;
+  /** Per try. */
+  timeoutMs: number;
+}
+
+export interface AlerterOptions {
+  logger: Logger;
+  /** Slack or Discord incoming webhook; null or empty: alerts are only logged. */
+  url?: string | null | undefined;
+  fetch?: typeof fetch;
+  /** Called once per new event (not for repeats), e.g. to count it. */
+  onRaise?: (event: AlertEvent) => void;
+  /** Raised (kind, key) pairs remembered; the oldest is forgotten first. */
+  maxKeys?: number;
+  /** Deliveries under way at once; more are logged as not delivered. */
+  maxPending?: number;
+  delivery?: Partial<AlertDelivery>;
+}
+
+// Discord refuses a `content` longer than this; Slack takes far more.
+const MAX_LINE = 2000;
+
+class DeliveryFailed extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+  }
+}
+
+/**
+ * Raises operator alerts: each event is logged, and sent once to a chat webhook, whatever
+ * the number of times its source reports it, until it is cleared.
+ */
+export class Alerter {
+  readonly #logger: Logger;
+  readonly #url: string | null;
+  readonly #fetch: typeof fetch;
+  readonly #onRaise: ((event: AlertEvent) => void) | undefined;
+  readonly #maxKeys: number;
+  readonly #maxPending: number;
+  readonly #delivery: AlertDelivery;
+  // A Map keeps insertion order: its first key is the oldest raised.
+  readonly #raised = new Map<string, true>();
+  readonly #pending = new Set<Promise<void>>();
+  readonly #stop = new AbortController();
+
+  constructor(options: AlerterOptions) {
+    this.#logger = options.logger;
+    this.#url = options.url ? options.url : null;
+    this.#fetch = options.fetch ?? fetch;
+    this.#onRaise = options.onRaise;
+    this.#maxKeys = options.maxKeys ?? 10_000;
+    this.#maxPending = options.maxPending ?? 100;
+    this.#delivery = { tries: 4, minDelayMs: 1000, maxDelayMs: 8000, timeoutMs: 5000, ...options.delivery };
+  }
+
+  /** True for a new event; false when the same (kind, key) was raised and not cleared since. */
+  raise(event: AlertEvent): boolean {
+    const id = `${event.kind}:${event.key}`;
+    if (this.#raised.has(id)) {
+      this.#logger.debug({ alert: event.kind, key: event.key }, 'alert already raised');
+      return false;
+    }
+    this.#raised.set(id, true);
+    while (this.#raised.size > this.#maxKeys) {
+      const oldest = this.#raised.keys().next();
+      if (oldest.done) break;
+      this.#raised.delete(oldest.value);
+    }
+    const line = alertLine(event);
+    const body: AlertBody = {
+      text: line,
+      content: line,
+      allowed_mentions: { parse: [] },
+      kind: event.kind,
+      key: event.key,
+      transactionNumber: event.transactionNumber ?? null,
+    };
+    this.#logger.warn(
+      { alert: event.kind, key: event.key, transactionNumber: body.transactionNumber },
+      body.text,
+    );
+    this.#onRaise?.(event);
+    if (this.#url !== null) this.#send(this.#url, body);
+    return true;
+  }
+
+  /** The event is over (e.g. the balance recovered): the next raise of it is sent again. */
+  clear(kind: AlertKind, key: string): boolean {
+    return this.#raised.delete(`${kind}:${key}`);
+  }
+
+  /** Resolves when every delivery started so far has succeeded or given up. */
+  async idle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Stops retrying: deliveries under way give up; later alerts are only logged. */
+  close(): void {
+    this.#stop.abort(new Error('alerter closed'));
+  }
+
+  #send(url: string, body: AlertBody): void {
+    const context = { alert: body.kind, key: body.key };
+    if (this.#stop.signal.aborted) {
+      this.#logger.error(context, 'alert not delivered: the alerter is closed');
+      return;
+    }
+    if (this.#pending.size >= this.#maxPending) {
+      this.#logger.error(context, 'alert not delivered: too many deliveries under way');
+      return;
+    }
+    const payload = JSON.stringify(body);
+    const { tries, minDelayMs, maxDelayMs, timeoutMs } = this.#delivery;
+    const attempt = async () => {
+      const res = await this.#fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: payload,
+        signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(timeoutMs)]),
+      });
+      // The reply is not needed; cancelling frees the connection.
+      await res.body?.cancel().catch(() => {});
+      if (res.ok) return;
+      const failed = new DeliveryFailed(res.status);
+      // The receiver refused this body or this URL: the same request will not do better.
+      const permanent = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
+      throw permanent ? new AbortError(failed) : failed;
+    };
+    const delivery = pRetry(attempt, {
+      retries: Math.max(0, tries - 1),
+      factor: 2,
+      minTimeout: minDelayMs,
+      maxTimeout: maxDelayMs,
+      randomize: true,
+      signal: this.#stop.signal,
+      unref: true,
+      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+        if (retriesLeft > 0)
+          this.#logger.debug(
+            { ...context, attempt: attemptNumber, reason: describe(error, url) },
+            'alert delivery failed; retrying',
+          );
+      },
+    }).then(
+      () => this.#logger.debug(context, 'alert delivered'),
+      (err: unknown) => {
+        const reason = this.#stop.signal.aborted ? 'the alerter was closed' : describe(err, url);
+        this.#logger.error({ ...context, reason }, 'alert not delivered');
+      },
+    );
+    this.#pending.add(delivery);
+    void delivery.finally(() => this.#pending.delete(delivery));
+  }
+}
+
+/** The human line: `[gateway] flagged: transaction X — reason`, cut to what Discord takes. */
+export function alertLine(event: AlertEvent): string {
+  const subject = event.transactionNumber ? `transaction ${event.transactionNumber} — ` : '';
+  const line = `[gateway] ${event.kind}: ${subject}${event.message}`;
+  return line.length <= MAX_LINE ? line : `${line.slice(0, MAX_LINE - 1)}…`;
+}
+
+/**
+ * Why a delivery failed, from the error's kind and code only: fetch's own messages may quote
+ * the URL, and a webhook URL is a credential.
+ */
+function describe(err: unknown, url: string): string {
+  if (err instanceof DeliveryFailed) return err.message;
+  if (!(err instanceof Error)) return 'unknown error';
+  if (err.name === 'TimeoutError') return 'timed out';
+  const cause = (err as { cause?: { code?: unknown } }).cause;
+  const code = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
+  return `${err.name}${code}`.replaceAll(url, '[redacted]');
+}

@@ -1,0 +1,127 @@
+import type { Logger } from '../log.js';
+import type { MitraClient } from '../mitra/client.js';
+import type { Alerter } from './alerts.js';
+
+export interface BalanceReading {
+  idr: number;
+  /** When it was read (epoch ms, from `now`). */
+  at: number;
+}
+
+export interface BalanceWatchOptions {
+  /** Already limited: each poll is one call of the query lane (more while Mitra retries). */
+  client: Pick<MitraClient, 'balance'>;
+  alerter: Pick<Alerter, 'raise' | 'clear'>;
+  logger: Logger;
+  /** A balance below this raises `low-balance`; null: never. */
+  threshold: number | null;
+  now?: () => number;
+}
+
+const idr = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/** Reads the Mitra balance now and then, and alerts once while it is below the threshold. */
+export class BalanceWatch {
+  readonly #o: BalanceWatchOptions;
+  readonly #now: () => number;
+  #last: BalanceReading | null = null;
+  #polling: Promise<BalanceReading | null> | null = null;
+  #ticking: Promise<void> | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  // Bumped by start and stop: a tick of an earlier start schedules nothing more.
+  #generation = 0;
+
+  constructor(options: BalanceWatchOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  last(): BalanceReading | null {
+    return this.#last;
+  }
+
+  /** One read; a poll already under way is joined, not doubled. Resolves to the last known value. */
+  poll(): Promise<BalanceReading | null> {
+    this.#polling ??= this.#read().finally(() => {
+      this.#polling = null;
+    });
+    return this.#polling;
+  }
+
+  /**
+   * Polls now and then every `intervalMs`, when `turn` says this instance is the one polling
+   * (several gateways share one Mitra account and one rate limit).
+   */
+  start(intervalMs: number, turn: (job: string, ttlMs: number) => Promise<boolean> = async () => true): void {
+    this.stop();
+    const generation = this.#generation;
+    const tick = async () => {
+      try {
+        // The turn outlasts one interval a little, so that its holder keeps it while alive.
+        if (await turn('balance-poll', intervalMs + intervalMs / 2)) await this.poll();
+      } catch (err) {
+        this.#o.logger.warn({ err }, 'balance poll could not start');
+      }
+    };
+    const run = () => {
+      this.#ticking = tick().finally(() => {
+        this.#ticking = null;
+        // The next poll is timed from the end of this one: two never overlap.
+        if (generation === this.#generation) {
+          this.#timer = setTimeout(run, intervalMs);
+          this.#timer.unref();
+        }
+      });
+    };
+    run();
+  }
+
+  stop(): void {
+    this.#generation++;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  /** Resolves when no poll is under way. */
+  async idle(): Promise<void> {
+    while (this.#ticking || this.#polling) await Promise.allSettled([this.#ticking, this.#polling]);
+  }
+
+  async #read(): Promise<BalanceReading | null> {
+    const { logger } = this.#o;
+    let outcome: Awaited<ReturnType<MitraClient['balance']>>;
+    try {
+      outcome = await this.#o.client.balance();
+    } catch (err) {
+      logger.warn({ err }, 'supplier balance not read; the last known value stays');
+      return this.#last;
+    }
+    if (outcome.kind !== 'accepted') {
+      const reason =
+        outcome.kind === 'refused'
+          ? `refused (rc ${outcome.rc}: ${outcome.message})`
+          : outcome.kind === 'exists'
+            ? `unexpected reply (rc ${outcome.rc})`
+            : outcome.reason;
+      logger.warn({ outcome: outcome.kind, reason }, 'supplier balance not read; the last known value stays');
+      return this.#last;
+    }
+    const reading = { idr: outcome.data.balance, at: this.#now() };
+    this.#last = reading;
+    this.#judge(reading.idr);
+    return reading;
+  }
+
+  #judge(balance: number): void {
+    const { threshold, alerter } = this.#o;
+    if (threshold === null || balance >= threshold) {
+      alerter.clear('low-balance', 'balance');
+      return;
+    }
+    alerter.raise({
+      kind: 'low-balance',
+      key: 'balance',
+      message: `supplier balance ${idr.format(balance)} IDR is below the threshold of ${idr.format(threshold)} IDR`,
+    });
+  }
+}

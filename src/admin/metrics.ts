@@ -1,0 +1,245 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { TransactionCounts } from '../db/types.js';
+import { TRANSACTION_STATES } from '../db/vocabulary.js';
+import type { Logger } from '../log.js';
+import type { SupplierCallRecord } from '../mitra/client.js';
+import type { Lane } from '../mitra/limiter.js';
+import { ALERT_KINDS } from './alerts.js';
+
+// Every label value comes from one of these lists or is `other`: a caller passing a path, a
+// reply code or a user's input can never grow the number of series.
+export const ENDPOINTS = [
+  'init',
+  'topup',
+  'query',
+  'cancel',
+  'validate',
+  'health',
+  'webhook',
+  'admin',
+] as const;
+export const OPERATIONS = ['brands', 'variations', 'order', 'order-status', 'balance'] as const;
+export const OUTCOMES = ['accepted', 'refused', 'exists', 'retryable', 'ambiguous'] as const;
+export const WEBHOOK_RESULTS = ['accepted', 'forbidden', 'too_large', 'not_found', 'error'] as const;
+const LANES: readonly Lane[] = ['order', 'query'];
+
+export type Endpoint = (typeof ENDPOINTS)[number];
+export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
+
+/** Read at scrape time; each may be sync or async, and may throw without breaking the scrape. */
+export interface MetricsSources {
+  logger: Logger;
+  counts(): Promise<TransactionCounts>;
+  /** The last known supplier balance in IDR; null: not known yet (no sample). */
+  balance(): number | null | Promise<number | null>;
+  /** Below this the balance is low; null: never low. */
+  lowBalanceThreshold: number | null;
+  /** Age of the catalogue in seconds; null: never fetched (no sample). */
+  catalogueAgeSeconds(): number | null | Promise<number | null>;
+  rateLimitWaiting(): Record<Lane, number> | Promise<Record<Lane, number>>;
+  /** The process defaults (CPU, memory, event loop); default true. */
+  defaultMetrics?: boolean;
+}
+
+export interface GatewayMetrics {
+  /** The registry of this gateway alone (never prom-client's global one). */
+  readonly registry: Registry;
+  razerRequest(endpoint: string, status: number, seconds: number): void;
+  supplierCall(record: Pick<SupplierCallRecord, 'operation' | 'outcome' | 'durationMs'>): void;
+  webhook(result: string): void;
+  unauthorized(): void;
+  alert(kind: string): void;
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+// From a cached reply (1 ms) to a top-up that waited out its 15 s budget, with room above it.
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 20];
+
+function bounded<T extends string>(list: readonly T[], value: string): T | 'other' {
+  return (list as readonly string[]).includes(value) ? (value as T) : 'other';
+}
+
+export function statusLabel(status: number): string {
+  return Number.isInteger(status) && status >= 100 && status <= 599 ? String(status) : 'other';
+}
+
+const FAILED = Symbol('failed');
+
+export function createMetrics(sources: MetricsSources): GatewayMetrics {
+  const registry = new Registry();
+  if (sources.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const { logger } = sources;
+
+  /**
+   * Two gauges read the same source in one scrape (prom-client collects all metrics at
+   * once): they share one call, and one failure is logged once.
+   */
+  function shared<T>(name: string, read: () => T | Promise<T>): () => Promise<T | typeof FAILED> {
+    let inFlight: Promise<T | typeof FAILED> | null = null;
+    return () => {
+      if (inFlight) return inFlight;
+      // Called on the next tick, so that a source that throws at once still settles here.
+      const p = Promise.resolve()
+        .then(read)
+        .catch((err: unknown): typeof FAILED => {
+          logger.warn({ err, source: name }, 'metrics source failed; its gauges keep their last value');
+          return FAILED;
+        });
+      inFlight = p;
+      void p.finally(() => {
+        if (inFlight === p) inFlight = null;
+      });
+      return p;
+    };
+  }
+
+  const counts = shared('counts', () => sources.counts());
+  const balance = shared('balance', () => sources.balance());
+  const catalogueAge = shared('catalogueAgeSeconds', () => sources.catalogueAgeSeconds());
+  const waiting = shared('rateLimitWaiting', () => sources.rateLimitWaiting());
+
+  const razerRequests = new Counter({
+    name: 'gateway_razer_requests_total',
+    help: 'Requests from Razer Gold, by endpoint and HTTP status.',
+    labelNames: ['endpoint', 'status'] as const,
+    registers,
+  });
+  const razerDuration = new Histogram({
+    name: 'gateway_razer_request_duration_seconds',
+    help: 'Time to answer a request from Razer Gold.',
+    labelNames: ['endpoint'] as const,
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  const supplierCalls = new Counter({
+    name: 'gateway_supplier_calls_total',
+    help: 'Calls to Mitra, by operation and outcome.',
+    labelNames: ['operation', 'outcome'] as const,
+    registers,
+  });
+  const supplierDuration = new Histogram({
+    name: 'gateway_supplier_call_duration_seconds',
+    help: 'Duration of one call to Mitra.',
+    labelNames: ['operation'] as const,
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  new Gauge({
+    name: 'gateway_transactions',
+    help: 'Transactions by state.',
+    labelNames: ['state'] as const,
+    registers,
+    async collect() {
+      const c = await counts();
+      if (c === FAILED) return;
+      for (const state of TRANSACTION_STATES) this.set({ state }, c.byState[state] ?? 0);
+    },
+  });
+  const attention = new Gauge({
+    name: 'gateway_transactions_attention',
+    help: 'Transactions flagged for an operator, any state.',
+    registers,
+    async collect() {
+      const c = await counts();
+      if (c !== FAILED) this.set(c.attention);
+    },
+  });
+  const balanceIdr = new Gauge({
+    name: 'gateway_supplier_balance_idr',
+    help: 'Last known Mitra balance in IDR.',
+    registers,
+    async collect() {
+      const b = await balance();
+      if (b === FAILED) return;
+      if (b === null) this.remove({});
+      else this.set(b);
+    },
+  });
+  const balanceLow = new Gauge({
+    name: 'gateway_supplier_balance_low',
+    help: '1 when the last known Mitra balance is below the alert threshold.',
+    registers,
+    async collect() {
+      const b = await balance();
+      if (b === FAILED) return;
+      const threshold = sources.lowBalanceThreshold;
+      this.set(b !== null && threshold !== null && b < threshold ? 1 : 0);
+    },
+  });
+  const catalogueAgeGauge = new Gauge({
+    name: 'gateway_catalogue_age_seconds',
+    help: 'Age of the cached Mitra catalogue.',
+    registers,
+    async collect() {
+      const age = await catalogueAge();
+      if (age === FAILED) return;
+      if (age === null) this.remove({});
+      else this.set(age);
+    },
+  });
+  new Gauge({
+    name: 'gateway_rate_limit_waiting',
+    help: 'Calls waiting for the Mitra rate limiter, by lane.',
+    labelNames: ['lane'] as const,
+    registers,
+    async collect() {
+      const w = await waiting();
+      if (w === FAILED) return;
+      for (const lane of LANES) this.set({ lane }, w[lane] ?? 0);
+    },
+  });
+  // prom-client starts a gauge without labels at 0: these show nothing until their source answers.
+  for (const gauge of [attention, balanceIdr, balanceLow, catalogueAgeGauge]) gauge.remove({});
+
+  const webhooks = new Counter({
+    name: 'gateway_webhooks_total',
+    help: 'Webhooks received from Mitra, by result.',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const unauthorized = new Counter({
+    name: 'gateway_unauthorized_total',
+    help: 'Requests refused for a bad or missing credential.',
+    registers,
+  });
+  const alerts = new Counter({
+    name: 'gateway_alerts_total',
+    help: 'Alerts raised (each event once), by kind.',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+
+  // Series that exist from the start: rate() sees the first event as an increase from 0.
+  for (const result of WEBHOOK_RESULTS) webhooks.inc({ result }, 0);
+  for (const kind of ALERT_KINDS) alerts.inc({ kind }, 0);
+  for (const operation of OPERATIONS)
+    for (const outcome of OUTCOMES) supplierCalls.inc({ operation, outcome }, 0);
+
+  return {
+    registry,
+    razerRequest(endpoint, status, seconds) {
+      const e = bounded(ENDPOINTS, endpoint);
+      razerRequests.inc({ endpoint: e, status: statusLabel(status) });
+      if (Number.isFinite(seconds) && seconds >= 0) razerDuration.observe({ endpoint: e }, seconds);
+    },
+    supplierCall(record) {
+      const operation = bounded(OPERATIONS, record.operation);
+      supplierCalls.inc({ operation, outcome: bounded(OUTCOMES, record.outcome) });
+      if (Number.isFinite(record.durationMs) && record.durationMs >= 0)
+        supplierDuration.observe({ operation }, record.durationMs / 1000);
+    },
+    webhook(result) {
+      webhooks.inc({ result: bounded(WEBHOOK_RESULTS, result) });
+    },
+    unauthorized() {
+      unauthorized.inc();
+    },
+    alert(kind) {
+      alerts.inc({ kind: bounded(ALERT_KINDS, kind) });
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}

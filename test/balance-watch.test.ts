@@ -1,0 +1,271 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type AlertBody, Alerter } from '../src/admin/alerts.js';
+import { BalanceWatch, type BalanceWatchOptions } from '../src/admin/balance-watch.js';
+import { createLogger } from '../src/log.js';
+import type { MitraClient } from '../src/mitra/client.js';
+
+type BalanceOutcome = Awaited<ReturnType<MitraClient['balance']>>;
+
+const accepted = (balance: number): BalanceOutcome => ({
+  kind: 'accepted',
+  data: { balance },
+  httpStatus: 200,
+});
+const ambiguous: BalanceOutcome = {
+  kind: 'ambiguous',
+  reason: 'timed out waiting for the reply',
+  rc: null,
+  httpStatus: null,
+};
+
+/** A Mitra client whose balance calls answer, in order, with `replies` (an Error is thrown). */
+function fakeClient(replies: (BalanceOutcome | Error)[]) {
+  let calls = 0;
+  let running = 0;
+  let mostAtOnce = 0;
+  const gates: (() => void)[] = [];
+  let gated = false;
+  const client = {
+    balance: async (): Promise<BalanceOutcome> => {
+      calls++;
+      running++;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      try {
+        if (gated) await new Promise<void>((resolve) => gates.push(resolve));
+        const reply = replies.shift() ?? accepted(1_000_000);
+        if (reply instanceof Error) throw reply;
+        return reply;
+      } finally {
+        running--;
+      }
+    },
+  };
+  return {
+    client,
+    calls: () => calls,
+    mostAtOnce: () => mostAtOnce,
+    /** From now on each call waits until `release`. */
+    gate: () => {
+      gated = true;
+    },
+    release: () => {
+      gated = false;
+      for (const open of gates.splice(0)) open();
+    },
+  };
+}
+
+function logCapture() {
+  const lines: string[] = [];
+  const logger = createLogger('debug', { write: (s: string) => void lines.push(s) });
+  const parsed = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string });
+  return { logger, parsed };
+}
+
+/** A real alerter whose deliveries are counted instead of sent. */
+function countingAlerter() {
+  const sent: AlertBody[] = [];
+  const alerter = new Alerter({
+    logger: createLogger('silent'),
+    url: 'https://hooks.example/secret',
+    fetch: async (_url, init) => {
+      sent.push(JSON.parse(String(init?.body)) as AlertBody);
+      return new Response(null, { status: 204 });
+    },
+  });
+  return { alerter, sent };
+}
+
+const watches: BalanceWatch[] = [];
+afterEach(() => {
+  for (const w of watches.splice(0)) w.stop();
+  vi.useRealTimers();
+});
+
+function watch(options: Partial<BalanceWatchOptions> & Pick<BalanceWatchOptions, 'client'>) {
+  let t = 1000;
+  const w = new BalanceWatch({
+    alerter: { raise: () => true, clear: () => false },
+    logger: createLogger('silent'),
+    threshold: null,
+    now: () => t++,
+    ...options,
+  });
+  watches.push(w);
+  return w;
+}
+
+describe('balance watch', () => {
+  it('alerts once when the balance falls below the threshold, and again only after it recovered', async () => {
+    const fake = fakeClient([
+      accepted(100_000),
+      accepted(40_000),
+      accepted(30_000),
+      accepted(50_000),
+      accepted(20_000),
+    ]);
+    const { alerter, sent } = countingAlerter();
+    const w = watch({ client: fake.client, alerter, threshold: 50_000 });
+
+    await w.poll();
+    await alerter.idle();
+    expect(sent).toHaveLength(0);
+
+    await w.poll();
+    await w.poll();
+    await alerter.idle();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ kind: 'low-balance', key: 'balance', transactionNumber: null });
+    expect(sent[0]?.text).toContain('40,000');
+    expect(sent[0]?.text).toContain('50,000');
+
+    // Back at the threshold: not low, the alert is cleared.
+    await w.poll();
+    await w.poll();
+    await alerter.idle();
+    expect(sent).toHaveLength(2);
+    expect(sent[1]?.text).toContain('20,000');
+    expect(fake.calls()).toBe(5);
+  });
+
+  it('never alerts without a threshold', async () => {
+    const fake = fakeClient([accepted(0), accepted(-5)]);
+    const raise = vi.fn(() => true);
+    const w = watch({ client: fake.client, alerter: { raise, clear: () => false }, threshold: null });
+    await w.poll();
+    await w.poll();
+    expect(raise).not.toHaveBeenCalled();
+    expect(w.last()?.idr).toBe(-5);
+  });
+
+  it('keeps the last known value when a call fails, and says so', async () => {
+    const fake = fakeClient([
+      accepted(75_000),
+      ambiguous,
+      { kind: 'refused', rc: '41', status: 'failed', message: 'invalid signature', httpStatus: 401 },
+      new Error('rate limiter closed'),
+      accepted(80_000),
+    ]);
+    const { logger, parsed } = logCapture();
+    const w = watch({ client: fake.client, logger });
+    expect(w.last()).toBeNull();
+    expect(await w.poll()).toEqual({ idr: 75_000, at: 1000 });
+    expect(await w.poll()).toEqual({ idr: 75_000, at: 1000 });
+    expect(await w.poll()).toEqual({ idr: 75_000, at: 1000 });
+    expect(await w.poll()).toEqual({ idr: 75_000, at: 1000 });
+    expect(w.last()).toEqual({ idr: 75_000, at: 1000 });
+    expect(parsed().filter((l) => l.level === 40)).toHaveLength(3);
+    expect(await w.poll()).toEqual({ idr: 80_000, at: 1001 });
+    expect(w.last()).toEqual({ idr: 80_000, at: 1001 });
+  });
+
+  it('a failure before any reading leaves it unknown', async () => {
+    const fake = fakeClient([ambiguous]);
+    const w = watch({ client: fake.client });
+    expect(await w.poll()).toBeNull();
+    expect(w.last()).toBeNull();
+  });
+
+  it('joins a poll already under way instead of calling twice', async () => {
+    const fake = fakeClient([accepted(10)]);
+    const w = watch({ client: fake.client });
+    fake.gate();
+    const first = w.poll();
+    const second = w.poll();
+    expect(second).toBe(first);
+    fake.release();
+    await Promise.all([first, second]);
+    expect(fake.calls()).toBe(1);
+  });
+
+  it('polls at once and then every interval while it is its turn; stop ends it', async () => {
+    vi.useFakeTimers();
+    const fake = fakeClient([]);
+    const turns: [string, number][] = [];
+    const w = watch({ client: fake.client });
+    w.start(60_000, async (job, ttlMs) => {
+      turns.push([job, ttlMs]);
+      return true;
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fake.calls()).toBe(1);
+    await vi.advanceTimersByTimeAsync(59_999);
+    expect(fake.calls()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fake.calls()).toBe(2);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(fake.calls()).toBe(4);
+    expect(turns[0]).toEqual(['balance-poll', 90_000]);
+    expect(turns).toHaveLength(4);
+    w.stop();
+    await w.idle();
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(fake.calls()).toBe(4);
+  });
+
+  it('stopped while a poll is under way, schedules no more', async () => {
+    vi.useFakeTimers();
+    const fake = fakeClient([]);
+    const w = watch({ client: fake.client });
+    fake.gate();
+    w.start(1000);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fake.calls()).toBe(1);
+    w.stop();
+    fake.release();
+    await w.idle();
+    expect(w.last()?.idr).toBe(1_000_000);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(fake.calls()).toBe(1);
+  });
+
+  it('does not call Mitra when it is another instance’s turn', async () => {
+    vi.useFakeTimers();
+    const fake = fakeClient([]);
+    let asked = 0;
+    const w = watch({ client: fake.client });
+    w.start(1000, async () => {
+      asked++;
+      return false;
+    });
+    await vi.advanceTimersByTimeAsync(3000);
+    await w.idle();
+    expect(asked).toBe(4);
+    expect(fake.calls()).toBe(0);
+    expect(w.last()).toBeNull();
+  });
+
+  it('never runs two polls at once, however slow Mitra is', async () => {
+    vi.useFakeTimers();
+    const fake = fakeClient([]);
+    const w = watch({ client: fake.client });
+    fake.gate();
+    w.start(1000);
+    await vi.advanceTimersByTimeAsync(10_000);
+    // The first call is still under way: no second one was started beside it.
+    expect(fake.calls()).toBe(1);
+    fake.release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(w.last()?.idr).toBe(1_000_000);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(fake.calls()).toBe(2);
+    expect(fake.mostAtOnce()).toBe(1);
+  });
+
+  it('logs a turn that fails and keeps its schedule', async () => {
+    vi.useFakeTimers();
+    const fake = fakeClient([]);
+    const { logger, parsed } = logCapture();
+    const w = watch({ client: fake.client, logger });
+    let fail = true;
+    w.start(1000, async () => {
+      if (fail) throw new Error('database unavailable');
+      return true;
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(parsed().filter((l) => l.msg === 'balance poll could not start')).toHaveLength(1);
+    fail = false;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(fake.calls()).toBe(1);
+  });
+});
