@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { createApp } from './app.js';
+import { Alerter } from './admin/alerts.js';
+import { BalanceWatch } from './admin/balance-watch.js';
+import { createMetrics, type GatewayMetrics } from './admin/metrics.js';
+import { cachedCatalogue, supplierReport } from './admin/supplier.js';
+import { watchCatalogue, watchSupplierAuth } from './admin/watches.js';
+import { createApp, metricsRoute } from './app.js';
 import type { Config } from './config/env.js';
 import type { Mapping } from './config/mapping.js';
 import { createMappingStore, type MappingStore } from './config/mapping-store.js';
@@ -13,6 +18,7 @@ import type { Store } from './db/store.js';
 import type { CrashHook } from './fulfilment/crash-points.js';
 import { FulfilmentEngine } from './fulfilment/engine.js';
 import { holderName } from './fulfilment/holders.js';
+import type { OperatorDeps } from './fulfilment/operator.js';
 import { Reconciler } from './fulfilment/reconciler.js';
 import { WebhookProcessor } from './fulfilment/webhooks.js';
 import type { Logger } from './log.js';
@@ -20,7 +26,6 @@ import { CatalogueService } from './mitra/catalogue.js';
 import { MitraClient } from './mitra/client.js';
 import { type Limiter, RateLimiter } from './mitra/limiter.js';
 import { SharedRateLimiter } from './mitra/shared-limiter.js';
-import { mountWebhook } from './mitra/webhook-route.js';
 
 export interface GatewayCounters {
   unauthorized: number;
@@ -39,6 +44,11 @@ export interface RunningGateway {
   limiter: Limiter;
   audit: AuditWriter;
   counters: GatewayCounters;
+  metrics: GatewayMetrics;
+  alerter: Alerter;
+  balance: BalanceWatch;
+  /** The port of the metrics-only listener (METRICS_PORT), or null. */
+  metricsPort: number | null;
   /** Resolves once the catalogue has been fetched at start (or kept, if Mitra was down). */
   catalogueReady: Promise<unknown>;
   close(): Promise<void>;
@@ -49,6 +59,12 @@ export interface GatewayOptions {
   /** How often the reconciler looks for due work (default 500 ms). */
   reconcileTickMs?: number;
   crash?: CrashHook | undefined;
+  /** How often the supplier balance is polled (default 5 minutes). */
+  balancePollMs?: number;
+  /** How often the catalogue's age is checked for an alert (default a minute). */
+  catalogueWatchMs?: number;
+  /** Alert deliveries' retry pacing (tests shorten it). */
+  alertDelivery?: { tries?: number; minDelayMs?: number; maxDelayMs?: number; timeoutMs?: number };
 }
 
 /**
@@ -89,6 +105,24 @@ export async function startGateway(
   }
   const audit = new AuditWriter(store, logger);
   const limiter = await createLimiter(store, config, now, logger);
+  // Set below, once the catalogue and the balance watch exist; read only at scrape time.
+  let catalogueAge: () => Promise<number | null> = async () => null;
+  let lastBalance: () => number | null = () => null;
+  const metrics = createMetrics({
+    logger,
+    counts: () => store.countTransactions(),
+    balance: () => lastBalance(),
+    lowBalanceThreshold: config.alerts.balanceBelowIdr,
+    catalogueAgeSeconds: () => catalogueAge(),
+    rateLimitWaiting: () => limiter.stats().waiting,
+  });
+  const alerter = new Alerter({
+    logger,
+    url: config.alerts.webhookUrl,
+    onRaise: (event) => metrics.alert(event.kind),
+    delivery: options.alertDelivery,
+  });
+  const authWatch = watchSupplierAuth(alerter);
   const client = new MitraClient({
     baseUrl: config.mitra.baseUrl,
     apiKey: config.mitra.apiKey,
@@ -96,7 +130,11 @@ export async function startGateway(
     timeoutMs: config.mitra.timeoutMs,
     limiter,
     now,
-    record: (call) => audit.supplierCall(call),
+    record: (call) => {
+      metrics.supplierCall(call);
+      authWatch(call);
+      audit.supplierCall(call);
+    },
   });
   // Periodic jobs run on one instance at a time: the holder keeps its turn while alive.
   const jobHolder = holderName(store.instanceId);
@@ -109,6 +147,19 @@ export async function startGateway(
     now,
     logger,
   });
+  catalogueAge = async () => {
+    const age = await catalogue.age();
+    if (age.brandsMs === null) return null;
+    return Math.max(age.brandsMs, age.oldestVariationsMs ?? 0) / 1000;
+  };
+  const balance = new BalanceWatch({
+    client,
+    alerter,
+    logger,
+    threshold: config.alerts.balanceBelowIdr,
+    now,
+  });
+  lastBalance = () => balance.last()?.idr ?? null;
   // Longer than one create-order call: a row past it has no reply coming.
   const leaseMs = 2 * config.mitra.timeoutMs + 1000;
   const engine = new FulfilmentEngine({
@@ -121,8 +172,15 @@ export async function startGateway(
     schedule: config.reconcileScheduleMs,
     orderingLeaseMs: leaseMs,
     crash: options.crash,
-    onAlert: () => {
+    onAlert: (alert) => {
       counters.alerts++;
+      if (alert.kind === 'anomaly' && alert.transactionNumber)
+        alerter.raise({
+          kind: 'flagged',
+          key: alert.transactionNumber,
+          transactionNumber: alert.transactionNumber,
+          message: alert.message,
+        });
     },
   });
   const webhooks = new WebhookProcessor({
@@ -140,8 +198,14 @@ export async function startGateway(
     now,
     logger,
     tickMs: options.reconcileTickMs,
-    onOverdue: () => {
+    onOverdue: (transactionNumber) => {
       counters.overdue++;
+      alerter.raise({
+        kind: 'flagged',
+        key: transactionNumber,
+        transactionNumber,
+        message: `still open past its deadline: resolve it by hand (gateway tx show ${transactionNumber})`,
+      });
     },
   });
 
@@ -158,6 +222,7 @@ export async function startGateway(
     await Promise.race([catalogueReady, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
   }
 
+  const operator: OperatorDeps = { store, engine, now, logger, leaseMs };
   const app = createApp({
     razer: {
       store,
@@ -173,16 +238,62 @@ export async function startGateway(
       audit,
       onUnauthorized: () => {
         counters.unauthorized++;
+        metrics.unauthorized();
       },
     },
+    webhook: {
+      token: config.mitra.webhookToken,
+      allowIps: config.mitra.webhookAllowIps,
+      trustProxy: config.trustProxy,
+      processor: webhooks,
+      logger,
+      onResult: (result) => metrics.webhook(result),
+    },
+    admin: config.adminToken
+      ? {
+          token: config.adminToken,
+          store,
+          operator,
+          webhooks,
+          supplier: () =>
+            supplierReport({
+              store,
+              mapping: () => mappingStore.current(),
+              catalogueAge: () => catalogue.age(),
+              limiter,
+              balance: () => balance.last(),
+              balanceAlertBelowIdr: config.alerts.balanceBelowIdr,
+              now,
+            }),
+          refreshCatalogue: async (items) => {
+            const brands = await catalogue.refreshBrandList();
+            const variations: Record<string, string> = {};
+            for (const brand of new Set(items.map((i) => i.brand)))
+              variations[brand] = await catalogue.refreshBrand(brand);
+            const json = await cachedCatalogue(store, items, (brand) => variations[brand] === 'ok');
+            return { refreshed: { brands, variations }, ...json };
+          },
+          logger,
+          onUnauthorized: () => {
+            counters.unauthorized++;
+            metrics.unauthorized();
+          },
+        }
+      : null,
+    metrics,
+    readiness: {
+      storageWritable: () => store.checkWritable(),
+      // Start-up applied every migration before listening, or stopped.
+      migrated: () => true,
+      cataloguePresent: async () => (await catalogue.age()).brandsMs !== null,
+    },
+    requestLog: {
+      logger,
+      onRequest: (endpoint, status, seconds) => metrics.razerRequest(endpoint, status, seconds),
+    },
   });
-  mountWebhook(app, {
-    token: config.mitra.webhookToken,
-    allowIps: config.mitra.webhookAllowIps,
-    trustProxy: config.trustProxy,
-    processor: webhooks,
-    logger,
-  });
+  if (!config.adminToken)
+    logger.info('admin API off: ADMIN_TOKEN is unset, so /admin and /metrics answer 404 on this port');
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }) as Server;
   await new Promise<void>((resolve, reject) => {
@@ -190,12 +301,24 @@ export async function startGateway(
     server.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
+  const metricsServer =
+    config.metricsPort === null ? null : await listenMetrics(metricsRoute(metrics, null), config);
+  const metricsPort = metricsServer && (metricsServer.address() as AddressInfo).port;
+  if (metricsPort !== null) logger.info({ metricsPort }, 'metrics served without a token on their own port');
   const retention = startRetention(store, turn, config.retentionDays, now, logger);
   void webhooks.processBacklog().then((backlog) => {
     if (backlog > 0) logger.info({ webhookBacklog: backlog }, 'stored webhooks processed');
   });
   const webhookSweep = sweepWebhooks(webhooks, turn, logger);
   reconciler.start();
+  balance.start(options.balancePollMs ?? 300_000, turn);
+  const catalogueWatch = watchCatalogue({
+    age: () => catalogue.age(),
+    alerter,
+    turn,
+    intervalMs: options.catalogueWatchMs ?? 60_000,
+    onError: (err) => logger.warn({ err }, 'catalogue age could not be read'),
+  });
   logger.info({ host: config.host, port, skus: mapping.skus.size }, 'gateway listening');
 
   let closing: Promise<void> | undefined;
@@ -210,6 +333,10 @@ export async function startGateway(
     limiter,
     audit,
     counters,
+    metrics,
+    alerter,
+    balance,
+    metricsPort,
     catalogueReady,
     close() {
       // New requests stop first; calls under way finish; what waits for a slot stays queued.
@@ -217,24 +344,46 @@ export async function startGateway(
         mappingStore.close();
         retention.stop();
         clearInterval(webhookSweep);
+        catalogueWatch.stop();
+        balance.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        if (metricsServer) {
+          metricsServer.close();
+          metricsServer.closeIdleConnections();
+        }
         await reconciler.stop();
         // Before waiting for the catalogue: a refresh waiting for a slot would otherwise wait a window.
         limiter.close();
         await catalogue.stop();
         await closed;
         await webhooks.idle();
+        await balance.idle();
         await engine.idle();
         engine.close();
         await audit.close();
         await retention.idle();
+        alerter.close();
+        await alerter.idle();
         await store.close();
         logger.info({ ...counters }, 'gateway stopped');
       })();
       return closing;
     },
   };
+}
+
+/** The metrics-only listener of METRICS_PORT (no token: meant for a private network). */
+async function listenMetrics(
+  app: { fetch: (request: Request) => Response | Promise<Response> },
+  config: Config,
+) {
+  const server = serve({ fetch: app.fetch, port: config.metricsPort ?? 0, hostname: config.host }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  return server;
 }
 
 /**

@@ -8,6 +8,7 @@ export const SANDBOX_CREDENTIALS = {
   MITRA_API_KEY: 'sandbox-mitra-access-key',
   MITRA_SECRET_KEY: 'sandbox-mitra-secret-key',
   MITRA_WEBHOOK_TOKEN: 'sandbox-webhook-token',
+  ADMIN_TOKEN: 'sandbox-admin-token-not-secret',
 } as const;
 
 /** The names of variables whose value is a sandbox credential. */

@@ -233,7 +233,7 @@ describe('production start (npm start)', () => {
     const r = await start({ ...REQUIRED_ENV, ...SANDBOX_CREDENTIALS });
     expect(r.code).toBe(1);
     expect(r.err[0]).toBe(
-      'configuration error: RAZER_API_ID, RAZER_API_KEY, MITRA_API_KEY, MITRA_SECRET_KEY, MITRA_WEBHOOK_TOKEN hold the public sandbox credentials',
+      'configuration error: RAZER_API_ID, RAZER_API_KEY, MITRA_API_KEY, MITRA_SECRET_KEY, MITRA_WEBHOOK_TOKEN, ADMIN_TOKEN hold the public sandbox credentials',
     );
   });
 

@@ -80,9 +80,11 @@ describe('restart', () => {
       fiveRecentCalls(store, now),
     );
     // Five calls of the previous process and one for what a crash may have lost: the start's
-    // catalogue refresh waits for a slot instead of going out at once.
-    expect(gw.limiter.stats()).toMatchObject({ inWindow: 6, waiting: { order: 0, query: 1 } });
+    // catalogue refresh and balance poll wait for a slot instead of going out at once.
+    await waitFor(() => gw.limiter.stats().waiting.query === 2, 5000, 'the refresh and the poll to wait');
+    expect(gw.limiter.stats()).toMatchObject({ inWindow: 6, waiting: { order: 0, query: 2 } });
     expect(sim?.stats.calls.brands).toBe(0);
+    expect(sim?.stats.calls.balance).toBe(0);
   });
 
   it('defect 7, MITRA_RATE_LIMIT_SCOPE=shared: the budget the previous process used still holds its slots', async () => {
@@ -102,10 +104,11 @@ describe('restart', () => {
         }
       },
     );
-    // The start's catalogue refresh waits for a slot instead of going out at once.
-    await waitFor(() => gw.limiter.stats().waiting.query === 1, 5000, 'the refresh to wait for a slot');
-    expect(gw.limiter.stats().waiting).toEqual({ order: 0, query: 1 });
+    // The start's catalogue refresh and balance poll wait for a slot instead of going out at once.
+    await waitFor(() => gw.limiter.stats().waiting.query === 2, 5000, 'the refresh and the poll to wait');
+    expect(gw.limiter.stats().waiting).toEqual({ order: 0, query: 2 });
     expect(sim?.stats.calls.brands).toBe(0);
+    expect(sim?.stats.calls.balance).toBe(0);
   });
 
   it('defect 11: RAZER_SIGNED_CONTENT=uri is announced loudly at start', async () => {

@@ -13,6 +13,8 @@ const ADAPTER_FREE = [
   'test/limiter.test.ts',
   'test/shared-limiter.test.ts',
   'test/mapping.test.ts',
+  'test/mapping-check.test.ts',
+  'test/cli-table.test.ts',
   'test/mapping-store.test.ts',
   'test/mitra-client.test.ts',
   'test/mitra-outcome.test.ts',
@@ -20,6 +22,9 @@ const ADAPTER_FREE = [
   'test/mitra-sim.test.ts',
   'test/razer-signature.test.ts',
   'test/states.test.ts',
+  'test/metrics.test.ts',
+  'test/alerts.test.ts',
+  'test/balance-watch.test.ts',
   // SQLite's own: prepared statements, a file that fills up.
   'test/storage-internals.test.ts',
   'test/storage-faults.test.ts',

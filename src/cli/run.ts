@@ -1,15 +1,16 @@
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { configSchema, type EnvSource, parseEnv, readEnvironment, storageEnvSchema } from '../config/env.js';
-import { loadMappingFile } from '../config/mapping.js';
 import { signRequest } from '../razer/signature.js';
 import { SANDBOX_CREDENTIALS } from '../sandbox-credentials.js';
+import { runBalance } from './balance.js';
+import { runCheck } from './check.js';
 import { runDemo } from './demo.js';
 import { runPrune } from './prune.js';
 import { runSandbox } from './sandbox.js';
 import { runSim } from './sim.js';
 import { storeSettings, withStore } from './storage.js';
 import { runStory } from './story.js';
+import { runTx } from './tx.js';
 
 export interface CliIo {
   env: EnvSource;
@@ -23,7 +24,9 @@ export interface CliIo {
 const USAGE = `usage: gateway <command> [options]
 
 commands:
-  check [--mapping FILE]     validate the environment and the mapping file, offline
+  check [--mapping FILE] [--online] [--json]
+                             validate the environment and the mapping file; --online also against
+                             the live catalogue, through the running gateway (exit 1 on a problem)
   migrate [--database PATH]  create or update the database schema (safe to repeat)
   sandbox                    run the gateway with public test credentials and the example mapping
   prune [--days N] [--database PATH] [--json]
@@ -31,6 +34,10 @@ commands:
                              (default RETENTION_DAYS, else 90); transactions and their events stay
   story <transactionNumber> [--database PATH]
                              print a transaction's story: Razer requests, state moves, supplier calls
+  tx list|show|recheck|resolve ...
+                             list and read transactions (from the database); recheck and resolve
+                             them through the running gateway (gateway tx for the options)
+  balance [--json]           the supplier balance the running gateway last polled
   sign <METHOD> <PATH> [BODY]
                              print the X-Razer-Signature Razer Gold would send (RAZER_API_ID/KEY)
   demo                       play four purchases against a fresh sandbox and print their stories
@@ -60,6 +67,8 @@ const commands: Record<string, Command> = {
     });
     return runPrune({ days: values.days, database: values.database, json: values.json ?? false }, io);
   },
+  tx: (args, io) => runTx(args, io),
+  balance: (args, io) => runBalance(args, io),
   sign: (args, io) => {
     const [method, path, body = ''] = args;
     if (!method || !path?.startsWith('/')) {
@@ -91,28 +100,7 @@ const commands: Record<string, Command> = {
     io.out(USAGE);
     return 0;
   },
-  check: (args, io) => {
-    const { values } = parseArgs({ args, options: { mapping: { type: 'string' } }, strict: true });
-    const env = readEnvironment(io.cwd, io.env);
-    const problems: string[] = [];
-    const config = parseEnv(configSchema, env);
-    if (!config.ok) problems.push(...config.errors.map((e) => `environment: ${e}`));
-    const file = values.mapping ?? env.MAPPING_FILE ?? './config/mapping.yaml';
-    const mapping = loadMappingFile(resolve(io.cwd, file));
-    if (!mapping.ok) problems.push(...mapping.errors.map((e) => e.replace(resolve(io.cwd, file), file)));
-    if (problems.length > 0) {
-      for (const p of problems) io.err(p);
-      io.err(`check failed: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
-      return 1;
-    }
-    if (!mapping.ok) return 1;
-    const skus = [...mapping.mapping.skus.values()];
-    const disabled = skus.filter((s) => !s.enabled).length;
-    io.out(
-      `ok: ${skus.length} SKU${skus.length === 1 ? '' : 's'} from ${file} (${skus.map((s) => s.sku).join(', ')}; ${disabled} disabled), environment valid`,
-    );
-    return 0;
-  },
+  check: (args, io) => runCheck(args, io),
   migrate: (args, io) => {
     const { values } = parseArgs({ args, options: { database: { type: 'string' } }, strict: true });
     const found = storeSettings(storageEnvSchema, io, values.database);

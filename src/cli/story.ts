@@ -1,6 +1,6 @@
+import { readStory, type Story } from '../admin/story.js';
 import { storageEnvSchema } from '../config/env.js';
 import type { Store } from '../db/store.js';
-import type { ExchangeRow, SupplierCallRow, TransactionEventRow, TransactionRow } from '../db/types.js';
 import type { CliIo } from './run.js';
 import { storeSettings, withStore } from './storage.js';
 
@@ -8,13 +8,9 @@ const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replac
 const clip = (text: string | null, max = 160) =>
   text && text.length > max ? `${text.slice(0, max - 3)}...` : (text ?? '');
 
-/** A transaction's story, oldest first: Razer's requests, state moves, supplier calls. Pure. */
-export function formatStory(
-  row: TransactionRow,
-  events: readonly TransactionEventRow[],
-  exchanges: readonly ExchangeRow[],
-  calls: readonly SupplierCallRow[],
-): string[] {
+/** A transaction's story, oldest first: Razer's requests, state moves, supplier calls, webhooks. Pure. */
+export function formatStory(story: Story): string[] {
+  const { transaction: row, events, exchanges, supplierCalls: calls, webhooks } = story;
   const lines = [
     `transaction ${row.transactionNumber}: ${row.state}${row.attention ? `  [OPERATOR: ${row.attentionReason}]` : ''}`,
     `  sku ${row.sku} -> Mitra ${row.brandKey}/${row.variationKey} (max ${row.maxPrice} IDR), account ${row.accountId}`,
@@ -31,12 +27,17 @@ export function formatStory(
     ...events.map((e) => ({
       at: e.at,
       order: 1,
-      text: `state    ${e.fromState} -> ${e.toState} (${e.cause})${e.detail ? `: ${e.detail}` : ''}`,
+      text: `state    ${e.fromState} -> ${e.toState} (${e.cause}${e.actor ? ` ${e.actor}` : ''})${e.detail ? `: ${e.detail}` : ''}`,
     })),
     ...calls.map((c) => ({
       at: c.startedAt,
       order: 2,
       text: `mitra    ${c.operation} -> ${c.outcome}${c.httpStatus ? ` HTTP ${c.httpStatus}` : ''}${c.rcCode ? ` rc ${c.rcCode}` : ''} (${c.durationMs} ms)${c.error ? `: ${c.error}` : ''}`,
+    })),
+    ...webhooks.map((w) => ({
+      at: w.receivedAt,
+      order: 0,
+      text: `webhook  #${w.id} from ${w.sourceIp}: ${w.processedAt === null ? 'not processed yet' : (w.result ?? '')}`,
     })),
   ].sort((a, b) => a.at - b.at || a.order - b.order);
   for (const entry of entries) lines.push(`  ${time(entry.at)}  ${entry.text}`);
@@ -44,14 +45,8 @@ export function formatStory(
 }
 
 export async function storyOf(store: Store, transactionNumber: string): Promise<string[] | null> {
-  const row = await store.getTransaction(transactionNumber);
-  if (!row) return null;
-  const [events, exchanges, calls] = await Promise.all([
-    store.listEvents(transactionNumber),
-    store.listExchanges(transactionNumber),
-    store.listSupplierCalls(transactionNumber),
-  ]);
-  return formatStory(row, events, exchanges, calls);
+  const story = await readStory(store, transactionNumber);
+  return story && formatStory(story);
 }
 
 /** `gateway story <transactionNumber> [--database PATH]` */

@@ -123,7 +123,15 @@ export const envVarsSchema = z.object({
   RECONCILE_SCHEDULE_MS: schedule.default([30_000, 60_000, 120_000, 300_000, 900_000]),
   TRUST_PROXY: proxyCount.default(0),
   RETENTION_DAYS: wholeNumber(1, 36_500).default(90),
-  ADMIN_TOKEN: z.string().min(16, { error: 'must be at least 16 characters when set' }).optional(),
+  ADMIN_TOKEN: z
+    .string()
+    .min(16, { error: 'must be at least 16 characters when set' })
+    .regex(/^\S+$/, { error: 'must not contain spaces (it is sent as Authorization: Bearer <token>)' })
+    .optional(),
+  // /metrics without the token, on its own port (for a private network).
+  METRICS_PORT: wholeNumber(0, 65535).optional(),
+  SUPPLIER_BALANCE_ALERT_IDR: wholeNumber(0, 1_000_000_000_000).optional(),
+  ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -160,6 +168,11 @@ export const configSchema = envVarsSchema.transform((v) => ({
   trustProxy: v.TRUST_PROXY,
   retentionDays: v.RETENTION_DAYS,
   adminToken: v.ADMIN_TOKEN ?? null,
+  metricsPort: v.METRICS_PORT ?? null,
+  alerts: {
+    webhookUrl: v.ALERT_WEBHOOK_URL ?? null,
+    balanceBelowIdr: v.SUPPLIER_BALANCE_ALERT_IDR ?? null,
+  },
   logLevel: v.LOG_LEVEL,
 }));
 export type Config = z.output<typeof configSchema>;

@@ -21,11 +21,11 @@ export interface ReceivedWebhook {
   body: string;
 }
 
-type Outcome = { kind: string; transactionRef: string | null; result: string };
+export type WebhookOutcome = { kind: string; transactionRef: string | null; result: string };
 
 /** What a webhook calls for: nothing more, a price refresh, or a step of a transaction. */
 type Decision =
-  | { done: Outcome }
+  | { done: WebhookOutcome }
   | { refresh: string }
   | { advance: string; hint: Hint; verifyFinal: boolean; state: string };
 
@@ -112,8 +112,23 @@ export class WebhookProcessor {
   async process(id: number): Promise<void> {
     const webhook = await this.#d.store.getWebhook(id);
     if (!webhook || webhook.processedAt !== null) return;
-    const decision = await this.#decide(webhook.body);
-    let outcome: Outcome;
+    await this.#apply(id, webhook.body);
+  }
+
+  /**
+   * An operator's replay: the stored webhook read again against today's state and acted on as if
+   * it had just come. Safe to repeat: only forward moves are applied, a final state is at most
+   * checked. Null when there is no such webhook.
+   */
+  async replay(id: number, actor: string): Promise<WebhookOutcome | null> {
+    const webhook = await this.#d.store.getWebhook(id);
+    if (!webhook) return null;
+    return this.#apply(id, webhook.body, `replayed by ${actor}: `);
+  }
+
+  async #apply(id: number, body: string, note = ''): Promise<WebhookOutcome> {
+    const decision = await this.#decide(body);
+    let outcome: WebhookOutcome;
     if ('done' in decision) {
       outcome = decision.done;
     } else if ('refresh' in decision) {
@@ -130,8 +145,10 @@ export class WebhookProcessor {
         result: decision.verifyFinal ? `checked a contradiction of ${decision.state}` : 'status checked',
       };
     }
+    outcome = { ...outcome, result: note + outcome.result };
     await this.#d.store.markWebhook(id, outcome, this.#d.now());
     this.#logged(id, outcome);
+    return outcome;
   }
 
   /** Reads a webhook against the current state: reads only, no call, no write. */
@@ -183,7 +200,7 @@ export class WebhookProcessor {
     return { advance: n, hint: { trxCode: meaning.trxCode }, verifyFinal: false, state: row.state };
   }
 
-  #logged(id: number, outcome: Outcome): void {
+  #logged(id: number, outcome: WebhookOutcome): void {
     this.#d.logger.info({ webhook: id, ...outcome }, 'webhook processed');
   }
 }

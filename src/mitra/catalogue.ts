@@ -58,7 +58,16 @@ export class CatalogueService implements CatalogueView {
   }
 
   async refreshAll(): Promise<RefreshReport> {
-    const brands = await this.#once('*brands*', async () => {
+    const brands = await this.refreshBrandList();
+    const variations: Record<string, string> = {};
+    for (const brandKey of new Set(this.#d.brandsInUse()))
+      variations[brandKey] = await this.refreshBrand(brandKey);
+    return { brands, variations };
+  }
+
+  /** Fetches the brand list now: 'ok', or why the last cache was kept. */
+  refreshBrandList(): Promise<string> {
+    return this.#once('*brands*', async () => {
       const outcome = await this.#d.client.brands();
       if (outcome.kind !== 'accepted') return this.#kept('brands', outcome);
       await this.#d.store.replaceBrands(
@@ -73,10 +82,6 @@ export class CatalogueService implements CatalogueView {
       );
       return 'ok';
     });
-    const variations: Record<string, string> = {};
-    for (const brandKey of new Set(this.#d.brandsInUse()))
-      variations[brandKey] = await this.refreshBrand(brandKey);
-    return { brands, variations };
   }
 
   /** Fetches one brand's variations now (a price changed, a Product Status webhook came). */

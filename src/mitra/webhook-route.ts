@@ -1,10 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIPv4 } from 'node:net';
-import type { HttpBindings } from '@hono/node-server';
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { WebhookProcessor } from '../fulfilment/webhooks.js';
+import type { GatewayEnv } from '../http/env.js';
 import type { Logger } from '../log.js';
+import { sameSecret } from '../secrets.js';
 
 export interface WebhookRouteDeps {
   token: string;
@@ -13,10 +13,14 @@ export interface WebhookRouteDeps {
   trustProxy: number;
   processor: Pick<WebhookProcessor, 'receive' | 'dispatch'>;
   logger: Logger;
+  /** Counts what became of each webhook request (metrics). */
+  onResult?: (result: WebhookResult) => void;
 }
 
+export type WebhookResult = 'accepted' | 'forbidden' | 'too_large' | 'not_found' | 'error';
+
 const MAX_WEBHOOK_BYTES = 1024 * 1024;
-type Env = { Bindings: Partial<HttpBindings> };
+type Env = GatewayEnv;
 
 /** `::ffff:1.2.3.4` is the IPv4 address 1.2.3.4 seen through an IPv6 socket. */
 export function normaliseIp(ip: string): string {
@@ -39,9 +43,6 @@ function sourceIp(c: Context<Env>, trustProxy: number): string {
   return normaliseIp(c.env?.incoming?.socket.remoteAddress ?? '');
 }
 
-const sameSecret = (a: string, b: string) =>
-  timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
-
 /** POST /mitra/webhook/<MITRA_WEBHOOK_TOKEN>: store first, answer fast, act after. */
 export function mountWebhook(app: Hono<Env>, deps: WebhookRouteDeps): void {
   const allowed = deps.allowIps === '*' ? null : new Set(deps.allowIps.map(normaliseIp));
@@ -49,10 +50,14 @@ export function mountWebhook(app: Hono<Env>, deps: WebhookRouteDeps): void {
     '/mitra/webhook/:token',
     // Token and source address first: a stranger's body is never read.
     async (c, next) => {
-      if (!sameSecret(c.req.param('token'), deps.token)) return c.notFound();
+      if (!sameSecret(c.req.param('token'), deps.token)) {
+        deps.onResult?.('not_found');
+        return c.notFound();
+      }
       const ip = sourceIp(c, deps.trustProxy);
       if (allowed && !allowed.has(ip)) {
         deps.logger.warn({ ip }, 'webhook refused: source address not allowed');
+        deps.onResult?.('forbidden');
         return c.json({ code: 'FORBIDDEN', message: 'source address not allowed' }, 403);
       }
       await next();
@@ -60,8 +65,10 @@ export function mountWebhook(app: Hono<Env>, deps: WebhookRouteDeps): void {
     // Counted as the bytes stream in, chunked bodies too; reading stops past the limit.
     bodyLimit({
       maxSize: MAX_WEBHOOK_BYTES,
-      onError: (c) =>
-        c.json({ code: 'TOO_LARGE', message: `webhook larger than ${MAX_WEBHOOK_BYTES} bytes` }, 413),
+      onError: (c) => {
+        deps.onResult?.('too_large');
+        return c.json({ code: 'TOO_LARGE', message: `webhook larger than ${MAX_WEBHOOK_BYTES} bytes` }, 413);
+      },
     }),
     async (c) => {
       const ip = sourceIp(c, deps.trustProxy);
@@ -72,9 +79,11 @@ export function mountWebhook(app: Hono<Env>, deps: WebhookRouteDeps): void {
         received = await deps.processor.receive({ sourceIp: ip, headers: { ...c.req.header() }, body });
       } catch (err) {
         deps.logger.error({ err }, 'webhook could not be stored: answering 500 so that Mitra sends it again');
+        deps.onResult?.('error');
         return c.json({ code: 'FAILED', message: 'not stored; send again' }, 500);
       }
       if (received.pending) deps.processor.dispatch(received.id);
+      deps.onResult?.('accepted');
       return c.json({ received: true, id: received.id }, 200);
     },
   );

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
@@ -15,6 +14,7 @@ import {
   topUp,
 } from '../fulfilment/purchases.js';
 import { Refusal } from '../fulfilment/refusal.js';
+import type { GatewayEnv } from '../http/env.js';
 import type { Logger } from '../log.js';
 import { answerFromState, cancelAnswer, type RazerAnswer, type RazerStatus } from './answers.js';
 import { MAX_BODY_BYTES, type SignedContentMode } from './readings.js';
@@ -56,7 +56,7 @@ const INTERNAL_ERROR = {
 };
 
 type Endpoint = 'init' | 'topup' | 'query' | 'cancel' | 'validate';
-type Env = { Bindings: Partial<HttpBindings> };
+type Env = GatewayEnv;
 
 interface Signer {
   apiId: string;
@@ -120,6 +120,9 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
+const redactSignature = (headers: Record<string, string>) =>
+  'x-razer-signature' in headers ? { ...headers, 'x-razer-signature': '[signed]' } : headers;
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const serialize = (answer: RazerAnswer) =>
   typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
@@ -170,7 +173,8 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
           requestHash,
           requestBody: requestText,
           responseStatus: answer.status,
-          responseHeaders: headers,
+          // The signature is a credential's output: kept as a mark that the answer was signed.
+          responseHeaders: redactSignature(headers),
           responseBody: text,
           receivedAt,
           respondedAt: deps.now(),
@@ -217,6 +221,7 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
         raw,
       );
       if (!verified.ok) {
+        c.set('transactionNumber', numberOf(c, ''));
         deps.onUnauthorized?.(verified.reason);
         deps.logger.warn(
           { endpoint: name, reason: verified.reason, path: c.req.path },
@@ -264,6 +269,7 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
         handled = { answer: errorAnswer(err, name), transactionNumber: numberOf(c, requestText) };
       }
 
+      c.set('transactionNumber', handled.transactionNumber);
       const done = handled.recorded ?? finish(handled.answer, handled.transactionNumber);
       if (!handled.recorded) {
         try {

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/env.js';
 import { isTerminal } from '../../src/fulfilment/states.js';
-import { type RunningGateway, startGateway } from '../../src/gateway.js';
-import { createLogger } from '../../src/log.js';
+import { type GatewayOptions, type RunningGateway, startGateway } from '../../src/gateway.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import type { MitraSimOptions, MitraSimulator } from '../../src/sim/mitra-sim.js';
 import { REQUIRED_ENV } from './env.js';
 import { EXAMPLE_MAPPING, exampleMapping } from './mapping.js';
@@ -40,7 +40,13 @@ export interface E2E {
 }
 
 export async function startE2E(
-  options: { sim?: Partial<MitraSimOptions>; env?: Record<string, string>; tickMs?: number } = {},
+  options: {
+    sim?: Partial<MitraSimOptions>;
+    env?: Record<string, string>;
+    tickMs?: number;
+    logger?: Logger;
+    gateway?: GatewayOptions;
+  } = {},
 ): Promise<E2E> {
   const sim = await startSim({ completeAfterMs: 30, ...options.sim });
   const database = await tempDatabase();
@@ -60,8 +66,9 @@ export async function startE2E(
     ...options.env,
   });
   if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
-  const gw = await startGateway(parsed.value, exampleMapping(), testLogger(), {
+  const gw = await startGateway(parsed.value, exampleMapping(), options.logger ?? testLogger(), {
     reconcileTickMs: options.tickMs ?? 25,
+    ...options.gateway,
   });
   await gw.catalogueReady;
   const webhookUrl = `${gw.url}/mitra/webhook/${WEBHOOK_TOKEN}`;

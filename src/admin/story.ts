@@ -1,0 +1,44 @@
+import type { Store } from '../db/store.js';
+import type {
+  ExchangeRow,
+  SupplierCallRow,
+  TransactionEventRow,
+  TransactionRow,
+  WebhookRow,
+} from '../db/types.js';
+
+/** A transaction as operators see it: the Razer transactionToken (a credential of top-ups) stays inside. */
+export type TransactionView = Omit<TransactionRow, 'token'>;
+
+export const transactionView = ({ token: _token, ...view }: TransactionRow): TransactionView => view;
+
+/** Everything recorded about one transaction, each list oldest first. */
+export interface Story {
+  transaction: TransactionView;
+  events: TransactionEventRow[];
+  exchanges: ExchangeRow[];
+  supplierCalls: SupplierCallRow[];
+  webhooks: WebhookRow[];
+}
+
+/** Most webhooks about one transaction a story shows (Mitra sends a handful). */
+const STORY_WEBHOOKS = 200;
+
+/** The one reading of a transaction's story: the admin API, `gateway story` and `gateway tx show`. */
+export async function readStory(store: Store, transactionNumber: string): Promise<Story | null> {
+  const row = await store.getTransaction(transactionNumber);
+  if (!row) return null;
+  const [events, exchanges, supplierCalls, webhooks] = await Promise.all([
+    store.listEvents(transactionNumber),
+    store.listExchanges(transactionNumber),
+    store.listSupplierCalls(transactionNumber),
+    store.pageWebhooks({ transactionRef: transactionNumber, limit: STORY_WEBHOOKS }),
+  ]);
+  return {
+    transaction: transactionView(row),
+    events,
+    exchanges,
+    supplierCalls,
+    webhooks: webhooks.items.reverse(),
+  };
+}

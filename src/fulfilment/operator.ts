@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import type { Store } from '../db/store.js';
+import type { MovePatch, TransactionRow } from '../db/types.js';
+import type { Logger } from '../log.js';
+import { holderName } from './holders.js';
+import { commitMove } from './moves.js';
+import { isTerminal, type State } from './states.js';
+
+/** What an operator may say about a transaction whose outcome the gateway could not settle. */
+export const resolutionSchema = z.strictObject({
+  outcome: z.enum(['delivered', 'failed'], { error: 'must be delivered or failed' }),
+  reason: z
+    .string({ error: 'is required: why the operator decided (kept on the event)' })
+    .trim()
+    .min(3, { error: 'must say why, in at least 3 characters' })
+    .max(500, { error: 'must be at most 500 characters' }),
+  voucherCode: z.string().trim().min(1).max(500).optional(),
+  trxCode: z.string().trim().min(1).max(100).optional(),
+});
+export type Resolution = z.infer<typeof resolutionSchema>;
+
+/** Who acts: the X-Operator header's value, else `admin`. Printable, short. */
+export const actorSchema = z
+  .string()
+  .trim()
+  .regex(/^[\p{L}\p{N} ._@+-]{1,64}$/u, { error: 'must be 1-64 letters, digits, spaces or . _ @ + -' });
+
+/** The operator boundary's one error type: the admin API maps `status` to its answer. */
+export class OperatorError extends Error {
+  override readonly name = 'OperatorError';
+  constructor(
+    readonly status: 400 | 404 | 409,
+    readonly code: 'INVALID' | 'NOT_FOUND' | 'CONFLICT' | 'BUSY',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface OperatorDeps {
+  store: Store;
+  engine: {
+    advance(transactionNumber: string, cause: 'operator', hint?: { verifyFinal?: boolean }): Promise<boolean>;
+  };
+  now: () => number;
+  logger: Logger;
+  /** As long as a step's lease: the resolution holds the row as a step would. */
+  leaseMs: number;
+}
+
+const NEVER_SENT: readonly State[] = ['INITIATED', 'CANCELLED', 'EXPIRED'];
+
+async function load(store: Store, n: string): Promise<TransactionRow> {
+  const row = await store.getTransaction(n);
+  if (!row) throw new OperatorError(404, 'NOT_FOUND', `no transaction ${n}`);
+  return row;
+}
+
+/**
+ * Asks the supplier about a transaction now (within the rate limit), as the reconciler would:
+ * QUEUED is sent, ORDERING/UNKNOWN/PROCESSING are looked up; SUCCESS and FAILED are checked
+ * against the order status, and a contradiction is flagged, never applied.
+ */
+export async function recheck(
+  deps: OperatorDeps,
+  n: string,
+  actor: string,
+): Promise<{ before: State; completed: boolean; transaction: TransactionRow }> {
+  const row = await load(deps.store, n);
+  if (NEVER_SENT.includes(row.state))
+    throw new OperatorError(409, 'CONFLICT', `${n} is ${row.state}: it never went to the supplier`);
+  deps.logger.info({ transactionNumber: n, actor, state: row.state }, 'operator recheck');
+  const completed = await deps.engine.advance(n, 'operator', { verifyFinal: isTerminal(row.state) });
+  return { before: row.state, completed, transaction: await load(deps.store, n) };
+}
+
+/** Why a transaction in this state cannot take this resolution; null when it can. */
+export function resolutionRefusal(row: TransactionRow, resolution: Resolution): OperatorError | null {
+  const n = row.transactionNumber;
+  if (isTerminal(row.state))
+    return new OperatorError(409, 'CONFLICT', `${n} is already ${row.state}; a final state never changes`);
+  if (row.state === 'INITIATED')
+    return new OperatorError(409, 'CONFLICT', `${n} was never topped up: Razer cancels it or it expires`);
+  if (row.state === 'QUEUED') {
+    if (!row.attention)
+      return new OperatorError(409, 'CONFLICT', `${n} is QUEUED: not sent to the supplier yet, it will be`);
+    if (resolution.outcome === 'delivered')
+      return new OperatorError(
+        409,
+        'CONFLICT',
+        `${n} is QUEUED: nothing was ordered, so it cannot be delivered`,
+      );
+  }
+  if (resolution.outcome === 'delivered' && row.isVoucher && !resolution.voucherCode)
+    return new OperatorError(
+      400,
+      'INVALID',
+      `${n} is a voucher: resolving it as delivered needs its voucherCode`,
+    );
+  if (resolution.trxCode && row.trxCode && resolution.trxCode !== row.trxCode)
+    return new OperatorError(
+      409,
+      'CONFLICT',
+      `${n} already has trx_code ${row.trxCode}, not ${resolution.trxCode}`,
+    );
+  return null;
+}
+
+/**
+ * An operator settles an open transaction (or a flagged queued one) as delivered or failed.
+ * It holds the row's step lease meanwhile, so no step of any instance runs at the same time;
+ * the move is an event like any other, with the actor and the reason. Razer's next query
+ * answers from it. A final state is never touched.
+ */
+export async function resolve(
+  deps: OperatorDeps,
+  n: string,
+  resolution: Resolution,
+  actor: string,
+): Promise<TransactionRow> {
+  const first = resolutionRefusal(await load(deps.store, n), resolution);
+  if (first) throw first;
+  const lease = holderName(deps.store.instanceId, `/operator/${n}`);
+  if (!(await deps.store.claimStep(n, lease, deps.leaseMs)))
+    throw new OperatorError(409, 'BUSY', `a step is under way on ${n}; try again in a few seconds`);
+  try {
+    // Read again under the lease: what was checked may have moved meanwhile.
+    let row = await load(deps.store, n);
+    const refusal = resolutionRefusal(row, resolution);
+    if (refusal) throw refusal;
+    const move = async (to: State, detail: string, patch: MovePatch) => {
+      const result = await commitMove(deps.store, {
+        transactionNumber: n,
+        from: row.state,
+        to,
+        cause: 'operator',
+        actor,
+        detail,
+        patch,
+        at: deps.now(),
+        lease,
+      });
+      if (!result.ok)
+        throw new OperatorError(409, 'CONFLICT', `${n} moved meanwhile (${result.reason}); look again`);
+      row = result.row;
+    };
+    if (row.state === 'ORDERING') {
+      // No step holds it, so its create-order reply is lost: UNKNOWN first, as the reconciler would.
+      await move('UNKNOWN', `taken over by ${actor} to resolve it`, {});
+    }
+    const trxCode = resolution.trxCode ?? row.trxCode;
+    const detail = `resolved as ${resolution.outcome} by ${actor}: ${resolution.reason}`;
+    if (resolution.outcome === 'delivered') {
+      await move('SUCCESS', detail, {
+        trxCode,
+        voucherCode: resolution.voucherCode ?? row.voucherCode,
+        attention: false,
+        nextCheckAt: null,
+      });
+    } else {
+      await move('FAILED', detail, {
+        trxCode,
+        failureCode: 'FAILED',
+        failureReason: 'not delivered',
+        attention: false,
+        nextCheckAt: null,
+      });
+    }
+    deps.logger.warn(
+      { transactionNumber: n, actor, outcome: resolution.outcome, state: row.state },
+      `operator resolution: ${detail}`,
+    );
+    return row;
+  } finally {
+    await deps.store.releaseStep(n, lease).catch(() => undefined);
+  }
+}

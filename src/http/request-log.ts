@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { Logger } from '../log.js';
+import type { GatewayEnv } from './env.js';
+
+/** What a request is, for logs and metric labels: a short fixed list, never a value from the path. */
+export type EndpointName =
+  | 'init'
+  | 'topup'
+  | 'query'
+  | 'cancel'
+  | 'validate'
+  | 'health'
+  | 'webhook'
+  | 'admin'
+  | 'other';
+
+export function endpointOf(method: string, path: string): EndpointName {
+  if (method === 'POST') {
+    if (path === '/transaction/init') return 'init';
+    if (path === '/transaction/topup') return 'topup';
+    if (path === '/transaction/cancel') return 'cancel';
+    if (path === '/account/validate') return 'validate';
+    if (path.startsWith('/mitra/webhook/')) return 'webhook';
+  }
+  if (method === 'GET') {
+    if (path === '/health') return 'health';
+    if (/^\/transaction\/[^/]+$/.test(path)) return 'query';
+  }
+  if (path === '/admin' || path.startsWith('/admin/')) return 'admin';
+  return 'other';
+}
+
+/** The path as logged: the webhook's secret path segment never leaves the process. */
+export const loggablePath = (path: string): string =>
+  path.startsWith('/mitra/webhook/') ? '/mitra/webhook/[token]' : path.slice(0, 200);
+
+/** A request id a caller may choose (a proxy's), within reason; anything else gets ours. */
+const CALLER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export interface RequestLogDeps {
+  logger: Logger;
+  onRequest?: (endpoint: EndpointName, status: number, seconds: number) => void;
+}
+
+/**
+ * One line per request with its id (echoed as X-Request-Id), status, duration and the
+ * transaction it was about. No header, body or query is logged: they carry signatures and tokens.
+ */
+export function requestLog(deps: RequestLogDeps): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    const given = c.req.header('x-request-id');
+    const id = given && CALLER_ID.test(given) ? given : randomUUID();
+    c.set('transactionNumber', null);
+    try {
+      await next();
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      const status = c.res.status;
+      const endpoint = endpointOf(c.req.method, c.req.path);
+      c.res.headers.set('X-Request-Id', id);
+      deps.onRequest?.(endpoint, status, seconds);
+      deps.logger.info(
+        {
+          reqId: id,
+          method: c.req.method,
+          path: loggablePath(c.req.path),
+          endpoint,
+          status,
+          ms: Math.round(seconds * 10_000) / 10,
+          transactionNumber: c.get('transactionNumber') ?? undefined,
+        },
+        'request',
+      );
+    }
+  };
+}
