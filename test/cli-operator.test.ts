@@ -120,11 +120,7 @@ describe('npm run sandbox and npm run demo', () => {
       err: (l) => out.push(l),
       stopSignal: stopped,
     });
-    await waitFor(
-      () => out.some((l) => l.includes('gateway --silent -- story')),
-      10_000,
-      'the sandbox to start',
-    );
+    await waitFor(() => out.some((l) => l.includes('-- balance')), 10_000, 'the sandbox to start');
     const text = out.join('\n');
     expect(text).toContain('SANDBOX: public test credentials');
     for (const endpoint of [
@@ -150,6 +146,16 @@ describe('npm run sandbox and npm run demo', () => {
       userCountryCode: 'MY',
     });
     expect(init).toMatchObject({ status: 200, signed: true });
+    // The admin API answers the sandbox's printed token.
+    const adminLine = out.find((l) => l.includes('/admin/transactions')) ?? '';
+    const token = /Bearer ([^']+)'/.exec(adminLine)?.[1];
+    expect(token).toBe(SANDBOX_CREDENTIALS.ADMIN_TOKEN);
+    const listed = await fetch(`${url}/admin/transactions?q=SBX-1`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(((await listed.json()) as { items: { state: string }[] }).items.map((t) => t.state)).toEqual([
+      'INITIATED',
+    ]);
     stop();
     expect(await running).toBe(0);
   });

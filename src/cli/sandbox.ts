@@ -106,6 +106,19 @@ export async function runSandbox(io: CliIo, stop: Promise<void>): Promise<number
   io.out(`razer POST /transaction/cancel "{\\"transactionNumber\\":\\"$N\\"}"`);
   io.out(`npm run gateway --silent -- story $N --database ${database}`);
   io.out('');
+  io.out(
+    `# The admin API (ADMIN_TOKEN=${SANDBOX_CREDENTIALS.ADMIN_TOKEN}), the metrics, and the same from the CLI:`,
+  );
+  io.out(
+    `curl -s -H 'Authorization: Bearer ${SANDBOX_CREDENTIALS.ADMIN_TOKEN}' '${gateway.url}/admin/transactions?limit=5'`,
+  );
+  io.out(
+    `curl -s -H 'Authorization: Bearer ${SANDBOX_CREDENTIALS.ADMIN_TOKEN}' ${gateway.url}/metrics | grep ^gateway_`,
+  );
+  io.out(
+    `GATEWAY_URL=${gateway.url} ADMIN_TOKEN=${SANDBOX_CREDENTIALS.ADMIN_TOKEN} npm run gateway --silent -- balance`,
+  );
+  io.out('');
   await stop;
   await sandbox.close();
   return 0;
