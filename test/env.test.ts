@@ -40,6 +40,8 @@ describe('environment', () => {
       trustProxy: 0,
       retentionDays: 90,
       adminToken: null,
+      metricsPort: null,
+      alerts: { webhookUrl: null, balanceBelowIdr: null },
       logLevel: 'info',
     });
   });
@@ -135,6 +137,18 @@ describe('environment', () => {
       'RECONCILE_SCHEDULE_MS must be a comma-separated list of delays in ms (each at least 10), got "30000,soon"',
     ],
     ['ADMIN_TOKEN', 'abc', 'ADMIN_TOKEN must be at least 16 characters when set'],
+    [
+      'ADMIN_TOKEN',
+      'a token with spaces in it',
+      'ADMIN_TOKEN must not contain spaces (it is sent as Authorization: Bearer <token>)',
+    ],
+    ['METRICS_PORT', '70000', 'METRICS_PORT must be a whole number from 0 to 65535'],
+    [
+      'SUPPLIER_BALANCE_ALERT_IDR',
+      '1e6',
+      'SUPPLIER_BALANCE_ALERT_IDR must be a whole number from 0 to 1000000000000, got "1e6"',
+    ],
+    ['ALERT_WEBHOOK_URL', 'hooks.slack.com/x', 'ALERT_WEBHOOK_URL must be an http(s) URL'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
   ])('refuses a malformed %s (%s) with one line naming it', (name, value, message) => {
     expect(errorsFor({ ...REQUIRED_ENV, [name]: value })).toEqual([message]);

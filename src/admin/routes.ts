@@ -17,6 +17,7 @@ import {
   catalogueRefreshBody,
   encodeCursor,
   firstIssue,
+  storeQuery,
   transactionListQuery,
   webhookIdParam,
   webhookListQuery,
@@ -102,16 +103,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
 
   app.get('/transactions', async (c) => {
     const query = parse(transactionListQuery, c.req.query());
-    const page = await deps.store.pageTransactions({
-      states: query.state,
-      attention: query.attention,
-      sku: query.sku,
-      since: query.since,
-      until: query.until,
-      q: query.q,
-      limit: query.limit,
-      after: query.cursor,
-    });
+    const page = await deps.store.pageTransactions(storeQuery(query));
     return c.json({ items: page.items.map(transactionView), next: page.next && encodeCursor(page.next) });
   });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TransactionCursor } from '../db/types.js';
+import type { TransactionCursor, TransactionQuery } from '../db/types.js';
 import { TRANSACTION_STATES } from '../db/vocabulary.js';
 
 /** Most items on one page of a listing. */
@@ -76,6 +76,18 @@ export const transactionListQuery = z.strictObject({
   cursor: cursor.optional(),
 });
 export type TransactionListQuery = z.output<typeof transactionListQuery>;
+
+/** The storage port's query for a parsed listing (admin API and `gateway tx list`). */
+export const storeQuery = (q: TransactionListQuery): TransactionQuery => ({
+  states: q.state,
+  attention: q.attention,
+  sku: q.sku,
+  since: q.since,
+  until: q.until,
+  q: q.q,
+  limit: q.limit,
+  after: q.cursor,
+});
 
 /** GET /admin/webhooks */
 export const webhookListQuery = z.strictObject({

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { encodeCursor, firstIssue, transactionListQuery } from '../admin/schemas.js';
+import { encodeCursor, firstIssue, storeQuery, transactionListQuery } from '../admin/schemas.js';
 import { readStory, transactionView } from '../admin/story.js';
 import { storageEnvSchema } from '../config/env.js';
 import { actorSchema } from '../fulfilment/operator.js';
@@ -60,16 +60,7 @@ async function list(args: string[], io: CliIo, now: number): Promise<number> {
   const found = storeSettings(storageEnvSchema, io, database);
   if (!found) return 1;
   return withStore('tx list', found.settings, io, async (store) => {
-    const page = await store.pageTransactions({
-      states: query.state,
-      attention: query.attention,
-      sku: query.sku,
-      since: query.since,
-      until: query.until,
-      q: query.q,
-      limit: query.limit,
-      after: query.cursor,
-    });
+    const page = await store.pageTransactions(storeQuery(query));
     const next = page.next && encodeCursor(page.next);
     if (json) {
       io.out(JSON.stringify({ items: page.items.map(transactionView), next }));
