@@ -18,7 +18,7 @@ import type { Store } from './db/store.js';
 import type { CrashHook } from './fulfilment/crash-points.js';
 import { FulfilmentEngine } from './fulfilment/engine.js';
 import { holderName } from './fulfilment/holders.js';
-import type { OperatorDeps } from './fulfilment/operator.js';
+import { type OperatorDeps, OperatorError } from './fulfilment/operator.js';
 import { Reconciler } from './fulfilment/reconciler.js';
 import { WebhookProcessor } from './fulfilment/webhooks.js';
 import type { Logger } from './log.js';
@@ -110,7 +110,8 @@ export async function startGateway(
   let lastBalance: () => number | null = () => null;
   const metrics = createMetrics({
     logger,
-    counts: () => store.countTransactions(),
+    // A scrape counts every row: at most once per 5 s, however often it is scraped.
+    counts: cachedFor(5000, () => store.countTransactions()),
     balance: () => lastBalance(),
     lowBalanceThreshold: config.alerts.balanceBelowIdr,
     catalogueAgeSeconds: () => catalogueAge(),
@@ -174,10 +175,11 @@ export async function startGateway(
     crash: options.crash,
     onAlert: (alert) => {
       counters.alerts++;
+      // Keyed by the reason too: a contradiction after an overdue flag is a new event.
       if (alert.kind === 'anomaly' && alert.transactionNumber)
         alerter.raise({
           kind: 'flagged',
-          key: alert.transactionNumber,
+          key: `${alert.transactionNumber} ${alert.message}`,
           transactionNumber: alert.transactionNumber,
           message: alert.message,
         });
@@ -202,7 +204,7 @@ export async function startGateway(
       counters.overdue++;
       alerter.raise({
         kind: 'flagged',
-        key: transactionNumber,
+        key: `${transactionNumber} overdue`,
         transactionNumber,
         message: `still open past its deadline: resolve it by hand (gateway tx show ${transactionNumber})`,
       });
@@ -223,6 +225,7 @@ export async function startGateway(
   }
 
   const operator: OperatorDeps = { store, engine, now, logger, leaseMs };
+  let refreshing = false;
   const app = createApp({
     razer: {
       store,
@@ -261,17 +264,26 @@ export async function startGateway(
               mapping: () => mappingStore.current(),
               catalogueAge: () => catalogue.age(),
               limiter,
-              balance: () => balance.last(),
+              // Another instance may hold the polling turn: this one then asks once itself.
+              balance: async () => balance.last() ?? (await balance.poll()),
               balanceAlertBelowIdr: config.alerts.balanceBelowIdr,
               now,
             }),
           refreshCatalogue: async (items) => {
-            const brands = await catalogue.refreshBrandList();
-            const variations: Record<string, string> = {};
-            for (const brand of new Set(items.map((i) => i.brand)))
-              variations[brand] = await catalogue.refreshBrand(brand);
-            const json = await cachedCatalogue(store, items, (brand) => variations[brand] === 'ok');
-            return { refreshed: { brands, variations }, ...json };
+            // One at a time: each brand is a supplier call, and they queue behind purchases.
+            if (refreshing)
+              throw new OperatorError(409, 'BUSY', 'a catalogue fetch is under way; try again when it ends');
+            refreshing = true;
+            try {
+              const brands = await catalogue.refreshBrandList();
+              const variations: Record<string, string> = {};
+              for (const brand of new Set(items.map((i) => i.brand)))
+                variations[brand] = await catalogue.refreshBrand(brand);
+              const json = await cachedCatalogue(store, items, (brand) => variations[brand] === 'ok');
+              return { refreshed: { brands, variations }, ...json };
+            } finally {
+              refreshing = false;
+            }
           },
           logger,
           onUnauthorized: () => {
@@ -286,6 +298,7 @@ export async function startGateway(
       // Start-up applied every migration before listening, or stopped.
       migrated: () => true,
       cataloguePresent: async () => (await catalogue.age()).brandsMs !== null,
+      onFailure: (check, err) => logger.error({ err, check }, 'readiness check failed'),
     },
     requestLog: {
       logger,
@@ -370,6 +383,21 @@ export async function startGateway(
       })();
       return closing;
     },
+  };
+}
+
+/** `read`, answered from its last result for `ms` after it settled (a failure is not kept). */
+function cachedFor<T>(ms: number, read: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | null = null;
+  return () => {
+    const at = performance.now();
+    if (last && at - last.at < ms) return last.value;
+    const value = read();
+    last = { at, value };
+    value.catch(() => {
+      last = null;
+    });
+    return value;
   };
 }
 

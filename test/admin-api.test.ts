@@ -293,9 +293,9 @@ describe('admin API: recheck and resolve', () => {
       [
         { body: { outcome: 'failed', reason: 'fine' }, headers: { 'x-operator': 'bob<script>' } },
         400,
-        /must be 1-64 letters/,
+        /must be 1-64 ASCII letters/,
       ],
-      [{ body: { outcome: 'failed', reason: 'x'.repeat(20_000) } }, 413, /larger than/],
+      [{ body: { outcome: 'failed', reason: 'x'.repeat(131_100) } }, 413, /larger than/],
       [
         { body: { outcome: 'delivered', reason: 'fine', trxCode: 'OTHER-CODE' } },
         409,
@@ -400,5 +400,122 @@ describe('admin API: webhooks and supplier', () => {
     expect(json.brands.MLBB).toBeDefined();
     expect(json.variations.MLBB?.MLBB112?.price).toBeGreaterThan(0);
     expect((await admin('POST', '/admin/supplier/catalogue', { body: { items: 'all' } })).status).toBe(400);
+  });
+});
+
+describe('admin API: what the review found', () => {
+  it('never shows the Razer transactionToken in a story, nor a credential-like webhook header', async () => {
+    e = await start();
+    const { init } = await e.purchase('TOK-1');
+    await e.settle('TOK-1');
+    const token = String(init.json.transactionToken);
+    await fetch(e.webhookUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-signature': 'sig-value-123',
+        'x-forwarded-uri': e.webhookUrl,
+      },
+      body: JSON.stringify({ ref_id: 'RG-TOK-1', status: 2 }),
+    });
+    await e.gw.audit.flush();
+    const story = await admin('GET', '/admin/transactions/TOK-1');
+    const text = JSON.stringify(story.json);
+    expect(text).not.toContain(token);
+    expect(text).toContain('[token]');
+    const hooks = JSON.stringify((await admin('GET', '/admin/webhooks')).json);
+    expect(hooks).not.toContain('sig-value-123');
+    expect(hooks).not.toContain(e.webhookUrl);
+    expect(hooks).toContain('"x-signature":"[redacted]"');
+  });
+
+  it('acknowledges a flagged final transaction: the flag clears, the state stays', async () => {
+    e = await start();
+    await e.purchase('ACK-1');
+    await e.settle('ACK-1');
+    await e.gw.store.flagForOperator('ACK-1', 'supplier reports a refund after delivery', Date.now());
+    expect((await admin('POST', '/admin/transactions/ACK-1/acknowledge', { body: {} })).status).toBe(400);
+    const r = await admin('POST', '/admin/transactions/ACK-1/acknowledge', {
+      body: { reason: 'settled with Razer by email' },
+      headers: { 'x-operator': 'erin' },
+    });
+    expect(r.status).toBe(200);
+    expect(await e.gw.store.getTransaction('ACK-1')).toMatchObject({ state: 'SUCCESS', attention: false });
+    expect(
+      (await admin('POST', '/admin/transactions/ACK-1/acknowledge', { body: { reason: 'again' } })).status,
+    ).toBe(409);
+  });
+
+  it('a webhook read while open, applied after an operator settled it, is checked against the supplier', async () => {
+    e = await start();
+    await stuck('RACE-1');
+    e.sim.webhookUrl = null;
+    const trxCode = (await e.gw.store.getTransaction('RACE-1'))?.trxCode ?? '';
+    expect(
+      (
+        await admin('POST', '/admin/transactions/RACE-1/resolve', {
+          body: { outcome: 'failed', reason: 'looked lost' },
+        })
+      ).status,
+    ).toBe(200);
+    e.sim.finish(trxCode, { kind: 'success' });
+    // The webhook's step, decided before the resolution, runs after it.
+    await e.gw.engine.advance('RACE-1', 'webhook', { trxCode });
+    const row = await e.gw.store.getTransaction('RACE-1');
+    expect(row).toMatchObject({ state: 'FAILED', attention: true });
+    expect(row?.attentionReason).toMatch(/delivered after it was recorded FAILED/);
+  });
+
+  it('a replay whose step another holds is a 409, and keeps what the webhook first did', async () => {
+    e = await start();
+    await stuck('RB-1');
+    e.sim.webhookUrl = null;
+    const hook = await e.gw.store.storeWebhook({
+      receivedAt: Date.now(),
+      sourceIp: '127.0.0.1',
+      headers: {},
+      body: JSON.stringify({ ref_id: 'RG-RB-1', status: 1 }),
+      bodySha256: 'x',
+      kind: 'transaction',
+      transactionRef: 'RB-1',
+      processedAt: Date.now(),
+      result: 'status checked',
+    });
+    expect(await e.gw.store.claimStep('RB-1', 'someone-else', 60_000)).toBe(true);
+    const busy = await admin('POST', `/admin/webhooks/${hook}/replay`);
+    expect([busy.status, busy.json.code]).toEqual([409, 'BUSY']);
+    await e.gw.store.releaseStep('RB-1', 'someone-else');
+    const done = await admin('POST', `/admin/webhooks/${hook}/replay`);
+    expect(done.status).toBe(200);
+    expect(String(done.json.result)).toMatch(/^replayed by admin: .* \(was: status checked\)$/);
+  });
+
+  it('fetches the catalogue for a mapping, not a crawl: 100 brands at most, one fetch at a time', async () => {
+    e = await start();
+    const many = Array.from({ length: 101 }, (_, i) => ({ brand: `B${i}`, variation: 'V' }));
+    const tooMany = await admin('POST', '/admin/supplier/catalogue', { body: { items: many } });
+    expect([tooMany.status, tooMany.json.message]).toEqual([
+      400,
+      'items may name at most 100 distinct brands',
+    ]);
+    e.sim.setFaults({ latencyMs: 300 });
+    const body = { items: [{ brand: 'MLBB', variation: 'MLBB112' }] };
+    const both = await Promise.all([
+      admin('POST', '/admin/supplier/catalogue', { body }),
+      admin('POST', '/admin/supplier/catalogue', { body }),
+    ]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
+  });
+
+  it('counts the catalogue age over the brands sold, not brands cached once and never refreshed', async () => {
+    e = await start();
+    await e.gw.store.replaceVariations(
+      'UNSOLD',
+      [{ variationKey: 'X', name: 'x', price: 1, isActive: true }],
+      Date.now() - 7_200_000,
+    );
+    const age = await e.gw.catalogue.age();
+    expect(age.oldestVariationsMs).not.toBeNull();
+    expect(age.oldestVariationsMs ?? Number.POSITIVE_INFINITY).toBeLessThan(60_000);
   });
 });

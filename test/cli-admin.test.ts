@@ -131,6 +131,11 @@ describe('gateway tx', () => {
     expect(again.code).toBe(1);
     expect(again.err[0]).toMatch(/^gateway tx resolve: 409 TX-4 is already FAILED/);
     expect((await run(['tx', 'resolve', 'TX-4', '--outcome', 'failed'])).code).toBe(2);
+    await e.gw.store.flagForOperator('TX-4', 'a refund reported after the failure', Date.now());
+    const ack = await run(['tx', 'acknowledge', 'TX-4', '--reason', 'nothing to do', '--operator', 'dana']);
+    expect(ack).toMatchObject({ code: 0, out: ['acknowledge TX-4: flag cleared, state FAILED unchanged'] });
+    expect((await e.gw.store.getTransaction('TX-4'))?.attention).toBe(false);
+    expect((await run(['tx', 'acknowledge', 'TX-4'])).code).toBe(2);
     expect((await run(['tx', 'recheck', 'TX-4', '--operator', 'bad<name>'])).err[0]).toMatch(
       /--operator must be/,
     );

@@ -25,6 +25,7 @@ const ADAPTER_FREE = [
   'test/metrics.test.ts',
   'test/alerts.test.ts',
   'test/balance-watch.test.ts',
+  'test/operator-rules.test.ts',
   // SQLite's own: prepared statements, a file that fills up.
   'test/storage-internals.test.ts',
   'test/storage-faults.test.ts',

@@ -3,6 +3,8 @@ import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 import type { Store } from '../db/store.js';
 import {
+  acknowledge,
+  acknowledgementSchema,
   actorSchema,
   type OperatorDeps,
   OperatorError,
@@ -22,7 +24,7 @@ import {
   webhookIdParam,
   webhookListQuery,
 } from './schemas.js';
-import { readStory, transactionView } from './story.js';
+import { readStory, transactionView, webhookView } from './story.js';
 
 export interface AdminDeps {
   token: string;
@@ -37,7 +39,8 @@ export interface AdminDeps {
   onUnauthorized?: () => void;
 }
 
-const MAX_ADMIN_BODY = 16 * 1024;
+// Room for a catalogue request naming every SKU of a large mapping.
+const MAX_ADMIN_BODY = 128 * 1024;
 
 /** A transaction number as Razer may send it: visible ASCII, no / ? # %. */
 const transactionNumberPattern = /^[!-~]{1,64}$/;
@@ -128,6 +131,13 @@ export function adminRoutes(deps: AdminDeps): Hono {
     return c.json({ transaction: transactionView(row) });
   });
 
+  app.post('/transactions/:transactionNumber/acknowledge', async (c) => {
+    const n = transactionNumber(c);
+    const actor = actorOf(c);
+    const { reason } = parse(acknowledgementSchema, await jsonBody(c));
+    return c.json({ transaction: transactionView(await acknowledge(deps.operator, n, reason, actor)) });
+  });
+
   app.get('/webhooks', async (c) => {
     const query = parse(webhookListQuery, c.req.query());
     const page = await deps.store.pageWebhooks({
@@ -139,7 +149,10 @@ export function adminRoutes(deps: AdminDeps): Hono {
       limit: query.limit,
       beforeId: query.cursor,
     });
-    return c.json({ items: page.items, next: page.next === null ? null : String(page.next) });
+    return c.json({
+      items: page.items.map(webhookView),
+      next: page.next === null ? null : String(page.next),
+    });
   });
 
   app.post('/webhooks/:id/replay', async (c) => {
@@ -147,6 +160,12 @@ export function adminRoutes(deps: AdminDeps): Hono {
     const actor = actorOf(c);
     const outcome = await deps.webhooks.replay(id, actor);
     if (!outcome) throw new OperatorError(404, 'NOT_FOUND', `no webhook ${id}`);
+    if (outcome === 'busy')
+      throw new OperatorError(
+        409,
+        'BUSY',
+        `a step kept the transaction of webhook ${id}; try again in a few seconds`,
+      );
     deps.logger.info({ webhook: id, actor, ...outcome }, 'operator replayed a webhook');
     return c.json({ id, ...outcome });
   });

@@ -118,7 +118,11 @@ export const catalogueRefreshBody = z.strictObject({
         variation: z.string().regex(/^[!-~]{1,100}$/, { error: 'must be a variation key' }),
       }),
     )
-    .max(1000),
+    .max(1000)
+    // Each distinct brand is one supplier call: a mapping's worth, not a crawl of the catalogue.
+    .refine((items) => new Set(items.map((i) => i.brand)).size <= 100, {
+      error: 'may name at most 100 distinct brands',
+    }),
 });
 
 /** The first problem of a failed parse, as one line naming the field. */

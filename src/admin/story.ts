@@ -12,6 +12,29 @@ export type TransactionView = Omit<TransactionRow, 'token'>;
 
 export const transactionView = ({ token: _token, ...view }: TransactionRow): TransactionView => view;
 
+/** Exchanges as operators see them: the transaction's token cut out of init, top-up and cancel bodies. */
+const exchangeView =
+  (token: string) =>
+  (x: ExchangeRow): ExchangeRow => ({
+    ...x,
+    requestBody: x.requestBody.replaceAll(token, '[token]'),
+    responseBody: x.responseBody.replaceAll(token, '[token]'),
+  });
+
+/** Header names that may carry a credential (a proxy's forwarded URI holds the webhook token). */
+const SENSITIVE_HEADER = /auth|token|sign|key|secret|cookie|uri|url|path/i;
+
+/** A stored webhook as operators see it: headers that may carry a credential are redacted. */
+export const webhookView = (w: WebhookRow): WebhookRow => ({
+  ...w,
+  headers: Object.fromEntries(
+    Object.entries(w.headers).map(([name, value]) => [
+      name,
+      SENSITIVE_HEADER.test(name) ? '[redacted]' : value,
+    ]),
+  ),
+});
+
 /** Everything recorded about one transaction, each list oldest first. */
 export interface Story {
   transaction: TransactionView;
@@ -37,8 +60,8 @@ export async function readStory(store: Store, transactionNumber: string): Promis
   return {
     transaction: transactionView(row),
     events,
-    exchanges,
+    exchanges: exchanges.map(exchangeView(row.token)),
     supplierCalls,
-    webhooks: webhooks.items.reverse(),
+    webhooks: webhooks.items.reverse().map(webhookView),
   };
 }

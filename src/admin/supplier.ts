@@ -50,7 +50,7 @@ export interface SupplierReportDeps {
   mapping: () => Mapping;
   catalogueAge: () => Promise<{ brandsMs: number | null; oldestVariationsMs: number | null }>;
   limiter: Pick<Limiter, 'stats'>;
-  balance: () => { idr: number; at: number } | null;
+  balance: () => Promise<{ idr: number; at: number } | null>;
   balanceAlertBelowIdr: number | null;
   now: () => number;
 }
@@ -61,7 +61,7 @@ export async function supplierReport(deps: SupplierReportDeps) {
   const catalogue = await cachedCatalogue(deps.store, mapping.skus.values());
   const check = checkMapping(mapping, snapshotFromJson(catalogue));
   const age = await deps.catalogueAge();
-  const balance = deps.balance();
+  const balance = await deps.balance();
   return {
     balance,
     balanceAlertBelowIdr: deps.balanceAlertBelowIdr,

@@ -43,7 +43,8 @@ export async function runCheck(args: string[], io: CliIo): Promise<number> {
 async function online(mapping: Mapping, offline: string, json: boolean, io: CliIo): Promise<number> {
   const call = adminClient('check --online', io);
   if (!call) return 1;
-  const items = [...mapping.skus.values()].map((s) => ({ brand: s.brand, variation: s.variation }));
+  const pairs = new Map([...mapping.skus.values()].map((s) => [`${s.brand}\n${s.variation}`, s]));
+  const items = [...pairs.values()].map((s) => ({ brand: s.brand, variation: s.variation }));
   const result = await call('POST', '/admin/supplier/catalogue', { items });
   if (!result.ok) return 1;
   const fetched = result.value as CatalogueJson & {

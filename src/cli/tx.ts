@@ -15,7 +15,8 @@ export const TX_USAGE = `usage:
   gateway tx show <transactionNumber> [--json] [--database PATH]
   gateway tx recheck <transactionNumber> [--operator NAME] [--json]
   gateway tx resolve <transactionNumber> --outcome delivered|failed --reason TEXT
-                  [--voucher-code CODE] [--trx-code CODE] [--operator NAME] [--json]`;
+                  [--voucher-code CODE] [--trx-code CODE] [--operator NAME] [--json]
+  gateway tx acknowledge <transactionNumber> --reason TEXT [--operator NAME] [--json]`;
 
 const time = (ms: number) =>
   new Date(ms)
@@ -215,7 +216,35 @@ async function resolveCommand(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-/** `gateway tx <list|show|recheck|resolve> ...` */
+async function acknowledgeCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { reason: { type: 'string' }, operator: { type: 'string' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const n = positionals[0];
+  if (!n || !values.reason) {
+    io.err('gateway tx acknowledge: name a transaction number and --reason TEXT');
+    return 2;
+  }
+  const actor = operatorName('tx acknowledge', values.operator, io);
+  if (actor === null) return 2;
+  const call = adminClient('tx acknowledge', io, actor);
+  if (!call) return 1;
+  const result = await call('POST', `/admin/transactions/${encodeURIComponent(n)}/acknowledge`, {
+    reason: values.reason,
+  });
+  if (!result.ok) return 1;
+  if (values.json) io.out(JSON.stringify(result.value));
+  else
+    io.out(
+      `acknowledge ${n}: flag cleared, state ${(result.value as ActionResult).transaction.state} unchanged`,
+    );
+  return 0;
+}
+
+/** `gateway tx <list|show|recheck|resolve|acknowledge> ...` */
 export function runTx(args: string[], io: CliIo, now: number = Date.now()): Promise<number> | number {
   const [sub, ...rest] = args;
   switch (sub) {
@@ -227,6 +256,8 @@ export function runTx(args: string[], io: CliIo, now: number = Date.now()): Prom
       return recheckCommand(rest, io);
     case 'resolve':
       return resolveCommand(rest, io);
+    case 'acknowledge':
+      return acknowledgeCommand(rest, io);
     default:
       io.err(sub ? `gateway tx: unknown subcommand '${sub}'` : 'gateway tx: name a subcommand');
       io.err(TX_USAGE);

@@ -125,7 +125,10 @@ export interface Store {
   replaceVariations(brandKey: string, variations: readonly VariationInput[], at: number): Promise<void>;
   getBrand(brandKey: string): Promise<CachedBrand | undefined>;
   getVariation(brandKey: string, variationKey: string): Promise<CachedVariation | undefined>;
-  catalogueFetchedAt(): Promise<{ brands: number | null; oldestVariations: number | null }>;
+  /** When the brand list, and the stalest variation list of `brandKeys` (all when absent), were fetched. */
+  catalogueFetchedAt(
+    brandKeys?: readonly string[],
+  ): Promise<{ brands: number | null; oldestVariations: number | null }>;
 
   // -- retention
   /**

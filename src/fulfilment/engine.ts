@@ -283,6 +283,10 @@ export class FulfilmentEngine implements Fulfilment {
       case 'FAILED':
         // Only when a webhook contradicts the record: the status decides if it is an anomaly.
         if (hint.verifyFinal) return this.#checkStatus(row, row.trxCode ?? trxHint, cause, lease);
+        // A webhook read while the row was open, and an operator settled it meanwhile: the
+        // supplier's word is checked against the operator's, never lost.
+        if (cause === 'webhook' && (await this.#settledByOperator(transactionNumber)))
+          return this.#checkStatus(row, row.trxCode ?? trxHint ?? row.refId, cause, lease);
         return;
       default:
         return;
@@ -630,6 +634,10 @@ export class FulfilmentEngine implements Fulfilment {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  async #settledByOperator(transactionNumber: string): Promise<boolean> {
+    return (await this.#d.store.listEvents(transactionNumber)).at(-1)?.cause === 'operator';
+  }
 
   /**
    * Records a send on a row still in `state`, under the step's lease (renewed to cover the

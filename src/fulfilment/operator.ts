@@ -19,11 +19,14 @@ export const resolutionSchema = z.strictObject({
 });
 export type Resolution = z.infer<typeof resolutionSchema>;
 
+export const acknowledgementSchema = z.strictObject({ reason: resolutionSchema.shape.reason });
+
 /** Who acts: the X-Operator header's value, else `admin`. Printable, short. */
 export const actorSchema = z
   .string()
   .trim()
-  .regex(/^[\p{L}\p{N} ._@+-]{1,64}$/u, { error: 'must be 1-64 letters, digits, spaces or . _ @ + -' });
+  // ASCII: it travels in an HTTP header.
+  .regex(/^[A-Za-z0-9 ._@+-]{1,64}$/, { error: 'must be 1-64 ASCII letters, digits, spaces or . _ @ + -' });
 
 /** The operator boundary's one error type: the admin API maps `status` to its answer. */
 export class OperatorError extends Error {
@@ -96,6 +99,12 @@ export function resolutionRefusal(row: TransactionRow, resolution: Resolution): 
       400,
       'INVALID',
       `${n} is a voucher: resolving it as delivered needs its voucherCode`,
+    );
+  if (resolution.outcome === 'delivered' && !row.trxCode && !resolution.trxCode)
+    return new OperatorError(
+      400,
+      'INVALID',
+      `${n} has no supplier trx_code: resolving it as delivered needs the trxCode Razer is given as referenceId`,
     );
   if (resolution.trxCode && row.trxCode && resolution.trxCode !== row.trxCode)
     return new OperatorError(
@@ -174,4 +183,26 @@ export async function resolve(
   } finally {
     await deps.store.releaseStep(n, lease).catch(() => undefined);
   }
+}
+
+/**
+ * Clears the flag of a transaction an operator has dealt with outside the gateway (a final one
+ * whose contradiction was settled with Razer Gold and VCGamers). The state never changes; the
+ * reason stays on the row and the acknowledgement is logged with the actor.
+ */
+export async function acknowledge(
+  deps: OperatorDeps,
+  n: string,
+  reason: string,
+  actor: string,
+): Promise<TransactionRow> {
+  const row = await load(deps.store, n);
+  if (!row.attention) throw new OperatorError(409, 'CONFLICT', `${n} is not flagged`);
+  if (!(await deps.store.patchTransaction(n, row.state, { attention: false }, deps.now())))
+    throw new OperatorError(409, 'CONFLICT', `${n} moved meanwhile; look again`);
+  deps.logger.warn(
+    { transactionNumber: n, actor, state: row.state, flag: row.attentionReason, reason },
+    'operator acknowledged a flagged transaction',
+  );
+  return load(deps.store, n);
 }

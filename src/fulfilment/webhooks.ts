@@ -21,6 +21,13 @@ export interface ReceivedWebhook {
   body: string;
 }
 
+/** The step a webhook asked for did not complete (a storage fault, a step another holds). */
+class StepIncomplete extends Error {
+  constructor(transactionNumber: string) {
+    super(`the step of ${transactionNumber} did not complete`);
+  }
+}
+
 export type WebhookOutcome = { kind: string; transactionRef: string | null; result: string };
 
 /** What a webhook calls for: nothing more, a price refresh, or a step of a transaction. */
@@ -120,13 +127,19 @@ export class WebhookProcessor {
    * it had just come. Safe to repeat: only forward moves are applied, a final state is at most
    * checked. Null when there is no such webhook.
    */
-  async replay(id: number, actor: string): Promise<WebhookOutcome | null> {
+  async replay(id: number, actor: string): Promise<WebhookOutcome | 'busy' | null> {
     const webhook = await this.#d.store.getWebhook(id);
     if (!webhook) return null;
-    return this.#apply(id, webhook.body, `replayed by ${actor}: `);
+    const was = webhook.result === null ? '' : ` (was: ${webhook.result})`;
+    try {
+      return await this.#apply(id, webhook.body, `replayed by ${actor}: `, was);
+    } catch (err) {
+      if (err instanceof StepIncomplete) return 'busy';
+      throw err;
+    }
   }
 
-  async #apply(id: number, body: string, note = ''): Promise<WebhookOutcome> {
+  async #apply(id: number, body: string, note = '', was = ''): Promise<WebhookOutcome> {
     const decision = await this.#decide(body);
     let outcome: WebhookOutcome;
     if ('done' in decision) {
@@ -138,14 +151,14 @@ export class WebhookProcessor {
       this.#d.crash?.('during-webhook', decision.advance);
       // A step that did not complete (a storage fault) leaves the webhook for the next start.
       if (!(await this.#d.engine.advance(decision.advance, 'webhook', decision.hint)))
-        throw new Error(`the step of ${decision.advance} did not complete`);
+        throw new StepIncomplete(decision.advance);
       outcome = {
         kind: 'transaction',
         transactionRef: decision.advance,
         result: decision.verifyFinal ? `checked a contradiction of ${decision.state}` : 'status checked',
       };
     }
-    outcome = { ...outcome, result: note + outcome.result };
+    outcome = { ...outcome, result: note + outcome.result + was };
     await this.#d.store.markWebhook(id, outcome, this.#d.now());
     this.#logged(id, outcome);
     return outcome;

@@ -2,6 +2,8 @@ import { Hono } from 'hono';
 import type { GatewayEnv } from './env.js';
 
 export interface ReadinessDeps {
+  /** Where the detail of a failed check goes: the answer itself says no more than what failed. */
+  onFailure?: (check: string, err: unknown) => void;
   /** Throws when the database does not take a write now. */
   storageWritable: () => Promise<void>;
   /** Set once this process has applied (or found applied) every migration. */
@@ -23,13 +25,15 @@ export function healthRoutes(deps: ReadinessDeps): Hono<GatewayEnv> {
       await deps.storageWritable();
       checks.storage = 'ok';
     } catch (err) {
-      checks.storage = `not writable: ${err instanceof Error ? err.message : String(err)}`;
+      checks.storage = 'not writable';
+      deps.onFailure?.('storage', err);
     }
     checks.migrations = deps.migrated() ? 'ok' : 'not applied';
     try {
       checks.catalogue = (await deps.cataloguePresent()) ? 'ok' : 'never fetched';
     } catch (err) {
-      checks.catalogue = `unreadable: ${err instanceof Error ? err.message : String(err)}`;
+      checks.catalogue = 'unreadable';
+      deps.onFailure?.('catalogue', err);
     }
     const ready = Object.values(checks).every((v) => v === 'ok');
     return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);

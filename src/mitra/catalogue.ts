@@ -47,9 +47,12 @@ export class CatalogueService implements CatalogueView {
     return this.#d.store.getVariation(brandKey, variationKey);
   }
 
-  /** Age of the brand list and of the stalest variation list, in ms (null: never fetched). */
+  /**
+   * Age of the brand list and of the stalest variation list of the brands sold, in ms (null:
+   * never fetched). Brands cached but not sold (a product webhook's) are not refreshed, so not counted.
+   */
   async age(): Promise<{ brandsMs: number | null; oldestVariationsMs: number | null }> {
-    const at = await this.#d.store.catalogueFetchedAt();
+    const at = await this.#d.store.catalogueFetchedAt([...new Set(this.#d.brandsInUse())]);
     const now = this.#d.now();
     return {
       brandsMs: at.brands === null ? null : now - at.brands,

@@ -576,11 +576,12 @@ export class PostgresStore implements Store {
     return row;
   }
 
-  async catalogueFetchedAt() {
+  async catalogueFetchedAt(brandKeys?: readonly string[]) {
     const [brands] = await this.#db.select({ at: min(catalogueBrands.fetchedAt) }).from(catalogueBrands);
     const [variations] = await this.#db
       .select({ at: min(catalogueVariations.fetchedAt) })
-      .from(catalogueVariations);
+      .from(catalogueVariations)
+      .where(brandKeys ? inArray(catalogueVariations.brandKey, [...brandKeys]) : undefined);
     return { brands: brands?.at ?? null, oldestVariations: variations?.at ?? null };
   }
 

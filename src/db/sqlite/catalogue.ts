@@ -1,4 +1,4 @@
-import { and, eq, min } from 'drizzle-orm';
+import { and, eq, inArray, min } from 'drizzle-orm';
 import type { BrandInput, CachedBrand, CachedVariation, VariationInput } from '../types.js';
 import type { Db } from './connection.js';
 import { catalogueBrands, catalogueVariations } from './schema.js';
@@ -45,7 +45,10 @@ export function getVariation(db: Db, brandKey: string, variationKey: string): Ca
 }
 
 /** When the brand list and the stalest variation list were fetched (null: never). */
-export function catalogueFetchedAt(db: Db): { brands: number | null; oldestVariations: number | null } {
+export function catalogueFetchedAt(
+  db: Db,
+  brandKeys?: readonly string[],
+): { brands: number | null; oldestVariations: number | null } {
   const brands =
     db
       .select({ at: min(catalogueBrands.fetchedAt) })
@@ -55,6 +58,7 @@ export function catalogueFetchedAt(db: Db): { brands: number | null; oldestVaria
     db
       .select({ at: min(catalogueVariations.fetchedAt) })
       .from(catalogueVariations)
+      .where(brandKeys ? inArray(catalogueVariations.brandKey, [...brandKeys]) : undefined)
       .get()?.at ?? null;
   return { brands, oldestVariations: variations };
 }

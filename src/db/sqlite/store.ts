@@ -190,8 +190,8 @@ export class SqliteStore implements Store {
   async getVariation(brandKey: string, variationKey: string) {
     return catalogue.getVariation(this.#db, brandKey, variationKey);
   }
-  async catalogueFetchedAt() {
-    return catalogue.catalogueFetchedAt(this.#db);
+  async catalogueFetchedAt(brandKeys?: readonly string[]) {
+    return catalogue.catalogueFetchedAt(this.#db, brandKeys);
   }
 
   async pruneBatch(table: AuditTable, before: number, afterId: number, size: number) {
