@@ -264,8 +264,9 @@ export async function startGateway(
               mapping: () => mappingStore.current(),
               catalogueAge: () => catalogue.age(),
               limiter,
-              // Another instance may hold the polling turn: this one then asks once itself.
-              balance: async () => balance.last() ?? (await balance.poll()),
+              // Another instance may hold the polling turn: this one then asks itself, without
+              // keeping the reading (its gauge and alert stay with the polling instance).
+              balance: async () => balance.last() ?? (await readBalance(client, now)),
               balanceAlertBelowIdr: config.alerts.balanceBelowIdr,
               now,
             }),
@@ -384,6 +385,12 @@ export async function startGateway(
       return closing;
     },
   };
+}
+
+/** One balance reading, not kept: null when Mitra does not give it. */
+async function readBalance(client: MitraClient, now: () => number) {
+  const outcome = await client.balance();
+  return outcome.kind === 'accepted' ? { idr: outcome.data.balance, at: now() } : null;
 }
 
 /** `read`, answered from its last result for `ms` after it settled (a failure is not kept). */

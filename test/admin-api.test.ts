@@ -444,6 +444,17 @@ describe('admin API: what the review found', () => {
     expect(
       (await admin('POST', '/admin/transactions/ACK-1/acknowledge', { body: { reason: 'again' } })).status,
     ).toBe(409);
+    // An open one is resolved, not acknowledged: it would be flagged again at its next check.
+    await stuck('ACK-2');
+    await e.gw.store.flagForOperator('ACK-2', 'overdue', Date.now());
+    const open = await admin('POST', '/admin/transactions/ACK-2/acknowledge', {
+      body: { reason: 'nothing to do' },
+    });
+    expect([open.status, open.json.message]).toEqual([
+      409,
+      'ACK-2 is PROCESSING: resolve it (or recheck it) instead',
+    ]);
+    expect((await e.gw.store.getTransaction('ACK-2'))?.attention).toBe(true);
   });
 
   it('a webhook read while open, applied after an operator settled it, is checked against the supplier', async () => {
@@ -464,6 +475,16 @@ describe('admin API: what the review found', () => {
     const row = await e.gw.store.getTransaction('RACE-1');
     expect(row).toMatchObject({ state: 'FAILED', attention: true });
     expect(row?.attentionReason).toMatch(/delivered after it was recorded FAILED/);
+
+    // A final state an operator's recheck reached (the engine's own move, no actor) is not asked again.
+    await stuck('RACE-2');
+    const code2 = (await e.gw.store.getTransaction('RACE-2'))?.trxCode ?? '';
+    e.sim.finish(code2, { kind: 'success' });
+    expect((await admin('POST', '/admin/transactions/RACE-2/recheck')).status).toBe(200);
+    expect(await e.state('RACE-2')).toBe('SUCCESS');
+    const calls = (await e.calls('RACE-2')).length;
+    await e.gw.engine.advance('RACE-2', 'webhook', { trxCode: code2 });
+    expect((await e.calls('RACE-2')).length).toBe(calls);
   });
 
   it('a replay whose step another holds is a 409, and keeps what the webhook first did', async () => {
@@ -488,6 +509,10 @@ describe('admin API: what the review found', () => {
     const done = await admin('POST', `/admin/webhooks/${hook}/replay`);
     expect(done.status).toBe(200);
     expect(String(done.json.result)).toMatch(/^replayed by admin: .* \(was: status checked\)$/);
+    const again = await admin('POST', `/admin/webhooks/${hook}/replay`, {
+      headers: { 'x-operator': 'fred' },
+    });
+    expect(String(again.json.result)).toMatch(/^replayed by fred: [^(]* \(was: status checked\)$/);
   });
 
   it('fetches the catalogue for a mapping, not a crawl: 100 brands at most, one fetch at a time', async () => {

@@ -21,17 +21,21 @@ const exchangeView =
     responseBody: x.responseBody.replaceAll(token, '[token]'),
   });
 
-/** Header names that may carry a credential (a proxy's forwarded URI holds the webhook token). */
-const SENSITIVE_HEADER = /auth|token|sign|key|secret|cookie|uri|url|path/i;
+/** Headers shown as received; any other may carry a credential (a Referer holds the webhook URL). */
+const SHOWN_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'user-agent',
+  'x-forwarded-for',
+  'x-real-ip',
+  'x-request-id',
+]);
 
-/** A stored webhook as operators see it: headers that may carry a credential are redacted. */
+/** A stored webhook as operators see it: only harmless headers keep their values. */
 export const webhookView = (w: WebhookRow): WebhookRow => ({
   ...w,
   headers: Object.fromEntries(
-    Object.entries(w.headers).map(([name, value]) => [
-      name,
-      SENSITIVE_HEADER.test(name) ? '[redacted]' : value,
-    ]),
+    Object.entries(w.headers).map(([name, value]) => [name, SHOWN_HEADERS.has(name) ? value : '[redacted]']),
   ),
 });
 

@@ -636,7 +636,9 @@ export class FulfilmentEngine implements Fulfilment {
   // ------------------------------------------------------------------ helpers
 
   async #settledByOperator(transactionNumber: string): Promise<boolean> {
-    return (await this.#d.store.listEvents(transactionNumber)).at(-1)?.cause === 'operator';
+    // A resolution names its actor; an operator's recheck makes the engine's own moves, without one.
+    const last = (await this.#d.store.listEvents(transactionNumber)).at(-1);
+    return last?.cause === 'operator' && Boolean(last.actor);
   }
 
   /**

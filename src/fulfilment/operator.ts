@@ -198,6 +198,9 @@ export async function acknowledge(
 ): Promise<TransactionRow> {
   const row = await load(deps.store, n);
   if (!row.attention) throw new OperatorError(409, 'CONFLICT', `${n} is not flagged`);
+  // An open one would be flagged again at its next check: it is resolved, not acknowledged.
+  if (!isTerminal(row.state))
+    throw new OperatorError(409, 'CONFLICT', `${n} is ${row.state}: resolve it (or recheck it) instead`);
   if (!(await deps.store.patchTransaction(n, row.state, { attention: false }, deps.now())))
     throw new OperatorError(409, 'CONFLICT', `${n} moved meanwhile; look again`);
   deps.logger.warn(

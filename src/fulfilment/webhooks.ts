@@ -130,7 +130,11 @@ export class WebhookProcessor {
   async replay(id: number, actor: string): Promise<WebhookOutcome | 'busy' | null> {
     const webhook = await this.#d.store.getWebhook(id);
     if (!webhook) return null;
-    const was = webhook.result === null ? '' : ` (was: ${webhook.result})`;
+    // The first result is kept once, however often it is replayed.
+    const earlier = webhook.result ?? '';
+    const was = earlier.startsWith('replayed by ')
+      ? earlier.slice(Math.max(0, earlier.indexOf(' (was: ')))
+      : earlier && ` (was: ${earlier})`;
     try {
       return await this.#apply(id, webhook.body, `replayed by ${actor}: `, was);
     } catch (err) {
