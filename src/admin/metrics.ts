@@ -1,30 +1,36 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { TransactionCounts } from '../db/types.js';
 import { TRANSACTION_STATES } from '../db/vocabulary.js';
+import { ENDPOINT_NAMES } from '../http/request-log.js';
 import type { Logger } from '../log.js';
-import type { SupplierCallRecord } from '../mitra/client.js';
+import type { Operation, SupplierCallRecord } from '../mitra/client.js';
 import type { Lane } from '../mitra/limiter.js';
+import type { OutcomeKind } from '../mitra/outcome.js';
+import { WEBHOOK_RESULTS, type WebhookResult } from '../mitra/webhook-route.js';
 import { ALERT_KINDS } from './alerts.js';
 
 // Every label value comes from one of these lists or is `other`: a caller passing a path, a
 // reply code or a user's input can never grow the number of series.
-export const ENDPOINTS = [
-  'init',
-  'topup',
-  'query',
-  'cancel',
-  'validate',
-  'health',
-  'webhook',
-  'admin',
-] as const;
-export const OPERATIONS = ['brands', 'variations', 'order', 'order-status', 'balance'] as const;
-export const OUTCOMES = ['accepted', 'refused', 'exists', 'retryable', 'ambiguous'] as const;
-export const WEBHOOK_RESULTS = ['accepted', 'forbidden', 'too_large', 'not_found', 'error'] as const;
+export const ENDPOINTS = ENDPOINT_NAMES.filter((e) => e !== 'other');
+export const OPERATIONS = [
+  'brands',
+  'variations',
+  'order',
+  'order-status',
+  'balance',
+] as const satisfies readonly Operation[];
+export const OUTCOMES = [
+  'accepted',
+  'refused',
+  'exists',
+  'retryable',
+  'ambiguous',
+] as const satisfies readonly OutcomeKind[];
+export { WEBHOOK_RESULTS };
+
 const LANES: readonly Lane[] = ['order', 'query'];
 
-export type Endpoint = (typeof ENDPOINTS)[number];
-export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
+export type { WebhookResult };
 
 /** Read at scrape time; each may be sync or async, and may throw without breaking the scrape. */
 export interface MetricsSources {

@@ -4,16 +4,18 @@ import type { Logger } from '../log.js';
 import type { GatewayEnv } from './env.js';
 
 /** What a request is, for logs and metric labels: a short fixed list, never a value from the path. */
-export type EndpointName =
-  | 'init'
-  | 'topup'
-  | 'query'
-  | 'cancel'
-  | 'validate'
-  | 'health'
-  | 'webhook'
-  | 'admin'
-  | 'other';
+export const ENDPOINT_NAMES = [
+  'init',
+  'topup',
+  'query',
+  'cancel',
+  'validate',
+  'health',
+  'webhook',
+  'admin',
+  'other',
+] as const;
+export type EndpointName = (typeof ENDPOINT_NAMES)[number];
 
 export function endpointOf(method: string, path: string): EndpointName {
   if (method === 'POST') {

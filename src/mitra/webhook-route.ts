@@ -17,7 +17,8 @@ export interface WebhookRouteDeps {
   onResult?: (result: WebhookResult) => void;
 }
 
-export type WebhookResult = 'accepted' | 'forbidden' | 'too_large' | 'not_found' | 'error';
+export const WEBHOOK_RESULTS = ['accepted', 'forbidden', 'too_large', 'not_found', 'error'] as const;
+export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
 
 const MAX_WEBHOOK_BYTES = 1024 * 1024;
 type Env = GatewayEnv;
