@@ -1,10 +1,12 @@
 import { Hono } from 'hono';
 import { bearerMatches } from './admin/auth.js';
 import { type AdminDeps, adminRoutes } from './admin/routes.js';
+import { type ConsoleDeps, consoleRoutes } from './console/routes.js';
 import type { GatewayEnv } from './http/env.js';
 import { healthRoutes, type ReadinessDeps } from './http/health.js';
 import { type RequestLogDeps, requestLog } from './http/request-log.js';
 import { mountWebhook, type WebhookRouteDeps } from './mitra/webhook-route.js';
+import { openapiRoutes } from './openapi/routes.js';
 import { type RazerDeps, razerRoutes } from './razer/routes.js';
 
 export interface MetricsSource {
@@ -16,6 +18,8 @@ export interface AppDeps {
   webhook?: WebhookRouteDeps | undefined;
   /** Null when ADMIN_TOKEN is unset: /admin and /metrics then answer 404 here. */
   admin?: AdminDeps | null | undefined;
+  /** The browser console; off (404) with the admin API. */
+  console?: ConsoleDeps | null | undefined;
   metrics?: MetricsSource | undefined;
   readiness?: ReadinessDeps | undefined;
   requestLog?: RequestLogDeps | undefined;
@@ -51,6 +55,8 @@ export function createApp(deps: AppDeps) {
     app.route('/admin', adminRoutes(deps.admin));
     if (deps.metrics) app.route('/', metricsRoute(deps.metrics, deps.admin.token));
   }
+  if (deps.console) app.route('/console', consoleRoutes(deps.console));
+  app.route('/', openapiRoutes());
   if (deps.webhook) mountWebhook(app, deps.webhook);
   app.route('/', razer);
   app.notFound((c) => razer.fetch(c.req.raw, c.env));

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
 import { Alerter } from './admin/alerts.js';
 import { BalanceWatch } from './admin/balance-watch.js';
 import { createMetrics, type GatewayMetrics } from './admin/metrics.js';
+import type { AdminDeps } from './admin/routes.js';
 import { cachedCatalogue, supplierReport } from './admin/supplier.js';
 import { watchCatalogue, watchSupplierAuth } from './admin/watches.js';
 import { createApp, metricsRoute } from './app.js';
@@ -21,6 +23,7 @@ import { holderName } from './fulfilment/holders.js';
 import { type OperatorDeps, OperatorError } from './fulfilment/operator.js';
 import { Reconciler } from './fulfilment/reconciler.js';
 import { WebhookProcessor } from './fulfilment/webhooks.js';
+import type { GatewayEnv } from './http/env.js';
 import type { Logger } from './log.js';
 import { CatalogueService } from './mitra/catalogue.js';
 import { MitraClient } from './mitra/client.js';
@@ -36,6 +39,8 @@ export interface GatewayCounters {
 export interface RunningGateway {
   port: number;
   url: string;
+  /** The HTTP surface, for tests that read its routes. */
+  app: Hono<GatewayEnv>;
   store: Store;
   mapping: MappingStore;
   catalogue: CatalogueService;
@@ -226,6 +231,47 @@ export async function startGateway(
 
   const operator: OperatorDeps = { store, engine, now, logger, leaseMs };
   let refreshing = false;
+  const adminDeps: AdminDeps | null = config.adminToken
+    ? {
+        token: config.adminToken,
+        store,
+        operator,
+        webhooks,
+        supplier: () =>
+          supplierReport({
+            store,
+            mapping: () => mappingStore.current(),
+            catalogueAge: () => catalogue.age(),
+            limiter,
+            // Another instance may hold the polling turn: this one then asks itself, without
+            // keeping the reading (its gauge and alert stay with the polling instance).
+            balance: async () => balance.last() ?? (await readBalance(client, now)),
+            balanceAlertBelowIdr: config.alerts.balanceBelowIdr,
+            now,
+          }),
+        refreshCatalogue: async (items) => {
+          // One at a time: each brand is a supplier call, and they queue behind purchases.
+          if (refreshing)
+            throw new OperatorError(409, 'BUSY', 'a catalogue fetch is under way; try again when it ends');
+          refreshing = true;
+          try {
+            const brands = await catalogue.refreshBrandList();
+            const variations: Record<string, string> = {};
+            for (const brand of new Set(items.map((i) => i.brand)))
+              variations[brand] = await catalogue.refreshBrand(brand);
+            const json = await cachedCatalogue(store, items, (brand) => variations[brand] === 'ok');
+            return { refreshed: { brands, variations }, ...json };
+          } finally {
+            refreshing = false;
+          }
+        },
+        logger,
+        onUnauthorized: () => {
+          counters.unauthorized++;
+          metrics.unauthorized();
+        },
+      }
+    : null;
   const app = createApp({
     razer: {
       store,
@@ -252,47 +298,8 @@ export async function startGateway(
       logger,
       onResult: (result) => metrics.webhook(result),
     },
-    admin: config.adminToken
-      ? {
-          token: config.adminToken,
-          store,
-          operator,
-          webhooks,
-          supplier: () =>
-            supplierReport({
-              store,
-              mapping: () => mappingStore.current(),
-              catalogueAge: () => catalogue.age(),
-              limiter,
-              // Another instance may hold the polling turn: this one then asks itself, without
-              // keeping the reading (its gauge and alert stay with the polling instance).
-              balance: async () => balance.last() ?? (await readBalance(client, now)),
-              balanceAlertBelowIdr: config.alerts.balanceBelowIdr,
-              now,
-            }),
-          refreshCatalogue: async (items) => {
-            // One at a time: each brand is a supplier call, and they queue behind purchases.
-            if (refreshing)
-              throw new OperatorError(409, 'BUSY', 'a catalogue fetch is under way; try again when it ends');
-            refreshing = true;
-            try {
-              const brands = await catalogue.refreshBrandList();
-              const variations: Record<string, string> = {};
-              for (const brand of new Set(items.map((i) => i.brand)))
-                variations[brand] = await catalogue.refreshBrand(brand);
-              const json = await cachedCatalogue(store, items, (brand) => variations[brand] === 'ok');
-              return { refreshed: { brands, variations }, ...json };
-            } finally {
-              refreshing = false;
-            }
-          },
-          logger,
-          onUnauthorized: () => {
-            counters.unauthorized++;
-            metrics.unauthorized();
-          },
-        }
-      : null,
+    admin: adminDeps,
+    console: adminDeps && { ...adminDeps, now },
     metrics,
     readiness: {
       storageWritable: () => store.checkWritable(),
@@ -338,6 +345,7 @@ export async function startGateway(
   let closing: Promise<void> | undefined;
   return {
     port,
+    app,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     store,
     mapping: mappingStore,
