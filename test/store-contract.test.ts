@@ -556,6 +556,50 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     });
   });
 
+  it('counts transactions per hour of created_at and state, in [since, until)', async () => {
+    const store = await adapter.open();
+    const H = 3_600_000; // T0 is on the hour (10:00 UTC).
+    expect(await store.purchasesByHour(T0 - 24 * H, T0 + 24 * H)).toEqual([]);
+
+    const created: [string, StoredState, number][] = [
+      ['BEFORE', 'QUEUED', T0 - 1],
+      ['A1', 'QUEUED', T0],
+      ['A2', 'FAILED', T0 + 10],
+      ['A3', 'SUCCESS', T0 + 59 * 60_000],
+      ['A4', 'SUCCESS', T0 + H - 1],
+      ['B1', 'SUCCESS', T0 + H],
+      ['B2', 'QUEUED', T0 + H + 5],
+      ['D1', 'EXPIRED', T0 + 3 * H + 1],
+      ['UNTIL', 'SUCCESS', T0 + 4 * H],
+      ['AFTER', 'SUCCESS', T0 + 5 * H],
+    ];
+    for (const [n, state, createdAt] of created)
+      await store.insertTransaction(row(n, state, { createdAt, updatedAt: createdAt }));
+
+    // Hours in order, states by name within an hour; the empty hour T0 + 2H is not listed.
+    expect(await store.purchasesByHour(T0, T0 + 4 * H)).toEqual([
+      { hour: T0, state: 'FAILED', count: 1 },
+      { hour: T0, state: 'QUEUED', count: 1 },
+      { hour: T0, state: 'SUCCESS', count: 2 },
+      { hour: T0 + H, state: 'QUEUED', count: 1 },
+      { hour: T0 + H, state: 'SUCCESS', count: 1 },
+      { hour: T0 + 3 * H, state: 'EXPIRED', count: 1 },
+    ]);
+    // since inclusive, until exclusive; a bound inside an hour still buckets by the whole hour.
+    expect(await store.purchasesByHour(T0 + 10, T0 + H + 1)).toEqual([
+      { hour: T0, state: 'FAILED', count: 1 },
+      { hour: T0, state: 'SUCCESS', count: 2 },
+      { hour: T0 + H, state: 'SUCCESS', count: 1 },
+    ]);
+    expect(await store.purchasesByHour(T0 - H, T0)).toEqual([{ hour: T0 - H, state: 'QUEUED', count: 1 }]);
+    expect(await store.purchasesByHour(T0 + 4 * H, T0 + 5 * H)).toEqual([
+      { hour: T0 + 4 * H, state: 'SUCCESS', count: 1 },
+    ]);
+    // Ranges that hold nothing: an empty hour, and since == until on a row.
+    expect(await store.purchasesByHour(T0 + 2 * H, T0 + 3 * H)).toEqual([]);
+    expect(await store.purchasesByHour(T0 + H, T0 + H)).toEqual([]);
+  });
+
   it('lists webhooks newest first, filtered, a page at a time', async () => {
     const store = await adapter.open();
     const ids: number[] = [];

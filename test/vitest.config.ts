@@ -26,6 +26,7 @@ const ADAPTER_FREE = [
   'test/alerts.test.ts',
   'test/balance-watch.test.ts',
   'test/operator-rules.test.ts',
+  'test/console-rules.test.ts',
   // SQLite's own: prepared statements, a file that fills up.
   'test/storage-internals.test.ts',
   'test/storage-faults.test.ts',
@@ -44,7 +45,7 @@ export default defineConfig({
           name: 'sqlite',
           include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
           // Several gateway processes on one database: PostgreSQL's case only.
-          exclude: ['test/multi-instance.test.ts'],
+          exclude: ['test/multi-instance.test.ts', 'test/browser/**'],
           globalSetup: ['test/helpers/build-dist.ts'],
           env: { TEST_DATABASE: 'sqlite' },
         },
@@ -54,7 +55,7 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: ['test/**/*.test.ts'],
-          exclude: ADAPTER_FREE,
+          exclude: [...ADAPTER_FREE, 'test/browser/**'],
           globalSetup: ['test/helpers/build-dist.ts', 'test/helpers/postgres-setup.ts'],
           env: { TEST_DATABASE: 'postgres' },
         },

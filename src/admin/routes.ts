@@ -25,6 +25,7 @@ import {
   webhookListQuery,
 } from './schemas.js';
 import { readStory, transactionView, webhookView } from './story.js';
+import type { SupplierReport } from './supplier.js';
 
 export interface AdminDeps {
   token: string;
@@ -32,7 +33,7 @@ export interface AdminDeps {
   operator: OperatorDeps;
   webhooks: Pick<WebhookProcessor, 'replay'>;
   /** Balance, catalogue age, limiter state and the margin of every mapped SKU. */
-  supplier: () => Promise<unknown>;
+  supplier: () => Promise<SupplierReport>;
   /** Fetches the brand list and these variations' brands now, then reads them back. */
   refreshCatalogue: (items: readonly { brand: string; variation: string }[]) => Promise<unknown>;
   logger: Logger;

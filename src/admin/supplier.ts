@@ -77,3 +77,5 @@ export async function supplierReport(deps: SupplierReportDeps) {
     problems: check.problems,
   };
 }
+
+export type SupplierReport = Awaited<ReturnType<typeof supplierReport>>;

@@ -90,6 +90,8 @@ export async function runSandbox(io: CliIo, stop: Promise<void>): Promise<number
   io.out(`gateway          ${gateway.url}   (database ${database})`);
   io.out(`Mitra simulator  ${sim.url}   (faults: POST ${sim.url}/__sim/next-fault, see README)`);
   io.out(`Razer api-id ${id}, api-key ${key} (RAZER_SIGNED_CONTENT=body)`);
+  io.out(`console          ${gateway.url}/console   (admin token ${SANDBOX_CREDENTIALS.ADMIN_TOKEN})`);
+  io.out(`API description  ${gateway.url}/docs   (OpenAPI 3.1: ${gateway.url}/openapi.json)`);
   io.out('');
   io.out('# Paste into bash (needs openssl and curl): a signed client, then one request per endpoint.');
   io.out(shellClient(gateway.url, id, key));

@@ -4,6 +4,7 @@ import type {
   CachedBrand,
   CachedVariation,
   ExchangeRow,
+  HourlyCount,
   Move,
   MovePatch,
   MoveResult,
@@ -71,6 +72,12 @@ export interface Store {
   pageTransactions(query: TransactionQuery): Promise<TransactionPage>;
   /** How many transactions are in each state, and how many are flagged. */
   countTransactions(): Promise<TransactionCounts>;
+  /**
+   * Transactions created in [since, until), counted per hour of created_at (epoch ms, floored
+   * to the hour, UTC) and state: only buckets with a count above 0, ordered by hour, then by
+   * state name.
+   */
+  purchasesByHour(since: number, until: number): Promise<HourlyCount[]>;
   /** Raises the operator flag (any state); `onlyIfClear`: only when not raised yet. True if it was set. */
   flagForOperator(
     transactionNumber: string,

@@ -141,6 +141,15 @@ export interface TransactionCounts {
   attention: number;
 }
 
+/** How many transactions in `state` were created in the hour starting at `hour`. */
+export interface HourlyCount {
+  /** The hour's start, epoch ms (UTC: a multiple of 3,600,000). */
+  hour: number;
+  state: StoredState;
+  /** Always above 0: empty buckets are not listed. */
+  count: number;
+}
+
 export interface WebhookQuery {
   /** true: processed only; false: not processed yet only. */
   processed?: boolean | undefined;

@@ -27,6 +27,7 @@ import type { SharedRateBudget, Store } from '../store.js';
 import type {
   AuditTable,
   BrandInput,
+  HourlyCount,
   Move,
   MovePatch,
   MoveResult,
@@ -83,6 +84,13 @@ const leaseFree = () => or(isNull(transactions.leaseHolder), lte(transactions.le
 const FINAL: readonly StoredState[] = FINAL_STATES;
 const rank = sql`case when ${transactions.attention} then 0 when ${inArray(transactions.state, [...FINAL_STATES])} then 2 else 1 end`;
 const sortKey = sql`case (${rank}) when 2 then -${transactions.createdAt} else ${transactions.createdAt} end`;
+
+const HOUR_MS = 3_600_000;
+/** created_at floored to its hour (UTC: epoch ms are UTC), in int8 arithmetic, read as a number. */
+const createdHour =
+  sql<number>`${transactions.createdAt} - ${transactions.createdAt} % ${sql.raw(String(HOUR_MS))}`.mapWith(
+    Number,
+  );
 
 /** The cursor of `row`: the same rank and key as the SQL above, computed from the row. */
 function cursorOf(row: TransactionRow): TransactionCursor {
@@ -325,6 +333,16 @@ export class PostgresStore implements Store {
       attention += r.flagged;
     }
     return { byState, attention };
+  }
+
+  /** created_at is int8: the hour is int8 too, which pg returns as a string, so it is mapped. */
+  async purchasesByHour(since: number, until: number): Promise<HourlyCount[]> {
+    return this.#db
+      .select({ hour: createdHour, state: transactions.state, count: count() })
+      .from(transactions)
+      .where(and(gte(transactions.createdAt, since), lt(transactions.createdAt, until)))
+      .groupBy(createdHour, transactions.state)
+      .orderBy(createdHour, asc(transactions.state));
   }
 
   async flagForOperator(transactionNumber: string, reason: string, at: number, onlyIfClear = false) {

@@ -55,6 +55,8 @@ export const transactions = sqliteTable(
     index('transactions_sku_day').on(t.sku, t.createdAt),
     index('transactions_trx_code').on(t.trxCode),
     index('transactions_attention').on(t.attention),
+    // The console's chart and the listings' since/until read a range of creation times.
+    index('transactions_created').on(t.createdAt),
   ],
 );
 

@@ -95,6 +95,9 @@ export class SqliteStore implements Store {
   async countTransactions() {
     return txs.countTransactions(this.#db);
   }
+  async purchasesByHour(since: number, until: number) {
+    return txs.purchasesByHour(this.#db, since, until);
+  }
   async flagForOperator(n: string, reason: string, at: number, onlyIfClear?: boolean) {
     return txs.flagForOperator(this.#db, n, reason, at, onlyIfClear);
   }

@@ -1,6 +1,7 @@
 import { and, asc, count, eq, gt, gte, inArray, lt, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type {
+  HourlyCount,
   Move,
   MovePatch,
   MoveResult,
@@ -286,4 +287,19 @@ export function countTransactions(db: Db): TransactionCounts {
     attention += r.flagged;
   }
   return { byState, attention };
+}
+
+const HOUR_MS = 3_600_000;
+/** created_at floored to its hour (UTC: epoch ms are UTC), in integer arithmetic. */
+const createdHour = sql<number>`${transactions.createdAt} - ${transactions.createdAt} % ${sql.raw(String(HOUR_MS))}`;
+
+/** Transactions created in [since, until), per hour of created_at and state; empty buckets absent. */
+export function purchasesByHour(db: Db, since: number, until: number): HourlyCount[] {
+  return db
+    .select({ hour: createdHour, state: transactions.state, count: count() })
+    .from(transactions)
+    .where(and(gte(transactions.createdAt, since), lt(transactions.createdAt, until)))
+    .groupBy(createdHour, transactions.state)
+    .orderBy(createdHour, asc(transactions.state))
+    .all();
 }

@@ -1,0 +1,189 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type E2E, startE2E } from '../helpers/e2e.js';
+import { waitFor } from '../helpers/wait.js';
+import { launchChromium } from './chromium.js';
+
+const ADMIN_TOKEN = 'browser-admin-token-0123456789';
+
+let browser: Browser;
+let context: BrowserContext;
+let e: E2E | undefined;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  await context?.close();
+  await e?.close();
+  e = undefined;
+});
+
+async function start(): Promise<{ e: E2E; page: Page }> {
+  e = await startE2E({ env: { ADMIN_TOKEN, TOPUP_WAIT_MS: '300' } });
+  context = await browser.newContext();
+  const page = await context.newPage();
+  // Nothing the console serves may reach beyond the gateway (no CDN, no font, no script).
+  const gateway = new URL(e.url).origin;
+  await page.route('**/*', (route) =>
+    new URL(route.request().url()).origin === gateway ? route.continue() : route.abort(),
+  );
+  return { e, page };
+}
+
+async function signIn(page: Page, url: string, name = 'alice') {
+  await page.goto(`${url}/console`);
+  await page.fill('input[name=token]', ADMIN_TOKEN);
+  await page.fill('input[name=actor]', name);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${url}/console`);
+}
+
+/** A purchase whose order the simulator keeps PROCESSING, flagged as a day overdue would be. */
+async function stuckAndFlagged(env: E2E, n: string) {
+  env.sim.nextEnding({ kind: 'stay' });
+  const { topup } = await env.purchase(n);
+  expect(topup.status).toBe(408);
+  await waitFor(async () => (await env.state(n)) === 'PROCESSING', 5000, `${n} PROCESSING`);
+  await env.gw.store.flagForOperator(n, 'overdue', Date.now());
+}
+
+describe('console in Chromium', () => {
+  it('shows only the sign-in page without a session, and refuses a wrong token', async () => {
+    const { e, page } = await start();
+    await e.purchase('SECRET-1');
+    for (const path of [
+      '/console',
+      '/console/transactions',
+      '/console/transactions/SECRET-1',
+      '/console/supplier',
+    ]) {
+      await page.goto(`${e.url}${path}`);
+      expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+      expect(await page.textContent('body')).not.toContain('SECRET-1');
+      expect(await page.locator('input[name=token]').count()).toBe(1);
+    }
+    await page.fill('input[name=token]', 'not-the-admin-token');
+    await page.click('button[type=submit]');
+    expect(await page.textContent('[role=alert]')).toContain('not the admin token');
+    expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+
+    // The cookie jar holds no session, and a form posted without one changes nothing.
+    expect(await context.cookies()).toEqual([]);
+    const posted = await page.request.post(`${e.url}/console/transactions/SECRET-1/recheck`, {
+      form: { confirm: 'yes' },
+      maxRedirects: 0,
+    });
+    expect(posted.status()).toBe(401);
+  });
+
+  it('signs in, filters the list, opens a transaction and sees its timeline', async () => {
+    const { e, page } = await start();
+    await e.purchase('LIST-OK-1');
+    await e.settle('LIST-OK-1');
+    await e.init('LIST-INIT-2');
+    await stuckAndFlagged(e, 'LIST-FLAG-3');
+
+    await signIn(page, e.url);
+    const cookie = (await context.cookies()).find((c) => c.name === 'gateway_console');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/console' });
+    // Overview: the counts and the chart of the last 24 hours.
+    expect(await page.textContent('#count-flagged b')).toBe('1');
+    expect(await page.locator('svg.chart g[data-hour]').count()).toBe(24);
+    expect(await page.locator('svg.chart rect').count()).toBeGreaterThan(0);
+
+    await page.click('header a:has-text("Transactions")');
+    const numbers = () =>
+      page
+        .locator('#transactions tbody tr')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-number')));
+    const all = await numbers();
+    expect(all[0]).toBe('LIST-FLAG-3'); // flagged first
+    expect(all).toEqual(expect.arrayContaining(['LIST-OK-1', 'LIST-INIT-2', 'LIST-FLAG-3']));
+    expect(await page.getAttribute('tr[data-number=LIST-OK-1] .state', 'class')).toBe('state ok');
+    expect(await page.textContent('tr[data-number=LIST-FLAG-3] td:nth-child(3)')).toMatch(/\d+ s|min/);
+
+    await page.selectOption('select[name=state]', 'SUCCESS');
+    await page.click('form.filters button[type=submit]');
+    expect(await numbers()).toEqual(['LIST-OK-1']);
+    expect(new URL(page.url()).searchParams.get('state')).toBe('SUCCESS');
+
+    await page.click('a:has-text("LIST-OK-1")');
+    expect(await page.textContent('#state')).toBe('SUCCESS');
+    const kinds = await page
+      .locator('#timeline li')
+      .evaluateAll((items) => items.map((i) => i.getAttribute('data-kind')));
+    expect(kinds).toEqual(expect.arrayContaining(['event', 'razer', 'supplier']));
+    // The Razer transactionToken never reaches the page.
+    const row = await e.gw.store.getTransaction('LIST-OK-1');
+    expect(await page.content()).not.toContain(row?.token ?? 'no token');
+
+    // A bad filter is explained, not a crash.
+    await page.goto(`${e.url}/console/transactions?since=yesterday`);
+    expect(await page.textContent('[role=alert]')).toContain('since');
+  });
+
+  it('resolves a flagged transaction after confirming, and Razer’s query changes', async () => {
+    const { e, page } = await start();
+    await stuckAndFlagged(e, 'FLAG-1');
+    expect((await e.query('FLAG-1')).status).toBe(408);
+
+    await signIn(page, e.url, 'bob');
+    await page.goto(`${e.url}/console/transactions?attention=true`);
+    await page.click('a:has-text("FLAG-1")');
+    expect(await page.textContent('.notice.warn')).toContain('overdue');
+
+    await page.selectOption('#resolve select[name=outcome]', 'failed');
+    await page.fill('#resolve input[name=reason]', 'VCGamers support says it was refunded');
+    await page.click('#resolve button[type=submit]');
+    // Asked first; nothing changed yet.
+    expect(await page.textContent('h1')).toContain('Resolve FLAG-1 as failed?');
+    expect(await e.state('FLAG-1')).toBe('PROCESSING');
+
+    await page.click('#confirm button[type=submit]');
+    expect(await page.textContent('#result')).toContain('FLAG-1 is now FAILED');
+    expect(await page.textContent('#result')).toContain('answered 400');
+    const query = await e.query('FLAG-1');
+    expect(query.status).toBe(400);
+    expect(await e.gw.store.listEvents('FLAG-1')).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ toState: 'FAILED', cause: 'operator', actor: 'bob' }),
+      ]),
+    );
+
+    // Back on the page: final, unflagged, and no resolve form any more.
+    await page.click('#back');
+    expect(await page.textContent('#state')).toBe('FAILED');
+    expect(await page.locator('#resolve').count()).toBe(0);
+  });
+
+  it('rechecks and shows the supplier page; signing out ends the session', async () => {
+    const { e, page } = await start();
+    e.sim.webhookUrl = null;
+    e.sim.nextEnding({ kind: 'stay' });
+    await e.purchase('RE-1');
+    await waitFor(async () => (await e?.state('RE-1')) === 'PROCESSING', 5000, 'RE-1 PROCESSING');
+    const row = await e.gw.store.getTransaction('RE-1');
+    e.sim.finish(row?.trxCode ?? '', { kind: 'success' });
+
+    await signIn(page, e.url);
+    await page.goto(`${e.url}/console/transactions/RE-1`);
+    await page.click('#recheck button[type=submit]');
+    await page.click('#confirm button[type=submit]');
+    expect(await page.textContent('#result')).toContain('now: SUCCESS');
+    expect((await e.query('RE-1')).status).toBe(200);
+
+    await page.click('header a:has-text("Supplier")');
+    const skus = await page.locator('#skus tbody tr').count();
+    expect(skus).toBe(e.gw.mapping.current().skus.size);
+    expect(await page.textContent('#skus tbody tr:first-child td:nth-child(5)')).toMatch(/IDR/);
+
+    await page.click('header button:has-text("Sign out")');
+    expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+    await page.goto(`${e.url}/console/supplier`);
+    expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+  });
+});
