@@ -13,6 +13,7 @@ export const ENDPOINT_NAMES = [
   'health',
   'webhook',
   'admin',
+  'console',
   'other',
 ] as const;
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
@@ -30,6 +31,7 @@ export function endpointOf(method: string, path: string): EndpointName {
     if (/^\/transaction\/[^/]+$/.test(path)) return 'query';
   }
   if (path === '/admin' || path.startsWith('/admin/')) return 'admin';
+  if (path === '/console' || path.startsWith('/console/')) return 'console';
   return 'other';
 }
 
