@@ -14,6 +14,8 @@ export const outcomeOf = (state: State): Outcome => {
       return 'delivered';
     case 'FAILED':
       return 'failed';
+    // Not paid for (yet): an init Razer never topped up is no open purchase.
+    case 'INITIATED':
     case 'CANCELLED':
     case 'EXPIRED':
       return 'not bought';

@@ -161,7 +161,9 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<Env> {
   });
 
   app.get('/sign-in', (c) => {
-    if (readSession(key, getCookie(c, COOKIE), deps.now())) return c.redirect('/console', 303);
+    const session = readSession(key, getCookie(c, COOKIE), deps.now());
+    // A signed-out cookie a browser kept would otherwise bounce between here and /console.
+    if (session && !signedOut.has(session, deps.now())) return c.redirect('/console', 303);
     return page(c, SignInPage({ signedOut: c.req.query('out') === '1' }));
   });
 
