@@ -41,7 +41,7 @@ export interface AdminDeps {
 }
 
 // Room for a catalogue request naming every SKU of a large mapping.
-const MAX_ADMIN_BODY = 128 * 1024;
+export const MAX_ADMIN_BODY = 128 * 1024;
 
 /** A transaction number as Razer may send it: visible ASCII, no / ? # %. */
 const transactionNumberPattern = /^[!-~]{1,64}$/;

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { statusNumber, WEBHOOK_REFERENCE_KEYS } from './readings.js';
 
 /**
@@ -42,3 +43,17 @@ export function readWebhook(body: string): WebhookMeaning {
   if (brandKey) return { kind: 'product', brandKey };
   return { kind: 'unrecognised', why: 'names no transaction and no product' };
 }
+
+/**
+ * What `readWebhook` looks for, as a schema for the API document. Nothing is validated with it:
+ * the payloads are not published, so every body is stored and answered 200 whatever it holds.
+ */
+const webhookLayer = {
+  ...Object.fromEntries(WEBHOOK_REFERENCE_KEYS.map((key) => [key, z.string().optional()])),
+  status: z.union([z.int(), z.string().regex(/^\s*\d+\s*$/)]).optional(),
+  brand_key: z.string().optional(),
+};
+export const webhookPayloadSchema = z.looseObject({
+  ...webhookLayer,
+  data: z.looseObject(webhookLayer).optional(),
+});

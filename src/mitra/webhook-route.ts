@@ -20,7 +20,7 @@ export interface WebhookRouteDeps {
 export const WEBHOOK_RESULTS = ['accepted', 'forbidden', 'too_large', 'not_found', 'error'] as const;
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
 
-const MAX_WEBHOOK_BYTES = 1024 * 1024;
+export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 type Env = GatewayEnv;
 
 /** `::ffff:1.2.3.4` is the IPv4 address 1.2.3.4 seen through an IPv6 socket. */

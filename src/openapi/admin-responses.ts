@@ -1,0 +1,267 @@
+import { z } from 'zod';
+import type { Story, TransactionView } from '../admin/story.js';
+import type { CatalogueJson, supplierReport } from '../admin/supplier.js';
+import type { ExchangeRow, SupplierCallRow, TransactionEventRow, WebhookRow } from '../db/types.js';
+import { causeSchema, type State, stateSchema } from '../fulfilment/states.js';
+import type { WebhookOutcome } from '../fulfilment/webhooks.js';
+import { described, named } from './responses.js';
+
+// The admin API's answers. Their TypeScript types come from storage and the admin modules; the
+// checks at the end of this file fail to compile when a schema here and its type part ways.
+
+const int = z.int();
+const time = () => described(z.int(), 'Epoch milliseconds.');
+const nullableTime = () => described(z.int().nullable(), 'Epoch milliseconds; null when not set.');
+const textMap = () => z.record(z.string(), z.string());
+
+const state = named(stateSchema, 'TransactionState', 'Where a transaction is in its life.');
+
+export const transactionView = named(
+  z.object({
+    transactionNumber: z.string(),
+    apiId: described(z.string(), 'The Razer api-id that initiated it.'),
+    sku: z.string(),
+    brandKey: z.string(),
+    variationKey: z.string(),
+    maxPrice: described(z.int(), 'The price ceiling (IDR) the mapping had at init.'),
+    isVoucher: z.boolean(),
+    accountId: z.string(),
+    supplierData: described(
+      z.array(z.object({ key: z.string(), value: z.string() })),
+      "The order's `data` fields for the supplier, built from the account at init.",
+    ),
+    razerId: z.string().nullable(),
+    userIp: z.string().nullable(),
+    countryCode: z.string().nullable(),
+    customParam: textMap().nullable(),
+    state,
+    refId: described(z.string(), "The supplier ref_id: the order's idempotency key."),
+    trxCode: described(z.string().nullable(), "The supplier's trx_code, once an order was accepted."),
+    orderAttempts: int,
+    resends: int,
+    priceOffered: int.nullable(),
+    pricePaid: int.nullable(),
+    voucherCode: z.string().nullable(),
+    failureCode: described(z.string().nullable(), 'The Razer error code a failure is answered with.'),
+    failureReason: z.string().nullable(),
+    expiresAt: time(),
+    deadlineAt: nullableTime(),
+    nextCheckAt: nullableTime(),
+    checks: int,
+    attention: described(z.boolean(), 'Flagged for an operator.'),
+    attentionReason: z.string().nullable(),
+    createdAt: time(),
+    updatedAt: time(),
+  }),
+  'TransactionView',
+  'A transaction as operators see it: its top-up token stays inside the gateway.',
+);
+
+export const transactionEvent = named(
+  z.object({
+    id: int,
+    transactionNumber: z.string(),
+    fromState: state,
+    toState: state,
+    cause: causeSchema,
+    detail: z.string().nullable(),
+    at: time(),
+    instanceId: z.string().nullable(),
+    actor: described(z.string().nullable(), "The operator of an operator's move."),
+  }),
+  'TransactionEvent',
+  'One move of a transaction between states.',
+);
+
+export const exchange = named(
+  z.object({
+    id: int,
+    transactionNumber: z.string().nullable(),
+    endpoint: z.string(),
+    apiId: z.string(),
+    method: z.string(),
+    path: z.string(),
+    requestHash: z.string(),
+    requestBody: described(z.string(), 'As received, the transaction token replaced by `[token]`.'),
+    responseStatus: int,
+    responseHeaders: textMap(),
+    responseBody: z.string(),
+    receivedAt: time(),
+    respondedAt: time(),
+  }),
+  'RazerExchange',
+  'An authenticated Razer request and the answer it got.',
+);
+
+export const supplierCall = named(
+  z.object({
+    id: int,
+    transactionNumber: z.string().nullable(),
+    operation: z.string(),
+    method: z.string(),
+    url: described(z.string(), 'The signature redacted.'),
+    requestBody: z.string().nullable(),
+    httpStatus: int.nullable(),
+    replyBody: z.string().nullable(),
+    rcCode: z.string().nullable(),
+    outcome: z.string(),
+    error: z.string().nullable(),
+    startedAt: time(),
+    durationMs: int,
+    instanceId: z.string().nullable(),
+  }),
+  'SupplierCall',
+  'A call to VCGamers Mitra and its reply.',
+);
+
+export const storedWebhook = named(
+  z.object({
+    id: int,
+    receivedAt: time(),
+    sourceIp: z.string(),
+    headers: described(textMap(), 'As received; any header but a few harmless ones shows `[redacted]`.'),
+    body: z.string(),
+    bodySha256: z.string(),
+    kind: z.string().nullable(),
+    transactionRef: z.string().nullable(),
+    processedAt: nullableTime(),
+    result: z.string().nullable(),
+  }),
+  'StoredWebhook',
+  'A Mitra webhook as received, and what came of it.',
+);
+
+export const story = named(
+  z.object({
+    transaction: transactionView,
+    events: z.array(transactionEvent),
+    exchanges: z.array(exchange),
+    supplierCalls: z.array(supplierCall),
+    webhooks: z.array(storedWebhook),
+  }),
+  'TransactionStory',
+  'Everything recorded about one transaction, each list oldest first.',
+);
+
+const next = described(z.string().nullable(), 'Pass as `cursor` for the next page; null on the last page.');
+
+export const transactionPage = named(
+  z.object({ items: z.array(transactionView), next }),
+  'TransactionPage',
+  'Flagged first, then the other open ones oldest first, then final ones newest first.',
+);
+
+export const webhookPage = named(
+  z.object({ items: z.array(storedWebhook), next }),
+  'WebhookPage',
+  'Newest first.',
+);
+
+export const recheckResult = named(
+  z.object({
+    before: state,
+    completed: described(z.boolean(), 'Whether the step ran to its end (false: another step held it).'),
+    transaction: transactionView,
+  }),
+  'RecheckResult',
+  'The transaction after the supplier was asked again.',
+);
+
+export const transactionResult = named(
+  z.object({ transaction: transactionView }),
+  'TransactionResult',
+  'The transaction after the action.',
+);
+
+export const replayResult = named(
+  z.object({ id: int, kind: z.string(), transactionRef: z.string().nullable(), result: z.string() }),
+  'ReplayResult',
+  'What the stored webhook led to when read again.',
+);
+
+const brandView = z.object({
+  isActive: z.boolean(),
+  isVoucher: z.boolean().nullable(),
+  forms: z.array(
+    z.object({
+      key: z.string(),
+      type: z.string(),
+      alias: z.string().optional(),
+      options: z.array(z.string()).optional(),
+    }),
+  ),
+});
+const variationView = z.object({ name: z.string(), price: int, isActive: z.boolean() });
+const catalogue = {
+  brands: described(z.record(z.string(), brandView), 'By brand key.'),
+  variations: described(
+    z.record(z.string(), z.record(z.string(), variationView)),
+    'By brand key, then variation key. A brand absent here: its variations could not be fetched.',
+  ),
+};
+
+export const supplierReportBody = named(
+  z.object({
+    balance: z.object({ idr: int, at: time() }).nullable(),
+    balanceAlertBelowIdr: int.nullable(),
+    balanceLow: z.boolean(),
+    catalogue: z.object({
+      brandsAgeSeconds: int.nullable(),
+      oldestVariationsAgeSeconds: int.nullable(),
+    }),
+    limiter: z.object({
+      inWindow: int,
+      waiting: z.object({ order: int, query: int }),
+      pausedForMs: z.number(),
+    }),
+    skus: z.array(
+      z.object({
+        sku: z.string(),
+        enabled: z.boolean(),
+        brand: z.string(),
+        variation: z.string(),
+        maxPrice: int,
+        price: int.nullable(),
+        margin: int.nullable(),
+        marginPercent: z.number().nullable(),
+        active: z.boolean(),
+        problems: z.array(z.string()),
+      }),
+    ),
+    problems: described(z.array(z.string()), "The enabled SKUs' problems: what keeps them from selling."),
+  }),
+  'SupplierReport',
+  'The supplier balance, the age of the cached catalogue, the rate limiter and every SKU against its price.',
+);
+
+export const catalogueRefreshResult = named(
+  z.object({
+    refreshed: z.object({
+      brands: described(z.string(), '`ok`, or why the cached brand list was kept.'),
+      variations: described(
+        z.record(z.string(), z.string()),
+        'By brand key: `ok`, or why the cache was kept.',
+      ),
+    }),
+    ...catalogue,
+  }),
+  'CatalogueRefresh',
+  'What each fetch did, then what the cache now holds about the variations named.',
+);
+
+/** Both ways assignable: a column added, dropped or retyped on either side fails to compile. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+
+export type AdminAnswersMatchTheirTypes = [
+  Holds<Same<z.infer<typeof transactionView>, TransactionView>>,
+  Holds<Same<z.infer<typeof transactionEvent>, TransactionEventRow>>,
+  Holds<Same<z.infer<typeof exchange>, ExchangeRow>>,
+  Holds<Same<z.infer<typeof supplierCall>, SupplierCallRow>>,
+  Holds<Same<z.infer<typeof storedWebhook>, WebhookRow>>,
+  Holds<Same<z.infer<typeof story>, Story>>,
+  Holds<Same<z.infer<typeof recheckResult>['before'], State>>,
+  Holds<Same<Omit<z.infer<typeof replayResult>, 'id'>, WebhookOutcome>>,
+  Holds<Same<z.infer<typeof supplierReportBody>, Awaited<ReturnType<typeof supplierReport>>>>,
+  Holds<Same<Omit<z.infer<typeof catalogueRefreshResult>, 'refreshed'>, CatalogueJson>>,
+];
