@@ -678,7 +678,7 @@ describe('console: recheck, webhook replay and acknowledge', () => {
     expect(textOf(unknown.text)).toContain('no webhook 999999');
     const bad = await b.post('/console/webhooks/abc/replay', { confirm: 'yes' });
     expect(bad.status).toBe(400);
-    expect(textOf(bad.text)).toContain('not a webhook id');
+    expect(textOf(bad.text)).toContain('must be a webhook id');
   });
 
   it('acknowledges a flagged final transaction after confirmation: the flag clears, the state stays', async () => {

@@ -9,6 +9,7 @@ import {
   type OperatorDeps,
   OperatorError,
   recheck,
+  replayWebhook,
   resolutionSchema,
   resolve,
 } from '../fulfilment/operator.js';
@@ -159,14 +160,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.post('/webhooks/:id/replay', async (c) => {
     const id = parse(webhookIdParam, c.req.param('id'));
     const actor = actorOf(c);
-    const outcome = await deps.webhooks.replay(id, actor);
-    if (!outcome) throw new OperatorError(404, 'NOT_FOUND', `no webhook ${id}`);
-    if (outcome === 'busy')
-      throw new OperatorError(
-        409,
-        'BUSY',
-        `a step kept the transaction of webhook ${id}; try again in a few seconds`,
-      );
+    const outcome = await replayWebhook(deps.webhooks, id, actor);
     deps.logger.info({ webhook: id, actor, ...outcome }, 'operator replayed a webhook');
     return c.json({ id, ...outcome });
   });

@@ -4,7 +4,13 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { AdminDeps } from '../admin/routes.js';
-import { encodeCursor, firstIssue, storeQuery, transactionListQuery } from '../admin/schemas.js';
+import {
+  encodeCursor,
+  firstIssue,
+  storeQuery,
+  transactionListQuery,
+  webhookIdParam,
+} from '../admin/schemas.js';
 import { readStory, transactionView } from '../admin/story.js';
 import type { TransactionRow } from '../db/types.js';
 import {
@@ -13,6 +19,7 @@ import {
   actorSchema,
   OperatorError,
   recheck,
+  replayWebhook,
   resolutionRefusal,
   resolutionSchema,
   resolve,
@@ -431,9 +438,9 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<Env> {
   });
 
   app.post('/webhooks/:id/replay', async (c) => {
-    const idText = c.req.param('id');
-    if (!/^\d{1,15}$/.test(idText)) throw new OperatorError(400, 'INVALID', 'not a webhook id');
-    const id = Number(idText);
+    const parsedId = webhookIdParam.safeParse(c.req.param('id'));
+    if (!parsedId.success) throw new OperatorError(400, 'INVALID', `id ${firstIssue(parsedId.error)}`);
+    const id = parsedId.data;
     const fields = await form(c);
     const stored = await deps.store.getWebhook(id);
     if (!stored) throw new OperatorError(404, 'NOT_FOUND', `no webhook ${id}`);
@@ -454,14 +461,7 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<Env> {
         }),
       );
     const actor = c.get('session').actor;
-    const outcome = await deps.webhooks.replay(id, actor);
-    if (!outcome) throw new OperatorError(404, 'NOT_FOUND', `no webhook ${id}`);
-    if (outcome === 'busy')
-      throw new OperatorError(
-        409,
-        'BUSY',
-        `a step kept the transaction of webhook ${id}; try again in a few seconds`,
-      );
+    const outcome = await replayWebhook(deps.webhooks, id, actor);
     deps.logger.info({ webhook: id, actor, ...outcome }, 'operator replayed a webhook from the console');
     return page(
       c,

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { holderName } from './holders.js';
 import { commitMove } from './moves.js';
 import { isTerminal, type State } from './states.js';
+import type { WebhookProcessor } from './webhooks.js';
 
 /** What an operator may say about a transaction whose outcome the gateway could not settle. */
 export const resolutionSchema = z.strictObject({
@@ -208,4 +209,17 @@ export async function acknowledge(
     'operator acknowledged a flagged transaction',
   );
   return load(deps.store, n);
+}
+
+/** Replays a stored webhook for an operator: its outcome, or the boundary's error. */
+export async function replayWebhook(webhooks: Pick<WebhookProcessor, 'replay'>, id: number, actor: string) {
+  const outcome = await webhooks.replay(id, actor);
+  if (!outcome) throw new OperatorError(404, 'NOT_FOUND', `no webhook ${id}`);
+  if (outcome === 'busy')
+    throw new OperatorError(
+      409,
+      'BUSY',
+      `a step kept the transaction of webhook ${id}; try again in a few seconds`,
+    );
+  return outcome;
 }
