@@ -18,8 +18,13 @@ afterEach(async () => {
   e = undefined;
 });
 
+// The reconciler checks an open transaction a minute after each move, not within the test: its
+// steps would hold the row (a resolve then answers BUSY) and touch it while a test compares it.
 const start = (env: Record<string, string> = {}, options: Parameters<typeof startE2E>[0] = {}) =>
-  startE2E({ ...options, env: { ADMIN_TOKEN, TOPUP_WAIT_MS: '300', ...env } });
+  startE2E({
+    ...options,
+    env: { ADMIN_TOKEN, TOPUP_WAIT_MS: '300', RECONCILE_SCHEDULE_MS: '60000', ...env },
+  });
 
 const gateway = (): E2E => {
   if (!e) throw new Error('no gateway');
@@ -533,10 +538,11 @@ describe('console: resolve, confirm then act', () => {
       voucherCode: '',
     });
     expect(ask.status).toBe(200);
-    expect(textOf(ask.text)).toContain(`referenceId ${trxCode}`);
+    expect(textOf(ask.text)).toContain(`referenceId “${trxCode}”`);
     const confirm = formOf(ask.text, 'confirm');
-    // Empty boxes are not carried over.
-    expect(Object.keys(confirm.fields).sort()).toEqual(['confirm', 'csrf', 'outcome', 'reason']);
+    // Empty boxes are not carried over; the state the page showed is pinned.
+    expect(Object.keys(confirm.fields).sort()).toEqual(['confirm', 'csrf', 'outcome', 'reason', 'seenState']);
+    expect(confirm.fields.seenState).toBe('PROCESSING');
     expect(await e.state('RS-2')).toBe('PROCESSING');
     const done = await b.post(confirm.action, confirm.fields);
     expect(done.status).toBe(200);

@@ -69,3 +69,16 @@ describe('which transactions an operator may resolve', () => {
     );
   });
 });
+
+describe('a resolution decided on a state the transaction has left', () => {
+  it('is refused (409) when seenState differs, taken when it matches or is absent', () => {
+    expect(refusal(row('PROCESSING'), { ...failed, seenState: 'QUEUED' })).toEqual([
+      409,
+      'CONFLICT',
+      'OP-1 is PROCESSING now, not QUEUED as when you decided; look again',
+    ]);
+    expect(refusal(row('PROCESSING'), { ...failed, seenState: 'UNKNOWN' })?.[0]).toBe(409);
+    expect(refusal(row('PROCESSING'), { ...failed, seenState: 'PROCESSING' })).toBeNull();
+    expect(refusal(row('PROCESSING'), failed)).toBeNull();
+  });
+});

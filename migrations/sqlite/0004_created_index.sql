@@ -1,1 +1,1 @@
-CREATE INDEX `transactions_created` ON `transactions` (`created_at`);
+CREATE INDEX IF NOT EXISTS `transactions_created` ON `transactions` (`created_at`);

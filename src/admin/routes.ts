@@ -136,8 +136,10 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.post('/transactions/:transactionNumber/acknowledge', async (c) => {
     const n = transactionNumber(c);
     const actor = actorOf(c);
-    const { reason } = parse(acknowledgementSchema, await jsonBody(c));
-    return c.json({ transaction: transactionView(await acknowledge(deps.operator, n, reason, actor)) });
+    const { reason, seenFlag } = parse(acknowledgementSchema, await jsonBody(c));
+    return c.json({
+      transaction: transactionView(await acknowledge(deps.operator, n, reason, actor, seenFlag)),
+    });
   });
 
   app.get('/webhooks', async (c) => {

@@ -312,21 +312,29 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<Env> {
   app.post('/transactions/:transactionNumber/recheck', async (c) => {
     const n = numberParam(c);
     const fields = await form(c);
-    if (fields.confirm !== 'yes')
+    if (fields.confirm !== 'yes') {
+      const row = await deps.store.getTransaction(n);
+      if (!row) throw new OperatorError(404, 'NOT_FOUND', `no transaction ${n}`);
       return page(
         c,
         ConfirmPage({
           chrome: chrome(c, 'transactions'),
-          title: `Recheck ${n}?`,
-          lines: [
-            'The gateway asks VCGamers about this transaction now, within the rate limit.',
-            'A final state is only checked: a contradiction is flagged, never applied.',
-          ],
+          title: row.state === 'QUEUED' ? `Order ${n} now?` : `Recheck ${n}?`,
+          lines:
+            row.state === 'QUEUED'
+              ? [
+                  `${n} is QUEUED: it was never sent. The gateway sends its order to VCGamers now (this buys it), within the rate limit.`,
+                ]
+              : [
+                  'The gateway asks VCGamers about this transaction now, within the rate limit.',
+                  'A final state is only checked: a contradiction is flagged, never applied.',
+                ],
           action: `${txHref(n)}/recheck`,
           fields: {},
           cancelHref: txHref(n),
         }),
       );
+    }
     const actor = c.get('session').actor;
     const result = await recheck(deps.operator, n, actor);
     return page(
@@ -356,6 +364,8 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<Env> {
       reason: field(fields, 'reason'),
       voucherCode: field(fields, 'voucherCode'),
       trxCode: field(fields, 'trxCode'),
+      // What the transaction page showed: acting on anything else needs a fresh look.
+      seenState: field(fields, 'seenState'),
     };
     const parsed = resolutionSchema.safeParse(
       Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
@@ -376,13 +386,21 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<Env> {
           lines: [
             `${n} is ${row.state}. It becomes ${delivered ? 'SUCCESS' : 'FAILED'}, for good: a final state never changes.`,
             delivered
-              ? `Razer is told it was delivered (referenceId ${resolution.trxCode ?? row.trxCode}${resolution.voucherCode ? ', with the voucher code' : ''}).`
+              ? `Razer is told it was delivered, with referenceId “${resolution.trxCode ?? row.trxCode}”.`
               : 'Razer is told it was not delivered, and refunds the player.',
+            ...(delivered && resolution.voucherCode
+              ? [
+                  `The player is given the voucher code “${resolution.voucherCode}”: check it character by character.`,
+                ]
+              : []),
             `Reason recorded, with you (${c.get('session').actor}) as the actor: “${resolution.reason}”.`,
           ],
           action: `${txHref(n)}/resolve`,
+          // Pinned to the state this page states: the act is refused if it has moved since.
           fields: Object.fromEntries(
-            Object.entries(input).filter((e): e is [string, string] => e[1] !== undefined),
+            Object.entries({ ...input, seenState: row.state }).filter(
+              (e): e is [string, string] => e[1] !== undefined,
+            ),
           ),
           cancelHref: txHref(n),
           danger: true,
@@ -406,24 +424,44 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<Env> {
   app.post('/transactions/:transactionNumber/acknowledge', async (c) => {
     const n = numberParam(c);
     const fields = await form(c);
-    const parsed = acknowledgementSchema.safeParse({ reason: fields.reason ?? '' });
+    const parsed = acknowledgementSchema.safeParse({
+      reason: fields.reason ?? '',
+      seenFlag: fields.seenFlag,
+    });
     if (!parsed.success) throw new OperatorError(400, 'INVALID', firstIssue(parsed.error));
-    if (fields.confirm !== 'yes')
+    if (fields.confirm !== 'yes') {
+      const row = await deps.store.getTransaction(n);
+      if (!row) throw new OperatorError(404, 'NOT_FOUND', `no transaction ${n}`);
+      // The flag this page names is the one cleared: another raised since makes the act refuse.
+      const seenFlag = parsed.data.seenFlag ?? row.attentionReason ?? '';
+      if (row.attention && (row.attentionReason ?? '') !== seenFlag)
+        throw new OperatorError(
+          409,
+          'CONFLICT',
+          `${n} is flagged for another reason now (${row.attentionReason}); look again`,
+        );
       return page(
         c,
         ConfirmPage({
           chrome: chrome(c, 'transactions'),
           title: `Acknowledge the flag of ${n}?`,
           lines: [
-            'The flag is cleared; the state does not change.',
+            `The flag “${seenFlag}” is cleared; the state (${row.state}) does not change.`,
             `Reason logged with you (${c.get('session').actor}) as the actor: “${parsed.data.reason}”.`,
           ],
           action: `${txHref(n)}/acknowledge`,
-          fields: { reason: parsed.data.reason },
+          fields: { reason: parsed.data.reason, seenFlag },
           cancelHref: txHref(n),
         }),
       );
-    const row = await acknowledge(deps.operator, n, parsed.data.reason, c.get('session').actor);
+    }
+    const row = await acknowledge(
+      deps.operator,
+      n,
+      parsed.data.reason,
+      c.get('session').actor,
+      parsed.data.seenFlag,
+    );
     return page(
       c,
       ResultPage({

@@ -4,7 +4,7 @@ import type { MovePatch, TransactionRow } from '../db/types.js';
 import type { Logger } from '../log.js';
 import { holderName } from './holders.js';
 import { commitMove } from './moves.js';
-import { isTerminal, type State } from './states.js';
+import { isTerminal, type State, stateSchema } from './states.js';
 import type { WebhookProcessor } from './webhooks.js';
 
 /** What an operator may say about a transaction whose outcome the gateway could not settle. */
@@ -17,10 +17,16 @@ export const resolutionSchema = z.strictObject({
     .max(500, { error: 'must be at most 500 characters' }),
   voucherCode: z.string().trim().min(1).max(500).optional(),
   trxCode: z.string().trim().min(1).max(100).optional(),
+  /** The state the operator decided on: refused (409) if the transaction has moved since. */
+  seenState: stateSchema.optional(),
 });
 export type Resolution = z.infer<typeof resolutionSchema>;
 
-export const acknowledgementSchema = z.strictObject({ reason: resolutionSchema.shape.reason });
+export const acknowledgementSchema = z.strictObject({
+  reason: resolutionSchema.shape.reason,
+  /** The flag's reason the operator read: refused (409) if another flag replaced it since. */
+  seenFlag: z.string().max(1000).optional(),
+});
 
 /** Who acts: the X-Operator header's value, else `admin`. Printable, short. */
 export const actorSchema = z
@@ -81,6 +87,12 @@ export async function recheck(
 /** Why a transaction in this state cannot take this resolution; null when it can. */
 export function resolutionRefusal(row: TransactionRow, resolution: Resolution): OperatorError | null {
   const n = row.transactionNumber;
+  if (resolution.seenState !== undefined && resolution.seenState !== row.state)
+    return new OperatorError(
+      409,
+      'CONFLICT',
+      `${n} is ${row.state} now, not ${resolution.seenState} as when you decided; look again`,
+    );
   if (isTerminal(row.state))
     return new OperatorError(409, 'CONFLICT', `${n} is already ${row.state}; a final state never changes`);
   if (row.state === 'INITIATED')
@@ -128,7 +140,8 @@ export async function resolve(
   resolution: Resolution,
   actor: string,
 ): Promise<TransactionRow> {
-  const first = resolutionRefusal(await load(deps.store, n), resolution);
+  const before = await load(deps.store, n);
+  const first = resolutionRefusal(before, resolution);
   if (first) throw first;
   const lease = holderName(deps.store.instanceId, `/operator/${n}`);
   if (!(await deps.store.claimStep(n, lease, deps.leaseMs)))
@@ -136,7 +149,11 @@ export async function resolve(
   try {
     // Read again under the lease: what was checked may have moved meanwhile.
     let row = await load(deps.store, n);
-    const refusal = resolutionRefusal(row, resolution);
+    // Decided on what `before` showed: a move since (an order found, a flag) is for a person to see.
+    const refusal = resolutionRefusal(row, {
+      ...resolution,
+      seenState: resolution.seenState ?? before.state,
+    });
     if (refusal) throw refusal;
     const move = async (to: State, detail: string, patch: MovePatch) => {
       const result = await commitMove(deps.store, {
@@ -196,9 +213,16 @@ export async function acknowledge(
   n: string,
   reason: string,
   actor: string,
+  seenFlag?: string,
 ): Promise<TransactionRow> {
   const row = await load(deps.store, n);
   if (!row.attention) throw new OperatorError(409, 'CONFLICT', `${n} is not flagged`);
+  if (seenFlag !== undefined && (row.attentionReason ?? '') !== seenFlag)
+    throw new OperatorError(
+      409,
+      'CONFLICT',
+      `${n} is flagged for another reason now (${row.attentionReason ?? 'none'}); look again`,
+    );
   // An open one would be flagged again at its next check: it is resolved, not acknowledged.
   if (!isTerminal(row.state))
     throw new OperatorError(409, 'CONFLICT', `${n} is ${row.state}: resolve it (or recheck it) instead`);

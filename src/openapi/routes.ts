@@ -8,6 +8,8 @@ const NO_SNIFF = { 'x-content-type-options': 'nosniff' };
 /** GET /openapi.json and the /docs page rendered from it, with its assets served from here. */
 export function openapiRoutes(): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
+  // Built now: a document that cannot be built stops the start instead of failing each request.
+  openapiDocument();
 
   // Public: the document names no secret, and Razer's and the operator's own tooling read it.
   app.get('/openapi.json', (c) =>

@@ -23,7 +23,8 @@ afterEach(async () => {
 });
 
 async function start(): Promise<{ e: E2E; page: Page }> {
-  e = await startE2E({ env: { ADMIN_TOKEN, TOPUP_WAIT_MS: '300' } });
+  // No reconciler step within the test: it would hold a row the operator is resolving (BUSY).
+  e = await startE2E({ env: { ADMIN_TOKEN, TOPUP_WAIT_MS: '300', RECONCILE_SCHEDULE_MS: '60000' } });
   context = await browser.newContext();
   const page = await context.newPage();
   // Nothing the console serves may reach beyond the gateway (no CDN, no font, no script).

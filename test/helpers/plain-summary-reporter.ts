@@ -13,8 +13,10 @@ export default class PlainSummaryReporter implements Reporter {
         else if (state === 'failed') failed++;
         else skipped++;
       }
-      // A file that fails to load has no tests but must still count as a failure.
-      if (module.state() === 'failed' && module.children.size === 0) failed++;
+      // A file that fails to load, or whose beforeAll/afterAll throws, fails without a failed test
+      // (its tests are skipped): it must still count as a failure.
+      const failedTests = [...module.children.allTests()].some((t) => t.result().state === 'failed');
+      if (module.state() === 'failed' && !failedTests) failed++;
     }
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
   }

@@ -80,10 +80,10 @@ export function OverviewPage(props: {
           flagged<b>{props.counts.attention}</b>
         </a>
         <div class="card" id="count-failed-today">
-          failed today (UTC)<b>{props.failedToday}</b>
+          of today’s (UTC), failed<b>{props.failedToday}</b>
         </div>
         <div class="card" id="count-24h">
-          purchases, last 24 h<b>{last24}</b>
+          created, last 24 h<b>{last24}</b>
         </div>
       </div>
       <h2>Purchases per hour, last 24 hours (UTC)</h2>

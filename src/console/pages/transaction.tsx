@@ -21,8 +21,12 @@ function Actions(props: { chrome: Chrome; story: Story; can: ActionsAvailable })
     <div class="actions">
       {props.can.recheck && (
         <form method="post" action={`${base(n)}/recheck`} id="recheck">
-          <strong>Recheck</strong>
-          <span class="muted">Ask the supplier about it now.</span>
+          <strong>{t.state === 'QUEUED' ? 'Order now' : 'Recheck'}</strong>
+          <span class="muted">
+            {t.state === 'QUEUED'
+              ? 'Not ordered yet: sends the order to the supplier now (buys it).'
+              : 'Ask the supplier about it now.'}
+          </span>
           <CsrfField chrome={props.chrome} />
           <button type="submit">Recheck…</button>
         </form>
@@ -32,6 +36,7 @@ function Actions(props: { chrome: Chrome; story: Story; can: ActionsAvailable })
           <strong>Resolve by hand</strong>
           <span class="muted">Only once you know the outcome from VCGamers.</span>
           <CsrfField chrome={props.chrome} />
+          <input type="hidden" name="seenState" value={t.state} />
           <label>
             Outcome
             <select name="outcome" required>
@@ -64,6 +69,7 @@ function Actions(props: { chrome: Chrome; story: Story; can: ActionsAvailable })
           <strong>Acknowledge the flag</strong>
           <span class="muted">The contradiction was settled outside the gateway.</span>
           <CsrfField chrome={props.chrome} />
+          <input type="hidden" name="seenFlag" value={t.attentionReason ?? ''} />
           <label>
             Reason
             <input name="reason" required minlength={3} maxlength={500} size={40} />
