@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { issueSession, sessionKey } from '../src/console/session.js';
+import { decode, type Fields, formOf, textOf } from './helpers/console-html.js';
 import { type E2E, startE2E } from './helpers/e2e.js';
 import { transactionRow } from './helpers/fixtures.js';
 import { exampleMapping } from './helpers/mapping.js';
@@ -38,8 +39,6 @@ interface Reply {
   location: string | null;
   setCookies: string[];
 }
-
-type Fields = Record<string, string>;
 
 interface RequestOptions {
   /** A form body (urlencoded), or a raw body with its own content type in `headers`. */
@@ -118,27 +117,9 @@ class Browser {
 
 const browser = () => new Browser(gateway().url);
 
-const decode = (s: string) =>
-  s
-    .replaceAll('&quot;', '"')
-    .replaceAll('&#39;', "'")
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&amp;', '&');
-
 function csrfIn(html: string): string | undefined {
   const m = /name="csrf" value="([^"]*)"/.exec(html);
   return m?.[1] === undefined || m[1] === '' ? undefined : decode(m[1]);
-}
-
-/** The hidden fields of the form with this id: what the browser posts when it is submitted. */
-function formOf(html: string, id: string): { action: string; fields: Fields } {
-  const m = new RegExp(`<form[^>]*action="([^"]*)"[^>]*id="${id}"[^>]*>([\\s\\S]*?)</form>`).exec(html);
-  if (!m) throw new Error(`no form #${id} in the page`);
-  const fields: Fields = {};
-  for (const input of (m[2] ?? '').matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g))
-    fields[decode(input[1] ?? '')] = decode(input[2] ?? '');
-  return { action: decode(m[1] ?? ''), fields };
 }
 
 /** The transaction numbers of a listing, in order. */
@@ -146,7 +127,6 @@ const rowsOf = (html: string) =>
   [...html.matchAll(/<tr[^>]*data-number="([^"]*)"/g)].map((m) => decode(m[1] ?? ''));
 
 /** The text of a notice or a list of the page, tags dropped. */
-const textOf = (html: string) => decode(html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' '));
 
 /** A purchase whose order the simulator keeps PROCESSING: top-up answers 408. */
 async function stuck(n: string, over?: Record<string, unknown>) {

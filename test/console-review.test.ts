@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commitMove } from '../src/fulfilment/moves.js';
+import { decode, type Fields, formOf, textOf } from './helpers/console-html.js';
 import { type E2E, startE2E, WEBHOOK_TOKEN } from './helpers/e2e.js';
 import { REQUIRED_ENV } from './helpers/env.js';
 import { transactionRow } from './helpers/fixtures.js';
@@ -25,26 +26,6 @@ const g = (): E2E => {
   if (!e) throw new Error('no gateway');
   return e;
 };
-
-type Fields = Record<string, string>;
-
-const decode = (s: string) =>
-  s
-    .replaceAll('&quot;', '"')
-    .replaceAll('&#39;', "'")
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&amp;', '&');
-const textOf = (html: string) => decode(html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' '));
-
-function formOf(html: string, id: string): { action: string; fields: Fields } {
-  const m = new RegExp(`<form[^>]*action="([^"]*)"[^>]*id="${id}"[^>]*>([\\s\\S]*?)</form>`).exec(html);
-  if (!m) throw new Error(`no form #${id} in the page`);
-  const fields: Fields = {};
-  for (const input of (m[2] ?? '').matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g))
-    fields[decode(input[1] ?? '')] = decode(input[2] ?? '');
-  return { action: decode(m[1] ?? ''), fields };
-}
 
 /** A signed-in operator: the cookie and the form token of the session. */
 class Op {
