@@ -341,7 +341,7 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<Env> {
       c,
       ResultPage({
         chrome: chrome(c, 'transactions'),
-        title: `Rechecked ${n}`,
+        title: result.before === 'QUEUED' ? `Ordered ${n}` : `Rechecked ${n}`,
         ok: true,
         lines: [
           `Before: ${result.before}; now: ${result.transaction.state}.`,
@@ -434,7 +434,10 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<Env> {
       if (!row) throw new OperatorError(404, 'NOT_FOUND', `no transaction ${n}`);
       // The flag this page names is the one cleared: another raised since makes the act refuse.
       const seenFlag = parsed.data.seenFlag ?? row.attentionReason ?? '';
-      if (row.attention && (row.attentionReason ?? '') !== seenFlag)
+      if (
+        row.attention &&
+        (row.attentionReason ?? '').replace(/\r\n?/g, '\n') !== seenFlag.replace(/\r\n?/g, '\n')
+      )
         throw new OperatorError(
           409,
           'CONFLICT',

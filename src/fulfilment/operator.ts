@@ -8,6 +8,9 @@ import { isTerminal, type State, stateSchema } from './states.js';
 import type { WebhookProcessor } from './webhooks.js';
 
 /** What an operator may say about a transaction whose outcome the gateway could not settle. */
+const VISIBLE = /^[!-~]+( [!-~]+)*$/;
+const VISIBLE_ERROR = 'must be visible ASCII characters, with single spaces between words';
+
 export const resolutionSchema = z.strictObject({
   outcome: z.enum(['delivered', 'failed'], { error: 'must be delivered or failed' }),
   reason: z
@@ -15,17 +18,22 @@ export const resolutionSchema = z.strictObject({
     .trim()
     .min(3, { error: 'must say why, in at least 3 characters' })
     .max(500, { error: 'must be at most 500 characters' }),
-  voucherCode: z.string().trim().min(1).max(500).optional(),
-  trxCode: z.string().trim().min(1).max(100).optional(),
-  /** The state the operator decided on: refused (409) if the transaction has moved since. */
-  seenState: stateSchema.optional(),
+  // Visible ASCII, single spaces: what the operator confirms on the page is what the player gets.
+  voucherCode: z.string().trim().min(1).max(500).regex(VISIBLE, { error: VISIBLE_ERROR }).optional(),
+  trxCode: z.string().trim().min(1).max(100).regex(VISIBLE, { error: VISIBLE_ERROR }).optional(),
+  seenState: stateSchema
+    .optional()
+    .describe('The state you decided on: refused (409) if the transaction is in another state now.'),
 });
 export type Resolution = z.infer<typeof resolutionSchema>;
 
 export const acknowledgementSchema = z.strictObject({
   reason: resolutionSchema.shape.reason,
-  /** The flag's reason the operator read: refused (409) if another flag replaced it since. */
-  seenFlag: z.string().max(1000).optional(),
+  seenFlag: z
+    .string()
+    .max(16_000)
+    .optional()
+    .describe("The flag's reason you read: refused (409) if another flag replaced it since."),
 });
 
 /** Who acts: the X-Operator header's value, else `admin`. Printable, short. */
@@ -215,25 +223,37 @@ export async function acknowledge(
   actor: string,
   seenFlag?: string,
 ): Promise<TransactionRow> {
-  const row = await load(deps.store, n);
-  if (!row.attention) throw new OperatorError(409, 'CONFLICT', `${n} is not flagged`);
-  if (seenFlag !== undefined && (row.attentionReason ?? '') !== seenFlag)
-    throw new OperatorError(
-      409,
-      'CONFLICT',
-      `${n} is flagged for another reason now (${row.attentionReason ?? 'none'}); look again`,
-    );
-  // An open one would be flagged again at its next check: it is resolved, not acknowledged.
-  if (!isTerminal(row.state))
-    throw new OperatorError(409, 'CONFLICT', `${n} is ${row.state}: resolve it (or recheck it) instead`);
-  if (!(await deps.store.patchTransaction(n, row.state, { attention: false }, deps.now())))
-    throw new OperatorError(409, 'CONFLICT', `${n} moved meanwhile; look again`);
+  // Held as a step would hold it: a step's flag cannot land between the check and the clear.
+  const lease = holderName(deps.store.instanceId, `/operator/${n}`);
+  if (!(await deps.store.claimStep(n, lease, deps.leaseMs)))
+    throw new OperatorError(409, 'BUSY', `a step is under way on ${n}; try again in a few seconds`);
+  let row: TransactionRow;
+  try {
+    row = await load(deps.store, n);
+    if (!row.attention) throw new OperatorError(409, 'CONFLICT', `${n} is not flagged`);
+    if (seenFlag !== undefined && !sameText(row.attentionReason ?? '', seenFlag))
+      throw new OperatorError(
+        409,
+        'CONFLICT',
+        `${n} is flagged for another reason now (${row.attentionReason ?? 'none'}); look again`,
+      );
+    // An open one would be flagged again at its next check: it is resolved, not acknowledged.
+    if (!isTerminal(row.state))
+      throw new OperatorError(409, 'CONFLICT', `${n} is ${row.state}: resolve it (or recheck it) instead`);
+    if (!(await deps.store.patchTransaction(n, row.state, { attention: false }, deps.now(), lease)))
+      throw new OperatorError(409, 'CONFLICT', `${n} moved meanwhile; look again`);
+  } finally {
+    await deps.store.releaseStep(n, lease).catch(() => undefined);
+  }
   deps.logger.warn(
     { transactionNumber: n, actor, state: row.state, flag: row.attentionReason, reason },
     'operator acknowledged a flagged transaction',
   );
   return load(deps.store, n);
 }
+
+/** Flag texts as typed back by a browser, whose form fields turn line breaks into CRLF. */
+const sameText = (a: string, b: string): boolean => a.replace(/\r\n?/g, '\n') === b.replace(/\r\n?/g, '\n');
 
 /** Replays a stored webhook for an operator: its outcome, or the boundary's error. */
 export async function replayWebhook(webhooks: Pick<WebhookProcessor, 'replay'>, id: number, actor: string) {

@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type E2E, startE2E } from '../helpers/e2e.js';
+import { transactionRow } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait.js';
 import { launchChromium } from './chromium.js';
 
@@ -186,5 +187,32 @@ describe('console in Chromium', () => {
     expect(new URL(page.url()).pathname).toBe('/console/sign-in');
     await page.goto(`${e.url}/console/supplier`);
     expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+  });
+
+  it('acknowledges a flag whose text has a line break (the browser posts it back as CRLF)', async () => {
+    const { e, page } = await start();
+    const now = Date.now();
+    const later = now + 3_600_000;
+    const flag = 'the supplier reports order VCG-9 refunded after it was delivered: line one\nline two';
+    await e.gw.store.insertTransaction(
+      transactionRow('NL-1', 'SUCCESS', {
+        createdAt: now,
+        updatedAt: now,
+        expiresAt: later,
+        nextCheckAt: later,
+        deadlineAt: later,
+        trxCode: 'VCG-9',
+        attention: true,
+        attentionReason: flag,
+      }),
+    );
+    await signIn(page, e.url);
+    await page.goto(`${e.url}/console/transactions/NL-1`);
+    await page.fill('#acknowledge input[name=reason]', 'settled with Razer, case 1');
+    await page.click('#acknowledge button[type=submit]');
+    expect(await page.textContent('h1')).toContain('Acknowledge the flag of NL-1?');
+    await page.click('#confirm button[type=submit]');
+    expect(await page.textContent('#result')).toContain('its flag is cleared');
+    expect((await e.gw.store.getTransaction('NL-1'))?.attention).toBe(false);
   });
 });

@@ -1,8 +1,8 @@
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, SerializedError, TestModule } from 'vitest/node';
 
 /** Ends the run with the language-neutral line `N passed, N failed` that CI reads. */
 export default class PlainSummaryReporter implements Reporter {
-  onTestRunEnd(modules: readonly TestModule[]): void {
+  onTestRunEnd(modules: readonly TestModule[], unhandledErrors: readonly SerializedError[] = []): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -18,6 +18,8 @@ export default class PlainSummaryReporter implements Reporter {
       const failedTests = [...module.children.allTests()].some((t) => t.result().state === 'failed');
       if (module.state() === 'failed' && !failedTests) failed++;
     }
+    // An error no test caught (an unhandled rejection) fails the run: vitest exits 1 for it.
+    failed += unhandledErrors.length;
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
   }
 }

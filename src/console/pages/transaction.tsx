@@ -28,7 +28,7 @@ function Actions(props: { chrome: Chrome; story: Story; can: ActionsAvailable })
               : 'Ask the supplier about it now.'}
           </span>
           <CsrfField chrome={props.chrome} />
-          <button type="submit">Recheck…</button>
+          <button type="submit">{t.state === 'QUEUED' ? 'Order now…' : 'Recheck…'}</button>
         </form>
       )}
       {props.can.resolve && (
