@@ -141,7 +141,7 @@ describe('codes the player is given are visible characters', () => {
       seenState: 'PROCESSING',
     });
     expect(ask.status, textOf(ask.text).slice(0, 400)).toBe(400);
-    expect(textOf(ask.text)).toContain('voucherCode must be visible ASCII characters');
+    expect(textOf(ask.text)).toContain('voucherCode holds an invisible character (U+200B)');
     const confirmed = await op.post('/console/transactions/R3-VC/resolve', {
       outcome: 'delivered',
       reason: 'code pasted from the Mitra dashboard',

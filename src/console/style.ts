@@ -43,6 +43,7 @@ svg.chart{background:#fff;border:1px solid #d0d7de;max-width:100%}
 .delivered{fill:#1a7f37;background:#1a7f37}.failed{fill:#cf222e;background:#cf222e}
 .not-bought{fill:#8c959f;background:#8c959f}.open{fill:#d4a72c;background:#d4a72c}
 .muted{color:#57606a}
+.lines li{white-space:pre-wrap}
 .signin{max-width:22rem;margin:4rem auto;background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:1.2rem;display:flex;flex-direction:column;gap:.7rem}
 `;
 

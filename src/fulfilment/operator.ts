@@ -8,8 +8,25 @@ import { isTerminal, type State, stateSchema } from './states.js';
 import type { WebhookProcessor } from './webhooks.js';
 
 /** What an operator may say about a transaction whose outcome the gateway could not settle. */
-const VISIBLE = /^[!-~]+( [!-~]+)*$/;
-const VISIBLE_ERROR = 'must be visible ASCII characters, with single spaces between words';
+/** Characters no one can see or type: control (bar line breaks and tabs), format, private, unassigned. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}]/u;
+const ALLOWED_CONTROL = new Set(['\n', '\r', '\t']);
+
+/** A code handed to the player as typed, refusing what the operator could not have seen. */
+const code = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .superRefine((text, ctx) => {
+      for (const ch of text) {
+        if (!INVISIBLE.test(ch) || ALLOWED_CONTROL.has(ch)) continue;
+        const point = `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+        ctx.addIssue({ code: 'custom', message: `holds an invisible character (${point}): type it again` });
+        return;
+      }
+    });
 
 export const resolutionSchema = z.strictObject({
   outcome: z.enum(['delivered', 'failed'], { error: 'must be delivered or failed' }),
@@ -18,9 +35,9 @@ export const resolutionSchema = z.strictObject({
     .trim()
     .min(3, { error: 'must say why, in at least 3 characters' })
     .max(500, { error: 'must be at most 500 characters' }),
-  // Visible ASCII, single spaces: what the operator confirms on the page is what the player gets.
-  voucherCode: z.string().trim().min(1).max(500).regex(VISIBLE, { error: VISIBLE_ERROR }).optional(),
-  trxCode: z.string().trim().min(1).max(100).regex(VISIBLE, { error: VISIBLE_ERROR }).optional(),
+  // What the operator confirms on the page is what the player gets: nothing invisible in it.
+  voucherCode: code(500).optional(),
+  trxCode: code(100).optional(),
   seenState: stateSchema
     .optional()
     .describe('The state you decided on: refused (409) if the transaction is in another state now.'),
@@ -65,6 +82,11 @@ export interface OperatorDeps {
   /** As long as a step's lease: the resolution holds the row as a step would. */
   leaseMs: number;
 }
+
+let acts = 0;
+/** Each act its own holder: an act that outlived its lease cannot release the next one's. */
+const operatorLease = (deps: OperatorDeps, n: string) =>
+  holderName(deps.store.instanceId, `/operator/${n}/${++acts}`);
 
 const NEVER_SENT: readonly State[] = ['INITIATED', 'CANCELLED', 'EXPIRED'];
 
@@ -151,7 +173,7 @@ export async function resolve(
   const before = await load(deps.store, n);
   const first = resolutionRefusal(before, resolution);
   if (first) throw first;
-  const lease = holderName(deps.store.instanceId, `/operator/${n}`);
+  const lease = operatorLease(deps, n);
   if (!(await deps.store.claimStep(n, lease, deps.leaseMs)))
     throw new OperatorError(409, 'BUSY', `a step is under way on ${n}; try again in a few seconds`);
   try {
@@ -223,23 +245,30 @@ export async function acknowledge(
   actor: string,
   seenFlag?: string,
 ): Promise<TransactionRow> {
-  // Held as a step would hold it: a step's flag cannot land between the check and the clear.
-  const lease = holderName(deps.store.instanceId, `/operator/${n}`);
-  if (!(await deps.store.claimStep(n, lease, deps.leaseMs)))
-    throw new OperatorError(409, 'BUSY', `a step is under way on ${n}; try again in a few seconds`);
-  let row: TransactionRow;
-  try {
-    row = await load(deps.store, n);
-    if (!row.attention) throw new OperatorError(409, 'CONFLICT', `${n} is not flagged`);
+  const refusal = (row: TransactionRow): OperatorError | null => {
+    if (!row.attention) return new OperatorError(409, 'CONFLICT', `${n} is not flagged`);
     if (seenFlag !== undefined && !sameText(row.attentionReason ?? '', seenFlag))
-      throw new OperatorError(
+      return new OperatorError(
         409,
         'CONFLICT',
         `${n} is flagged for another reason now (${row.attentionReason ?? 'none'}); look again`,
       );
     // An open one would be flagged again at its next check: it is resolved, not acknowledged.
     if (!isTerminal(row.state))
-      throw new OperatorError(409, 'CONFLICT', `${n} is ${row.state}: resolve it (or recheck it) instead`);
+      return new OperatorError(409, 'CONFLICT', `${n} is ${row.state}: resolve it (or recheck it) instead`);
+    return null;
+  };
+  const first = refusal(await load(deps.store, n));
+  if (first) throw first;
+  // Held as a step would hold it: a step's flag cannot land between the check and the clear.
+  const lease = operatorLease(deps, n);
+  if (!(await deps.store.claimStep(n, lease, deps.leaseMs)))
+    throw new OperatorError(409, 'BUSY', `a step is under way on ${n}; try again in a few seconds`);
+  let row: TransactionRow;
+  try {
+    row = await load(deps.store, n);
+    const again = refusal(row);
+    if (again) throw again;
     if (!(await deps.store.patchTransaction(n, row.state, { attention: false }, deps.now(), lease)))
       throw new OperatorError(409, 'CONFLICT', `${n} moved meanwhile; look again`);
   } finally {

@@ -302,7 +302,10 @@ const ROUTES = (): Record<string, Partial<Record<'get' | 'post', Route>>> => ({
         },
       },
       afterAction(),
-      [['CONFLICT', `${N} is not flagged`, 'Not flagged']],
+      [
+        ['CONFLICT', `${N} is not flagged`, 'Not flagged'],
+        ['BUSY', `a step is under way on ${N}; try again in a few seconds`, 'A step holds it'],
+      ],
     ),
   },
   '/admin/webhooks': {

@@ -1,8 +1,15 @@
-import type { Reporter, SerializedError, TestModule } from 'vitest/node';
+import type { Reporter, SerializedError, TestModule, TestRunEndReason } from 'vitest/node';
 
-/** Ends the run with the language-neutral line `N passed, N failed` that CI reads. */
+/**
+ * Ends the run with the language-neutral line `N passed, N failed` that CI reads, so that it
+ * says "0 failed" only when vitest exits 0.
+ */
 export default class PlainSummaryReporter implements Reporter {
-  onTestRunEnd(modules: readonly TestModule[], unhandledErrors: readonly SerializedError[] = []): void {
+  onTestRunEnd(
+    modules: readonly TestModule[],
+    unhandledErrors: readonly SerializedError[] = [],
+    reason: TestRunEndReason = 'passed',
+  ): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -18,8 +25,12 @@ export default class PlainSummaryReporter implements Reporter {
       const failedTests = [...module.children.allTests()].some((t) => t.result().state === 'failed');
       if (module.state() === 'failed' && !failedTests) failed++;
     }
-    // An error no test caught (an unhandled rejection) fails the run: vitest exits 1 for it.
-    failed += unhandledErrors.length;
-    process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+    // A run that failed outside any test (global setup, an unhandled rejection, no file matched)
+    // is still a failed run.
+    if (failed === 0 && (reason !== 'passed' || unhandledErrors.length > 0)) failed = 1;
+    const errors = unhandledErrors.length ? `, ${unhandledErrors.length} unhandled errors` : '';
+    process.stdout.write(
+      `\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${errors}\n`,
+    );
   }
 }

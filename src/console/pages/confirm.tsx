@@ -15,7 +15,7 @@ export function ConfirmPage(props: {
     <Layout title={props.title} chrome={props.chrome}>
       <h1>{props.title}</h1>
       <Notice kind="warn">
-        <ul>
+        <ul class="lines">
           {props.lines.map((l) => (
             <li>{l}</li>
           ))}
