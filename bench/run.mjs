@@ -169,10 +169,13 @@ async function purchases(webhooks) {
   });
 }
 
+// BENCH_ONLY=http measures the HTTP paths alone (a profile of the query path, say).
+const httpOnly = process.env.BENCH_ONLY === 'http';
 const bare = await bareHono();
 const query = await queryPath();
-const withHooks = await purchases(true);
-const polling = await purchases(false);
+const skipped = { tps: Number.NaN, delivered: 0, callsPerDelivery: Number.NaN, clientCpu: Number.NaN };
+const withHooks = httpOnly ? skipped : await purchases(true);
+const polling = httpOnly ? skipped : await purchases(false);
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(

@@ -27,6 +27,7 @@ const ADAPTER_FREE = [
   'test/balance-watch.test.ts',
   'test/operator-rules.test.ts',
   'test/console-rules.test.ts',
+  'test/reconciler-schedule.test.ts',
   // SQLite's own: prepared statements, a file that fills up.
   'test/storage-internals.test.ts',
   'test/storage-faults.test.ts',

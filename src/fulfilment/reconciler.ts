@@ -32,7 +32,9 @@ export class Reconciler {
   #ticks = 0;
 
   constructor(deps: ReconcilerDeps) {
-    this.#d = { tickMs: 500, maxInFlight: 32, ...deps };
+    // `?? default`, not a spread under the deps: a caller passing `tickMs: undefined` (the gateway
+    // does, when no option is set) would otherwise get setTimeout(undefined), a tick every ms.
+    this.#d = { ...deps, tickMs: deps.tickMs ?? 500, maxInFlight: deps.maxInFlight ?? 32 };
   }
 
   start(): void {
