@@ -2,8 +2,16 @@ import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger };
 
-/** JSON lines on stdout; secrets are cut out wherever a caller passes them by mistake. */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/**
+ * JSON lines on stdout; secrets are cut out wherever a caller passes them by mistake. Written
+ * asynchronously (lines gather while a write is under way; pino writes what is left when the
+ * process exits): a blocking write per line cost a poll more than answering it. A SIGKILL can
+ * lose the last lines; never a state, which is committed before anything is answered or logged.
+ */
+export function createLogger(
+  level: string,
+  destination: DestinationStream = pino.destination({ dest: 1, sync: false }),
+): Logger {
   return pino(
     {
       level,

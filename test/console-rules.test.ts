@@ -357,6 +357,8 @@ describe('console timeline', () => {
       attentionReason: null,
       createdAt: T0,
       updatedAt: T0,
+      queriesRepeated: 0,
+      lastQueriedAt: null,
     },
     events: [
       {

@@ -23,6 +23,8 @@ const row = (state: State, over: Partial<TransactionRow> = {}): TransactionRow =
   checks: 0,
   attention: false,
   attentionReason: null,
+  queriesRepeated: 0,
+  lastQueriedAt: null,
   ...transactionRow('OP-1', state),
   ...over,
 });

@@ -60,6 +60,48 @@ describe('audit writer', () => {
     expect(count('supplier_calls')).toBe(2);
   });
 
+  it('adds repeated queries to their transactions as counts, later than rows, and keeps them when a write fails', async () => {
+    await storage.insertTransaction(transactionRow('T1', 'SUCCESS'));
+    const repeated = () =>
+      storage.sqlite
+        .prepare(
+          "select queries_repeated as n, last_queried_at as at from transactions where transaction_number = 'T1'",
+        )
+        .get() as {
+        n: number;
+        at: number | null;
+      };
+    const audit = new AuditWriter(storage, createLogger('silent'), 10, 50_000, 60_000);
+    audit.repeatedQuery('T1', T0 + 5);
+    audit.repeatedQuery('T1', T0 + 3);
+    audit.repeatedQuery('T1', T0 + 9);
+    // One pending entry for the three, and no 10 ms write for counts alone.
+    expect(audit.pending()).toBe(1);
+    audit.exchange(exchange(1));
+    // A row brings the write forward, counts included.
+    await waitFor(() => count('razer_exchanges') === 1, 2000, 'the row');
+    expect(repeated()).toEqual({ n: 3, at: T0 + 9 });
+
+    // A write that fails keeps its counts, merged with those that came since.
+    let failing = true;
+    const flaky = new Proxy(storage, {
+      get: (target, key) =>
+        key === 'writeAudit'
+          ? (...args: Parameters<typeof storage.writeAudit>) =>
+              failing ? Promise.reject(new Error('busy')) : target.writeAudit(...args)
+          : Reflect.get(target, key),
+    });
+    const again = new AuditWriter(flaky, createLogger('silent'), 10, 50_000, 60_000);
+    again.repeatedQuery('T1', T0 + 20);
+    expect(await again.flush()).toBe(false);
+    again.repeatedQuery('T1', T0 + 15);
+    expect(again.pending()).toBe(1);
+    failing = false;
+    expect(await again.flush()).toBe(true);
+    expect(repeated()).toEqual({ n: 5, at: T0 + 20 });
+    await again.close();
+  });
+
   it('writes at once when a batch is full', async () => {
     const audit = new AuditWriter(storage, createLogger('silent'), 60_000);
     for (let i = 0; i < 199; i++) audit.supplierCall(call(i));

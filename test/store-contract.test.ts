@@ -292,6 +292,23 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     expect(await store.listCallEndsSince(T0, 60_000)).toEqual([T0 + 250]);
   });
 
+  it('adds counts of repeated queries to their transactions, keeping the latest time', async () => {
+    const store = await adapter.open();
+    await store.insertTransaction(row('TX1', 'SUCCESS'));
+    expect(await store.getTransaction('TX1')).toMatchObject({ queriesRepeated: 0, lastQueriedAt: null });
+    await store.writeAudit([], [], [{ transactionNumber: 'TX1', count: 3, lastAt: T0 + 9 }]);
+    await store.writeAudit(
+      [],
+      [],
+      [
+        { transactionNumber: 'TX1', count: 2, lastAt: T0 + 4 },
+        { transactionNumber: 'NOBODY', count: 1, lastAt: T0 },
+      ],
+    );
+    expect(await store.getTransaction('TX1')).toMatchObject({ queriesRepeated: 5, lastQueriedAt: T0 + 9 });
+    expect(await store.getTransaction('NOBODY')).toBeUndefined();
+  });
+
   it('answers the queries of the rest of the port alike', async () => {
     const store = await adapter.open();
     await store.insertTransaction(row('OPEN1', 'PROCESSING', { deadlineAt: T0, trxCode: 'MTR-1' }));

@@ -28,9 +28,14 @@ const ADAPTER_FREE = [
   'test/operator-rules.test.ts',
   'test/console-rules.test.ts',
   'test/reconciler-schedule.test.ts',
+  // Proof tools' pure parts and the fuzzer (in-process, SQLite): bench/.
+  'test/fuzz.test.ts',
+  'test/campaign-rules.test.ts',
+  'test/soak-rules.test.ts',
   // SQLite's own: prepared statements, a file that fills up.
   'test/storage-internals.test.ts',
   'test/storage-faults.test.ts',
+  'test/group-commit.test.ts',
 ];
 
 export default defineConfig({

@@ -1,10 +1,10 @@
 import type { Logger } from '../log.js';
 import type { Store } from './store.js';
-import type { NewExchange, NewSupplierCall } from './types.js';
+import type { NewExchange, NewSupplierCall, RepeatedQueries } from './types.js';
 
 /**
  * Writes audit rows (Razer queries, supplier call records) in small batches, one commit per
- * batch instead of one per row. Only rows that record and change nothing go through here:
+ * batch instead of one per row; a query answered as before is only counted on its transaction. Only rows that record and change nothing go through here:
  * state moves, and the answers to init, top-up and cancel, are committed before the answer
  * is sent. A crash can lose at most the last `flushMs` of these rows, never a state. A batch
  * that cannot be written (disk full, busy) is kept and tried again, up to `maxPending` rows.
@@ -16,21 +16,43 @@ export class AuditWriter {
   readonly #maxPending: number;
   #exchanges: NewExchange[] = [];
   #calls: NewSupplierCall[] = [];
+  #repeats = new Map<string, RepeatedQueries>();
   #timer: NodeJS.Timeout | null = null;
+  #timerDelay = 0;
   #writing: Promise<boolean> | null = null;
   #failing = false;
   #closed = false;
 
-  constructor(store: Store, logger: Logger, flushMs = 10, maxPending = 50_000) {
+  readonly #countFlushMs: number;
+
+  /**
+   * Rows are written `flushMs` after the first is pending; counts of repeated queries alone
+   * wait `countFlushMs`, as a commit (an fsync) every few milliseconds to add 1 to a counter
+   * would cost a busy poll more than answering it.
+   */
+  constructor(store: Store, logger: Logger, flushMs = 10, maxPending = 50_000, countFlushMs = 1000) {
     this.#store = store;
     this.#logger = logger;
     this.#flushMs = flushMs;
     this.#maxPending = maxPending;
+    this.#countFlushMs = countFlushMs;
   }
 
   exchange(row: NewExchange): void {
     this.#exchanges.push(row);
     this.#schedule();
+  }
+
+  /** A query answered exactly as an answer already recorded: added to its transaction's count. */
+  repeatedQuery(transactionNumber: string, at: number): void {
+    const known = this.#repeats.get(transactionNumber);
+    if (known) {
+      known.count += 1;
+      known.lastAt = Math.max(known.lastAt, at);
+      return;
+    }
+    this.#repeats.set(transactionNumber, { transactionNumber, count: 1, lastAt: at });
+    this.#schedule(this.#countFlushMs);
   }
 
   supplierCall(row: NewSupplierCall): void {
@@ -48,7 +70,7 @@ export class AuditWriter {
 
   /** Rows waiting to be written. */
   pending(): number {
-    return this.#exchanges.length + this.#calls.length;
+    return this.#exchanges.length + this.#calls.length + this.#repeats.size;
   }
 
   /** Writes what is pending now (after any write under way); false if it could not. */
@@ -69,10 +91,12 @@ export class AuditWriter {
   async #write(): Promise<boolean> {
     const exchanges = this.#exchanges;
     const calls = this.#calls;
+    const repeats = this.#repeats;
     this.#exchanges = [];
     this.#calls = [];
+    this.#repeats = new Map();
     try {
-      await this.#store.writeAudit(exchanges, calls);
+      await this.#store.writeAudit(exchanges, calls, [...repeats.values()]);
       if (this.#failing)
         this.#logger.warn({ exchanges: exchanges.length, calls: calls.length }, 'audit rows written again');
       this.#failing = false;
@@ -81,6 +105,14 @@ export class AuditWriter {
       // Kept in order, ahead of what came since; the oldest go first only past the bound.
       this.#exchanges = exchanges.concat(this.#exchanges);
       this.#calls = calls.concat(this.#calls);
+      for (const [n, r] of this.#repeats) {
+        const earlier = repeats.get(n);
+        if (earlier) {
+          earlier.count += r.count;
+          earlier.lastAt = Math.max(earlier.lastAt, r.lastAt);
+        } else repeats.set(n, r);
+      }
+      this.#repeats = repeats;
       const dropped = this.#trim();
       if (!this.#failing || dropped > 0)
         this.#logger.error(
@@ -101,16 +133,27 @@ export class AuditWriter {
     if (over <= 0) return 0;
     const fromExchanges = Math.min(over, this.#exchanges.length);
     this.#exchanges.splice(0, fromExchanges);
-    this.#calls.splice(0, over - fromExchanges);
+    const fromCalls = Math.min(over - fromExchanges, this.#calls.length);
+    this.#calls.splice(0, fromCalls);
+    let fromRepeats = over - fromExchanges - fromCalls;
+    for (const n of this.#repeats.keys()) {
+      if (fromRepeats-- <= 0) break;
+      this.#repeats.delete(n);
+    }
     return over;
   }
 
-  #schedule(): void {
+  #schedule(delayMs = this.#flushMs): void {
     if (this.#failing) {
       this.#trim();
       return; // the retry timer is set
     }
     if (this.pending() >= 200 && !this.#writing) void this.flush();
-    else this.#timer ??= setTimeout(() => void this.flush(), this.#flushMs);
+    else if (this.#timer === null || delayMs < this.#timerDelay) {
+      // A row arriving while only counts wait brings the write forward.
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => void this.flush(), delayMs);
+      this.#timerDelay = delayMs;
+    }
   }
 }

@@ -14,6 +14,7 @@ import type {
   NewWebhook,
   PruneBatch,
   RateSlot,
+  RepeatedQueries,
   SharedBudget,
   SupplierCallRow,
   TransactionCounts,
@@ -111,8 +112,12 @@ export interface Store {
   listSupplierCalls(transactionNumber: string): Promise<SupplierCallRow[]>;
   /** When each call that ended at or after `since` ended (epoch ms). */
   listCallEndsSince(since: number, longestCallMs: number): Promise<number[]>;
-  /** Audit rows written together, in one commit. */
-  writeAudit(exchanges: readonly NewExchange[], calls: readonly NewSupplierCall[]): Promise<void>;
+  /** Audit rows, and counts of repeated queries added to their transactions, in one commit. */
+  writeAudit(
+    exchanges: readonly NewExchange[],
+    calls: readonly NewSupplierCall[],
+    repeats?: readonly RepeatedQueries[],
+  ): Promise<void>;
 
   // -- webhooks
   storeWebhook(webhook: NewWebhook): Promise<number>;

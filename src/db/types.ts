@@ -18,6 +18,12 @@ export type TransactionEventRow = typeof transactionEvents.$inferSelect;
 export type ExchangeRow = typeof razerExchanges.$inferSelect;
 export type NewExchange = typeof razerExchanges.$inferInsert;
 export type SupplierCallRow = typeof supplierCalls.$inferSelect;
+/** Queries of one transaction answered as before, since the last write: a count, not rows. */
+export interface RepeatedQueries {
+  transactionNumber: string;
+  count: number;
+  lastAt: number;
+}
 export type NewSupplierCall = Omit<typeof supplierCalls.$inferInsert, 'id' | 'instanceId'>;
 export type WebhookRow = typeof webhookInbox.$inferSelect;
 export type NewWebhook = typeof webhookInbox.$inferInsert;

@@ -52,6 +52,11 @@ export const transactionView = named(
     attentionReason: z.string().nullable(),
     createdAt: time(),
     updatedAt: time(),
+    queriesRepeated: described(
+      int,
+      'Queries answered exactly as an answer already recorded for this transaction: counted, not stored again.',
+    ),
+    lastQueriedAt: nullableTime(),
   }),
   'TransactionView',
   'A transaction as operators see it: its top-up token stays inside the gateway.',

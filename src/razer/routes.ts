@@ -14,9 +14,11 @@ import {
   topUp,
 } from '../fulfilment/purchases.js';
 import { Refusal } from '../fulfilment/refusal.js';
-import type { GatewayEnv } from '../http/env.js';
+import { isTerminal } from '../fulfilment/states.js';
+import { type GatewayEnv, headerOf } from '../http/env.js';
 import type { Logger } from '../log.js';
 import { answerFromState, cancelAnswer, type RazerAnswer, type RazerStatus } from './answers.js';
+import { QueryAnswers } from './query-answers.js';
 import { MAX_BODY_BYTES, type SignedContentMode } from './readings.js';
 import {
   cancelSchema,
@@ -32,8 +34,15 @@ export interface RazerDeps extends PurchaseDeps {
   credentials: readonly RazerCredential[];
   signedContent: SignedContentMode;
   logger: Logger;
-  /** Batches the records of answers that change nothing (query, validate); others are written at once. */
-  audit?: { exchange(row: NewExchange): void } | undefined;
+  /**
+   * Batches the records of answers that change nothing (query, validate); others are written at
+   * once. A query answered exactly as already recorded is only counted on its transaction.
+   */
+  audit?:
+    | { exchange(row: NewExchange): void; repeatedQuery(transactionNumber: string, at: number): void }
+    | undefined;
+  /** This instance's memory of its query answers (a fresh one if not given). */
+  queryAnswers?: QueryAnswers | undefined;
   /** Counts refused signatures (they are logged, never stored). */
   onUnauthorized?: (reason: string) => void;
 }
@@ -83,7 +92,11 @@ interface Handled {
   transactionNumber: string | null;
   /** Set when the handler already stored the exchange with its own writes (init). */
   recorded?: Finished;
+  /** Set when the answer is the transaction's state: `final` when that state never changes. */
+  fromState?: 'open' | 'final';
 }
+
+const NO_BODY = Buffer.alloc(0);
 
 /** The request target exactly as received (what Razer signed), else as Hono rebuilt it. */
 function rawUri(c: Context<Env>): string {
@@ -129,6 +142,7 @@ const serialize = (answer: RazerAnswer) =>
 
 export function razerRoutes(deps: RazerDeps): Hono<Env> {
   const app = new Hono<Env>();
+  const answers = deps.queryAnswers ?? new QueryAnswers();
 
   /** The signer for a response: the verifying key, else the api-id's current key if it is known. */
   const knownSigner = (header: string | undefined): Signer | null => {
@@ -208,9 +222,19 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
   ) {
     return async (c: Context<Env>): Promise<Response> => {
       const receivedAt = deps.now();
-      const header = c.req.header('x-razer-signature');
-      // At most MAX_BODY_BYTES: `limit` ran first and buffered no more than that.
-      const raw = Buffer.from(await c.req.arrayBuffer());
+      const header = headerOf(c, 'x-razer-signature');
+      // At most MAX_BODY_BYTES: `limit` ran first and buffered no more than that. A GET's body
+      // is neither read nor signed (razer-side: a query has none).
+      const raw = c.req.method === 'POST' ? Buffer.from(await c.req.arrayBuffer()) : NO_BODY;
+
+      if (name === 'query' && deps.audit && header) {
+        const known = answers.final(rawUri(c), header);
+        if (known) {
+          c.set('transactionNumber', known.transactionNumber);
+          deps.audit.repeatedQuery(known.transactionNumber, receivedAt);
+          return respond(known.answer.status as RazerStatus, known.answer.text, { ...known.answer.headers });
+        }
+      }
 
       const verified = verifyRequest(
         header,
@@ -273,7 +297,16 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
       const done = handled.recorded ?? finish(handled.answer, handled.transactionNumber);
       if (!handled.recorded) {
         try {
-          if (deps.audit && (name === 'query' || name === 'validate')) deps.audit.exchange(done.exchange);
+          const n = handled.transactionNumber;
+          if (deps.audit && handled.fromState && n !== null) {
+            if (answers.repeats(n, done)) deps.audit.repeatedQuery(n, receivedAt);
+            else {
+              deps.audit.exchange(done.exchange);
+              answers.recorded(n, done);
+            }
+            if (handled.fromState === 'final' && header) answers.keepFinal(rawUri(c), header, n, done);
+          } else if (deps.audit && (name === 'query' || name === 'validate'))
+            deps.audit.exchange(done.exchange);
           else await recordAnswer(deps, done.exchange);
         } catch (err) {
           deps.logger.error({ err, endpoint: name }, 'could not store the Razer exchange; answering anyway');
@@ -346,16 +379,20 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
     }),
   );
 
+  // No body limit: a GET's body is never read.
   app.get(
     '/transaction/:transactionNumber',
-    limit('query'),
     endpoint(
       'query',
       transactionNumberSchema,
       (c) => c.req.param('transactionNumber'),
       async ({ input }) => {
         const row = await queryTransaction(deps, input);
-        return { answer: answerFromState(row), transactionNumber: row.transactionNumber };
+        return {
+          answer: answerFromState(row),
+          transactionNumber: row.transactionNumber,
+          fromState: isTerminal(row.state) ? 'final' : 'open',
+        };
       },
     ),
   );

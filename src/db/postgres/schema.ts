@@ -62,6 +62,8 @@ export const transactions = pgTable(
     attentionReason: text('attention_reason'),
     createdAt: epochMs('created_at').notNull(),
     updatedAt: epochMs('updated_at').notNull(),
+    queriesRepeated: integer('queries_repeated').notNull().default(0),
+    lastQueriedAt: epochMs('last_queried_at'),
     // PostgreSQL only: the step lease, so that instances sharing the database take turns.
     // Timed by the database's clock; never part of TransactionRow.
     leaseHolder: text('lease_holder'),

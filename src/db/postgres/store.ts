@@ -37,6 +37,7 @@ import type {
   NewWebhook,
   PruneBatch,
   RateSlot,
+  RepeatedQueries,
   SharedBudget,
   TransactionCounts,
   TransactionCursor,
@@ -482,9 +483,21 @@ export class PostgresStore implements Store {
     return rows.map((r) => r.ended);
   }
 
-  async writeAudit(exchanges: readonly NewExchange[], calls: readonly NewSupplierCall[]) {
-    if (exchanges.length === 0 && calls.length === 0) return;
+  async writeAudit(
+    exchanges: readonly NewExchange[],
+    calls: readonly NewSupplierCall[],
+    repeats: readonly RepeatedQueries[] = [],
+  ) {
+    if (exchanges.length === 0 && calls.length === 0 && repeats.length === 0) return;
     await this.#db.transaction(async (tx) => {
+      for (const r of repeats)
+        await tx
+          .update(transactions)
+          .set({
+            queriesRepeated: sql`${transactions.queriesRepeated} + ${r.count}`,
+            lastQueriedAt: sql`greatest(coalesce(${transactions.lastQueriedAt}, 0), ${r.lastAt}::bigint)`,
+          })
+          .where(eq(transactions.transactionNumber, r.transactionNumber));
       for (const batch of chunks(exchanges)) await tx.insert(razerExchanges).values(batch);
       for (const batch of chunks(calls))
         await tx.insert(supplierCalls).values(batch.map((c) => ({ ...c, instanceId: this.instanceId })));

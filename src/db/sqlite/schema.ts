@@ -47,6 +47,9 @@ export const transactions = sqliteTable(
     attentionReason: text('attention_reason'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
+    // Queries answered exactly as an answer already recorded: counted here, not stored each time.
+    queriesRepeated: integer('queries_repeated').notNull().default(0),
+    lastQueriedAt: integer('last_queried_at'),
   },
   (t) => [
     check('transactions_state_valid', sql`${t.state} in (${inList(STATES)})`),

@@ -6,6 +6,7 @@ import type {
   MovePatch,
   NewExchange,
   NewSupplierCall,
+  RepeatedQueries,
   SharedBudget,
   TransactionQuery,
   WebhookQuery,
@@ -14,11 +15,13 @@ import type { StoredState } from '../vocabulary.js';
 import * as catalogue from './catalogue.js';
 import { migrateStorage, openStorage, type Storage } from './connection.js';
 import * as exchanges from './exchanges.js';
+import { GroupCommit } from './group-commit.js';
 import { checkWritable } from './health.js';
 import { pruneBatch } from './retention.js';
 import { razerExchanges, supplierCalls } from './schema.js';
 import * as calls from './supplier-calls.js';
 import * as txs from './transactions.js';
+import { countRepeatedQueries } from './transactions.js';
 import * as webhooks from './webhooks.js';
 
 interface Lease {
@@ -27,10 +30,11 @@ interface Lease {
 }
 
 /**
- * The SQLite adapter: better-sqlite3 is synchronous, so each method does its work at once and
- * returns a settled promise. One SQLite file serves one gateway process, so what coordinates
- * steps and jobs (leases) lives in this process, timed on its monotonic clock, and every
- * check and the write it guards run in the same synchronous turn.
+ * The SQLite adapter: better-sqlite3 is synchronous. Reads are done at once; writes are group
+ * committed (./group-commit.ts): those of one turn of the event loop share one commit, and each
+ * promise settles once its write is durable. One SQLite file serves one gateway process, so
+ * what coordinates steps and jobs (leases) lives in this process, timed on its monotonic clock,
+ * and every check and the write it guards run in the same synchronous turn, inside the batch.
  */
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
@@ -39,11 +43,13 @@ export class SqliteStore implements Store {
   readonly #leases = new Map<string, Lease>();
   readonly #jobs = new Map<string, Lease>();
   readonly #moves = new EventEmitter();
+  readonly #group: GroupCommit;
 
   constructor(storage: Storage, instanceId: string) {
     this.storage = storage;
     this.instanceId = instanceId;
     this.#moves.setMaxListeners(0);
+    this.#group = new GroupCommit(storage.sqlite);
   }
 
   static open(path: string, instanceId: string): SqliteStore {
@@ -58,21 +64,25 @@ export class SqliteStore implements Store {
     return txs.getTransaction(this.#db, n);
   }
   async insertTransaction(row: Parameters<Store['insertTransaction']>[0]) {
-    return txs.insertTransaction(this.#db, row);
+    return this.#write(() => txs.insertTransaction(this.#db, row));
   }
   async listEvents(n: string) {
     return txs.listEvents(this.#db, n);
   }
   async moveTransaction(move: Move) {
-    if (move.lease !== undefined && !this.#holds(move.transactionNumber, move.lease))
-      return { ok: false as const, reason: 'lost-lease' as const };
-    const result = txs.moveTransaction(this.#db, move, this.instanceId);
+    const result = await this.#write(() => {
+      if (move.lease !== undefined && !this.#holds(move.transactionNumber, move.lease))
+        return { ok: false as const, reason: 'lost-lease' as const };
+      return txs.moveTransaction(this.#db, move, this.instanceId);
+    });
     if (result.ok) this.#moves.emit('moved', move.transactionNumber);
     return result;
   }
   async patchTransaction(n: string, state: StoredState, patch: MovePatch, at: number, lease?: string) {
-    if (lease !== undefined && !this.#holds(n, lease)) return false;
-    return txs.patchTransaction(this.#db, n, state, patch, at);
+    return this.#write(() => {
+      if (lease !== undefined && !this.#holds(n, lease)) return false;
+      return txs.patchTransaction(this.#db, n, state, patch, at);
+    });
   }
   async countRecentPurchases(query: { sku: string; accountId: string | null; since: number }) {
     return txs.countRecentPurchases(this.#db, query);
@@ -99,7 +109,7 @@ export class SqliteStore implements Store {
     return txs.purchasesByHour(this.#db, since, until);
   }
   async flagForOperator(n: string, reason: string, at: number, onlyIfClear?: boolean) {
-    return txs.flagForOperator(this.#db, n, reason, at, onlyIfClear);
+    return this.#write(() => txs.flagForOperator(this.#db, n, reason, at, onlyIfClear));
   }
 
   async claimStep(n: string, holder: string, ttlMs: number) {
@@ -124,20 +134,20 @@ export class SqliteStore implements Store {
   }
 
   async recordExchange(exchange: NewExchange) {
-    exchanges.recordExchange(this.#db, exchange);
+    await this.#write(() => exchanges.recordExchange(this.#db, exchange));
   }
   async findCreatingInit(n: string) {
     return exchanges.findCreatingInit(this.#db, n);
   }
   async insertInitiated(row: Parameters<Store['insertInitiated']>[0], exchange: NewExchange) {
-    return exchanges.insertInitiated(this.#db, row, exchange);
+    return this.#write(() => exchanges.insertInitiated(this.#db, row, exchange));
   }
   async listExchanges(n: string) {
     return exchanges.listExchanges(this.#db, n);
   }
 
   async recordSupplierCall(call: NewSupplierCall) {
-    calls.recordSupplierCall(this.#db, call, this.instanceId);
+    await this.#write(() => calls.recordSupplierCall(this.#db, call, this.instanceId));
   }
   async listSupplierCalls(n: string) {
     return calls.listSupplierCalls(this.#db, n);
@@ -145,27 +155,33 @@ export class SqliteStore implements Store {
   async listCallEndsSince(since: number, longestCallMs: number) {
     return calls.listCallEndsSince(this.#db, since, longestCallMs);
   }
-  async writeAudit(rows: readonly NewExchange[], callRows: readonly NewSupplierCall[]) {
-    this.#db.transaction((tx) => {
+  async writeAudit(
+    rows: readonly NewExchange[],
+    callRows: readonly NewSupplierCall[],
+    repeats: readonly RepeatedQueries[] = [],
+  ) {
+    await this.#write(() => {
+      const db = this.#db;
+      for (const r of repeats) countRepeatedQueries(db, r);
       if (rows.length > 0)
-        tx.insert(razerExchanges)
+        db.insert(razerExchanges)
           .values([...rows])
           .run();
       if (callRows.length > 0)
-        tx.insert(supplierCalls)
+        db.insert(supplierCalls)
           .values(callRows.map((c) => ({ ...c, instanceId: this.instanceId })))
           .run();
     });
   }
 
   async storeWebhook(webhook: Parameters<Store['storeWebhook']>[0]) {
-    return webhooks.storeWebhook(this.#db, webhook);
+    return this.#write(() => webhooks.storeWebhook(this.#db, webhook));
   }
   async getWebhook(id: number) {
     return webhooks.getWebhook(this.#db, id);
   }
   async markWebhook(id: number, outcome: Parameters<Store['markWebhook']>[1], at: number) {
-    webhooks.markWebhook(this.#db, id, outcome, at);
+    await this.#write(() => webhooks.markWebhook(this.#db, id, outcome, at));
   }
   async listUnprocessedWebhooks(limit?: number, afterId?: number) {
     return webhooks.listUnprocessedWebhooks(this.#db, limit, afterId);
@@ -178,14 +194,14 @@ export class SqliteStore implements Store {
   }
 
   async replaceBrands(brands: Parameters<Store['replaceBrands']>[0], at: number) {
-    catalogue.replaceBrands(this.#db, brands, at);
+    await this.#write(() => catalogue.replaceBrands(this.#db, brands, at));
   }
   async replaceVariations(
     brandKey: string,
     variations: Parameters<Store['replaceVariations']>[1],
     at: number,
   ) {
-    catalogue.replaceVariations(this.#db, brandKey, variations, at);
+    await this.#write(() => catalogue.replaceVariations(this.#db, brandKey, variations, at));
   }
   async getBrand(brandKey: string) {
     return catalogue.getBrand(this.#db, brandKey);
@@ -198,7 +214,7 @@ export class SqliteStore implements Store {
   }
 
   async pruneBatch(table: AuditTable, before: number, afterId: number, size: number) {
-    return pruneBatch(this.#db, table, before, afterId, size);
+    return this.#write(() => pruneBatch(this.#db, table, before, afterId, size));
   }
 
   async tryJobLease(name: string, holder: string, ttlMs: number) {
@@ -222,8 +238,13 @@ export class SqliteStore implements Store {
     return migrateStorage(this.storage);
   }
   async close() {
+    this.#group.flush();
     this.#moves.removeAllListeners();
     this.storage.close();
+  }
+
+  #write<T>(write: () => T): Promise<T> {
+    return this.#group.write(write);
   }
 
   /** Still the holder: an expired lease nobody took over is still ours (as in SQL's fencing). */

@@ -6,6 +6,7 @@ import type {
   MovePatch,
   MoveResult,
   NewTransaction,
+  RepeatedQueries,
   TransactionCounts,
   TransactionCursor,
   TransactionEventRow,
@@ -35,6 +36,21 @@ const byColumn = (db: Db, key: symbol, column: AnySQLiteColumn) =>
       .where(eq(column, sql.placeholder('value')))
       .prepare(),
   );
+
+const COUNT_REPEATS = Symbol('count repeated queries');
+
+export function countRepeatedQueries(db: Db, r: RepeatedQueries): void {
+  prepared(db, COUNT_REPEATS, (d) =>
+    d
+      .update(transactions)
+      .set({
+        queriesRepeated: sql`${transactions.queriesRepeated} + ${sql.placeholder('count')}`,
+        lastQueriedAt: sql`max(coalesce(${transactions.lastQueriedAt}, 0), ${sql.placeholder('lastAt')})`,
+      })
+      .where(eq(transactions.transactionNumber, sql.placeholder('n')))
+      .prepare(),
+  ).run({ count: r.count, lastAt: r.lastAt, n: r.transactionNumber });
+}
 
 export function getTransaction(db: Db, transactionNumber: string): TransactionRow | undefined {
   return byColumn(db, BY_NUMBER, transactions.transactionNumber).get({ value: transactionNumber });
