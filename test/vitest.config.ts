@@ -36,6 +36,7 @@ const ADAPTER_FREE = [
   'test/storage-internals.test.ts',
   'test/storage-faults.test.ts',
   'test/group-commit.test.ts',
+  'test/query-answers.test.ts',
 ];
 
 export default defineConfig({

@@ -8,7 +8,8 @@ import { timingSafeEqual } from 'node:crypto';
  *   that was verified for it: a final state never changes (invariant 4), so neither does the
  *   answer, and a query's signature covers only its method and target (no body, no nonce), so
  *   the same header verifies again, byte for byte, without computing an HMAC.
- * Both are bounded; what is forgotten is only read or stored again.
+ * Both are bounded in size and age (Razer polls a transaction for minutes, not hours), so
+ * memory stays flat under any traffic; what is forgotten is only read or stored again.
  */
 export interface ReadyAnswer {
   status: number;
@@ -22,21 +23,56 @@ interface FinalEntry {
   answer: ReadyAnswer;
 }
 
-/** A Map in insertion order, the oldest dropped past `capacity`. */
-function remember<K, V>(map: Map<K, V>, key: K, value: V, capacity: number): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > capacity) {
-    const oldest = map.keys().next();
-    if (!oldest.done) map.delete(oldest.value);
+interface Aged<V> {
+  value: V;
+  at: number;
+}
+
+/**
+ * A Map in insertion order (a key set again moves to the end), so its first entry is the
+ * oldest: past `capacity` or `maxAgeMs`, entries go from the front.
+ */
+class Memory<K, V> {
+  readonly #map = new Map<K, Aged<V>>();
+  constructor(
+    readonly capacity: number,
+    readonly maxAgeMs: number,
+    readonly clock: () => number,
+  ) {}
+
+  get(key: K): V | undefined {
+    const entry = this.#map.get(key);
+    return entry && this.clock() - entry.at < this.maxAgeMs ? entry.value : undefined;
+  }
+
+  set(key: K, value: V): void {
+    const now = this.clock();
+    this.#map.delete(key);
+    this.#map.set(key, { value, at: now });
+    for (const [oldest, entry] of this.#map) {
+      if (this.#map.size <= this.capacity && now - entry.at < this.maxAgeMs) break;
+      this.#map.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.#map.size;
   }
 }
 
 export class QueryAnswers {
-  readonly #recorded = new Map<string, string>();
-  readonly #final = new Map<string, FinalEntry>();
+  readonly #recorded: Memory<string, string>;
+  readonly #final: Memory<string, FinalEntry>;
 
-  constructor(readonly capacity = 10_000) {}
+  constructor(capacity = 10_000, maxAgeMs = 120_000, clock: () => number = () => performance.now()) {
+    this.#recorded = new Memory(capacity, maxAgeMs, clock);
+    this.#final = new Memory(capacity, maxAgeMs, clock);
+  }
+
+  /** Entries held now (for tests and the curious). */
+  get sizes(): { recorded: number; final: number } {
+    return { recorded: this.#recorded.size, final: this.#final.size };
+  }
 
   /** Whether `answer` is exactly what was last recorded for the transaction. */
   repeats(transactionNumber: string, answer: ReadyAnswer): boolean {
@@ -44,7 +80,7 @@ export class QueryAnswers {
   }
 
   recorded(transactionNumber: string, answer: ReadyAnswer): void {
-    remember(this.#recorded, transactionNumber, fingerprint(answer), this.capacity);
+    this.#recorded.set(transactionNumber, fingerprint(answer));
   }
 
   /** The ready answer to a GET of `target` (the raw URI) with exactly the signature once verified for it. */
@@ -60,7 +96,7 @@ export class QueryAnswers {
   /** `signature` must be the header that was verified for this GET of `target`. */
   keepFinal(target: string, signature: string, transactionNumber: string, answer: ReadyAnswer): void {
     const entry = { signature: Buffer.from(signature, 'utf8'), transactionNumber, answer };
-    remember(this.#final, target, entry, this.capacity);
+    this.#final.set(target, entry);
   }
 }
 

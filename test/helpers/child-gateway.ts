@@ -25,11 +25,14 @@ export async function spawnGateway(env: Record<string, string>, cwd: string): Pr
   );
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output.join('')}`)), 15_000);
+    let listening = false;
     const onData = (chunk: Buffer) => {
-      const text = chunk.toString();
-      output.push(text);
+      output.push(chunk.toString());
+      // The output so far is searched only until the port is found: a long run logs a lot.
+      if (listening) return;
       const m = /"port":(\d+)[^\n]*"msg":"gateway listening"/.exec(output.join(''));
       if (m) {
+        listening = true;
         clearTimeout(timer);
         resolve(Number(m[1]));
       }
