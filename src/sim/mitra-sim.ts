@@ -108,11 +108,21 @@ export interface MitraSimOptions {
   newTransactionWebhook?: boolean;
   faults?: Partial<SimFaults>;
   random?: () => number;
+  /** Told of every API call and webhook delivery (the soak checks the limit from here). */
+  observer?: SimObserver;
   host?: string;
   port?: number;
 }
 
 type Env = { Bindings: HttpBindings };
+
+export interface SimObserver {
+  /** An API call arrived, before latency, limit or auth; `at` in ms on performance.timeOrigin. */
+  call?(op: Operation, at: number): void;
+  /** One webhook delivery attempt ended: its duration, and its HTTP status (null: no answer). */
+  webhook?(ms: number, status: number | null): void;
+}
+
 type SimOperation = Operation | 'any';
 
 export interface SimStats {
@@ -131,6 +141,8 @@ export interface SimStats {
 export class MitraSimulator {
   readonly app = new Hono<Env>();
   readonly orders: SimOrder[] = [];
+  /** Every create-order request that arrived (its ref_id and when), whatever became of it. */
+  readonly createAttempts: { refId: string; at: number }[] = [];
   readonly stats: SimStats = {
     calls: { brands: 0, variations: 0, order: 0, 'order-status': 0, balance: 0 },
     rateLimited: 0,
@@ -142,7 +154,8 @@ export class MitraSimulator {
   balance: number;
   webhookUrl: string | null;
   faults: SimFaults;
-  readonly #o: Required<Omit<MitraSimOptions, 'faults' | 'webhookUrl' | 'port' | 'host'>>;
+  readonly #o: Required<Omit<MitraSimOptions, 'faults' | 'webhookUrl' | 'port' | 'host' | 'observer'>>;
+  readonly #observer: SimObserver;
   readonly #catalogue: SimBrand[];
   readonly #byRef = new Map<string, SimOrder>();
   readonly #byTrx = new Map<string, SimOrder>();
@@ -167,6 +180,7 @@ export class MitraSimulator {
       random: Math.random,
       ...options,
     };
+    this.#observer = options.observer ?? {};
     this.#catalogue = structuredClone(this.#o.catalogue);
     this.balance = this.#o.balance;
     this.webhookUrl = options.webhookUrl ?? null;
@@ -219,6 +233,12 @@ export class MitraSimulator {
   /** The next order created ends this way (after processing). */
   nextEnding(ending: OrderEnding): void {
     this.#nextEndings.push(ending);
+  }
+
+  /** Drops the queued call faults and endings that no call or order has met yet. */
+  clearQueued(): void {
+    this.#nextFaults.length = 0;
+    this.#nextEndings.length = 0;
   }
 
   setFaults(faults: Partial<SimFaults>): void {
@@ -397,6 +417,7 @@ export class MitraSimulator {
       }
       const field = (k: string) =>
         body && (typeof body[k] === 'string' || typeof body[k] === 'number') ? String(body[k]) : '';
+      this.createAttempts.push({ refId: field('ref_id'), at: Date.now() });
       return this.#handle(
         c,
         'order',
@@ -416,6 +437,7 @@ export class MitraSimulator {
     run: (fault: CallFault | undefined) => Response | Promise<Response>,
   ) {
     this.stats.calls[op]++;
+    this.#observer.call?.(op, performance.timeOrigin + performance.now());
     const fault = this.#takeFault(op);
     const latency = this.faults.latencyMs + (fault?.kind === 'latency' ? fault.ms : 0);
     if (latency > 0) await this.#sleep(latency);
@@ -591,6 +613,7 @@ export class MitraSimulator {
     const url = this.webhookUrl;
     if (!url) return;
     for (let attempt = 1; attempt <= 3; attempt++) {
+      const started = performance.now();
       try {
         const res = await fetch(url, {
           method: 'POST',
@@ -599,12 +622,14 @@ export class MitraSimulator {
           signal: AbortSignal.any([this.#webhookAbort.signal, AbortSignal.timeout(5000)]),
         });
         await res.arrayBuffer();
+        this.#observer.webhook?.(performance.now() - started, res.status);
         if (res.ok) {
           this.stats.webhooksSent++;
           return;
         }
       } catch {
         if (this.#webhookAbort.signal.aborted) return;
+        this.#observer.webhook?.(performance.now() - started, null);
       }
       await this.#sleep(100 * attempt);
     }
