@@ -16,7 +16,7 @@ import { type Cause, isTerminal, type State } from './states.js';
 
 /**
  * Create-orders sent again with the same ref_id to resolve one UNKNOWN transaction, at most.
- * Sends the supplier certainly did not take (rate limited, not connected) do not count.
+ * Every resend counts, refused or not: it is recorded before it is sent.
  */
 export const MAX_RESENDS = 8;
 
