@@ -2,6 +2,9 @@ import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger };
 
+/** Bytes of log lines held while stdout is not read (a stalled collector); past it lines are dropped. */
+export const MAX_LOG_BUFFER = 16 * 1024 * 1024;
+
 /**
  * JSON lines on stdout; secrets are cut out wherever a caller passes them by mistake. Written
  * asynchronously (lines gather while a write is under way; pino writes what is left when the
@@ -10,7 +13,7 @@ export type { Logger };
  */
 export function createLogger(
   level: string,
-  destination: DestinationStream = pino.destination({ dest: 1, sync: false }),
+  destination: DestinationStream = pino.destination({ dest: 1, sync: false, maxLength: MAX_LOG_BUFFER }),
 ): Logger {
   return pino(
     {

@@ -1,13 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { PostgresStore } from '../src/db/postgres/store.js';
 import { ORDER_STATUS_SUCCESS } from '../src/mitra/readings.js';
 import type { MitraSimulator } from '../src/sim/mitra-sim.js';
 import { type Balancer, startBalancer } from './helpers/balancer.js';
 import { type ChildGateway, spawnGateway } from './helpers/child-gateway.js';
 import { REQUIRED_ENV } from './helpers/env.js';
+import { T0, transactionRow } from './helpers/fixtures.js';
 import { EXAMPLE_MAPPING } from './helpers/mapping.js';
 import { SIM_KEYS, startSim } from './helpers/mitra.js';
 import { initBody, type RazerReply, send } from './helpers/razer.js';
-import { type TempDatabase, type TempDir, tempDatabase, tempDir } from './helpers/storage.js';
+import { type TempDatabase, type TempDir, tempDatabase, tempDir, tempStore } from './helpers/storage.js';
 import { waitFor } from './helpers/wait.js';
 
 // Two gateway processes on one PostgreSQL behind a load balancer, a mixed workload with
@@ -234,4 +236,30 @@ describe('two instances on one PostgreSQL, one killed mid-flight', () => {
     expect(sim.stats.rateLimited).toBe(0);
     expect(sim.orders.length).toBeGreaterThan(0);
   }, 120_000);
+});
+
+describe('PostgreSQL: counts of repeated queries from two instances', () => {
+  it('writes the audit batches of two instances that count the same transactions in other orders', async () => {
+    const a = await tempStore('a');
+    const url = a.database.settings.databaseUrl;
+    if (!url) throw new Error('no url');
+    const b = await PostgresStore.open(url, { poolSize: 5, instanceId: 'b' });
+    try {
+      const numbers = Array.from({ length: 40 }, (_, i) => `RVW-DL-${String(i).padStart(2, '0')}`);
+      for (const n of numbers) await a.insertTransaction(transactionRow(n, 'SUCCESS'));
+      const counts = (list: string[]) => list.map((n) => ({ transactionNumber: n, count: 1, lastAt: T0 }));
+      // Found by review: rows updated in each instance's own order deadlocked.
+      for (let round = 0; round < 3; round++) {
+        const results = await Promise.allSettled([
+          a.writeAudit([], [], counts(numbers)),
+          b.writeAudit([], [], counts([...numbers].reverse())),
+        ]);
+        expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      }
+      expect((await a.getTransaction('RVW-DL-07'))?.queriesRepeated).toBe(6);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
 });

@@ -329,8 +329,14 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     ]);
     expect((await store.listExpiredInitiated(T0, 10)).map((r) => r.transactionNumber)).toEqual(['INIT1']);
     expect((await store.listOverdue(T0, 10)).map((r) => r.transactionNumber)).toEqual(['OPEN1']);
-    expect(await store.flagForOperator('OPEN1', 'late', T0 + 1, true)).toBe(true);
-    expect(await store.flagForOperator('OPEN1', 'again', T0 + 2, true)).toBe(false);
+    // Only while still in the state listed: a row delivered since is not flagged.
+    expect(await store.flagForOperator('OPEN1', 'late', T0 + 1, { clear: true, inState: 'UNKNOWN' })).toBe(
+      false,
+    );
+    expect(await store.flagForOperator('OPEN1', 'late', T0 + 1, { clear: true, inState: 'PROCESSING' })).toBe(
+      true,
+    );
+    expect(await store.flagForOperator('OPEN1', 'again', T0 + 2, { clear: true })).toBe(false);
     expect(await store.listOverdue(T0, 10)).toEqual([]);
     expect(await store.getTransaction('OPEN1')).toMatchObject({ attention: true, attentionReason: 'late' });
 

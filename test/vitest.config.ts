@@ -37,6 +37,7 @@ const ADAPTER_FREE = [
   'test/storage-faults.test.ts',
   'test/group-commit.test.ts',
   'test/query-answers.test.ts',
+  'test/log-buffer.test.ts',
 ];
 
 export default defineConfig({

@@ -4,7 +4,9 @@ import type {
   CachedBrand,
   CachedVariation,
   ExchangeRow,
+  FlagCondition,
   HourlyCount,
+  InitInsert,
   Move,
   MovePatch,
   MoveResult,
@@ -13,6 +15,7 @@ import type {
   NewTransaction,
   NewWebhook,
   PruneBatch,
+  PurchaseLimits,
   RateSlot,
   RepeatedQueries,
   SharedBudget,
@@ -79,12 +82,15 @@ export interface Store {
    * state name.
    */
   purchasesByHour(since: number, until: number): Promise<HourlyCount[]>;
-  /** Raises the operator flag (any state); `onlyIfClear`: only when not raised yet. True if it was set. */
+  /**
+   * Raises the operator flag (any state); `when.clear`: only when not raised yet; `when.inState`:
+   * only while the row is still in that state, checked in the same write. True if it was set.
+   */
   flagForOperator(
     transactionNumber: string,
     reason: string,
     at: number,
-    onlyIfClear?: boolean,
+    when?: FlagCondition,
   ): Promise<boolean>;
 
   // -- one step at a time per transaction, across instances
@@ -103,8 +109,11 @@ export interface Store {
   recordExchange(exchange: NewExchange): Promise<void>;
   /** The init exchange that created a transaction: the one every repeat is compared with. */
   findCreatingInit(transactionNumber: string): Promise<ExchangeRow | undefined>;
-  /** Creates the transaction and stores its init answer in one database transaction. */
-  insertInitiated(row: NewTransaction, exchange: NewExchange): Promise<'created' | 'exists'>;
+  /**
+   * Creates the transaction and stores its init answer in one database transaction; refuses it,
+   * atomically with the insert, when it would pass a daily limit of `limits`.
+   */
+  insertInitiated(row: NewTransaction, exchange: NewExchange, limits?: PurchaseLimits): Promise<InitInsert>;
   listExchanges(transactionNumber: string): Promise<ExchangeRow[]>;
 
   // -- supplier calls

@@ -18,6 +18,23 @@ export type TransactionEventRow = typeof transactionEvents.$inferSelect;
 export type ExchangeRow = typeof razerExchanges.$inferSelect;
 export type NewExchange = typeof razerExchanges.$inferInsert;
 export type SupplierCallRow = typeof supplierCalls.$inferSelect;
+/**
+ * Daily purchase limits checked again by the insert itself, atomically with it: counted before,
+ * in another step, concurrent inits of one account could all pass. Null: no limit.
+ */
+export interface PurchaseLimits {
+  since: number;
+  perAccount: number | null;
+  perSku: number | null;
+}
+
+export interface FlagCondition {
+  clear?: boolean;
+  inState?: StoredState;
+}
+
+export type InitInsert = 'created' | 'exists' | 'over-account-limit' | 'over-sku-limit';
+
 /** Queries of one transaction answered as before, since the last write: a count, not rows. */
 export interface RepeatedQueries {
   transactionNumber: string;

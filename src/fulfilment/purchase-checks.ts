@@ -27,6 +27,24 @@ export type CheckResult =
 
 const refuse = (code: RefusalCode, message: string): CheckResult => ({ ok: false, code, message });
 
+/** The refusal of a daily limit, whether the checks or the insert (atomically) found it reached. */
+export function limitRefusal(
+  entry: SkuMapping,
+  which: 'account' | 'sku',
+): Extract<CheckResult, { ok: false }> {
+  return which === 'account'
+    ? {
+        ok: false,
+        code: 'EXCEED_LIMIT',
+        message: `at most ${entry.limits.perAccountPerDay} purchases of ${entry.sku} per account per day`,
+      }
+    : {
+        ok: false,
+        code: 'EXCEED_LIMIT',
+        message: `at most ${entry.limits.perSkuPerDay} purchases of ${entry.sku} per day`,
+      };
+}
+
 /**
  * The init checks of razer-side §3, in their order: SKU, country, account, limits, catalogue.
  * No I/O of its own: the caller passes the lookups of what the database holds.
@@ -53,13 +71,10 @@ export async function checkPurchase(req: PurchaseRequest, inputs: CheckInputs): 
 
   const { perAccountPerDay, perSkuPerDay } = entry.limits;
   if (perAccountPerDay !== null && (await inputs.recentPurchases(entry, true)) >= perAccountPerDay) {
-    return refuse(
-      'EXCEED_LIMIT',
-      `at most ${perAccountPerDay} purchases of ${entry.sku} per account per day`,
-    );
+    return limitRefusal(entry, 'account');
   }
   if (perSkuPerDay !== null && (await inputs.recentPurchases(entry, false)) >= perSkuPerDay) {
-    return refuse('EXCEED_LIMIT', `at most ${perSkuPerDay} purchases of ${entry.sku} per day`);
+    return limitRefusal(entry, 'sku');
   }
 
   // Never sell what cannot be priced: no catalogue means out of stock.

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Mapping } from '../config/mapping.js';
+import type { Mapping, SkuMapping } from '../config/mapping.js';
 import type { Store } from '../db/store.js';
 import type { NewExchange, NewTransaction, TransactionRow } from '../db/types.js';
 
@@ -9,7 +9,7 @@ import type { CatalogueView } from '../mitra/catalogue.js';
 import { INIT_TTL_MS, LIMIT_WINDOW_MS } from '../razer/readings.js';
 import { commitMove } from './moves.js';
 import type { Fulfilment } from './ports.js';
-import { checkPurchase, type PurchaseRequest } from './purchase-checks.js';
+import { checkPurchase, limitRefusal, type PurchaseRequest } from './purchase-checks.js';
 import { Refusal } from './refusal.js';
 import type { Cause, State } from './states.js';
 
@@ -61,15 +61,15 @@ export async function checkRequest(
   return result;
 }
 
-/** The row an accepted init creates: what was validated is kept with it. */
-export async function planPurchase(
+/** The row an accepted init creates (what was validated is kept with it), and its mapping. */
+async function planPurchase(
   deps: PurchaseDeps,
   req: InitRequest,
   apiId: string,
-): Promise<NewTransaction> {
+): Promise<{ row: NewTransaction; entry: SkuMapping }> {
   const checked = await checkRequest(deps, req);
   const now = deps.now();
-  return {
+  const row: NewTransaction = {
     transactionNumber: req.transactionNumber,
     apiId,
     sku: req.sku,
@@ -90,6 +90,7 @@ export async function planPurchase(
     createdAt: now,
     updatedAt: now,
   };
+  return { row, entry: checked.entry };
 }
 
 async function load(store: Store, transactionNumber: string): Promise<TransactionRow> {
@@ -237,8 +238,18 @@ export async function startPurchase(
     return first && first.requestHash === requestHash ? { replay: first.responseBody } : { conflict: true };
   };
   if (await deps.store.getTransaction(n)) return replay();
-  const row = await planPurchase(deps, req, apiId);
-  if ((await deps.store.insertInitiated(row, record(row))) === 'exists') return replay();
+  const { row, entry } = await planPurchase(deps, req, apiId);
+  const limits = {
+    since: deps.now() - LIMIT_WINDOW_MS,
+    perAccount: entry.limits.perAccountPerDay,
+    perSku: entry.limits.perSkuPerDay,
+  };
+  const inserted = await deps.store.insertInitiated(row, record(row), limits);
+  if (inserted === 'exists') return replay();
+  if (inserted !== 'created') {
+    const refusal = limitRefusal(entry, inserted === 'over-account-limit' ? 'account' : 'sku');
+    throw new Refusal(refusal.code, refusal.message);
+  }
   return { created: true };
 }
 

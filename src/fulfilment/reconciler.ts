@@ -67,7 +67,9 @@ export class Reconciler {
     }
     for (const row of await store.listOverdue(now, 500)) {
       const reason = `still ${row.state} past its deadline: resolve by hand (gateway story ${row.transactionNumber})`;
-      if (!(await store.flagForOperator(row.transactionNumber, reason, now, true))) continue;
+      // Only if still in the state listed: a delivery committed since is not flagged overdue.
+      const when = { clear: true, inState: row.state };
+      if (!(await store.flagForOperator(row.transactionNumber, reason, now, when))) continue;
       logger.error({ transactionNumber: row.transactionNumber, state: row.state }, `OPERATOR: ${reason}`);
       this.#d.onOverdue?.(row.transactionNumber);
     }

@@ -227,7 +227,9 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
       // is neither read nor signed (razer-side: a query has none).
       const raw = c.req.method === 'POST' ? Buffer.from(await c.req.arrayBuffer()) : NO_BODY;
 
-      if (name === 'query' && deps.audit && header) {
+      // Kept answers are GET's alone: Hono gives HEAD to GET's handler, and a signature names its method.
+      const keepable = name === 'query' && c.req.method === 'GET';
+      if (keepable && deps.audit && header) {
         const known = answers.final(rawUri(c), header);
         if (known) {
           c.set('transactionNumber', known.transactionNumber);
@@ -304,7 +306,8 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
               deps.audit.exchange(done.exchange);
               answers.recorded(n, done);
             }
-            if (handled.fromState === 'final' && header) answers.keepFinal(rawUri(c), header, n, done);
+            if (handled.fromState === 'final' && keepable && header)
+              answers.keepFinal(rawUri(c), header, n, done);
           } else if (deps.audit && (name === 'query' || name === 'validate'))
             deps.audit.exchange(done.exchange);
           else await recordAnswer(deps, done.exchange);

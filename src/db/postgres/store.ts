@@ -27,7 +27,9 @@ import type { SharedRateBudget, Store } from '../store.js';
 import type {
   AuditTable,
   BrandInput,
+  FlagCondition,
   HourlyCount,
+  InitInsert,
   Move,
   MovePatch,
   MoveResult,
@@ -36,6 +38,7 @@ import type {
   NewTransaction,
   NewWebhook,
   PruneBatch,
+  PurchaseLimits,
   RateSlot,
   RepeatedQueries,
   SharedBudget,
@@ -234,8 +237,11 @@ export class PostgresStore implements Store {
     return result.rowCount === 1;
   }
 
-  async countRecentPurchases(query: { sku: string; accountId: string | null; since: number }) {
-    const [row] = await this.#db
+  async countRecentPurchases(
+    query: { sku: string; accountId: string | null; since: number },
+    db: Db = this.#db,
+  ) {
+    const [row] = await db
       .select({ n: count() })
       .from(transactions)
       .where(
@@ -346,14 +352,15 @@ export class PostgresStore implements Store {
       .orderBy(createdHour, asc(transactions.state));
   }
 
-  async flagForOperator(transactionNumber: string, reason: string, at: number, onlyIfClear = false) {
+  async flagForOperator(transactionNumber: string, reason: string, at: number, when: FlagCondition = {}) {
     const result = await this.#db
       .update(transactions)
       .set({ attention: true, attentionReason: reason, updatedAt: at })
       .where(
         and(
           eq(transactions.transactionNumber, transactionNumber),
-          onlyIfClear ? eq(transactions.attention, false) : undefined,
+          when.clear ? eq(transactions.attention, false) : undefined,
+          when.inState ? eq(transactions.state, when.inState) : undefined,
         ),
       );
     return result.rowCount === 1;
@@ -437,8 +444,26 @@ export class PostgresStore implements Store {
   }
 
   /** ON CONFLICT DO NOTHING: a racing insert of the same number waits for ours, then inserts nothing. */
-  async insertInitiated(row: NewTransaction, exchange: NewExchange): Promise<'created' | 'exists'> {
-    return this.#db.transaction(async (tx) => {
+  async insertInitiated(
+    row: NewTransaction,
+    exchange: NewExchange,
+    limits?: PurchaseLimits,
+  ): Promise<InitInsert> {
+    return this.#db.transaction(async (tx): Promise<InitInsert> => {
+      if (limits && (limits.perAccount !== null || limits.perSku !== null)) {
+        // The inits of one SKU take turns (every instance) from the count to the commit.
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`purchase-limits:${row.sku}`}))`);
+        const [taken] = await tx
+          .select({ n: transactions.transactionNumber })
+          .from(transactions)
+          .where(eq(transactions.transactionNumber, row.transactionNumber));
+        if (taken) return 'exists';
+        const recent = (accountId: string | null) =>
+          this.countRecentPurchases({ sku: row.sku, accountId, since: limits.since }, tx);
+        if (limits.perAccount !== null && (await recent(row.accountId)) >= limits.perAccount)
+          return 'over-account-limit';
+        if (limits.perSku !== null && (await recent(null)) >= limits.perSku) return 'over-sku-limit';
+      }
       const inserted = await tx
         .insert(transactions)
         .values(row)
@@ -490,7 +515,9 @@ export class PostgresStore implements Store {
   ) {
     if (exchanges.length === 0 && calls.length === 0 && repeats.length === 0) return;
     await this.#db.transaction(async (tx) => {
-      for (const r of repeats)
+      // In one order on every instance: two batches counting the same rows never deadlock.
+      const ordered = [...repeats].sort((a, b) => (a.transactionNumber < b.transactionNumber ? -1 : 1));
+      for (const r of ordered)
         await tx
           .update(transactions)
           .set({

@@ -1,7 +1,8 @@
 import { and, asc, eq } from 'drizzle-orm';
-import type { ExchangeRow, NewExchange, NewTransaction } from '../types.js';
+import type { ExchangeRow, InitInsert, NewExchange, NewTransaction, PurchaseLimits } from '../types.js';
 import type { Db } from './connection.js';
 import { razerExchanges, transactions } from './schema.js';
+import { countRecentPurchases } from './transactions.js';
 
 export function recordExchange(db: Db, exchange: NewExchange): void {
   db.insert(razerExchanges).values(exchange).run();
@@ -25,17 +26,28 @@ export function findCreatingInit(db: Db, transactionNumber: string): ExchangeRow
 
 /**
  * Creates the transaction and stores the answer about it in one SQLite transaction, so a
- * repeat can always replay exactly what was sent. `exists` when the number is taken.
+ * repeat can always replay exactly what was sent. `exists` when the number is taken; over a
+ * limit when, counted in the same transaction, the purchases of the window already reach it.
  */
-export function insertInitiated(db: Db, row: NewTransaction, exchange: NewExchange): 'created' | 'exists' {
+export function insertInitiated(
+  db: Db,
+  row: NewTransaction,
+  exchange: NewExchange,
+  limits?: PurchaseLimits,
+): InitInsert {
   return db.transaction(
-    (tx) => {
+    (tx): InitInsert => {
       const taken = tx
         .select({ n: transactions.transactionNumber })
         .from(transactions)
         .where(eq(transactions.transactionNumber, row.transactionNumber))
         .get();
       if (taken) return 'exists';
+      const recent = (accountId: string | null) =>
+        countRecentPurchases(tx, { sku: row.sku, accountId, since: limits?.since ?? 0 });
+      if (limits?.perAccount != null && recent(row.accountId) >= limits.perAccount)
+        return 'over-account-limit';
+      if (limits?.perSku != null && recent(null) >= limits.perSku) return 'over-sku-limit';
       tx.insert(transactions).values(row).run();
       tx.insert(razerExchanges).values(exchange).run();
       return 'created';

@@ -2,10 +2,12 @@ import { EventEmitter } from 'node:events';
 import type { Store } from '../store.js';
 import type {
   AuditTable,
+  FlagCondition,
   Move,
   MovePatch,
   NewExchange,
   NewSupplierCall,
+  PurchaseLimits,
   RepeatedQueries,
   SharedBudget,
   TransactionQuery,
@@ -108,8 +110,8 @@ export class SqliteStore implements Store {
   async purchasesByHour(since: number, until: number) {
     return txs.purchasesByHour(this.#db, since, until);
   }
-  async flagForOperator(n: string, reason: string, at: number, onlyIfClear?: boolean) {
-    return this.#write(() => txs.flagForOperator(this.#db, n, reason, at, onlyIfClear));
+  async flagForOperator(n: string, reason: string, at: number, when?: FlagCondition) {
+    return this.#write(() => txs.flagForOperator(this.#db, n, reason, at, when));
   }
 
   async claimStep(n: string, holder: string, ttlMs: number) {
@@ -139,8 +141,12 @@ export class SqliteStore implements Store {
   async findCreatingInit(n: string) {
     return exchanges.findCreatingInit(this.#db, n);
   }
-  async insertInitiated(row: Parameters<Store['insertInitiated']>[0], exchange: NewExchange) {
-    return this.#write(() => exchanges.insertInitiated(this.#db, row, exchange));
+  async insertInitiated(
+    row: Parameters<Store['insertInitiated']>[0],
+    exchange: NewExchange,
+    limits?: PurchaseLimits,
+  ) {
+    return this.#write(() => exchanges.insertInitiated(this.#db, row, exchange, limits));
   }
   async listExchanges(n: string) {
     return exchanges.listExchanges(this.#db, n);

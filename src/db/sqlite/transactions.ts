@@ -1,6 +1,7 @@
 import { and, asc, count, eq, gt, gte, inArray, lt, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type {
+  FlagCondition,
   HourlyCount,
   Move,
   MovePatch,
@@ -229,7 +230,7 @@ export function flagForOperator(
   transactionNumber: string,
   reason: string,
   at: number,
-  onlyIfClear = false,
+  when: FlagCondition = {},
 ): boolean {
   const result = db
     .update(transactions)
@@ -237,7 +238,8 @@ export function flagForOperator(
     .where(
       and(
         eq(transactions.transactionNumber, transactionNumber),
-        onlyIfClear ? eq(transactions.attention, false) : undefined,
+        when.clear ? eq(transactions.attention, false) : undefined,
+        when.inState ? eq(transactions.state, when.inState) : undefined,
       ),
     )
     .run();
