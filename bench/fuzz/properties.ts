@@ -1,0 +1,24 @@
+import { mapping, templates } from './config-properties.js';
+import {
+  admin,
+  consoleProperty,
+  operations,
+  razerSigned,
+  razerUnauthenticated,
+  webhook,
+} from './request-properties.js';
+import type { Property } from './runner.js';
+
+export type { Property, PropertyOptions, PropertyReport } from './runner.js';
+
+/** Every property, by the name `--only` takes. */
+export const PROPERTIES: Record<string, Property> = {
+  'razer-unauthenticated': razerUnauthenticated,
+  'razer-signed': razerSigned,
+  webhook,
+  admin,
+  console: consoleProperty,
+  operations,
+  mapping,
+  templates,
+};
