@@ -151,6 +151,7 @@ describe('admin API: transactions', () => {
       ['since=yesterday', /since must be an ISO 8601 time/],
       ['cursor=abc', /cursor is not a cursor this API gave/],
       ['colour=red', /unknown parameter colour/],
+      ['=PROCESSING', /a parameter has no name/],
     ] as const) {
       const r = await admin('GET', `/admin/transactions?${query}`);
       expect(r.status, query).toBe(400);

@@ -174,4 +174,21 @@ describe('templates', () => {
       reason: "accountId has no part 'opt'",
     });
   });
+
+  it('reads only what was given: an inherited name (toString, __proto__) is missing (found by the fuzzer)', () => {
+    for (const name of ['toString', 'constructor', '__proto__']) {
+      const param = parseTemplate(`{customParam.${name}}`, []);
+      if (!param.ok) throw new Error(param.reason);
+      expect(renderTemplate(param.parts, { accountId: 'x', customParam: {}, groups: {} })).toEqual({
+        ok: false,
+        reason: `customParam.${name} is missing`,
+      });
+      const group = parseTemplate(`{${name}}`, [name]);
+      if (!group.ok) throw new Error(group.reason);
+      expect(renderTemplate(group.parts, { accountId: 'x', customParam: {}, groups: {} })).toEqual({
+        ok: false,
+        reason: `accountId has no part '${name}'`,
+      });
+    }
+  });
 });

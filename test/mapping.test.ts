@@ -19,6 +19,20 @@ const errorsOf = (text: string) => {
 };
 
 describe('mapping file', () => {
+  it('reports, never throws on, what the fuzzer found: an empty SKU, an alias to nothing, an alias bomb', () => {
+    expect(errorsOf('skus:\n  A:\n').join('\n')).toMatch(/sku A/);
+    expect(errorsOf('skus:\n  A: ~\n').join('\n')).toMatch(/sku A/);
+    expect(errorsOf('*a').join('\n')).toMatch(/YAML error: .*alias/i);
+    const bomb = [
+      'a: &a [1,1,1,1,1,1,1,1,1]',
+      'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+      'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+      'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+      'skus: [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
+    ];
+    expect(errorsOf(bomb.join('\n')).join('\n')).toMatch(/YAML error: .*alias/i);
+  });
+
   it('loads the shipped example with its three kinds of SKU', () => {
     const mapping = exampleMapping();
     expect([...mapping.skus.keys()]).toEqual(['DIAMOND50', 'STEAMV50', 'GENSHIN60']);

@@ -55,6 +55,12 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   return parsed.data;
 }
 
+/** A listing's parameters; one without a name is refused too (Hono's query() drops it). */
+function listingQuery(c: Context): Record<string, string> {
+  if (new URL(c.req.url).searchParams.has('')) throw invalid('a parameter has no name');
+  return c.req.query();
+}
+
 async function jsonBody(c: Context): Promise<unknown> {
   if (!/^application\/json\s*(;|$)/i.test(c.req.header('content-type') ?? ''))
     throw invalid('Content-Type must be application/json');
@@ -107,7 +113,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
   );
 
   app.get('/transactions', async (c) => {
-    const query = parse(transactionListQuery, c.req.query());
+    const query = parse(transactionListQuery, listingQuery(c));
     const page = await deps.store.pageTransactions(storeQuery(query));
     return c.json({ items: page.items.map(transactionView), next: page.next && encodeCursor(page.next) });
   });
@@ -143,7 +149,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
   });
 
   app.get('/webhooks', async (c) => {
-    const query = parse(webhookListQuery, c.req.query());
+    const query = parse(webhookListQuery, listingQuery(c));
     const page = await deps.store.pageWebhooks({
       processed: query.processed,
       kind: query.kind,

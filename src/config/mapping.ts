@@ -63,7 +63,11 @@ const entrySchema = z
   // `gateway check` reports every problem of the file.
   .superRefine(
     (entry, ctx) => {
-      const raw = entry as { account?: { pattern?: unknown }; form?: unknown };
+      // Runs on whatever the file holds: an SKU with nothing under it is null.
+      const raw = (entry && typeof entry === 'object' ? entry : {}) as {
+        account?: { pattern?: unknown } | null;
+        form?: unknown;
+      };
       const pattern = typeof raw.account?.pattern === 'string' ? raw.account.pattern : undefined;
       const form = raw.form && typeof raw.form === 'object' ? (raw.form as Record<string, unknown>) : {};
       for (const issue of compileRules(pattern, form).issues) ctx.addIssue({ code: 'custom', ...issue });
@@ -171,7 +175,17 @@ export function parseMapping(text: string, file: string): MappingResult {
       }),
     };
   }
-  const parsed = mappingSchema.safeParse(doc.toJS());
+  let content: unknown;
+  try {
+    content = doc.toJS();
+  } catch (err) {
+    // An alias to nothing, or aliases that would expand without end.
+    return {
+      ok: false,
+      errors: [`${file}: YAML error: ${err instanceof Error ? err.message : String(err)}`],
+    };
+  }
+  const parsed = mappingSchema.safeParse(content);
   if (parsed.success) return { ok: true, mapping: parsed.data };
 
   const lineOf = (path: readonly PropertyKey[]) => lineOfPath(doc.contents, path, lineCounter);

@@ -93,13 +93,14 @@ export function renderTemplate(parts: readonly TemplatePart[], input: TemplateIn
         value += input.accountId;
         break;
       case 'customParam': {
-        const v = input.customParam[part.name];
+        // Own keys only: `toString` or `__proto__` is not a value Razer sent.
+        const v = Object.hasOwn(input.customParam, part.name) ? input.customParam[part.name] : undefined;
         if (v === undefined) return { ok: false, reason: `customParam.${part.name} is missing` };
         value += v;
         break;
       }
       case 'group': {
-        const v = input.groups[part.name];
+        const v = Object.hasOwn(input.groups, part.name) ? input.groups[part.name] : undefined;
         if (v === undefined) return { ok: false, reason: `accountId has no part '${part.name}'` };
         value += v;
         break;
