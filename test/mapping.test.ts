@@ -31,6 +31,8 @@ describe('mapping file', () => {
       'skus: [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
     ];
     expect(errorsOf(bomb.join('\n')).join('\n')).toMatch(/YAML error: .*alias/i);
+    const loop = 'skus:\n  A:\n    brand: B\n    variation: V\n    max_price: &a\n      extra: *a\n';
+    expect(errorsOf(loop)).toEqual([`${FILE}: YAML error: an alias refers to a node that contains it`]);
   });
 
   it('loads the shipped example with its three kinds of SKU', () => {

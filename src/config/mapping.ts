@@ -185,11 +185,26 @@ export function parseMapping(text: string, file: string): MappingResult {
       errors: [`${file}: YAML error: ${err instanceof Error ? err.message : String(err)}`],
     };
   }
+  if (containsItself(content))
+    return { ok: false, errors: [`${file}: YAML error: an alias refers to a node that contains it`] };
   const parsed = mappingSchema.safeParse(content);
   if (parsed.success) return { ok: true, mapping: parsed.data };
 
   const lineOf = (path: readonly PropertyKey[]) => lineOfPath(doc.contents, path, lineCounter);
   return { ok: false, errors: parsed.error.issues.map((issue) => formatIssue(issue, file, lineOf)) };
+}
+
+/** Whether a value holds itself (a YAML alias inside its own anchor): iterative, with its ancestors. */
+function containsItself(root: unknown): boolean {
+  const stack: { value: unknown; ancestors: ReadonlySet<object> }[] = [{ value: root, ancestors: new Set() }];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { value, ancestors } = next;
+    if (value === null || typeof value !== 'object') continue;
+    if (ancestors.has(value)) return true;
+    const inner = new Set(ancestors).add(value);
+    for (const child of Object.values(value)) stack.push({ value: child, ancestors: inner });
+  }
+  return false;
 }
 
 /** Line of the deepest node on `path` that exists: a key's own line for map entries. */
