@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createDatabase, type PostgresServer, startPostgres } from '../../test/helpers/postgres.js';
+import { readArgs } from '../cli-args.js';
 import { type Adapter, type CampaignOptions, type CampaignResult, runCampaign } from './campaign.js';
 import { report } from './report.js';
 
@@ -26,20 +26,18 @@ const argsSchema = z.object({
 });
 type Args = z.output<typeof argsSchema>;
 
-function readArgs(): Args {
-  const { values } = parseArgs({
-    options: {
+function commandArgs(): Args {
+  return readArgs(
+    {
       rounds: { type: 'string' },
       db: { type: 'string' },
       seed: { type: 'string' },
       keep: { type: 'boolean' },
       'postgres-url': { type: 'string' },
     },
-  });
-  const parsed = argsSchema.safeParse(values);
-  if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) console.error(`--${issue.path.join('.')}: ${issue.message}`);
-  process.exit(2);
+    argsSchema,
+    'usage: npm run campaign -- [--rounds N] [--db sqlite|postgres|both] [--seed S] [--keep] [--postgres-url URL]',
+  );
 }
 
 /** One adapter's run, on a database of its own. */
@@ -96,7 +94,7 @@ async function runOn(adapter: Adapter, args: Args, seed: number, server: () => P
 }
 
 async function main(): Promise<number> {
-  const args = readArgs();
+  const args = commandArgs();
   const seed = args.seed ?? Math.floor(Math.random() * 2 ** 32);
   console.log(`campaign seed ${seed} (replay with --seed ${seed})`);
   const embedded: { server: PostgresServer | null } = { server: null };

@@ -1,4 +1,5 @@
-import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { readArgs } from '../cli-args.js';
 import { PROPERTIES, type PropertyReport } from './properties.js';
 
 /**
@@ -10,31 +11,41 @@ import { PROPERTIES, type PropertyReport } from './properties.js';
  */
 const USAGE = `usage: npm run fuzz -- [--runs N] [--seed S] [--only ${Object.keys(PROPERTIES).join('|')}] [--path P] [--allow TAG,TAG]`;
 
+const list = z.string().transform((text) => text.split(',').map((s) => s.trim()));
+const argsSchema = z.object({
+  runs: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1000),
+  seed: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(() => Date.now() % 2 ** 31),
+  only: list
+    .pipe(z.array(z.enum(Object.keys(PROPERTIES), { error: 'is not a property' })))
+    .default(Object.keys(PROPERTIES)),
+  path: z.string().optional(),
+  allow: list.default([]),
+  help: z.boolean().default(false),
+});
+
 function options() {
-  const { values } = parseArgs({
-    options: {
-      runs: { type: 'string', default: '1000' },
+  const values = readArgs(
+    {
+      runs: { type: 'string' },
       seed: { type: 'string' },
       only: { type: 'string' },
       path: { type: 'string' },
       allow: { type: 'string' },
       help: { type: 'boolean' },
     },
-  });
+    argsSchema,
+    USAGE,
+  );
   if (values.help) {
     console.log(USAGE);
     process.exit(0);
   }
-  const runs = Number(values.runs);
-  const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
-  const only = values.only?.split(',').map((s) => s.trim()) ?? Object.keys(PROPERTIES);
-  const unknown = only.filter((name) => !(name in PROPERTIES));
-  if (!Number.isSafeInteger(runs) || runs < 1)
-    throw new Error(`--runs must be a whole number above 0\n${USAGE}`);
-  if (!Number.isSafeInteger(seed)) throw new Error(`--seed must be a whole number\n${USAGE}`);
-  if (unknown.length > 0) throw new Error(`no property ${unknown.join(', ')}\n${USAGE}`);
-  const allow = values.allow?.split(',').map((s) => s.trim()) ?? [];
-  return { runs, seed, only, path: values.path, allow };
+  return values;
 }
 
 const pad = (text: string, width: number) => text.padEnd(width);

@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { rateLimitSchema } from '../../src/config/env.js';
 import { EXAMPLE_MAPPING_FILE } from '../../src/config/paths.js';
 import { MitraSimulator } from '../../src/sim/mitra-sim.js';
 import { waitFor } from '../../test/helpers/wait.js';
+import { readArgs } from '../cli-args.js';
 import { ROOT, rssMb, startGateway } from './gateway.js';
 import {
   CANCEL_RATE,
@@ -42,10 +42,11 @@ const argsSchema = z.object({
   /** Writes the per-second samples (t, open, queued, rss) there as CSV. */
   samples: z.string().optional(),
 });
-const { values } = parseArgs({
-  options: { minutes: { type: 'string' }, seed: { type: 'string' }, samples: { type: 'string' } },
-});
-const args = argsSchema.parse(values);
+const args = readArgs(
+  { minutes: { type: 'string' }, seed: { type: 'string' }, samples: { type: 'string' } },
+  argsSchema,
+  'usage: npm run soak -- [--minutes M] [--seed S] [--samples FILE]',
+);
 
 const RAZER = { apiId: 'soak-publisher', key: 'soak-razer-key-0001' };
 const MITRA = { apiKey: 'soak-mitra-access', secretKey: 'soak-mitra-secret' };
