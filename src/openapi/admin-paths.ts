@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { MAX_ADMIN_BODY } from '../admin/routes.js';
+import type { TransactionView } from '../admin/story.js';
 import {
   catalogueRefreshBody,
   MAX_PAGE,
@@ -119,7 +120,9 @@ function operation(r: Route): Operation {
   };
 }
 
-const transactionExample = {
+// Typed: a column added to the row and missing here fails to compile (the tests' schema check
+// found one only at run time).
+const transactionExample: TransactionView = {
   transactionNumber: N,
   apiId: 'publisherA',
   sku: 'DIAMOND50',
@@ -154,6 +157,8 @@ const transactionExample = {
   attentionReason: 'no final outcome within the deadline',
   createdAt: 1795348800000,
   updatedAt: 1795348830000,
+  queriesRepeated: 14,
+  lastQueriedAt: 1795349100000,
 };
 
 const STATE_LIST = TRANSACTION_STATES.join(', ');
