@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { MAX_ADMIN_BODY } from '../../../src/admin/routes.js';
+import { TRANSACTION_STATES } from '../../../src/db/vocabulary.js';
 import {
   body,
   bodyBytes,
@@ -94,17 +95,7 @@ export interface AdminPlan {
   peer: string;
 }
 
-const STATES = [
-  'INITIATED',
-  'QUEUED',
-  'ORDERING',
-  'PROCESSING',
-  'UNKNOWN',
-  'SUCCESS',
-  'FAILED',
-  'CANCELLED',
-  'EXPIRED',
-];
+const STATES = TRANSACTION_STATES;
 const filterValue = fc.oneof(
   fc.constantFrom(
     ...STATES,
