@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import { MAX_ADMIN_BODY } from '../admin/routes.js';
-import type { TransactionView } from '../admin/story.js';
 import {
   catalogueRefreshBody,
   MAX_PAGE,
@@ -8,6 +7,7 @@ import {
   webhookIdParam,
   webhookListQuery,
 } from '../admin/schemas.js';
+import type { TransactionView } from '../admin/story.js';
 import { TRANSACTION_STATES } from '../db/vocabulary.js';
 import { acknowledgementSchema, actorSchema, resolutionSchema } from '../fulfilment/operator.js';
 import {
