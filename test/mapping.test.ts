@@ -28,7 +28,9 @@ describe('mapping file', () => {
       'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
       'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
       'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
-      'skus: [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
+      'e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
+      'f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]',
+      'skus: [*f,*f,*f,*f,*f,*f,*f,*f,*f]',
     ];
     expect(errorsOf(bomb.join('\n')).join('\n')).toMatch(/YAML error: .*alias/i);
     const loop = 'skus:\n  A:\n    brand: B\n    variation: V\n    max_price: &a\n      extra: *a\n';

@@ -177,7 +177,9 @@ export function parseMapping(text: string, file: string): MappingResult {
   }
   let content: unknown;
   try {
-    content = doc.toJS();
+    // yaml's default (100) refuses ordinary files that share an anchor among many SKUs; a bomb
+    // still expands past this many.
+    content = doc.toJS({ maxAliasCount: 10_000 });
   } catch (err) {
     // An alias to nothing, or aliases that would expand without end.
     return {

@@ -238,7 +238,16 @@ export async function startPurchase(
     return first && first.requestHash === requestHash ? { replay: first.responseBody } : { conflict: true };
   };
   if (await deps.store.getTransaction(n)) return replay();
-  const { row, entry } = await planPurchase(deps, req, apiId);
+  let planned: Awaited<ReturnType<typeof planPurchase>>;
+  try {
+    planned = await planPurchase(deps, req, apiId);
+  } catch (err) {
+    // A repeat racing its first: the first's row, committed since, may be what the checks
+    // counted. A number that exists now is answered as before, never refused.
+    if (err instanceof Refusal && (await deps.store.getTransaction(n))) return replay();
+    throw err;
+  }
+  const { row, entry } = planned;
   const limits = {
     since: deps.now() - LIMIT_WINDOW_MS,
     perAccount: entry.limits.perAccountPerDay,
