@@ -9,6 +9,8 @@ import PlainSummaryReporter from './helpers/plain-summary-reporter.js';
 const ADAPTER_FREE = [
   'test/architecture.test.ts',
   'test/env.test.ts',
+  'test/start-command.test.ts',
+  'test/request-log.test.ts',
   'test/form-data.test.ts',
   'test/limiter.test.ts',
   'test/shared-limiter.test.ts',

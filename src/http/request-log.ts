@@ -59,6 +59,10 @@ export function requestLog(deps: RequestLogDeps): MiddlewareHandler<GatewayEnv> 
     const started = performance.now();
     const given = headerOf(c, 'x-request-id');
     const id = given && CALLER_ID.test(given) ? given : randomUUID();
+    // On Node's response the header is merged into whatever answer is written; setting it on
+    // `c.res` instead would rebuild the answer's headers as a Headers object, a cost on every poll.
+    const outgoing = c.env?.outgoing;
+    outgoing?.setHeader('X-Request-Id', id);
     c.set('transactionNumber', null);
     try {
       await next();
@@ -66,7 +70,7 @@ export function requestLog(deps: RequestLogDeps): MiddlewareHandler<GatewayEnv> 
       const seconds = (performance.now() - started) / 1000;
       const status = c.res.status;
       const endpoint = endpointOf(c.req.method, c.req.path);
-      c.res.headers.set('X-Request-Id', id);
+      if (!outgoing) c.res.headers.set('X-Request-Id', id);
       deps.onRequest?.(endpoint, status, seconds);
       logger.info(
         {

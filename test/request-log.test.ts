@@ -1,0 +1,63 @@
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { GatewayEnv } from '../src/http/env.js';
+import { requestLog } from '../src/http/request-log.js';
+import { createLogger } from '../src/log.js';
+
+function appWithLog() {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  const app = new Hono<GatewayEnv>();
+  app.use('*', requestLog({ logger: createLogger('info', sink) }));
+  // A Razer-style answer: a Response built by hand with its headers as a plain object.
+  app.get('/raw', () => new Response('{"a":1}', { status: 408, headers: { 'x-razer-signature': 's' } }));
+  app.get('/json', (c) => c.json({ ok: true }));
+  app.get('/stream', () => new Response(new Blob(['chunk']).stream()));
+  app.get('/throws', () => {
+    throw new Error('boom');
+  });
+  app.onError((_err, c) => c.text('failed', 500));
+  return { app, lines };
+}
+
+let close: (() => Promise<void>) | null = null;
+afterEach(async () => {
+  await close?.();
+  close = null;
+});
+
+describe('request id (X-Request-Id)', () => {
+  it('is echoed without a Node response (app.request), on every kind of answer', async () => {
+    const { app } = appWithLog();
+    for (const path of ['/raw', '/json', '/stream', '/throws', '/missing']) {
+      const res = await app.request(path, { headers: { 'x-request-id': `id-${path.slice(1)}` } });
+      expect(res.headers.get('x-request-id'), path).toBe(`id-${path.slice(1)}`);
+    }
+  });
+
+  it('is echoed on Node, merged with the answer’s own headers, which are kept', async () => {
+    const { app } = appWithLog();
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const raw = await fetch(`${url}/raw`, { headers: { 'x-request-id': 'proxy-7' } });
+    expect(raw.status).toBe(408);
+    expect(raw.headers.get('x-request-id')).toBe('proxy-7');
+    expect(raw.headers.get('x-razer-signature')).toBe('s');
+    expect(await raw.text()).toBe('{"a":1}');
+    for (const path of ['/json', '/stream', '/throws', '/missing']) {
+      const res = await fetch(url + path);
+      expect(res.headers.get('x-request-id'), path).toMatch(/^[0-9a-f-]{36}$/);
+      await res.arrayBuffer();
+    }
+  });
+});
