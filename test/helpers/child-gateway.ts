@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startFlags } from './start-command.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -12,9 +13,9 @@ export interface ChildGateway {
   kill(): Promise<void>;
 }
 
-/** `node dist/main.js`, as `npm start` runs it, in `cwd`, resolved once it listens. */
+/** `node [flags] dist/main.js`, as `npm start` runs it, in `cwd`, resolved once it listens. */
 export async function spawnGateway(env: Record<string, string>, cwd: string): Promise<ChildGateway> {
-  const child: ChildProcess = spawn(process.execPath, [`${ROOT}/dist/main.js`], {
+  const child: ChildProcess = spawn(process.execPath, [...startFlags(), `${ROOT}/dist/main.js`], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
