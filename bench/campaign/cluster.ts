@@ -45,7 +45,7 @@ export interface ExitNote {
 }
 
 /**
- * The gateway processes of a run (`node dist/main.js`): started, SIGKILLed, restarted at once,
+ * The gateway processes of a run (`npm start`'s command): started, SIGKILLed, restarted at once,
  * with a load balancer in front for the simulator's webhooks.
  */
 export class Cluster {
