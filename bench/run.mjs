@@ -34,15 +34,11 @@ async function spawnServer(script, env = {}) {
   const logDir = mkdtempSync(join(tmpdir(), 'gateway-bench-log-'));
   const logFile = join(logDir, 'server.log');
   const logFd = openSync(logFile, 'w');
-  const child = spawn(
-    process.execPath,
-    [...profile, ...(script.startsWith('dist') ? GATEWAY_NODE_FLAGS : []), script],
-    {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', logFd, 'inherit'],
-    },
-  );
+  const child = spawn(process.execPath, [...profile, ...GATEWAY_NODE_FLAGS, script], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', logFd, 'inherit'],
+  });
   closeSync(logFd);
   let exited = false;
   child.once('exit', () => {
@@ -54,9 +50,15 @@ async function spawnServer(script, env = {}) {
   while (port === null) {
     const m = /"port":(\d+)[^\n]*"msg":"gateway listening"/.exec(log());
     if (m) port = Number(m[1]);
-    else if (exited) throw new Error(`${script} exited before listening:\n${log()}`);
-    else if (performance.now() > deadline) throw new Error(`${script} not listening after 30 s:\n${log()}`);
-    else await setTimeout(20);
+    else if (exited || performance.now() > deadline) {
+      // Never left running (it shares this process's stderr) nor its log left behind.
+      const text = log();
+      child.kill('SIGKILL');
+      rmSync(logDir, { recursive: true, force: true });
+      throw new Error(
+        `${script} ${exited ? 'exited before listening' : 'not listening after 30 s'}:\n${text}`,
+      );
+    } else await setTimeout(20);
   }
   return {
     url: `http://127.0.0.1:${port}`,
@@ -125,6 +127,17 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
+/**
+ * The median of each figure over the rounds, except what must not be hidden by one: errors are
+ * summed and the client's CPU is its busiest round's.
+ */
+const summarised = (runs) => ({
+  ...medianOf(runs),
+  errors: runs.reduce((sum, r) => sum + r.errors, 0),
+  non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+  clientCpu: Math.max(...runs.map((r) => r.clientCpu)),
+});
+
 /** The median of each figure over the rounds. */
 const medianOf = (runs) =>
   Object.fromEntries(
@@ -151,18 +164,19 @@ async function withGateway(env, run, { postgres = null, instances = 1 } = {}) {
     ? { DATABASE_URL: database.url, MITRA_RATE_LIMIT_SCOPE: 'instance' }
     : { DATABASE_PATH: join(dir, 'bench.db') };
   const gateways = [];
-  for (let i = 0; i < instances; i++)
-    gateways.push(
-      await spawnServer('dist/main.js', {
-        ...gatewayEnv(sim),
-        ...storage,
-        INSTANCE_ID: `bench-${i + 1}`,
-        ...env,
-      }),
-    );
-  const [gateway] = gateways;
-  sim.webhookUrl = `${gateway.url}/mitra/webhook/${WEBHOOK_TOKEN}`;
   try {
+    // Inside the try: a second instance failing to start stops the first.
+    for (let i = 0; i < instances; i++)
+      gateways.push(
+        await spawnServer('dist/main.js', {
+          ...gatewayEnv(sim),
+          ...storage,
+          INSTANCE_ID: `bench-${i + 1}`,
+          ...env,
+        }),
+      );
+    const [gateway] = gateways;
+    sim.webhookUrl = `${gateway.url}/mitra/webhook/${WEBHOOK_TOKEN}`;
     return await run({
       sim,
       url: gateway.url,
@@ -235,9 +249,9 @@ async function httpPaths() {
         rounds.push({ bare, final, open, share: final.rps / bare.rps, p99Ratio: final.p99 / bare.p99 });
       }
       return {
-        bare: medianOf(rounds.map((r) => r.bare)),
-        final: medianOf(rounds.map((r) => r.final)),
-        open: medianOf(rounds.map((r) => r.open)),
+        bare: summarised(rounds.map((r) => r.bare)),
+        final: summarised(rounds.map((r) => r.final)),
+        open: summarised(rounds.map((r) => r.open)),
         share: median(rounds.map((r) => r.share)),
         p99Ratio: median(rounds.map((r) => r.p99Ratio)),
         rounds,

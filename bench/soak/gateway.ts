@@ -1,4 +1,4 @@
-// The gateway as `npm start` runs it (`node dist/main.js`), in a process of its own, with its
+// The gateway as `npm start` runs it (`node --no-memory-reducer dist/main.js`), in a process of its own, with its
 // pid (for /proc/<pid>/status). Its log is read line by line and dropped, keeping only the error
 // lines and a short tail: test/helpers/child-gateway.ts keeps all output and joins it on every
 // chunk, which a run of several minutes at info level cannot afford.
