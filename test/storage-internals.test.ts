@@ -154,6 +154,85 @@ describe('statement cache', () => {
   });
 });
 
+describe('statements prepared by shape', () => {
+  const raw = (n: string) =>
+    storage.sqlite.prepare('select * from transactions where transaction_number = ?').get(n) as Record<
+      string,
+      unknown
+    >;
+
+  it('inserts rows of different shapes each as given: a missing field takes its default, values are encoded', async () => {
+    await storage.insertTransaction(
+      transactionRow('P1', 'INITIATED', { isVoucher: true, customParam: { a: '1' } }),
+    );
+    // The same columns but isVoucher and customParam missing: not the statement above.
+    await storage.insertTransaction(transactionRow('P2'));
+    expect(raw('P1')).toMatchObject({ is_voucher: 1, custom_param: '{"a":"1"}', order_attempts: 0 });
+    expect(raw('P2')).toMatchObject({ is_voucher: 0, custom_param: null, order_attempts: 0 });
+    expect((await storage.getTransaction('P1'))?.customParam).toEqual({ a: '1' });
+  });
+
+  it('moves and patches with patches of different shapes; an undefined field is left as it was', async () => {
+    await storage.insertTransaction(transactionRow('P3', 'QUEUED', { customParam: { k: 'v' } }));
+    const first = await storage.moveTransaction({
+      transactionNumber: 'P3',
+      from: 'QUEUED',
+      to: 'ORDERING',
+      cause: 'supplier',
+      at: T0 + 1,
+      patch: { orderAttempts: 1, attention: true, customParam: undefined },
+    });
+    expect(first.ok).toBe(true);
+    expect(raw('P3')).toMatchObject({
+      state: 'ORDERING',
+      order_attempts: 1,
+      attention: 1,
+      custom_param: '{"k":"v"}',
+      updated_at: T0 + 1,
+    });
+    // Another shape, then the first again: each statement binds its own columns.
+    expect(await storage.patchTransaction('P3', 'ORDERING', { trxCode: 'VCG-1' }, T0 + 2)).toBe(true);
+    expect(
+      await storage.patchTransaction('P3', 'ORDERING', { orderAttempts: 2, attention: false }, T0 + 3),
+    ).toBe(true);
+    expect(raw('P3')).toMatchObject({
+      trx_code: 'VCG-1',
+      order_attempts: 2,
+      attention: 0,
+      updated_at: T0 + 3,
+    });
+    // A compare-and-set on the state still refuses a row in another one, whatever the shape.
+    expect(await storage.patchTransaction('P3', 'QUEUED', { trxCode: 'VCG-2' }, T0 + 4)).toBe(false);
+    const stale = await storage.moveTransaction({
+      transactionNumber: 'P3',
+      from: 'QUEUED',
+      to: 'ORDERING',
+      cause: 'supplier',
+      at: T0 + 5,
+      patch: { orderAttempts: 9, attention: true },
+    });
+    expect(stale).toEqual({ ok: false, reason: 'stale', current: 'ORDERING' });
+    expect(raw('P3')).toMatchObject({ trx_code: 'VCG-1', order_attempts: 2, updated_at: T0 + 3 });
+  });
+
+  it('a move that must find no order sent refuses a row with one, and the same shape without that condition moves it', async () => {
+    await storage.insertTransaction(transactionRow('P4', 'QUEUED', { orderAttempts: 1 }));
+    const move = {
+      transactionNumber: 'P4',
+      from: 'QUEUED',
+      to: 'CANCELLED',
+      cause: 'razer',
+      at: T0 + 1,
+    } as const;
+    expect(await storage.moveTransaction({ ...move, neverSent: true })).toEqual({
+      ok: false,
+      reason: 'stale',
+      current: 'QUEUED',
+    });
+    expect((await storage.moveTransaction(move)).ok).toBe(true);
+  });
+});
+
 describe('migration 0001', () => {
   it('review: a cached is_voucher false, possibly the old default for a silent catalogue, becomes unknown', () => {
     const dir = tempDir();

@@ -1,6 +1,7 @@
-import { and, eq, inArray, min } from 'drizzle-orm';
+import { and, eq, inArray, min, sql } from 'drizzle-orm';
 import type { BrandInput, CachedBrand, CachedVariation, VariationInput } from '../types.js';
 import type { Db } from './connection.js';
+import { prepared } from './prepared.js';
 import { catalogueBrands, catalogueVariations } from './schema.js';
 
 /** The brand list replaces the cached one whole: a brand Mitra no longer lists is gone. */
@@ -30,18 +31,32 @@ export function replaceVariations(
   });
 }
 
+const BRAND = Symbol('brand by key');
+const VARIATION = Symbol('variation by keys');
+
 export function getBrand(db: Db, brandKey: string): CachedBrand | undefined {
-  return db.select().from(catalogueBrands).where(eq(catalogueBrands.brandKey, brandKey)).get();
+  return prepared(db, BRAND, (d) =>
+    d
+      .select()
+      .from(catalogueBrands)
+      .where(eq(catalogueBrands.brandKey, sql.placeholder('brandKey')))
+      .prepare(),
+  ).get({ brandKey });
 }
 
 export function getVariation(db: Db, brandKey: string, variationKey: string): CachedVariation | undefined {
-  return db
-    .select()
-    .from(catalogueVariations)
-    .where(
-      and(eq(catalogueVariations.brandKey, brandKey), eq(catalogueVariations.variationKey, variationKey)),
-    )
-    .get();
+  return prepared(db, VARIATION, (d) =>
+    d
+      .select()
+      .from(catalogueVariations)
+      .where(
+        and(
+          eq(catalogueVariations.brandKey, sql.placeholder('brandKey')),
+          eq(catalogueVariations.variationKey, sql.placeholder('variationKey')),
+        ),
+      )
+      .prepare(),
+  ).get({ brandKey, variationKey });
 }
 
 /** When the brand list and the stalest variation list were fetched (null: never). */

@@ -1,11 +1,12 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { ExchangeRow, InitInsert, NewExchange, NewTransaction, PurchaseLimits } from '../types.js';
 import type { Db } from './connection.js';
+import { insertRow, prepared } from './prepared.js';
 import { razerExchanges, transactions } from './schema.js';
 import { countRecentPurchases } from './transactions.js';
 
 export function recordExchange(db: Db, exchange: NewExchange): void {
-  db.insert(razerExchanges).values(exchange).run();
+  insertRow(db, razerExchanges, exchange);
 }
 
 /** The init exchange that created a transaction: the one every repeat is compared with. */
@@ -29,27 +30,32 @@ export function findCreatingInit(db: Db, transactionNumber: string): ExchangeRow
  * repeat can always replay exactly what was sent. `exists` when the number is taken; over a
  * limit when, counted in the same transaction, the purchases of the window already reach it.
  */
+const NUMBER_TAKEN = Symbol('transaction number taken');
+
 export function insertInitiated(
   db: Db,
   row: NewTransaction,
   exchange: NewExchange,
   limits?: PurchaseLimits,
 ): InitInsert {
+  // The statements run on `db`, the transaction's one connection: prepared once for it.
   return db.transaction(
-    (tx): InitInsert => {
-      const taken = tx
-        .select({ n: transactions.transactionNumber })
-        .from(transactions)
-        .where(eq(transactions.transactionNumber, row.transactionNumber))
-        .get();
+    (): InitInsert => {
+      const taken = prepared(db, NUMBER_TAKEN, (d) =>
+        d
+          .select({ n: transactions.transactionNumber })
+          .from(transactions)
+          .where(eq(transactions.transactionNumber, sql.placeholder('n')))
+          .prepare(),
+      ).get({ n: row.transactionNumber });
       if (taken) return 'exists';
       const recent = (accountId: string | null) =>
-        countRecentPurchases(tx, { sku: row.sku, accountId, since: limits?.since ?? 0 });
+        countRecentPurchases(db, { sku: row.sku, accountId, since: limits?.since ?? 0 });
       if (limits?.perAccount != null && recent(row.accountId) >= limits.perAccount)
         return 'over-account-limit';
       if (limits?.perSku != null && recent(null) >= limits.perSku) return 'over-sku-limit';
-      tx.insert(transactions).values(row).run();
-      tx.insert(razerExchanges).values(exchange).run();
+      insertRow(db, transactions, row);
+      insertRow(db, razerExchanges, exchange);
       return 'created';
     },
     { behavior: 'immediate' },

@@ -19,6 +19,7 @@ import { migrateStorage, openStorage, type Storage } from './connection.js';
 import * as exchanges from './exchanges.js';
 import { GroupCommit } from './group-commit.js';
 import { checkWritable } from './health.js';
+import { insertRow } from './prepared.js';
 import { pruneBatch } from './retention.js';
 import { razerExchanges, supplierCalls } from './schema.js';
 import * as calls from './supplier-calls.js';
@@ -169,14 +170,9 @@ export class SqliteStore implements Store {
     await this.#write(() => {
       const db = this.#db;
       for (const r of repeats) countRepeatedQueries(db, r);
-      if (rows.length > 0)
-        db.insert(razerExchanges)
-          .values([...rows])
-          .run();
-      if (callRows.length > 0)
-        db.insert(supplierCalls)
-          .values(callRows.map((c) => ({ ...c, instanceId: this.instanceId })))
-          .run();
+      // One prepared insert per row: a many-row insert is built anew for every batch size.
+      for (const row of rows) insertRow(db, razerExchanges, row);
+      for (const c of callRows) insertRow(db, supplierCalls, { ...c, instanceId: this.instanceId });
     });
   }
 

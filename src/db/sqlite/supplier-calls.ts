@@ -1,12 +1,11 @@
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import type { NewSupplierCall } from '../types.js';
 import type { Db } from './connection.js';
+import { insertRow } from './prepared.js';
 import { supplierCalls } from './schema.js';
 
 export function recordSupplierCall(db: Db, call: NewSupplierCall, instanceId: string | null): void {
-  db.insert(supplierCalls)
-    .values({ ...call, instanceId })
-    .run();
+  insertRow(db, supplierCalls, { ...call, instanceId });
 }
 
 export function listSupplierCalls(db: Db, transactionNumber: string) {

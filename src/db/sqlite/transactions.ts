@@ -17,7 +17,7 @@ import type {
 } from '../types.js';
 import { FINAL_STATES, OPEN_STATES, type StoredState as State, TRANSACTION_STATES } from '../vocabulary.js';
 import type { Db } from './connection.js';
-import { prepared } from './prepared.js';
+import { placeholders, prepared, shapeOf } from './prepared.js';
 import { transactionEvents, transactions } from './schema.js';
 
 export function insertTransaction(db: Db, row: NewTransaction): TransactionRow {
@@ -72,20 +72,16 @@ export function listEvents(db: Db, transactionNumber: string): TransactionEventR
  * the current state comes back. Whether the move is legal is the caller's rule.
  */
 export function moveTransaction(db: Db, move: Move, instanceId: string | null): MoveResult {
+  const patch = move.patch ?? {};
   return db.transaction(
     (tx): MoveResult => {
-      const row = tx
-        .update(transactions)
-        .set({ ...move.patch, state: move.to, updatedAt: move.at })
-        .where(
-          and(
-            eq(transactions.transactionNumber, move.transactionNumber),
-            eq(transactions.state, move.from),
-            move.neverSent ? eq(transactions.orderAttempts, 0) : undefined,
-          ),
-        )
-        .returning()
-        .get();
+      const row = moveStatement(db, shapeOf(patch), move.neverSent === true).get({
+        ...patch,
+        state: move.to,
+        updatedAt: move.at,
+        [MOVE.number]: move.transactionNumber,
+        [MOVE.from]: move.from,
+      });
       if (!row) {
         const current = tx
           .select({ state: transactions.state })
@@ -112,26 +108,52 @@ export function moveTransaction(db: Db, move: Move, instanceId: string | null): 
   );
 }
 
+/** Placeholder names of the row a move expects; no column is named so. */
+const MOVE = { number: 'move.number', from: 'move.from' } as const;
+
+/** A move's compare-and-set, prepared once for each set of patched columns. */
+const moveStatement = (db: Db, shape: readonly string[], neverSent: boolean) =>
+  prepared(db, `move ${neverSent ? 'never sent ' : ''}(${shape.join(',')})`, (d) =>
+    d
+      .update(transactions)
+      .set(placeholders([...shape, 'state', 'updatedAt']))
+      .where(
+        and(
+          eq(transactions.transactionNumber, sql.placeholder(MOVE.number)),
+          eq(transactions.state, sql.placeholder(MOVE.from)),
+          neverSent ? eq(transactions.orderAttempts, 0) : undefined,
+        ),
+      )
+      .returning()
+      .prepare(),
+  );
+
 /** Purchases after `since` that were not refused, cancelled or expired (they count toward limits). */
 export function countRecentPurchases(
   db: Db,
   query: { sku: string; accountId: string | null; since: number },
 ): number {
+  const byAccount = query.accountId !== null;
   return (
-    db
-      .select({ n: count() })
-      .from(transactions)
-      .where(
-        and(
-          eq(transactions.sku, query.sku),
-          query.accountId === null ? undefined : eq(transactions.accountId, query.accountId),
-          gt(transactions.createdAt, query.since),
-          notInArray(transactions.state, ['FAILED', 'CANCELLED', 'EXPIRED']),
-        ),
-      )
-      .get()?.n ?? 0
+    prepared(db, byAccount ? COUNT_RECENT_BY_ACCOUNT : COUNT_RECENT, (d) =>
+      d
+        .select({ n: count() })
+        .from(transactions)
+        .where(
+          and(
+            eq(transactions.sku, sql.placeholder('sku')),
+            byAccount ? eq(transactions.accountId, sql.placeholder('accountId')) : undefined,
+            gt(transactions.createdAt, sql.placeholder('since')),
+            notInArray(transactions.state, ['FAILED', 'CANCELLED', 'EXPIRED']),
+          ),
+        )
+        .prepare(),
+    ).get(query)?.n ?? 0
   );
 }
+
+const COUNT_RECENT = Symbol('count recent purchases of a sku');
+const COUNT_RECENT_BY_ACCOUNT = Symbol('count recent purchases of a sku by an account');
 
 /** Updates columns of a transaction still in `state`, without a move (and so without an event). */
 export function patchTransaction(
@@ -141,12 +163,21 @@ export function patchTransaction(
   patch: MovePatch,
   at: number,
 ): boolean {
-  const result = db
-    .update(transactions)
-    .set({ ...patch, updatedAt: at })
-    .where(and(eq(transactions.transactionNumber, transactionNumber), eq(transactions.state, state)))
-    .run();
-  return result.changes === 1;
+  const shape = shapeOf(patch);
+  const statement = prepared(db, `patch (${shape.join(',')})`, (d) =>
+    d
+      .update(transactions)
+      .set(placeholders([...shape, 'updatedAt']))
+      .where(
+        and(
+          eq(transactions.transactionNumber, sql.placeholder(MOVE.number)),
+          eq(transactions.state, sql.placeholder(MOVE.from)),
+        ),
+      )
+      .prepare(),
+  );
+  const values = { ...patch, updatedAt: at, [MOVE.number]: transactionNumber, [MOVE.from]: state };
+  return statement.run(values).changes === 1;
 }
 
 /** The transaction a supplier reference names: our ref_id, or Mitra's trx_code. */

@@ -1,14 +1,25 @@
-import { and, asc, desc, eq, gt, gte, isNotNull, isNull, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { NewWebhook, WebhookPage, WebhookQuery, WebhookRow } from '../types.js';
 import type { Db } from './connection.js';
+import { insertRow, placeholders, prepared } from './prepared.js';
 import { webhookInbox } from './schema.js';
 
 export function storeWebhook(db: Db, webhook: NewWebhook): number {
-  return db.insert(webhookInbox).values(webhook).returning({ id: webhookInbox.id }).get().id;
+  // The id is the rowid (an integer primary key).
+  return insertRow(db, webhookInbox, webhook);
 }
 
+const BY_ID = Symbol('webhook by id');
+const MARK = Symbol('mark a webhook processed');
+
 export function getWebhook(db: Db, id: number): WebhookRow | undefined {
-  return db.select().from(webhookInbox).where(eq(webhookInbox.id, id)).get();
+  return prepared(db, BY_ID, (d) =>
+    d
+      .select()
+      .from(webhookInbox)
+      .where(eq(webhookInbox.id, sql.placeholder('id')))
+      .prepare(),
+  ).get({ id });
 }
 
 export function markWebhook(
@@ -17,15 +28,13 @@ export function markWebhook(
   outcome: { kind: string; transactionRef: string | null; result: string },
   at: number,
 ): void {
-  db.update(webhookInbox)
-    .set({
-      kind: outcome.kind,
-      transactionRef: outcome.transactionRef,
-      result: outcome.result,
-      processedAt: at,
-    })
-    .where(eq(webhookInbox.id, id))
-    .run();
+  prepared(db, MARK, (d) =>
+    d
+      .update(webhookInbox)
+      .set(placeholders(['kind', 'transactionRef', 'result', 'processedAt']))
+      .where(eq(webhookInbox.id, sql.placeholder('id')))
+      .prepare(),
+  ).run({ ...outcome, processedAt: at, id });
 }
 
 /** One page of the webhooks stored but not processed (the process stopped in between), by id. */
