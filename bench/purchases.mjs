@@ -1,12 +1,12 @@
-// Purchases driven from a process of their own (Razer's side): COUNT init -> top-up -> final,
-// CONCURRENCY at a time. Prints one JSON line: delivered, seconds, this process's CPU share.
-// Usage: node bench/purchases.mjs URL[,URL...] COUNT CONCURRENCY PREFIX API_ID KEY
+// Purchases driven from a process of their own (Razer's side): WARMUP then COUNT init -> top-up
+// -> final, CONCURRENCY at a time. Prints `{"warm":true}` once the WARMUP purchases (not counted)
+// are done, then one JSON line on the counted ones: delivered, seconds, this process's CPU share.
+// Usage: node bench/purchases.mjs URL[,URL...] WARMUP COUNT CONCURRENCY PREFIX API_ID KEY
 // With several URLs (instances sharing a database), each purchase goes to one in turn.
 import { RazerClient } from '../dist/sim/razer-client.js';
 
-const [urls, count, concurrency, prefix, apiId, key] = process.argv.slice(2);
+const [urls, warmup, count, concurrency, prefix, apiId, key] = process.argv.slice(2);
 const clients = urls.split(',').map((url) => new RazerClient(url, apiId, key));
-const total = Number(count);
 const initBody = (n, i) => ({
   transactionNumber: n,
   sku: i % 2 === 0 ? 'DIAMOND50' : 'STEAMV50',
@@ -16,22 +16,31 @@ const initBody = (n, i) => ({
   userCountryCode: 'MY',
 });
 
+/** `total` purchases numbered from `tag`, `concurrency` at a time; how many were delivered. */
+async function drive(total, tag) {
+  let next = 0;
+  let delivered = 0;
+  const worker = async () => {
+    while (next < total) {
+      const i = next++;
+      const n = `${tag}-${i}`;
+      const razer = clients[i % clients.length];
+      const init = await razer.init(initBody(n, i));
+      let answer = await razer.topup(n, init.json.transactionToken);
+      while (answer.status === 408) answer = await razer.query(n);
+      if (answer.status === 200) delivered++;
+    }
+  };
+  await Promise.all(Array.from({ length: Number(concurrency) }, worker));
+  return delivered;
+}
+
+// The first purchases of a process run before its code (and the gateway's) is compiled.
+await drive(Number(warmup), `${prefix}-WARMUP`);
+console.log(JSON.stringify({ warm: true }));
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
-let next = 0;
-let delivered = 0;
-const worker = async () => {
-  while (next < total) {
-    const i = next++;
-    const n = `${prefix}-${i}`;
-    const razer = clients[i % clients.length];
-    const init = await razer.init(initBody(n, i));
-    let answer = await razer.topup(n, init.json.transactionToken);
-    while (answer.status === 408) answer = await razer.query(n);
-    if (answer.status === 200) delivered++;
-  }
-};
-await Promise.all(Array.from({ length: Number(concurrency) }, worker));
+const delivered = await drive(Number(count), prefix);
 const wallMs = performance.now() - started;
 const cpu = process.cpuUsage(cpuBefore);
 console.log(
