@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RateLimiter } from '../src/mitra/limiter.js';
 import type { MitraSimulator } from '../src/sim/mitra-sim.js';
@@ -160,6 +162,83 @@ describe('Mitra client against the simulator', () => {
       });
       // Only the dropped reply had created an order: the ambiguity was real.
       expect(sim.orders.map((o) => o.refId)).toEqual(['RG-drop']);
+    });
+  });
+
+  describe('the HTTP client itself', () => {
+    /** A raw TCP server that answers each request with `reply` (then does what `after` says). */
+    async function rawServer(reply: string, after: 'end' | 'destroy' = 'end') {
+      const server = createServer((socket) => {
+        socket.once('data', () => {
+          socket.write(reply);
+          if (after === 'destroy') socket.destroy();
+          else socket.end();
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
+    }
+    const http = (status: string, headers: string[], body: string) =>
+      [`HTTP/1.1 ${status}`, ...headers, `content-length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
+
+    it('does not follow a redirect: a create-order is never sent on to another address', async () => {
+      const server = await rawServer(
+        http('307 Temporary Redirect', [`location: ${sim.url}/v2/public/order`], ''),
+      );
+      try {
+        const { client, limiter } = clientFor(server);
+        const outcome = await client.createOrder(order('RG-redirected'), await limiter.acquire('order'));
+        expect(outcome).toMatchObject({ kind: 'ambiguous', httpStatus: 307 });
+        expect(sim.orders).toHaveLength(0);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('a reply cut off in its body is a lost connection (ambiguous), not a reply', async () => {
+      const full = '{"status":true,"data":{"trx_code":"VCG-1"}}';
+      const cut = http('200 OK', ['content-type: application/json'], full).slice(0, -10);
+      const server = await rawServer(cut, 'destroy');
+      try {
+        const { client, limiter, calls } = clientFor(server);
+        const outcome = await client.createOrder(order('RG-cut'), await limiter.acquire('order'));
+        expect(outcome).toMatchObject({
+          kind: 'ambiguous',
+          reason: expect.stringMatching(/^connection lost/),
+        });
+        expect(calls.at(-1)).toMatchObject({ httpStatus: 200, replyBody: null, outcome: 'ambiguous' });
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('reads the first of two Retry-After headers (fetch joined them into a date Date.parse took for 2001: no pause)', async () => {
+      const body = JSON.stringify({
+        code: 429,
+        status: 'TOO_MANY_REQUESTS',
+        rc_code: 45,
+        message: 'slow down',
+      });
+      const server = await rawServer(
+        http(
+          '429 Too Many Requests',
+          ['content-type: application/json', 'retry-after: 2', 'retry-after: 9'],
+          body,
+        ),
+      );
+      try {
+        const { client, limiter } = clientFor(server);
+        expect(await client.createOrder(order('RG-twice'), await limiter.acquire('order'))).toMatchObject({
+          kind: 'retryable',
+          rc: '45',
+        });
+        const paused = limiter.stats().pausedForMs;
+        expect(paused).toBeGreaterThan(1000);
+        expect(paused).toBeLessThanOrEqual(2000);
+      } finally {
+        await server.close();
+      }
     });
   });
 

@@ -105,6 +105,31 @@ describe('network errors', () => {
     });
   });
 
+  it("reads undici's request errors, whose code is on the error itself", () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    expect(classifyNetworkError(refused)).toMatchObject({
+      kind: 'retryable',
+      reason: 'could not connect (ECONNREFUSED)',
+    });
+    const unknownHost = Object.assign(new Error('getaddrinfo ENOTFOUND x.invalid'), { code: 'ENOTFOUND' });
+    expect(classifyNetworkError(unknownHost)).toMatchObject({ kind: 'retryable' });
+    const socket = Object.assign(new Error('other side closed'), {
+      name: 'SocketError',
+      code: 'UND_ERR_SOCKET',
+    });
+    expect(classifyNetworkError(socket)).toMatchObject({
+      kind: 'ambiguous',
+      reason: 'connection lost (UND_ERR_SOCKET)',
+    });
+    // A timeout's DOMException has a numeric code (23): it is a timeout, never a system error.
+    const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    expect(timeout.code).toBe(23);
+    expect(classifyNetworkError(timeout)).toMatchObject({
+      kind: 'ambiguous',
+      reason: 'timed out waiting for the reply',
+    });
+  });
+
   it('reads Retry-After as seconds or a date', () => {
     expect(parseRetryAfter('3', 0)).toBe(3000);
     expect(parseRetryAfter(new Date(10_000).toUTCString(), 4000)).toBe(6000);

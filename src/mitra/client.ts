@@ -1,4 +1,5 @@
 import pRetry from 'p-retry';
+import { request } from 'undici';
 import type { z } from 'zod';
 import type { Limiter, Permit } from './limiter.js';
 import { classifyNetworkError, classifyReply, type MitraOutcome, type OutcomeKind } from './outcome.js';
@@ -199,7 +200,9 @@ export class MitraClient {
     let httpStatus: number | null = null;
     let replyBody: string | null = null;
     try {
-      const res = await fetch(url, {
+      // undici's request, not fetch: a quarter of the CPU per call, and no redirect is followed
+      // (a create-order must never be sent on to another address).
+      const res = await request(url, {
         method: call.method,
         headers: {
           authorization: `Bearer ${this.#o.apiKey}`,
@@ -209,10 +212,16 @@ export class MitraClient {
         body: call.body,
         signal: AbortSignal.timeout(this.#o.timeoutMs),
       });
-      httpStatus = res.status;
-      replyBody = await res.text();
+      httpStatus = res.statusCode;
+      replyBody = await res.body.text();
+      // Sent twice (malformed), the first is taken.
+      const retryAfter = res.headers['retry-after'];
       outcome = classifyReply(
-        { status: res.status, body: replyBody, retryAfter: res.headers.get('retry-after') },
+        {
+          status: res.statusCode,
+          body: replyBody,
+          retryAfter: (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null,
+        },
         call.schema,
         call.operation === 'order',
         this.#o.now(),

@@ -112,10 +112,19 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | n
   return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
 }
 
-/** A thrown fetch error: never connected (certainly not sent) or lost mid-way (ambiguous). */
+/**
+ * A thrown HTTP client error: never connected (certainly not sent) or lost mid-way (ambiguous).
+ * undici's request puts the system code on the error, fetch on its cause; both are read.
+ */
 export function classifyNetworkError(err: unknown): MitraOutcome<never> {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = e.cause?.code ?? '';
+  const e = err as {
+    name?: string;
+    message?: string;
+    code?: unknown;
+    cause?: { code?: string; message?: string };
+  };
+  // A DOMException's code is a number (a timeout's is 23): only a string names a system error.
+  const code = (typeof e.code === 'string' ? e.code : e.cause?.code) ?? '';
   if (e.name === 'TimeoutError' || e.name === 'AbortError') {
     return { kind: 'ambiguous', reason: 'timed out waiting for the reply', rc: null, httpStatus: null };
   }

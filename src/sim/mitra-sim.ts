@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type HttpBindings, serve } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
+import { request } from 'undici';
 import { z } from 'zod';
 import type { RateLimit } from '../config/env.js';
 import type { Operation } from '../mitra/client.js';
@@ -615,15 +616,15 @@ export class MitraSimulator {
     for (let attempt = 1; attempt <= 3; attempt++) {
       const started = performance.now();
       try {
-        const res = await fetch(url, {
+        const res = await request(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(payload),
           signal: AbortSignal.any([this.#webhookAbort.signal, AbortSignal.timeout(5000)]),
         });
-        await res.arrayBuffer();
-        this.#observer.webhook?.(performance.now() - started, res.status);
-        if (res.ok) {
+        await res.body.dump();
+        this.#observer.webhook?.(performance.now() - started, res.statusCode);
+        if (res.statusCode >= 200 && res.statusCode < 300) {
           this.stats.webhooksSent++;
           return;
         }

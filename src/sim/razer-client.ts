@@ -1,3 +1,4 @@
+import { request } from 'undici';
 import type { SignedContentMode } from '../razer/readings.js';
 import { signRequest, signResponse } from '../razer/signature.js';
 
@@ -32,22 +33,23 @@ export class RazerClient {
 
   async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<RazerReply> {
     const text = body === undefined ? '' : JSON.stringify(body);
-    const res = await fetch(this.baseUrl + path, {
+    // undici's request rather than fetch: a bench's purchasing client spends a quarter of the CPU.
+    const res = await request(this.baseUrl + path, {
       method,
       headers: {
         'x-razer-signature': signRequest({ apiId: this.apiId, key: this.key }, this.mode, method, path, text),
         ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
       },
-      body: method === 'POST' ? text : undefined,
+      body: method === 'POST' ? text : null,
     });
-    const reply = await res.text();
+    const reply = await res.body.text();
     const json = jsonObject(reply);
     const expected = signResponse(this.apiId, this.key, method, path, reply);
     return {
-      status: res.status,
+      status: res.statusCode,
       body: reply,
       json,
-      signed: res.headers.get('x-razer-signature') === expected,
+      signed: res.headers['x-razer-signature'] === expected,
     };
   }
 
