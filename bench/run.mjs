@@ -328,14 +328,18 @@ async function purchases(webhooks, where = {}) {
 }
 
 // BENCH_ONLY=http measures the HTTP paths alone (a profile of the query path, say);
-// BENCH_ONLY=purchases the purchases on SQLite with webhooks alone (a profile of a purchase).
+// BENCH_ONLY=purchases the purchases on SQLite with webhooks alone (a profile of a purchase),
+// BENCH_ONLY=postgres the same on PostgreSQL with one instance.
 const only = process.env.BENCH_ONLY;
 const httpOnly = only === 'http';
 const purchasesOnly = only === 'purchases';
-if (purchasesOnly) {
-  const run = await purchases(true);
+const postgresOnly = only === 'postgres';
+if (purchasesOnly || postgresOnly) {
+  const postgres = postgresOnly ? await startPostgres({ durable: true }) : null;
+  const run = postgres ? await purchases(true, { postgres, instances: 1 }) : await purchases(true);
+  await postgres?.stop();
   console.log(
-    `purchases, SQLite, webhooks: ${fmt(run.tps)} transactions/s (${run.delivered} delivered); CPU per purchase: gateway ${fmt(run.serverCpuMs, 2)} ms, simulator ${fmt(run.simCpuMs, 2)} ms, client ${fmt(run.clientCpuMs, 2)} ms; supplier calls per delivery ${fmt(run.callsPerDelivery, 2)}`,
+    `purchases, ${postgres ? 'PostgreSQL (1 instance)' : 'SQLite'}, webhooks: ${fmt(run.tps)} transactions/s (${run.delivered} delivered); CPU per purchase: gateway ${fmt(run.serverCpuMs, 2)} ms, simulator ${fmt(run.simCpuMs, 2)} ms, client ${fmt(run.clientCpuMs, 2)} ms; supplier calls per delivery ${fmt(run.callsPerDelivery, 2)}`,
   );
   process.exit(0);
 }
