@@ -1,8 +1,11 @@
 // Purchases driven from a process of their own (Razer's side): WARMUP then COUNT init -> top-up
 // -> final, CONCURRENCY at a time. Prints `{"warm":true}` once the WARMUP purchases (not counted)
-// are done, then one JSON line on the counted ones: delivered, seconds, this process's CPU share.
+// are done and waits for a line on stdin, then prints one JSON line on the counted ones:
+// delivered, seconds, this process's CPU share.
 // Usage: node bench/purchases.mjs URL[,URL...] WARMUP COUNT CONCURRENCY PREFIX API_ID KEY
 // With several URLs (instances sharing a database), each purchase goes to one in turn.
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { RazerClient } from '../dist/sim/razer-client.js';
 
 const [urls, warmup, count, concurrency, prefix, apiId, key] = process.argv.slice(2);
@@ -37,7 +40,11 @@ async function drive(total, tag) {
 
 // The first purchases of a process run before its code (and the gateway's) is compiled.
 await drive(Number(warmup), `${prefix}-WARMUP`);
+// The bench takes its baseline (CPU, supplier calls) before the counted purchases start.
 console.log(JSON.stringify({ warm: true }));
+const go = createInterface({ input: process.stdin });
+await once(go, 'line');
+go.close(); // else stdin keeps this process alive
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const delivered = await drive(Number(count), prefix);

@@ -87,13 +87,13 @@ const fmt = (n, digits = 0) =>
 
 /**
  * Runs a bench script in a process of its own and returns the last JSON line it prints; `onLine`
- * sees each JSON line as it comes (a warm-up done, say).
+ * sees each JSON line as it comes (a warm-up done, say) with the child's stdin to answer it.
  */
 function child(script, args, onLine = () => {}) {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [script, ...args.map(String)], {
       cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['pipe', 'pipe', 'inherit'],
     });
     let out = '';
     let seen = 0;
@@ -101,7 +101,7 @@ function child(script, args, onLine = () => {}) {
       out += chunk;
       const lines = out.split('\n');
       for (; seen < lines.length - 1; seen++)
-        if (lines[seen].startsWith('{')) onLine(JSON.parse(lines[seen]));
+        if (lines[seen].startsWith('{')) onLine(JSON.parse(lines[seen]), proc.stdin);
     });
     proc.once('exit', (code) => {
       const line = out.trim().split('\n').at(-1) ?? '';
@@ -283,7 +283,8 @@ async function purchases(webhooks, where = {}) {
     async (g) => {
       if (!webhooks) g.sim.setFaults({ webhookDropProbability: 1 });
       const supplierCalls = () => g.sim.stats.calls.order + g.sim.stats.calls['order-status'];
-      // Taken when the purchasing client says its warm-up purchases (not counted) are done.
+      // Taken when the purchasing client says its warm-up purchases (not counted) are done; it
+      // waits for it before the counted ones.
       let before = null;
       const run = await child(
         'bench/purchases.mjs',
@@ -296,13 +297,14 @@ async function purchases(webhooks, where = {}) {
           RAZER.apiId,
           RAZER.key,
         ],
-        (line) => {
-          if (line.warm)
-            before = {
-              calls: supplierCalls(),
-              serverCpu: g.servers.map((s) => cpuSeconds(s.pid)),
-              simCpu: process.cpuUsage(),
-            };
+        (line, stdin) => {
+          if (!line.warm) return;
+          before = {
+            calls: supplierCalls(),
+            serverCpu: g.servers.map((s) => cpuSeconds(s.pid)),
+            simCpu: process.cpuUsage(),
+          };
+          stdin.write('go\n');
         },
       );
       if (!before) throw new Error('the purchasing client never said its warm-up was done');

@@ -168,8 +168,10 @@ describe('Mitra client against the simulator', () => {
   describe('the HTTP client itself', () => {
     /** A raw TCP server that answers each request with `reply` (then does what `after` says). */
     async function rawServer(reply: string, after: 'end' | 'destroy' = 'end') {
+      const requests: string[] = [];
       const server = createServer((socket) => {
-        socket.once('data', () => {
+        socket.once('data', (chunk) => {
+          requests.push(chunk.toString('latin1'));
           socket.write(reply);
           if (after === 'destroy') socket.destroy();
           else socket.end();
@@ -177,10 +179,22 @@ describe('Mitra client against the simulator', () => {
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const { port } = server.address() as AddressInfo;
-      return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
+      return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((r) => server.close(r)) };
     }
     const http = (status: string, headers: string[], body: string) =>
       [`HTTP/1.1 ${status}`, ...headers, `content-length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
+
+    it('names itself and asks for an uncompressed reply (undici sends neither by itself)', async () => {
+      const server = await rawServer(http('200 OK', ['content-type: application/json'], '{}'));
+      try {
+        const { client } = clientFor(server);
+        await client.balance();
+        expect(server.requests[0]).toMatch(/^user-agent: razer-mitra-gateway$/im);
+        expect(server.requests[0]).toMatch(/^accept-encoding: identity$/im);
+      } finally {
+        await server.close();
+      }
+    });
 
     it('does not follow a redirect: a create-order is never sent on to another address', async () => {
       const server = await rawServer(

@@ -1,8 +1,17 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { integer, sqliteTable } from 'drizzle-orm/sqlite-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditWriter } from '../src/db/audit-writer.js';
 import { MIGRATIONS_FOLDER, migrateStorage, openStorage } from '../src/db/sqlite/connection.js';
+import { assertNoComputedDefaults } from '../src/db/sqlite/prepared.js';
+import {
+  razerExchanges,
+  supplierCalls,
+  transactionEvents,
+  transactions,
+  webhookInbox,
+} from '../src/db/sqlite/schema.js';
 import { createLogger } from '../src/log.js';
 import { T0, transactionRow } from './helpers/fixtures.js';
 import { fillDisk, freeDisk, tempDir, tempSqlite } from './helpers/storage.js';
@@ -161,15 +170,56 @@ describe('statements prepared by shape', () => {
       unknown
     >;
 
+  const initiate = (row: ReturnType<typeof transactionRow>) =>
+    storage.insertInitiated(row, {
+      ...exchange(0),
+      transactionNumber: row.transactionNumber,
+      endpoint: 'init',
+    });
+
   it('inserts rows of different shapes each as given: a missing field takes its default, values are encoded', async () => {
-    await storage.insertTransaction(
-      transactionRow('P1', 'INITIATED', { isVoucher: true, customParam: { a: '1' } }),
-    );
+    expect(
+      await initiate(transactionRow('P1', 'INITIATED', { isVoucher: true, customParam: { a: '1' } })),
+    ).toBe('created');
     // The same columns but isVoucher and customParam missing: not the statement above.
-    await storage.insertTransaction(transactionRow('P2'));
+    expect(await initiate(transactionRow('P2'))).toBe('created');
     expect(raw('P1')).toMatchObject({ is_voucher: 1, custom_param: '{"a":"1"}', order_attempts: 0 });
     expect(raw('P2')).toMatchObject({ is_voucher: 0, custom_param: null, order_attempts: 0 });
     expect((await storage.getTransaction('P1'))?.customParam).toEqual({ a: '1' });
+  });
+
+  it('writes a null as SQL NULL, not through the column encoder (review: a JSON null became the text null)', async () => {
+    expect(await initiate(transactionRow('N1', 'INITIATED', { customParam: null }))).toBe('created');
+    const typeOf = (n: string) =>
+      storage.sqlite
+        .prepare('select typeof(custom_param) as t from transactions where transaction_number = ?')
+        .get(n);
+    expect(typeOf('N1')).toEqual({ t: 'null' });
+    // A NOT NULL boolean given null is refused, as drizzle's own insert refuses it, not stored as false.
+    const nullVoucher = { ...transactionRow('N2'), isVoucher: null as unknown as boolean };
+    await expect(initiate(nullVoucher)).rejects.toThrow(
+      /NOT NULL constraint failed: transactions.is_voucher/,
+    );
+    expect(raw('N2')).toBeUndefined();
+    // A move's patch setting a JSON column to null, after one setting it to an object.
+    await storage.moveTransaction({
+      transactionNumber: 'N1',
+      from: 'INITIATED',
+      to: 'QUEUED',
+      cause: 'razer',
+      at: T0 + 1,
+      patch: { customParam: { b: '2' } },
+    });
+    expect(raw('N1')).toMatchObject({ custom_param: '{"b":"2"}' });
+    await storage.moveTransaction({
+      transactionNumber: 'N1',
+      from: 'QUEUED',
+      to: 'ORDERING',
+      cause: 'supplier',
+      at: T0 + 2,
+      patch: { customParam: null },
+    });
+    expect(typeOf('N1')).toEqual({ t: 'null' });
   });
 
   it('moves and patches with patches of different shapes; an undefined field is left as it was', async () => {
@@ -230,6 +280,17 @@ describe('statements prepared by shape', () => {
       current: 'QUEUED',
     });
     expect((await storage.moveTransaction(move)).ok).toBe(true);
+  });
+});
+
+describe('computed defaults', () => {
+  it('refuses to prepare for a table with a $defaultFn or $onUpdate (prepared once, it would freeze the value)', () => {
+    const stamped = sqliteTable('stamped', { at: integer('at').$defaultFn(() => Date.now()) });
+    const touched = sqliteTable('touched', { at: integer('at').$onUpdate(() => Date.now()) });
+    expect(() => assertNoComputedDefaults(stamped)).toThrow(/stamped.at has a computed default/);
+    expect(() => assertNoComputedDefaults(touched)).toThrow(/touched.at has a computed default/);
+    for (const table of [transactions, transactionEvents, razerExchanges, supplierCalls, webhookInbox])
+      expect(() => assertNoComputedDefaults(table)).not.toThrow();
   });
 });
 

@@ -19,6 +19,9 @@ import {
 } from './schemas.js';
 import { mitraSign, signedMessage } from './signature.js';
 
+/** Who calls Mitra, as its logs will show. */
+export const USER_AGENT = 'razer-mitra-gateway';
+
 export type Operation = 'brands' | 'variations' | 'order' | 'order-status' | 'balance';
 
 /** One call as kept in `supplier_calls`: the signature never leaves this module. */
@@ -207,6 +210,10 @@ export class MitraClient {
         headers: {
           authorization: `Bearer ${this.#o.apiKey}`,
           accept: 'application/json',
+          // fetch sent both; undici sends neither. A front end may refuse a request without a
+          // User-Agent, and a compressed reply would be unreadable (ambiguous) undecoded.
+          'user-agent': USER_AGENT,
+          'accept-encoding': 'identity',
           ...(call.body !== null ? { 'content-type': 'application/json' } : {}),
         },
         body: call.body,

@@ -17,7 +17,7 @@ import type {
 } from '../types.js';
 import { FINAL_STATES, OPEN_STATES, type StoredState as State, TRANSACTION_STATES } from '../vocabulary.js';
 import type { Db } from './connection.js';
-import { placeholders, prepared, shapeOf } from './prepared.js';
+import { assertNoComputedDefaults, placeholders, prepared, shapeOf } from './prepared.js';
 import { transactionEvents, transactions } from './schema.js';
 
 export function insertTransaction(db: Db, row: NewTransaction): TransactionRow {
@@ -113,8 +113,9 @@ const MOVE = { number: 'move.number', from: 'move.from' } as const;
 
 /** A move's compare-and-set, prepared once for each set of patched columns. */
 const moveStatement = (db: Db, shape: readonly string[], neverSent: boolean) =>
-  prepared(db, `move ${neverSent ? 'never sent ' : ''}(${shape.join(',')})`, (d) =>
-    d
+  prepared(db, `move ${neverSent ? 'never sent ' : ''}(${shape.join(',')})`, (d) => {
+    assertNoComputedDefaults(transactions);
+    return d
       .update(transactions)
       .set(placeholders([...shape, 'state', 'updatedAt']))
       .where(
@@ -125,8 +126,8 @@ const moveStatement = (db: Db, shape: readonly string[], neverSent: boolean) =>
         ),
       )
       .returning()
-      .prepare(),
-  );
+      .prepare();
+  });
 
 /** Purchases after `since` that were not refused, cancelled or expired (they count toward limits). */
 export function countRecentPurchases(
@@ -164,8 +165,9 @@ export function patchTransaction(
   at: number,
 ): boolean {
   const shape = shapeOf(patch);
-  const statement = prepared(db, `patch (${shape.join(',')})`, (d) =>
-    d
+  const statement = prepared(db, `patch (${shape.join(',')})`, (d) => {
+    assertNoComputedDefaults(transactions);
+    return d
       .update(transactions)
       .set(placeholders([...shape, 'updatedAt']))
       .where(
@@ -174,8 +176,8 @@ export function patchTransaction(
           eq(transactions.state, sql.placeholder(MOVE.from)),
         ),
       )
-      .prepare(),
-  );
+      .prepare();
+  });
   const values = { ...patch, updatedAt: at, [MOVE.number]: transactionNumber, [MOVE.from]: state };
   return statement.run(values).changes === 1;
 }

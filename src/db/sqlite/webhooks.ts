@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, gte, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { NewWebhook, WebhookPage, WebhookQuery, WebhookRow } from '../types.js';
 import type { Db } from './connection.js';
-import { insertRow, placeholders, prepared } from './prepared.js';
+import { insertRow, placeholders, prepared, shapeOf } from './prepared.js';
 import { webhookInbox } from './schema.js';
 
 export function storeWebhook(db: Db, webhook: NewWebhook): number {
@@ -10,7 +10,6 @@ export function storeWebhook(db: Db, webhook: NewWebhook): number {
 }
 
 const BY_ID = Symbol('webhook by id');
-const MARK = Symbol('mark a webhook processed');
 
 export function getWebhook(db: Db, id: number): WebhookRow | undefined {
   return prepared(db, BY_ID, (d) =>
@@ -28,13 +27,20 @@ export function markWebhook(
   outcome: { kind: string; transactionRef: string | null; result: string },
   at: number,
 ): void {
-  prepared(db, MARK, (d) =>
+  const values = {
+    kind: outcome.kind,
+    transactionRef: outcome.transactionRef,
+    result: outcome.result,
+    processedAt: at,
+  };
+  const shape = shapeOf(values);
+  prepared(db, `mark webhook (${shape.join(',')})`, (d) =>
     d
       .update(webhookInbox)
-      .set(placeholders(['kind', 'transactionRef', 'result', 'processedAt']))
-      .where(eq(webhookInbox.id, sql.placeholder('id')))
+      .set(placeholders(shape))
+      .where(eq(webhookInbox.id, sql.placeholder('webhook.id')))
       .prepare(),
-  ).run({ ...outcome, processedAt: at, id });
+  ).run({ ...values, 'webhook.id': id });
 }
 
 /** One page of the webhooks stored but not processed (the process stopped in between), by id. */
