@@ -24,6 +24,20 @@ describe("an instance's memory of its query answers", () => {
     expect(memory.final('/transaction/N2', 'AAAA:BBBB')).toBeUndefined();
   });
 
+  it("keeps of a final answer only its status, text and headers, not the caller's exchange record (soak: heap growth)", () => {
+    const memory = new QueryAnswers();
+    const finished = {
+      ...answer('{"ok":1}'),
+      exchange: { requestBody: 'x'.repeat(1000), responseHeaders: {} },
+    };
+    memory.keepFinal('/transaction/N1', 'AAAA:BBBB', 'N1', finished);
+    const kept = memory.final('/transaction/N1', 'AAAA:BBBB');
+    expect(kept?.answer).toEqual(answer('{"ok":1}'));
+    expect(Object.keys(kept?.answer ?? {})).toEqual(['status', 'text', 'headers']);
+    // Nor a pooled Buffer for the signature, which would hold an 8 KB pool per few entries.
+    expect(typeof kept?.signature).toBe('string');
+  });
+
   it('stays within its capacity, dropping the oldest first', () => {
     const memory = new QueryAnswers(3);
     for (const n of ['A', 'B', 'C', 'D']) {

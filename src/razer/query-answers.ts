@@ -18,7 +18,11 @@ export interface ReadyAnswer {
 }
 
 interface FinalEntry {
-  signature: Buffer;
+  /**
+   * A string, not a Buffer: a small Buffer is a slice of an 8 KB pool, and a few kept for
+   * minutes would hold whole pools (the soak's heap snapshots showed them).
+   */
+  signature: string;
   transactionNumber: string;
   answer: ReadyAnswer;
 }
@@ -88,15 +92,17 @@ export class QueryAnswers {
     const entry = this.#final.get(target);
     if (!entry) return undefined;
     const given = Buffer.from(signature, 'utf8');
-    return given.length === entry.signature.length && timingSafeEqual(given, entry.signature)
-      ? entry
-      : undefined;
+    const kept = Buffer.from(entry.signature, 'utf8');
+    return given.length === kept.length && timingSafeEqual(given, kept) ? entry : undefined;
   }
 
-  /** `signature` must be the header that was verified for this GET of `target`. */
+  /**
+   * `signature` must be the header that was verified for this GET of `target`. Only what the
+   * answer needs is kept (the caller's object may carry its whole exchange record).
+   */
   keepFinal(target: string, signature: string, transactionNumber: string, answer: ReadyAnswer): void {
-    const entry = { signature: Buffer.from(signature, 'utf8'), transactionNumber, answer };
-    this.#final.set(target, entry);
+    const { status, text, headers } = answer;
+    this.#final.set(target, { signature, transactionNumber, answer: { status, text, headers } });
   }
 }
 
