@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QueryAnswers } from '../src/razer/query-answers.js';
+import { MAX_KEPT_REQUEST_CHARS, QueryAnswers } from '../src/razer/query-answers.js';
 
 const answer = (text: string, status = 200) => ({ status, text, headers: { 'x-razer-signature': 'sig' } });
 
@@ -36,6 +36,22 @@ describe("an instance's memory of its query answers", () => {
     expect(Object.keys(kept?.answer ?? {})).toEqual(['status', 'text', 'headers']);
     // Nor a pooled Buffer for the signature, which would hold an 8 KB pool per few entries.
     expect(typeof kept?.signature).toBe('string');
+    // A copy of the headers: the server writes Content-Length into the object it was given.
+    (finished.headers as Record<string, string>)['content-length'] = '8';
+    expect(memory.final('/transaction/N1', 'AAAA:BBBB')?.answer.headers).toEqual({
+      'x-razer-signature': 'sig',
+    });
+  });
+
+  it('does not keep the answer to a request padded past 512 characters of target and signature', () => {
+    const memory = new QueryAnswers();
+    const signature = `AAAA${' '.repeat(MAX_KEPT_REQUEST_CHARS)}:BBBB`;
+    memory.keepFinal('/transaction/N1', signature, 'N1', answer('{"ok":1}'));
+    expect(memory.final('/transaction/N1', signature)).toBeUndefined();
+    expect(memory.sizes.final).toBe(0);
+    const fits = 'A'.repeat(MAX_KEPT_REQUEST_CHARS - '/transaction/N1'.length);
+    memory.keepFinal('/transaction/N1', fits, 'N1', answer('{"ok":1}'));
+    expect(memory.final('/transaction/N1', fits)?.transactionNumber).toBe('N1');
   });
 
   it('stays within its capacity, dropping the oldest first', () => {

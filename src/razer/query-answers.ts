@@ -101,9 +101,20 @@ export class QueryAnswers {
    * answer needs is kept (the caller's object may carry its whole exchange record).
    */
   keepFinal(target: string, signature: string, transactionNumber: string, answer: ReadyAnswer): void {
+    // Razer's are well under this; a padded one (only a key holder can) is answered, not kept.
+    if (target.length + signature.length > MAX_KEPT_REQUEST_CHARS) return;
     const { status, text, headers } = answer;
-    this.#final.set(target, { signature, transactionNumber, answer: { status, text, headers } });
+    // The headers copied: the object given to the Response is written into by the server.
+    // Credentials are read once at start; were they ever reloaded, this memory must be cleared.
+    this.#final.set(target, {
+      signature,
+      transactionNumber,
+      answer: { status, text, headers: { ...headers } },
+    });
   }
 }
+
+/** The longest request target plus signature header whose answer is kept. */
+export const MAX_KEPT_REQUEST_CHARS = 512;
 
 const fingerprint = (answer: ReadyAnswer) => `${answer.status} ${answer.text}`;
