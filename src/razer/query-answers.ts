@@ -19,10 +19,10 @@ export interface ReadyAnswer {
 
 interface FinalEntry {
   /**
-   * A string, not a Buffer: a small Buffer is a slice of an 8 KB pool, and a few kept for
-   * minutes would hold whole pools (the soak's heap snapshots showed them).
+   * A Buffer of its own (allocUnsafeSlow), not Buffer.from's: that is a slice of an 8 KB pool,
+   * and a few kept for minutes held whole pools (the soak's heap snapshots showed them).
    */
-  signature: string;
+  signature: Buffer;
   transactionNumber: string;
   answer: ReadyAnswer;
 }
@@ -92,8 +92,9 @@ export class QueryAnswers {
     const entry = this.#final.get(target);
     if (!entry) return undefined;
     const given = Buffer.from(signature, 'utf8');
-    const kept = Buffer.from(entry.signature, 'utf8');
-    return given.length === kept.length && timingSafeEqual(given, kept) ? entry : undefined;
+    return given.length === entry.signature.length && timingSafeEqual(given, entry.signature)
+      ? entry
+      : undefined;
   }
 
   /**
@@ -107,11 +108,18 @@ export class QueryAnswers {
     // The headers copied: the object given to the Response is written into by the server.
     // Credentials are read once at start; were they ever reloaded, this memory must be cleared.
     this.#final.set(target, {
-      signature,
+      signature: ownBuffer(signature),
       transactionNumber,
       answer: { status, text, headers: { ...headers } },
     });
   }
+}
+
+/** `text` as UTF-8 in a Buffer not sliced from the shared pool. */
+function ownBuffer(text: string): Buffer {
+  const buffer = Buffer.allocUnsafeSlow(Buffer.byteLength(text, 'utf8'));
+  buffer.write(text, 'utf8');
+  return buffer;
 }
 
 /** The longest request target plus signature header whose answer is kept. */
