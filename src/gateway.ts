@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { Alerter } from './admin/alerts.js';
 import { BalanceWatch } from './admin/balance-watch.js';
@@ -24,6 +22,7 @@ import { type OperatorDeps, OperatorError } from './fulfilment/operator.js';
 import { Reconciler } from './fulfilment/reconciler.js';
 import { WebhookProcessor } from './fulfilment/webhooks.js';
 import type { GatewayEnv } from './http/env.js';
+import { listen } from './http/listen.js';
 import type { Logger } from './log.js';
 import { CatalogueService } from './mitra/catalogue.js';
 import { MitraClient } from './mitra/client.js';
@@ -316,14 +315,13 @@ export async function startGateway(
   if (!config.adminToken)
     logger.info('admin API off: ADMIN_TOKEN is unset, so /admin and /metrics answer 404 on this port');
 
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }) as Server;
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  const server = await listen(app.fetch, config.port, config.host, logger);
   const port = (server.address() as AddressInfo).port;
   const metricsServer =
-    config.metricsPort === null ? null : await listenMetrics(metricsRoute(metrics, null), config);
+    // The metrics-only listener of METRICS_PORT: no token, meant for a private network.
+    config.metricsPort === null
+      ? null
+      : await listen(metricsRoute(metrics, null).fetch, config.metricsPort, config.host, logger);
   const metricsPort = metricsServer && (metricsServer.address() as AddressInfo).port;
   if (metricsPort !== null) logger.info({ metricsPort }, 'metrics served without a token on their own port');
   const retention = startRetention(store, turn, config.retentionDays, now, logger);
@@ -414,19 +412,6 @@ function cachedFor<T>(ms: number, read: () => Promise<T>): () => Promise<T> {
     });
     return value;
   };
-}
-
-/** The metrics-only listener of METRICS_PORT (no token: meant for a private network). */
-async function listenMetrics(
-  app: { fetch: (request: Request) => Response | Promise<Response> },
-  config: Config,
-) {
-  const server = serve({ fetch: app.fetch, port: config.metricsPort ?? 0, hostname: config.host }) as Server;
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  return server;
 }
 
 /**

@@ -11,6 +11,7 @@ const ADAPTER_FREE = [
   'test/env.test.ts',
   'test/start-command.test.ts',
   'test/request-log.test.ts',
+  'test/listen.test.ts',
   'test/form-data.test.ts',
   'test/limiter.test.ts',
   'test/shared-limiter.test.ts',
