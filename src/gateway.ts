@@ -317,11 +317,18 @@ export async function startGateway(
 
   const server = await listen(app.fetch, config.port, config.host, logger);
   const port = (server.address() as AddressInfo).port;
+  // The metrics-only listener of METRICS_PORT: no token, meant for a private network. When it
+  // cannot listen, the main one stops too: a half-started gateway must not serve.
   const metricsServer =
-    // The metrics-only listener of METRICS_PORT: no token, meant for a private network.
     config.metricsPort === null
       ? null
-      : await listen(metricsRoute(metrics, null).fetch, config.metricsPort, config.host, logger);
+      : await listen(metricsRoute(metrics, null).fetch, config.metricsPort, config.host, logger).catch(
+          (err: unknown) => {
+            server.close();
+            server.closeIdleConnections();
+            throw err;
+          },
+        );
   const metricsPort = metricsServer && (metricsServer.address() as AddressInfo).port;
   if (metricsPort !== null) logger.info({ metricsPort }, 'metrics served without a token on their own port');
   const retention = startRetention(store, turn, config.retentionDays, now, logger);

@@ -11,5 +11,7 @@ process.exitCode = await runProduction(
   (reload) => process.on('SIGHUP', reload),
 ).catch((err: unknown) => {
   console.error(`gateway failed to start: ${err instanceof Error ? err.message : String(err)}`);
-  return 1;
+  // At once: what had started before the failure (timers, a catalogue fetch) would keep a
+  // process that serves nothing alive.
+  process.exit(1);
 });

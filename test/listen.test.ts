@@ -59,6 +59,32 @@ describe('the listener', () => {
     });
   });
 
+  it('routes an HTTP/1.0 request without a Host header (a load balancer probe) under the listening host', async () => {
+    const app = new Hono();
+    app.get('/health', (c) => c.text(new URL(c.req.url).host));
+    const { port } = await start(app.fetch);
+    expect(await raw(port, 'GET /health HTTP/1.0')).toMatchObject({ status: 200, body: '127.0.0.1' });
+  });
+
+  it('answers 504 to a timeout thrown outside the app, and never fails itself (an object without a prototype)', async () => {
+    const timeout = await start(() => Promise.reject(new DOMException('t', 'TimeoutError')));
+    expect((await raw(timeout.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1')).status).toBe(504);
+    await new Promise((resolve) => server?.close(resolve));
+    const odd = await start(() => {
+      throw Object.create(null);
+    });
+    expect((await raw(odd.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1')).status).toBe(500);
+  });
+
+  it('takes only a RequestError of node-server for a refusal before routing: an app error of that name is a 500', async () => {
+    const named = Object.assign(new Error('upstream said: SECRET'), { name: 'RequestError' });
+    const { port, lines } = await start(() => Promise.reject(named));
+    const answer = await raw(port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1');
+    expect(answer.status).toBe(500);
+    expect(answer.body).not.toContain('SECRET');
+    expect(lines.map((l) => JSON.parse(l))).toContainEqual(expect.objectContaining({ level: 50 }));
+  });
+
   it('answers 500 and logs an error when the fetch callback itself throws', async () => {
     const { port, lines } = await start(() => {
       throw new Error('boom outside the app');

@@ -1,3 +1,4 @@
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/env.js';
 import { openStore } from '../src/db/open.js';
@@ -109,6 +110,31 @@ describe('restart', () => {
     expect(gw.limiter.stats().waiting).toEqual({ order: 0, query: 2 });
     expect(sim?.stats.calls.brands).toBe(0);
     expect(sim?.stats.calls.balance).toBe(0);
+  });
+
+  it('review: when METRICS_PORT cannot be listened on, start fails and the main port stops listening too', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const mainPort = (free.address() as AddressInfo).port;
+    await new Promise((resolve) => free.close(resolve));
+    try {
+      const metricsPort = String((taken.address() as AddressInfo).port);
+      await expect(
+        start({ PORT: String(mainPort), METRICS_PORT: metricsPort }, async () => {}),
+      ).rejects.toThrow(/EADDRINUSE/);
+      const refused = await new Promise<string>((resolve) => {
+        const socket = connect(mainPort, '127.0.0.1', () => {
+          socket.destroy();
+          resolve('connected');
+        });
+        socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+      });
+      expect(refused).toBe('ECONNREFUSED');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('defect 11: RAZER_SIGNED_CONTENT=uri is announced loudly at start', async () => {

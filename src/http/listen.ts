@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { getRequestListener } from '@hono/node-server';
+import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Logger } from '../log.js';
 
 type Fetch = (request: Request) => Response | Promise<Response>;
@@ -7,27 +7,42 @@ type Fetch = (request: Request) => Response | Promise<Response>;
 /**
  * The answer to a request that failed before the app saw it. @hono/node-server refuses some
  * requests while building them (a backslash in the path, say): by itself with a bare 400, no
- * reason and no log line. Here the reason goes in the body and the log. Anything else thrown
- * outside the app's own error handling is a 500, logged.
+ * reason and no log line. Here its reason (node-server's own words, never the request's) goes
+ * in the body and the log. Anything else thrown outside the app's own error handling is a 500
+ * (504 for a timeout, as node-server answered), logged. The handler itself never throws: node-
+ * server awaits it unguarded.
  */
 export function unreadableRequest(logger: Logger) {
   return (err: unknown): Response => {
-    const reason = err instanceof Error ? err.message : String(err);
-    if (err instanceof Error && err.name === 'RequestError') {
-      logger.warn({ reason }, 'request refused before routing');
+    try {
+      if (err instanceof RequestError) {
+        logger.warn({ reason: err.message }, 'request refused before routing');
+        return Response.json(
+          { code: 'BAD_REQUEST', message: `the request could not be read: ${err.message}` },
+          { status: 400 },
+        );
+      }
+      logger.error({ err }, 'request failed outside the app');
+      const timeout = err instanceof Error && err.name === 'TimeoutError';
       return Response.json(
-        { code: 'BAD_REQUEST', message: `the request could not be read: ${reason}` },
-        { status: 400 },
+        { code: timeout ? 'TIMEOUT' : 'INTERNAL', message: timeout ? 'timed out' : 'internal error' },
+        { status: timeout ? 504 : 500 },
       );
+    } catch {
+      return new Response(null, { status: 500 });
     }
-    logger.error({ err }, 'request failed outside the app');
-    return Response.json({ code: 'INTERNAL', message: 'internal error' }, { status: 500 });
   };
 }
 
-/** An HTTP server for `fetch`, listening on host:port; resolves once it listens. */
+/**
+ * An HTTP server for `fetch`, listening on host:port; resolves once it listens. The host is also
+ * node-server's hostname for a request without a Host header (HTTP/1.0: a load balancer's probe).
+ */
 export async function listen(fetch: Fetch, port: number, host: string, logger: Logger): Promise<Server> {
-  const server = createServer(getRequestListener(fetch, { errorHandler: unreadableRequest(logger) }));
+  const hostname = host.includes(':') ? `[${host}]` : host;
+  const server = createServer(
+    getRequestListener(fetch, { hostname, errorHandler: unreadableRequest(logger) }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
