@@ -5,6 +5,29 @@ import { describe, expect, it } from 'vitest';
 // The built logger (dist/, made by the sqlite project's global setup) in a child process.
 
 describe('asynchronous logging', () => {
+  it('writes every line whole and in order, multi-byte text too, the last ones as the process exits', async () => {
+    const log = fileURLToPath(new URL('../dist/log.js', import.meta.url));
+    // Lines handed over faster than stdout takes them, then an exit with lines still waiting.
+    const script = `
+      const { createLogger } = await import(${JSON.stringify(log)});
+      const logger = createLogger('info');
+      for (let i = 0; i < 20000; i++) logger.info({ i, text: 'Rp 50.000 — 💎 ' + i }, 'request');
+      process.exit(0);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(code).toBe(0);
+    const lines = Buffer.concat(chunks).toString('utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(20000);
+    lines.forEach((line, i) => {
+      const parsed = JSON.parse(line) as { i: number; text: string; msg: string };
+      expect(parsed).toMatchObject({ i, text: `Rp 50.000 — 💎 ${i}`, msg: 'request' });
+    });
+  }, 30_000);
+
   it('bounds what it holds in memory when stdout is not being read (a stalled log collector)', async () => {
     const log = fileURLToPath(new URL('../dist/log.js', import.meta.url));
     // The gateway's own logger, 300 MB of lines (a busy day's polls), stdout never drained.
