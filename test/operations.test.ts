@@ -205,6 +205,40 @@ describe('request logs and secrets', () => {
     // The request signature of every exchange: Razer signs its requests, none is kept.
     expect(stored).not.toMatch(/x-razer-signature":"(?!\[signed\])/);
   });
+
+  it('logs a query answered as already recorded at debug level, and counts it in a summary line', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+        done();
+      },
+    });
+    e = await startE2E({ logger: createLogger('info', sink) });
+    await e.purchase('LOG-2');
+    const final = await e.settle('LOG-2');
+    expect(final.json).toMatchObject({ status: 'SUCCESS' });
+    // The polls of settle() are written; from here on, only what follows.
+    await e.gw.audit.flush();
+    lines.length = 0;
+    for (let i = 0; i < 3; i++) expect((await e.query('LOG-2')).json).toEqual(final.json);
+    const unknown = await e.query('LOG-NONE');
+    expect(unknown.status).toBe(400);
+    await e.gw.audit.flush();
+
+    // Only the unknown transaction's query has an info line; the repeats are in the summary.
+    expect(lines.filter((l) => l.msg === 'request')).toEqual([
+      expect.objectContaining({ level: 30, endpoint: 'query', status: 400, path: '/transaction/LOG-NONE' }),
+    ]);
+    expect(lines.filter((l) => l.msg === 'repeated queries counted')).toEqual([
+      expect.objectContaining({
+        level: 30,
+        transactions: 1,
+        queries: 3,
+        listed: [{ transactionNumber: 'LOG-2', count: 3 }],
+      }),
+    ]);
+  });
 });
 
 describe('alerts', () => {

@@ -97,6 +97,8 @@ export class AuditWriter {
     this.#repeats = new Map();
     try {
       await this.#store.writeAudit(exchanges, calls, [...repeats.values()]);
+      // The request lines of these queries are at debug level: this line says they came.
+      if (repeats.size > 0) this.#logger.info(repeatSummary(repeats), 'repeated queries counted');
       if (this.#failing)
         this.#logger.warn({ exchanges: exchanges.length, calls: calls.length }, 'audit rows written again');
       this.#failing = false;
@@ -156,4 +158,18 @@ export class AuditWriter {
       this.#timerDelay = delayMs;
     }
   }
+}
+
+/** Transactions listed by name in a summary line; the rest are only counted. */
+export const SUMMARY_LISTS = 20;
+
+/** What a summary line of counted repeated queries says: how many, and of which transactions. */
+export function repeatSummary(repeats: ReadonlyMap<string, RepeatedQueries>) {
+  let queries = 0;
+  const listed: { transactionNumber: string; count: number }[] = [];
+  for (const { transactionNumber, count } of repeats.values()) {
+    queries += count;
+    if (listed.length < SUMMARY_LISTS) listed.push({ transactionNumber, count });
+  }
+  return { transactions: repeats.size, queries, listed };
 }

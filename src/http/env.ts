@@ -7,7 +7,11 @@ import type { Context } from 'hono';
  */
 export type GatewayEnv = {
   Bindings: Partial<HttpBindings>;
-  Variables: { transactionNumber: string | null };
+  Variables: {
+    transactionNumber: string | null;
+    /** A query answered exactly as already recorded: counted on its transaction, not stored. */
+    answeredAsBefore: boolean;
+  };
 };
 
 /**

@@ -50,6 +50,9 @@ export interface RequestLogDeps {
 /**
  * One line per request with its id (echoed as X-Request-Id), status, duration and the
  * transaction it was about. No header, body or query is logged: they carry signatures and tokens.
+ * A query answered exactly as already recorded (a poll repeating itself) is logged at debug level:
+ * it is counted on its transaction and in the audit writer's summary lines, and a poller's every
+ * repeat at info level cost a fifth of the answer and flooded the log.
  */
 export function requestLog(deps: RequestLogDeps): MiddlewareHandler<GatewayEnv> {
   // The line's fields are fixed and hold no secret: redaction's walk, half the cost of a line
@@ -72,18 +75,21 @@ export function requestLog(deps: RequestLogDeps): MiddlewareHandler<GatewayEnv> 
       const endpoint = endpointOf(c.req.method, c.req.path);
       if (!outgoing) c.res.headers.set('X-Request-Id', id);
       deps.onRequest?.(endpoint, status, seconds);
-      logger.info(
-        {
-          reqId: id,
-          method: c.req.method,
-          path: loggablePath(c.req.path),
-          endpoint,
-          status,
-          ms: Math.round(seconds * 10_000) / 10,
-          transactionNumber: c.get('transactionNumber') ?? undefined,
-        },
-        'request',
-      );
+      // Unset (undefined) unless a handler said so.
+      const level = c.get('answeredAsBefore') === true ? 'debug' : 'info';
+      if (logger.isLevelEnabled(level))
+        logger[level](
+          {
+            reqId: id,
+            method: c.req.method,
+            path: loggablePath(c.req.path),
+            endpoint,
+            status,
+            ms: Math.round(seconds * 10_000) / 10,
+            transactionNumber: c.get('transactionNumber') ?? undefined,
+          },
+          'request',
+        );
     }
   };
 }

@@ -233,6 +233,7 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
         const known = answers.final(rawUri(c), header);
         if (known) {
           c.set('transactionNumber', known.transactionNumber);
+          c.set('answeredAsBefore', true);
           deps.audit.repeatedQuery(known.transactionNumber, receivedAt);
           return respond(known.answer.status as RazerStatus, known.answer.text, { ...known.answer.headers });
         }
@@ -301,8 +302,10 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
         try {
           const n = handled.transactionNumber;
           if (deps.audit && handled.fromState && n !== null) {
-            if (answers.repeats(n, done)) deps.audit.repeatedQuery(n, receivedAt);
-            else {
+            if (answers.repeats(n, done)) {
+              c.set('answeredAsBefore', true);
+              deps.audit.repeatedQuery(n, receivedAt);
+            } else {
               deps.audit.exchange(done.exchange);
               answers.recorded(n, done);
             }
