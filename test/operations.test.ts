@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { healthRoutes } from '../src/http/health.js';
 import { createLogger } from '../src/log.js';
+import { signRequest } from '../src/razer/signature.js';
 import { type E2E, startE2E, WEBHOOK_TOKEN } from './helpers/e2e.js';
 import { REQUIRED_ENV } from './helpers/env.js';
 import { SIM_KEYS } from './helpers/mitra.js';
@@ -224,18 +225,27 @@ describe('request logs and secrets', () => {
     for (let i = 0; i < 3; i++) expect((await e.query('LOG-2')).json).toEqual(final.json);
     const unknown = await e.query('LOG-NONE');
     expect(unknown.status).toBe(400);
+    // A HEAD repeats the answer too (counted), but has no body to repeat: its line stays at info.
+    const path = '/transaction/LOG-2';
+    const credential = { apiId: REQUIRED_ENV.RAZER_API_ID, key: REQUIRED_ENV.RAZER_API_KEY };
+    const head = await fetch(`${e.url}${path}`, {
+      method: 'HEAD',
+      headers: { 'x-razer-signature': signRequest(credential, 'body', 'HEAD', path, '') },
+    });
+    expect(head.status).toBe(200);
     await e.gw.audit.flush();
 
-    // Only the unknown transaction's query has an info line; the repeats are in the summary.
+    // Only the unknown transaction's query and the HEAD have info lines; the repeats are counted.
     expect(lines.filter((l) => l.msg === 'request')).toEqual([
       expect.objectContaining({ level: 30, endpoint: 'query', status: 400, path: '/transaction/LOG-NONE' }),
+      expect.objectContaining({ level: 30, method: 'HEAD', status: 200, path }),
     ]);
     expect(lines.filter((l) => l.msg === 'repeated queries counted')).toEqual([
       expect.objectContaining({
         level: 30,
         transactions: 1,
-        queries: 3,
-        listed: [{ transactionNumber: 'LOG-2', count: 3 }],
+        queries: 4,
+        listed: [{ transactionNumber: 'LOG-2', count: 4 }],
       }),
     ]);
   });

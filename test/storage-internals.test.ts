@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { integer, sqliteTable } from 'drizzle-orm/sqlite-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditWriter } from '../src/db/audit-writer.js';
+import { AuditWriter, repeatSummary, SUMMARY_LISTS } from '../src/db/audit-writer.js';
 import { MIGRATIONS_FOLDER, migrateStorage, openStorage } from '../src/db/sqlite/connection.js';
 import { assertNoComputedDefaults } from '../src/db/sqlite/prepared.js';
 import {
@@ -147,6 +147,51 @@ describe('audit writer', () => {
       body: string;
     }[];
     expect(kept.map((r) => r.body)).toEqual(['{"data":{"trx_code":"VCG-KEPT"}}']);
+  });
+});
+
+describe('audit writer: what its log lines say', () => {
+  const failingStore = () =>
+    new Proxy(storage, {
+      get: (target, key) =>
+        key === 'writeAudit' ? () => Promise.reject(new Error('busy')) : Reflect.get(target, key),
+    });
+  const logged = () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger('info', { write: (line: string) => lines.push(JSON.parse(line)) });
+    return { lines, logger };
+  };
+
+  it('lists the most queried transactions in a summary line, at most 20, most first', () => {
+    const repeats = new Map<string, { transactionNumber: string; count: number; lastAt: number }>();
+    for (let i = 1; i <= 30; i++)
+      repeats.set(`T${i}`, { transactionNumber: `T${i}`, count: (i * 7) % 31, lastAt: T0 });
+    const summary = repeatSummary(repeats);
+    const all = [...repeats.values()].sort((a, b) => b.count - a.count);
+    expect(summary.transactions).toBe(30);
+    expect(summary.queries).toBe(all.reduce((sum, r) => sum + r.count, 0));
+    expect(summary.listed.map((l) => l.count)).toEqual(all.slice(0, SUMMARY_LISTS).map((r) => r.count));
+    expect(summary.listed).toHaveLength(SUMMARY_LISTS);
+  });
+
+  it('says how many queries it could not write, at close too, and how many rows it dropped past its bound', async () => {
+    const { lines, logger } = logged();
+    const audit = new AuditWriter(failingStore(), logger, 60_000, 3, 60_000);
+    audit.repeatedQuery('A', T0);
+    audit.repeatedQuery('A', T0 + 1);
+    expect(await audit.flush()).toBe(false);
+    expect(lines.at(-1)).toMatchObject({
+      repeatedQueries: 2,
+      dropped: 0,
+      msg: expect.stringMatching(/could not be written/),
+    });
+    // Past the bound of 3 rows while failing: the oldest two go, and the next line says so.
+    for (const n of ['B', 'C', 'D', 'E']) audit.repeatedQuery(n, T0);
+    expect(audit.pending()).toBe(3);
+    expect(await audit.flush()).toBe(false);
+    expect(lines.at(-1)).toMatchObject({ repeatedQueries: 3, dropped: 2 });
+    await audit.close();
+    expect(lines.at(-1)).toMatchObject({ repeatedQueries: 3, msg: expect.stringMatching(/lost at close/) });
   });
 });
 

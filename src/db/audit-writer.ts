@@ -22,6 +22,8 @@ export class AuditWriter {
   #writing: Promise<boolean> | null = null;
   #failing = false;
   #closed = false;
+  /** Rows dropped past the bound since the last error line said so. */
+  #dropped = 0;
 
   readonly #countFlushMs: number;
 
@@ -62,7 +64,8 @@ export class AuditWriter {
 
   /** A last write before the database closes; no retry is left behind. */
   async close(): Promise<void> {
-    await this.flush();
+    if (!(await this.flush()))
+      this.#logger.error(this.#pendingCounts(), 'audit rows lost at close: the database would not take them');
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
@@ -115,12 +118,13 @@ export class AuditWriter {
         } else repeats.set(n, r);
       }
       this.#repeats = repeats;
-      const dropped = this.#trim();
-      if (!this.#failing || dropped > 0)
+      this.#trim();
+      if (!this.#failing || this.#dropped > 0)
         this.#logger.error(
-          { err, exchanges: this.#exchanges.length, calls: this.#calls.length, dropped },
+          { err, ...this.#pendingCounts(), dropped: this.#dropped },
           'audit rows could not be written; kept and tried again',
         );
+      this.#dropped = 0;
       this.#failing = true;
       if (!this.#closed) {
         this.#timer = setTimeout(() => void this.flush(), 1000);
@@ -130,9 +134,18 @@ export class AuditWriter {
     }
   }
 
-  #trim(): number {
+  /** What is waiting, for the log: a count entry holds many queries. */
+  #pendingCounts() {
+    let repeatedQueries = 0;
+    for (const r of this.#repeats.values()) repeatedQueries += r.count;
+    return { exchanges: this.#exchanges.length, calls: this.#calls.length, repeatedQueries };
+  }
+
+  /** Drops the oldest rows past the bound; the next error line reports them. */
+  #trim(): void {
     const over = this.pending() - this.#maxPending;
-    if (over <= 0) return 0;
+    if (over <= 0) return;
+    this.#dropped += over;
     const fromExchanges = Math.min(over, this.#exchanges.length);
     this.#exchanges.splice(0, fromExchanges);
     const fromCalls = Math.min(over - fromExchanges, this.#calls.length);
@@ -142,7 +155,6 @@ export class AuditWriter {
       if (fromRepeats-- <= 0) break;
       this.#repeats.delete(n);
     }
-    return over;
   }
 
   #schedule(delayMs = this.#flushMs): void {
@@ -160,16 +172,21 @@ export class AuditWriter {
   }
 }
 
-/** Transactions listed by name in a summary line; the rest are only counted. */
+/** Transactions listed by name in a summary line, the most queried; the rest are only counted. */
 export const SUMMARY_LISTS = 20;
 
-/** What a summary line of counted repeated queries says: how many, and of which transactions. */
+/** What a summary line of counted repeated queries says: how many, and the most queried transactions. */
 export function repeatSummary(repeats: ReadonlyMap<string, RepeatedQueries>) {
   let queries = 0;
+  // Kept sorted, most first, at most SUMMARY_LISTS: one pass, no sort of the whole map.
   const listed: { transactionNumber: string; count: number }[] = [];
   for (const { transactionNumber, count } of repeats.values()) {
     queries += count;
-    if (listed.length < SUMMARY_LISTS) listed.push({ transactionNumber, count });
+    if (listed.length === SUMMARY_LISTS && (listed.at(-1)?.count ?? 0) >= count) continue;
+    let at = listed.findIndex((l) => l.count < count);
+    if (at === -1) at = listed.length;
+    listed.splice(at, 0, { transactionNumber, count });
+    if (listed.length > SUMMARY_LISTS) listed.pop();
   }
   return { transactions: repeats.size, queries, listed };
 }

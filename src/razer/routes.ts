@@ -303,7 +303,8 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
           const n = handled.transactionNumber;
           if (deps.audit && handled.fromState && n !== null) {
             if (answers.repeats(n, done)) {
-              c.set('answeredAsBefore', true);
+              // A HEAD's answer has no body: its line stays at info, whatever it repeats.
+              if (c.req.method === 'GET') c.set('answeredAsBefore', true);
               deps.audit.repeatedQuery(n, receivedAt);
             } else {
               deps.audit.exchange(done.exchange);
