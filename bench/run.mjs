@@ -79,7 +79,7 @@ async function spawnServer(script, env = {}) {
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const PURCHASES = Number(process.env.BENCH_PURCHASES ?? 2000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 500);
 
 const fmt = (n, digits = 0) =>
