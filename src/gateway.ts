@@ -23,11 +23,14 @@ import { Reconciler } from './fulfilment/reconciler.js';
 import { WebhookProcessor } from './fulfilment/webhooks.js';
 import type { GatewayEnv } from './http/env.js';
 import { listen } from './http/listen.js';
+import { type RequestLogDeps, requestRecorder } from './http/request-log.js';
 import type { Logger } from './log.js';
 import { CatalogueService } from './mitra/catalogue.js';
 import { MitraClient } from './mitra/client.js';
 import { type Limiter, RateLimiter } from './mitra/limiter.js';
 import { SharedRateLimiter } from './mitra/shared-limiter.js';
+import { keptAnswerShortcut } from './razer/kept-answer-shortcut.js';
+import { QueryAnswers } from './razer/query-answers.js';
 
 export interface GatewayCounters {
   unauthorized: number;
@@ -271,6 +274,12 @@ export async function startGateway(
         },
       }
     : null;
+  const requestLog: RequestLogDeps = {
+    logger,
+    onRequest: (endpoint, status, seconds) => metrics.razerRequest(endpoint, status, seconds),
+  };
+  // Final answers kept for repeated polls, shared by the Razer routes and the listener's shortcut.
+  const queryAnswers = new QueryAnswers();
   const app = createApp({
     razer: {
       store,
@@ -284,6 +293,7 @@ export async function startGateway(
       signedContent: config.razer.signedContent,
       logger,
       audit,
+      queryAnswers,
       onUnauthorized: () => {
         counters.unauthorized++;
         metrics.unauthorized();
@@ -307,15 +317,19 @@ export async function startGateway(
       cataloguePresent: async () => (await catalogue.age()).brandsMs !== null,
       onFailure: (check, err) => logger.error({ err, check }, 'readiness check failed'),
     },
-    requestLog: {
-      logger,
-      onRequest: (endpoint, status, seconds) => metrics.razerRequest(endpoint, status, seconds),
-    },
+    requestLog,
   });
   if (!config.adminToken)
     logger.info('admin API off: ADMIN_TOKEN is unset, so /admin and /metrics answer 404 on this port');
 
-  const server = await listen(app.fetch, config.port, config.host, logger);
+  const shortcut = keptAnswerShortcut({
+    answers: queryAnswers,
+    audit,
+    now,
+    record: requestRecorder(requestLog),
+    logger,
+  });
+  const server = await listen(app.fetch, config.port, config.host, logger, shortcut);
   const port = (server.address() as AddressInfo).port;
   // The metrics-only listener of METRICS_PORT: no token, meant for a private network. When it
   // cannot listen, the main one stops too: a half-started gateway must not serve.

@@ -12,6 +12,7 @@ const ADAPTER_FREE = [
   'test/start-command.test.ts',
   'test/request-log.test.ts',
   'test/listen.test.ts',
+  'test/kept-answer-shortcut.test.ts',
   'test/form-data.test.ts',
   'test/limiter.test.ts',
   'test/shared-limiter.test.ts',

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Logger } from '../log.js';
 
@@ -34,14 +34,37 @@ export function unreadableRequest(logger: Logger) {
   };
 }
 
+/** Answers a request itself and says so, or leaves it to the app (false). Never throws. */
+export type Shortcut = (incoming: IncomingMessage, outgoing: ServerResponse) => boolean;
+
 /**
  * An HTTP server for `fetch`, listening on host:port; resolves once it listens. The host is also
  * node-server's hostname for a request without a Host header (HTTP/1.0: a load balancer's probe).
+ * A `shortcut` sees each request first.
  */
-export async function listen(fetch: Fetch, port: number, host: string, logger: Logger): Promise<Server> {
+export async function listen(
+  fetch: Fetch,
+  port: number,
+  host: string,
+  logger: Logger,
+  shortcut?: Shortcut,
+): Promise<Server> {
   const hostname = host.includes(':') ? `[${host}]` : host;
+  const app = getRequestListener(fetch, { hostname, errorHandler: unreadableRequest(logger) });
   const server = createServer(
-    getRequestListener(fetch, { hostname, errorHandler: unreadableRequest(logger) }),
+    shortcut
+      ? (incoming, outgoing) => {
+          let answered = false;
+          try {
+            answered = shortcut(incoming, outgoing);
+          } catch (err) {
+            // A bug in it must not take the process down from a request handler.
+            logger.error({ err }, 'the listener shortcut failed; the app answers');
+            answered = outgoing.headersSent;
+          }
+          if (!answered) void app(incoming, outgoing);
+        }
+      : app,
   );
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -47,21 +47,58 @@ export interface RequestLogDeps {
   onRequest?: (endpoint: EndpointName, status: number, seconds: number) => void;
 }
 
+/** The request's id: the caller's `X-Request-Id` when it is reasonable, else a new UUID. */
+export const requestId = (given: string | undefined): string =>
+  given && CALLER_ID.test(given) ? given : randomUUID();
+
+export interface RequestLine {
+  reqId: string;
+  method: string;
+  path: string;
+  endpoint: EndpointName;
+  status: number;
+  seconds: number;
+  transactionNumber: string | null;
+  /** A query answered exactly as already recorded: its line is at debug level. */
+  answeredAsBefore: boolean;
+}
+
 /**
- * One line per request with its id (echoed as X-Request-Id), status, duration and the
- * transaction it was about. No header, body or query is logged: they carry signatures and tokens.
- * A query answered exactly as already recorded (a poll repeating itself) is logged at debug level:
- * it is counted on its transaction and in the audit writer's summary lines, and a poller's every
- * repeat at info level cost a fifth of the answer and flooded the log.
+ * Counts a finished request (metrics) and writes its line. No header, body or query is logged:
+ * they carry signatures and tokens. A query answered exactly as already recorded (a poll
+ * repeating itself) is logged at debug level: it is counted on its transaction and in the audit
+ * writer's summary lines, and a poller's every repeat at info level cost a fifth of the answer
+ * and flooded the log.
  */
-export function requestLog(deps: RequestLogDeps): MiddlewareHandler<GatewayEnv> {
+export function requestRecorder(deps: RequestLogDeps): (line: RequestLine) => void {
   // The line's fields are fixed and hold no secret: redaction's walk, half the cost of a line
   // on a poll, is skipped for it alone.
   const logger = deps.logger.child({}, { redact: { paths: [] } });
+  return (line) => {
+    deps.onRequest?.(line.endpoint, line.status, line.seconds);
+    const level = line.answeredAsBefore ? 'debug' : 'info';
+    if (!logger.isLevelEnabled(level)) return;
+    logger[level](
+      {
+        reqId: line.reqId,
+        method: line.method,
+        path: loggablePath(line.path),
+        endpoint: line.endpoint,
+        status: line.status,
+        ms: Math.round(line.seconds * 10_000) / 10,
+        transactionNumber: line.transactionNumber ?? undefined,
+      },
+      'request',
+    );
+  };
+}
+
+/** One line per request (see requestRecorder) with its id, echoed as X-Request-Id. */
+export function requestLog(deps: RequestLogDeps): MiddlewareHandler<GatewayEnv> {
+  const record = requestRecorder(deps);
   return async (c, next) => {
     const started = performance.now();
-    const given = headerOf(c, 'x-request-id');
-    const id = given && CALLER_ID.test(given) ? given : randomUUID();
+    const id = requestId(headerOf(c, 'x-request-id'));
     // On Node's response the header is merged into whatever answer is written; setting it on
     // `c.res` instead would rebuild the answer's headers as a Headers object, a cost on every poll.
     const outgoing = c.env?.outgoing;
@@ -70,26 +107,18 @@ export function requestLog(deps: RequestLogDeps): MiddlewareHandler<GatewayEnv> 
     try {
       await next();
     } finally {
-      const seconds = (performance.now() - started) / 1000;
-      const status = c.res.status;
-      const endpoint = endpointOf(c.req.method, c.req.path);
       if (!outgoing) c.res.headers.set('X-Request-Id', id);
-      deps.onRequest?.(endpoint, status, seconds);
-      // Unset (undefined) unless a handler said so.
-      const level = c.get('answeredAsBefore') === true ? 'debug' : 'info';
-      if (logger.isLevelEnabled(level))
-        logger[level](
-          {
-            reqId: id,
-            method: c.req.method,
-            path: loggablePath(c.req.path),
-            endpoint,
-            status,
-            ms: Math.round(seconds * 10_000) / 10,
-            transactionNumber: c.get('transactionNumber') ?? undefined,
-          },
-          'request',
-        );
+      record({
+        reqId: id,
+        method: c.req.method,
+        path: c.req.path,
+        endpoint: endpointOf(c.req.method, c.req.path),
+        status: c.res.status,
+        seconds: (performance.now() - started) / 1000,
+        transactionNumber: c.get('transactionNumber'),
+        // Unset (undefined) unless a handler said so.
+        answeredAsBefore: c.get('answeredAsBefore') === true,
+      });
     }
   };
 }
