@@ -27,6 +27,9 @@ export function keptAnswerShortcut(deps: KeptAnswerDeps) {
     const target = incoming.url;
     const header = incoming.headers['x-razer-signature'];
     if (target === undefined || typeof header !== 'string') return false;
+    // node-server refuses a Host it cannot build a URL from (400): such a request is left to it.
+    const host = incoming.headers.host;
+    if (host !== undefined && !plainHost(host)) return false;
     const known = deps.answers.final(target, header);
     if (!known) return false;
     const started = performance.now();
@@ -69,3 +72,9 @@ const pathOf = (target: string) => {
   const q = target.indexOf('?');
   return q === -1 ? target : target.slice(0, q);
 };
+
+/** A Host header node-server takes as it is: a name or an address, and at most a valid port. */
+function plainHost(host: string): boolean {
+  const m = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/.exec(host);
+  return m !== null && (m[1] === undefined || Number(m[1]) <= 65_535);
+}
