@@ -34,7 +34,7 @@ export function unreadableRequest(logger: Logger) {
   };
 }
 
-/** Answers a request itself and says so, or leaves it to the app (false). Never throws. */
+/** Answers a request itself and says so (true), or leaves it to the app (false). */
 export type Shortcut = (incoming: IncomingMessage, outgoing: ServerResponse) => boolean;
 
 /**
