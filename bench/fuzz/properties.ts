@@ -3,6 +3,7 @@ import {
   admin,
   consoleProperty,
   operations,
+  razerReplay,
   razerSigned,
   razerUnauthenticated,
   webhook,
@@ -15,6 +16,7 @@ export type { Property, PropertyOptions, PropertyReport } from './runner.js';
 export const PROPERTIES: Record<string, Property> = {
   'razer-unauthenticated': razerUnauthenticated,
   'razer-signed': razerSigned,
+  'razer-replay': razerReplay,
   webhook,
   admin,
   console: consoleProperty,

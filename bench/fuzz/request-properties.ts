@@ -1,11 +1,13 @@
+import fc from 'fast-check';
 import { MAX_ADMIN_BODY } from '../../src/admin/routes.js';
 import type { TransactionRow } from '../../src/db/types.js';
 import { isTerminal } from '../../src/fulfilment/states.js';
+import { type EndpointName, endpointOf } from '../../src/http/request-log.js';
 import { MAX_WEBHOOK_BYTES } from '../../src/mitra/webhook-route.js';
 import { docsAsset } from '../../src/openapi/docs.js';
 import { MAX_BODY_BYTES } from '../../src/razer/readings.js';
 import { CREDENTIALS, type FuzzGateway } from './harness.js';
-import type { RawRequest } from './http.js';
+import { type RawRequest, type RawResponse, refusedBeforeApp } from './http.js';
 import {
   AnswerLedger,
   bearerAuthorised,
@@ -54,9 +56,19 @@ export const razerUnauthenticated: Property = requestProperty(
         req.method !== 'HEAD' &&
         parseObject(res.text)?.code !== 'UNAUTHORIZED' &&
         '401 without code UNAUTHORIZED',
+      signedUnverified(res),
     );
   },
 );
+
+/** An answer to a request that did not verify carries no signature (razer-side §1: no signing oracle). */
+const signedUnverified = (res: RawResponse): string | null =>
+  res.headers.get('x-razer-signature') === null
+    ? null
+    : `answer ${res.status} to an unverified request is signed: a signature of text the sender chose`;
+
+/** The paths that verify a signature (the rest answer 404 before verifying). */
+const RAZER_DOORS = new Set<EndpointName>(['init', 'topup', 'query', 'cancel', 'validate']);
 
 const ledgers = new WeakMap<FuzzGateway, AnswerLedger>();
 
@@ -107,8 +119,8 @@ export const razerSigned: Property = requestProperty(
       (built.endpoint === 'init' && res.status !== 200) ||
       built.endpoint === 'validate' ||
       built.endpoint === 'health';
-    // 404s and size refusals are answered before any key verified: signed with the current one.
-    const signer = res.status === 404 || tooLarge ? CREDENTIALS.key : built.key;
+    // 404s and size refusals are answered before any signature is verified: never signed.
+    const beforeVerifying = res.status === 404 || tooLarge;
     // A purchase this property started is aimed at by its later top-ups, cancels and queries.
     const started = body?.transactionNumber;
     if (built.endpoint === 'init' && res.status === 200 && typeof started === 'string') {
@@ -131,9 +143,11 @@ export const razerSigned: Property = requestProperty(
       serverError(res),
       missingReason(req, res),
       ![200, 400, 404, 408, 409].includes(res.status) && `answered ${res.status} to a signed request`,
+      beforeVerifying && signedUnverified(res),
       req.method !== 'HEAD' &&
-        signer !== null &&
-        unsigned(req, res, { apiId: CREDENTIALS.apiId, key: signer }),
+        !beforeVerifying &&
+        built.key !== null &&
+        unsigned(req, res, { apiId: CREDENTIALS.apiId, key: built.key }),
       tooLarge &&
         !oversize &&
         `refused as too large at ${built.bodyBytes} bytes (the limit is ${MAX_BODY_BYTES})`,
@@ -141,6 +155,62 @@ export const razerSigned: Property = requestProperty(
       refused && changed(before, after, false),
       about !== null && ledger.observe(about, res.status, body),
       about !== null && answerDisagrees(res.status, body, await h.gw.store.getTransaction(about)),
+    );
+  },
+);
+
+/**
+ * An answer sent back as a request (razer-side §1): answers are signed in the request's layout,
+ * so an answer's signature is also a request signature for VERB + target + answer text, split
+ * anywhere between target and body. An unsigned answer gives nothing to replay (401 or 404,
+ * nothing recorded); a signed one (it needs the TLS channel broken to be seen) changes no state.
+ */
+export const razerReplay: Property = requestProperty(
+  'razer-replay',
+  fc.record({
+    razer: razerPlan([...VALID_SIGNATURES, ...INVALID_SIGNATURES]),
+    // Where the answer's text is cut between the target and the body: mostly all in the body.
+    split: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat({ max: 400 }) }),
+  }),
+  (p, h) => ({ ...buildRazer(p.razer, h.fx), split: p.split }),
+  async ({ h, built, res, after }) => {
+    const req = built.request;
+    const signature = res.headers.get('x-razer-signature');
+    const problem = first(serverError(res), built.key === null && signedUnverified(res));
+    if (problem || req.method === 'HEAD' || res.text === '') return problem;
+    // GET's body is neither read nor signed: its whole answer goes into the target.
+    const cut = carries(req) ? Math.min(built.split, res.text.length) : res.text.length;
+    const target = req.target + res.text.slice(0, cut);
+    // A target with a space or a byte outside visible ASCII never reaches the app (Node refuses it).
+    if (!/^[!-~]+$/.test(target)) return null;
+    const replay: RawRequest = {
+      method: req.method,
+      target,
+      headers: [
+        ...(signature === null
+          ? req.headers.filter(([name]) => name.toLowerCase() === 'x-razer-signature')
+          : [['x-razer-signature', signature] as const]),
+        ['content-type', 'application/json'],
+      ],
+      body: carries(req) ? Buffer.from(res.text.slice(cut), 'utf8') : null,
+      chunked: false,
+      remoteAddress: req.remoteAddress,
+    };
+    if (refusedBeforeApp(replay) !== null) return null;
+    const again = await h.send(replay);
+    await h.settle();
+    const later = await h.snapshot();
+    const endpoint = endpointOf(replay.method, pathOf(target));
+    return first(
+      serverError(again),
+      signature === null &&
+        again.status !== 401 &&
+        !(again.status === 404 && !RAZER_DOORS.has(endpoint)) &&
+        // /health needs no signature: it answers OK to anyone, unsigned.
+        !(endpoint === 'health' && again.headers.get('x-razer-signature') === null) &&
+        `an unsigned answer ${res.status} sent back as a request to ${endpoint} was answered ${again.status}, not 401`,
+      signature === null && changed(after, later, true),
+      signature !== null && changed(after, later, false),
     );
   },
 );

@@ -65,7 +65,7 @@ const REFUSALS: Record<RefusalCode, { message: string; when: string }> = {
   },
   INVALID_DATA: {
     message: "'transactionNumber' is required.",
-    when: `A field is missing or ill-typed, or the body is not JSON, larger than ${MAX_BODY_BYTES} bytes or deeper than ${MAX_BODY_DEPTH} levels`,
+    when: `A field is missing or ill-typed, or the body is not JSON, larger than ${MAX_BODY_BYTES} bytes (answered before verifying: unsigned) or deeper than ${MAX_BODY_DEPTH} levels`,
   },
   INAVLID_SKU: {
     message: 'SKU DIAMOND50 is not sold here',
@@ -147,13 +147,12 @@ const delivered = () =>
 const razerErrors = () =>
   ({
     RazerUnauthorized: jsonResponse(
-      'The signature is missing, malformed, of an unknown api-id or wrong. Nothing was read or recorded. Signed only when the api-id is known.',
+      'The signature is missing, malformed, of an unknown api-id or wrong. Nothing was read or recorded. Never signed: an answer to a request that did not verify carries no signature.',
       errorBody(['UNAUTHORIZED']),
       {
         wrong: errorExample('UNAUTHORIZED', 'signature does not match', 'Wrong signature'),
         missing: errorExample('UNAUTHORIZED', 'X-Razer-Signature header is missing', 'No signature'),
       },
-      signatureHeader,
     ),
     RazerInternalError: jsonResponse(
       'An unexpected error while the outcome may still change: Razer queries again.',
@@ -165,10 +164,9 @@ const razerErrors = () =>
     ),
     // No operation answers it: it is what any path the gateway does not serve gets.
     RazerNotFound: jsonResponse(
-      'Any path or method the gateway does not serve (signed when the api-id is known).',
+      'Any path or method the gateway does not serve. Never signed: it is answered before any signature is verified.',
       errorBody(['NOT_FOUND']),
       errorExamples([['NOT_FOUND', 'no endpoint GET /transaction', 'Unknown endpoint']]),
-      signatureHeader,
     ),
   }) satisfies Record<string, Response>;
 
@@ -414,7 +412,7 @@ function signatureScheme() {
       '',
       '`hex-signature = hex(HMAC-SHA256(key = api-key, message = SIGNED))`, where SIGNED is the upper-case verb, the relative URI with its query exactly as sent (starting with `/`) and the raw body bytes, concatenated without separators (no body for GET). With `RAZER_SIGNED_CONTENT=uri` the body is left out of SIGNED.',
       '',
-      '**Every answer is signed too**, in the same format with the same api-id and key, over the verb and URI of the request it answers and the response body: `hex(HMAC-SHA256(key, VERB + URI + RESPONSE_BODY))`. A 401 is signed only when the api-id was known; /health only when a valid signature was sent.',
+      '**Every answer is signed too**, in the same format with the same api-id and key, over the verb and URI of the request it answers and the response body: `hex(HMAC-SHA256(key, VERB + URI + RESPONSE_BODY))`. Only answers to requests whose signature verified are signed: a 401, a 404, a body refused for its size (answered before verifying) carry no signature, since a signature over text the sender chose would be a signing oracle. /health is signed only when a valid signature for its own method was sent.',
       '',
       'A missing, malformed, unknown or wrong signature is answered 401 UNAUTHORIZED and nothing is read, recorded or changed: the body is parsed only after its raw bytes were verified.',
       '',
@@ -437,7 +435,7 @@ export function razerPaths(): PathsPart {
     headers: {
       XRazerSignature: {
         description:
-          "The answer's signature: `base64(api-id):base64(hex(HMAC-SHA256(key, VERB + URI + RESPONSE_BODY)))` (see the razerSignature scheme). Absent when the api-id was not known.",
+          "The answer's signature: `base64(api-id):base64(hex(HMAC-SHA256(key, VERB + URI + RESPONSE_BODY)))` (see the razerSignature scheme). Present only when the request's signature verified.",
         schema: { type: 'string' },
       },
     },

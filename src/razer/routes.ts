@@ -144,17 +144,18 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
   const app = new Hono<Env>();
   const answers = deps.queryAnswers ?? new QueryAnswers();
 
-  /** The signer for a response: the verifying key, else the api-id's current key if it is known. */
-  const knownSigner = (header: string | undefined): Signer | null => {
-    const encoded = header?.split(':')[0] ?? '';
-    const apiId = Buffer.from(encoded, 'base64').toString('utf8');
-    const credential = deps.credentials.find((c) => c.apiId === apiId);
-    const key = credential?.keys[0];
-    return credential && key ? { apiId, key } : null;
-  };
-
   const respond = (status: RazerStatus, text: string, headers: Record<string, string>) =>
     new Response(text, { status, headers });
+
+  /**
+   * An answer to a request that did not verify (401, 404, a body too large, a last-resort 500):
+   * never signed and never recorded. Answers are signed in the request's own layout, so signing
+   * one here would sign text an outsider chose (the URI, echoed in a 404): a signing oracle.
+   */
+  const unverified = (c: Context<Env>, endpoint: string, answer: RazerAnswer) => {
+    const done = prepare(c, null, endpoint, '', '', deps.now())(answer, null);
+    return respond(done.status, done.text, done.headers);
+  };
 
   const prepare = (
     c: Context<Env>,
@@ -205,11 +206,10 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       // Answers rather than throws, so app.onError (500) never sees it; nothing is recorded.
+      // Unsigned: the body was never verified (razer-side §1).
       onError: (c) => {
-        const finish = prepare(c, knownSigner(c.req.header('x-razer-signature')), name, '', '', deps.now());
         const message = `the body is larger than ${MAX_BODY_BYTES} bytes.`;
-        const done = finish({ status: 400, body: { code: 'INVALID_DATA', message } }, null);
-        return respond(done.status, done.text, done.headers);
+        return unverified(c, name, { status: 400, body: { code: 'INVALID_DATA', message } });
       },
     });
 
@@ -254,17 +254,7 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
           { endpoint: name, reason: verified.reason, path: c.req.path },
           'razer request refused: 401',
         );
-        const key = verified.credential?.keys[0];
-        const signer = verified.credential && key ? { apiId: verified.credential.apiId, key } : null;
-        const done = prepare(
-          c,
-          signer,
-          name,
-          '',
-          '',
-          receivedAt,
-        )({ status: 401, body: { code: 'UNAUTHORIZED', message: verified.reason } }, null);
-        return respond(done.status, done.text, done.headers);
+        return unverified(c, name, { status: 401, body: { code: 'UNAUTHORIZED', message: verified.reason } });
       }
 
       const requestText = raw.toString('utf8');
@@ -428,7 +418,7 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
   app.get('/health', async (c) => {
     const header = c.req.header('x-razer-signature');
     const verified = header
-      ? verifyRequest(header, deps.credentials, deps.signedContent, 'GET', rawUri(c), Buffer.alloc(0))
+      ? verifyRequest(header, deps.credentials, deps.signedContent, c.req.method, rawUri(c), NO_BODY)
       : null;
     let answer: RazerAnswer = { status: 200, body: 'OK' };
     try {
@@ -441,22 +431,17 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
     return respond(done.status, done.text, done.headers);
   });
 
-  /** An answer outside the endpoints (404, last-resort 500): signed when the api-id is known. */
-  const unattached = (c: Context<Env>, answer: RazerAnswer) => {
-    const signer = knownSigner(c.req.header('x-razer-signature'));
-    const done = prepare(c, signer, 'unknown', '', '', deps.now())(answer, null);
-    return respond(done.status, done.text, done.headers);
-  };
-
   app.notFound((c) =>
-    unattached(c, {
+    unverified(c, 'unknown', {
       status: 404,
       body: { code: 'NOT_FOUND', message: `no endpoint ${c.req.method} ${c.req.path}` },
     }),
   );
   app.onError((err, c) => {
     deps.logger.error({ err, path: c.req.path }, 'unhandled error: 500');
-    return unattached(c, { status: 500, body: INTERNAL_ERROR });
+    // The endpoints answer their own errors once verified (signed); what escapes to here may
+    // not have verified, so it is not signed.
+    return unverified(c, 'unknown', { status: 500, body: INTERNAL_ERROR });
   });
 
   return app;
