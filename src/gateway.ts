@@ -276,6 +276,8 @@ export async function startGateway(
     : null;
   const requestLog: RequestLogDeps = {
     logger,
+    // A mistyped webhook URL (`//mitra/webhook/<token>`) is a 404 whose path would carry the token.
+    secrets: [config.mitra.webhookToken, ...(config.adminToken ? [config.adminToken] : [])],
     onRequest: (endpoint, status, seconds) => metrics.razerRequest(endpoint, status, seconds),
   };
   // Final answers kept for repeated polls, shared by the Razer routes and the listener's shortcut.

@@ -158,6 +158,26 @@ describe('request logs and secrets', () => {
     await fetch(`${e.url}/admin/transactions/LOG-1`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     await fetch(`${e.url}/admin/transactions`, { headers: { authorization: 'Bearer a-guessed-token-0000' } });
     await fetch(`${e.url}/mitra/webhook/${WEBHOOK_TOKEN}`, { method: 'POST', body: '{"nonsense":true}' });
+    // The webhook URL mistyped (404s), the token in other places, in another case, escaped.
+    const escaped = [...WEBHOOK_TOKEN].map((ch) => `%${ch.charCodeAt(0).toString(16)}`).join('');
+    for (const path of [
+      `//mitra/webhook/${WEBHOOK_TOKEN}`,
+      `/mitra//webhook/${WEBHOOK_TOKEN}`,
+      `/MITRA/webhook/${WEBHOOK_TOKEN}`,
+      `/mitra/webhooks/${WEBHOOK_TOKEN}`,
+      `/mitra/webhook/${escaped}`,
+      `/elsewhere/${WEBHOOK_TOKEN.toUpperCase()}/x`,
+      `/admin/${WEBHOOK_TOKEN}`,
+      `/console/${WEBHOOK_TOKEN}`,
+    ]) {
+      // The escaped one is the token itself (the router decodes it): accepted.
+      const r = await fetch(`${e.url}${path}`, { method: 'POST', body: '{}' });
+      expect(r.status, path).toBe(path.includes('%') ? 200 : /^\/(admin|console)\//.test(path) ? 401 : 404);
+    }
+    const refused = await fetch(`${e.url}/admin/${WEBHOOK_TOKEN}`, {
+      headers: { authorization: 'Bearer nope' },
+    });
+    expect(refused.status).toBe(401);
     await e.gw.audit.flush();
 
     const requestLines = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
@@ -203,6 +223,19 @@ describe('request logs and secrets', () => {
       ] as const)
         expect(text.includes(secret), `${where} hold ${secret.slice(0, 6)}…`).toBe(false);
     }
+    // Under any case either.
+    expect(lines.join('\n').toLowerCase()).not.toContain(WEBHOOK_TOKEN.toLowerCase());
+    expect(requestLines.map((l) => l.path)).toEqual(
+      expect.arrayContaining([
+        '//mitra/webhook/[token]',
+        '/mitra//webhook/[token]',
+        '/MITRA/webhook/[token]',
+        '/mitra/webhooks/[token]',
+        '/elsewhere/[token]/x',
+        '/admin/[token]',
+        '/console/[token]',
+      ]),
+    );
     // The request signature of every exchange: Razer signs its requests, none is kept.
     expect(stored).not.toMatch(/x-razer-signature":"(?!\[signed\])/);
   });

@@ -4,7 +4,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayEnv } from '../src/http/env.js';
-import { requestLog } from '../src/http/request-log.js';
+import { pathRedactor, requestLog } from '../src/http/request-log.js';
 import { createLogger } from '../src/log.js';
 
 function appWithLog() {
@@ -59,5 +59,43 @@ describe('request id (X-Request-Id)', () => {
       expect(res.headers.get('x-request-id'), path).toMatch(/^[0-9a-f-]{36}$/);
       await res.arrayBuffer();
     }
+  });
+});
+
+describe('a logged path never holds a secret', () => {
+  const token = 'Hook_token-0123456789';
+  const redact = pathRedactor([token]);
+
+  it.each([
+    ['/mitra/webhook/Hook_token-0123456789', '/mitra/webhook/[token]'],
+    ['//mitra/webhook/Hook_token-0123456789', '//mitra/webhook/[token]'],
+    ['/mitra//webhook/Hook_token-0123456789', '/mitra//webhook/[token]'],
+    ['/MITRA/Webhook/hook_TOKEN-0123456789', '/MITRA/Webhook/[token]'],
+    // Anything after the webhook path is hidden, a wrong token too.
+    ['/mitra/webhook/a-guess', '/mitra/webhook/[token]'],
+    ['/mitra/webhook/%48ook_token-0123456789', '/mitra/webhook/[token]'],
+    ['/x/%2548ook_token-0123456789/y', '/x/[token]/y'],
+    ['/a/HOOK_TOKEN-0123456789/b/hook_token-0123456789', '/a/[token]/b/[token]'],
+    ['/transaction/ABC', '/transaction/ABC'],
+    ['/transaction/A%2FB', '/transaction/A/B'],
+  ])('%s is logged as %s', (path, logged) => {
+    expect(redact(path)).toBe(logged);
+  });
+
+  it('redacts before cutting a long path, so that no part of the secret is left at the cut', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+        done();
+      },
+    });
+    const app = new Hono<GatewayEnv>();
+    app.use('*', requestLog({ logger: createLogger('info', sink), secrets: [token] }));
+    app.get('*', (c) => c.text('x', 404));
+    await app.request(`/${'p'.repeat(190)}${token}`);
+    await app.request(`/${token}`);
+    const paths = lines.map((l) => String(l.path));
+    expect(paths).toEqual([`/${'p'.repeat(190)}[token]`, '/[token]']);
   });
 });

@@ -14,6 +14,7 @@ import {
   resolve,
 } from '../fulfilment/operator.js';
 import type { WebhookProcessor } from '../fulfilment/webhooks.js';
+import { loggedPath } from '../http/request-log.js';
 import type { Logger } from '../log.js';
 import { bearerMatches } from './auth.js';
 import {
@@ -94,7 +95,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.use('*', async (c, next) => {
     if (!bearerMatches(c.req.header('authorization'), deps.token)) {
       deps.onUnauthorized?.();
-      deps.logger.warn({ path: c.req.path }, 'admin request refused: 401');
+      deps.logger.warn({ path: loggedPath(c) }, 'admin request refused: 401');
       c.header('WWW-Authenticate', 'Bearer realm="gateway admin"');
       return c.json(
         { code: 'UNAUTHORIZED', message: 'a valid Authorization: Bearer <ADMIN_TOKEN> is required' },
@@ -187,7 +188,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
   // The admin boundary's errors, answered in one place.
   app.onError((err, c) => {
     if (err instanceof OperatorError) return c.json({ code: err.code, message: err.message }, err.status);
-    deps.logger.error({ err, path: c.req.path }, 'admin request failed: 500');
+    deps.logger.error({ err, path: loggedPath(c) }, 'admin request failed: 500');
     return c.json(
       { code: 'FAILED', message: 'internal error; nothing was changed unless the story shows it' },
       500,

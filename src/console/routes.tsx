@@ -25,6 +25,7 @@ import {
   resolve,
 } from '../fulfilment/operator.js';
 import { isTerminal } from '../fulfilment/states.js';
+import { loggedPath } from '../http/request-log.js';
 import { answerFromState } from '../razer/answers.js';
 import { transactionNumberSchema } from '../razer/schemas.js';
 import { sameSecret } from '../secrets.js';
@@ -161,7 +162,7 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<Env> {
   );
   app.use('*', async (c, next) => {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && crossSite(c)) {
-      deps.logger.warn({ path: c.req.path }, 'console form from another site refused: 403');
+      deps.logger.warn({ path: loggedPath(c) }, 'console form from another site refused: 403');
       return page(c, SignInPage({ error: 'refused: this form was not sent from the console' }), 403);
     }
     await next();
@@ -179,7 +180,7 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<Env> {
     const given = fields.token ?? '';
     if (!(sameSecret(given, deps.token) && given.length > 0)) {
       deps.onUnauthorized?.();
-      deps.logger.warn({ path: c.req.path }, 'console sign-in refused: 401');
+      deps.logger.warn({ path: loggedPath(c) }, 'console sign-in refused: 401');
       return page(c, SignInPage({ error: 'That is not the admin token.' }), 401);
     }
     const actor = actorSchema.safeParse(field(fields, 'actor') ?? 'console');
@@ -209,7 +210,7 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<Env> {
       !csrfMatches(key, session, (await form(c)).csrf)
     ) {
       deps.logger.warn(
-        { path: c.req.path, actor: session.actor },
+        { path: loggedPath(c), actor: session.actor },
         'console form without its token refused: 403',
       );
       return page(
@@ -541,7 +542,7 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<Env> {
         err.status,
       );
     }
-    deps.logger.error({ err, path: c.req.path }, 'console request failed: 500');
+    deps.logger.error({ err, path: loggedPath(c) }, 'console request failed: 500');
     const message = 'Internal error: nothing was changed unless the transaction’s timeline shows it.';
     if (!signedIn) return page(c, SignInPage({ error: message }), 500);
     return page(c, MessagePage({ chrome: chrome(c, 'none'), title: 'Error', kind: 'error', message }), 500);

@@ -35,15 +35,80 @@ export function endpointOf(method: string, path: string): EndpointName {
   return 'other';
 }
 
-/** The path as logged: the webhook's secret path segment never leaves the process. */
-export const loggablePath = (path: string): string =>
-  path.startsWith('/mitra/webhook/') ? '/mitra/webhook/[token]' : path.slice(0, 200);
+/** Longest path logged; cut after redaction, so that no part of a secret survives the cut. */
+const MAX_LOGGED_PATH = 200;
+const cut = (path: string) => path.slice(0, MAX_LOGGED_PATH);
+/** The webhook's path under any spelling: doubled slashes, any case. */
+const WEBHOOK_PREFIX = /^(\/+mitra\/+webhook\/+)/i;
+
+/** Percent-escapes undone (a few rounds: `%2541` is `%41` is `A`), so that a secret cannot hide in them. */
+function unescaped(path: string): string {
+  let text = path;
+  for (let round = 0; round < 3 && text.includes('%'); round++) {
+    const next = text.replace(/%([0-9a-f]{2})/gi, (_, hex: string) =>
+      String.fromCharCode(Number.parseInt(hex, 16)),
+    );
+    if (next === text) break;
+    text = next;
+  }
+  return text;
+}
+
+/** Every occurrence of `secret` in `text`, compared case-insensitively, replaced by `[token]`. */
+function withoutSecret(text: string, secret: string): string {
+  const lower = text.toLowerCase();
+  let at = lower.indexOf(secret);
+  if (at < 0) return text;
+  let out = '';
+  let from = 0;
+  while (at >= 0) {
+    out += `${text.slice(from, at)}[token]`;
+    from = at + secret.length;
+    at = lower.indexOf(secret, from);
+  }
+  return out + text.slice(from);
+}
+
+export type PathRedactor = (path: string) => string;
+
+/**
+ * A request path as it may be logged or kept: whatever follows the webhook's path (under any
+ * spelling) and every configured secret wherever it stands (any case, percent-escaped or not)
+ * become `[token]`. A sender who mistypes the webhook URL (`//mitra/webhook/<token>`) gets a
+ * 404 whose line would otherwise carry the token.
+ */
+export function pathRedactor(secrets: readonly string[]): PathRedactor {
+  const lowered = secrets.filter((s) => s.length > 0).map((s) => s.toLowerCase());
+  return (path) => {
+    let shown = unescaped(path);
+    for (const secret of lowered) shown = withoutSecret(shown, secret);
+    const webhook = WEBHOOK_PREFIX.exec(shown);
+    if (webhook) shown = `${webhook[1]}[token]`;
+    return shown;
+  };
+}
+
+/** Without a configured secret (tests, tools): the webhook's segment is still hidden. */
+const noSecret: PathRedactor = pathRedactor([]);
+
+/** Each request's redactor, set by the request log: every app's handlers find it, whatever their Env. */
+const redactors = new WeakMap<Request, PathRedactor>();
+type WithRequest = { req: { path: string; raw: Request } };
+
+/** A path (or target) of this request as it may be kept: redacted as the request log redacts it. */
+export const keptPath = (c: WithRequest, path: string): string =>
+  (redactors.get(c.req.raw) ?? noSecret)(path);
+
+/** This request's path as it may be logged: redacted, then cut. */
+export const loggedPath = (c: WithRequest): string => cut(keptPath(c, c.req.path));
 
 /** A request id a caller may choose (a proxy's), within reason; anything else gets ours. */
 const CALLER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export interface RequestLogDeps {
   logger: Logger;
+  /** Secrets that must never reach a logged path (the webhook token). */
+  secrets?: readonly string[] | undefined;
   onRequest?: (endpoint: EndpointName, status: number, seconds: number) => void;
 }
 
@@ -74,6 +139,7 @@ export function requestRecorder(deps: RequestLogDeps): (line: RequestLine) => vo
   // The line's fields are fixed and hold no secret: redaction's walk, half the cost of a line
   // on a poll, is skipped for it alone.
   const logger = deps.logger.child({}, { redact: { paths: [] } });
+  const redact = pathRedactor(deps.secrets ?? []);
   return (line) => {
     deps.onRequest?.(line.endpoint, line.status, line.seconds);
     const level = line.answeredAsBefore ? 'debug' : 'info';
@@ -82,7 +148,7 @@ export function requestRecorder(deps: RequestLogDeps): (line: RequestLine) => vo
       {
         reqId: line.reqId,
         method: line.method,
-        path: loggablePath(line.path),
+        path: cut(redact(line.path)),
         endpoint: line.endpoint,
         status: line.status,
         ms: Math.round(line.seconds * 10_000) / 10,
@@ -96,7 +162,10 @@ export function requestRecorder(deps: RequestLogDeps): (line: RequestLine) => vo
 /** One line per request (see requestRecorder) with its id, echoed as X-Request-Id. */
 export function requestLog(deps: RequestLogDeps): MiddlewareHandler<GatewayEnv> {
   const record = requestRecorder(deps);
+  const redact = pathRedactor(deps.secrets ?? []);
   return async (c, next) => {
+    // For the handlers' own lines (loggedPath).
+    redactors.set(c.req.raw, redact);
     const started = performance.now();
     const id = requestId(headerOf(c, 'x-request-id'));
     // On Node's response the header is merged into whatever answer is written; setting it on

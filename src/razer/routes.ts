@@ -16,6 +16,7 @@ import {
 import { Refusal } from '../fulfilment/refusal.js';
 import { isTerminal } from '../fulfilment/states.js';
 import { type GatewayEnv, headerOf } from '../http/env.js';
+import { keptPath, loggedPath } from '../http/request-log.js';
 import type { Logger } from '../log.js';
 import { answerFromState, cancelAnswer, type RazerAnswer, type RazerStatus } from './answers.js';
 import { QueryAnswers } from './query-answers.js';
@@ -184,7 +185,7 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
           endpoint,
           apiId: signer?.apiId ?? '',
           method: c.req.method,
-          path: rawUri(c),
+          path: keptPath(c, rawUri(c)),
           requestHash,
           requestBody: requestText,
           responseStatus: answer.status,
@@ -251,7 +252,7 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
         c.set('transactionNumber', numberOf(c, ''));
         deps.onUnauthorized?.(verified.reason);
         deps.logger.warn(
-          { endpoint: name, reason: verified.reason, path: c.req.path },
+          { endpoint: name, reason: verified.reason, path: loggedPath(c) },
           'razer request refused: 401',
         );
         return unverified(c, name, { status: 401, body: { code: 'UNAUTHORIZED', message: verified.reason } });
@@ -438,7 +439,7 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
     }),
   );
   app.onError((err, c) => {
-    deps.logger.error({ err, path: c.req.path }, 'unhandled error: 500');
+    deps.logger.error({ err, path: loggedPath(c) }, 'unhandled error: 500');
     // The endpoints answer their own errors once verified (signed); what escapes to here may
     // not have verified, so it is not signed.
     return unverified(c, 'unknown', { status: 500, body: INTERNAL_ERROR });
