@@ -1,3 +1,4 @@
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { PostgresStore } from './postgres/store.js';
 import { SqliteStore } from './sqlite/store.js';
 import type { Store } from './store.js';
@@ -19,13 +20,17 @@ export async function openStore(settings: StoreSettings): Promise<Store> {
   return SqliteStore.open(settings.databasePath, settings.instanceId);
 }
 
-/** Where the data lives, for logs: the URL without its password. */
+/**
+ * Where the data lives, for logs: the file, or PostgreSQL's host, port and database name only,
+ * read as `pg` reads the URL. Nothing else of it: a password may stand in its user part or in
+ * its query (`?password=`, `?sslpassword=`).
+ */
 export function describeStore(settings: StoreSettings): string {
   if (!settings.databaseUrl) return settings.databasePath;
+  if (!/^postgres(ql)?:\/\//i.test(settings.databaseUrl)) return 'postgres (unparsable URL)';
   try {
-    const url = new URL(settings.databaseUrl);
-    if (url.password) url.password = '***';
-    return url.toString();
+    const url = parseConnectionString(settings.databaseUrl);
+    return `postgres ${url.host || '(local socket)'}:${url.port || '5432'}/${url.database || '(default database)'}`;
   } catch {
     return 'postgres (unparsable URL)';
   }
