@@ -32,6 +32,12 @@ describe('architecture', () => {
     expect(importsUnder('db').length).toBeGreaterThan(10);
   });
 
+  it('src/fulfilment, the rules, imports nothing from the inbound HTTP layers (razer, http)', () => {
+    const bad = importsUnder('fulfilment').filter((i) => /^(razer|http)\//.test(i.to));
+    expect(bad).toEqual([]);
+    expect(importsUnder('fulfilment').length).toBeGreaterThan(10);
+  });
+
   it('src/razer reaches storage only through fulfilment', () => {
     const bad = importsUnder('razer').filter((i) => i.to.startsWith('db/'));
     expect(bad).toEqual([]);

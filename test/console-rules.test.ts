@@ -359,6 +359,7 @@ describe('console timeline', () => {
       updatedAt: T0,
       queriesRepeated: 0,
       lastQueriedAt: null,
+      limitKey: null,
     },
     events: [
       {

@@ -133,7 +133,8 @@ describe('POST /transaction/init', () => {
     expect(await h.count('transactions')).toBe(0);
   });
 
-  it('refuses beyond the per-account daily limit with EXCEED_LIMIT, counting only live purchases', async () => {
+  /** DIAMOND50 at most twice a day per account, three times a day in all. */
+  async function restartWithLimits() {
     await h.close();
     const parsed = parseMapping(
       "skus:\n  DIAMOND50:\n    brand: MLBB\n    variation: MLBB112\n    max_price: 16000\n    account: { pattern: '^(?<u>\\d+)-(?<z>\\d+)$' }\n    form: { user_id: '{u}', zone_id: '{z}' }\n    limits: { per_account_per_day: 2, per_sku_per_day: 3 }\n",
@@ -141,6 +142,10 @@ describe('POST /transaction/init', () => {
     );
     if (!parsed.ok) throw new Error(parsed.errors.join());
     h = await startRazer({ mapping: parsed.mapping });
+  }
+
+  it('refuses beyond the per-account daily limit with EXCEED_LIMIT, counting only live purchases', async () => {
+    await restartWithLimits();
     expect((await send(h, 'POST', '/transaction/init', initBody('L1'))).status).toBe(200);
     expect((await send(h, 'POST', '/transaction/init', initBody('L2'))).status).toBe(200);
     expect((await send(h, 'POST', '/transaction/init', initBody('L3'))).json).toMatchObject({
@@ -160,6 +165,26 @@ describe('POST /transaction/init', () => {
     h.clock.now += 24 * 3_600_000;
     expect((await send(h, 'POST', '/transaction/init', initBody('L7'))).status).toBe(200);
   });
+
+  it.each(['0123456-12', '123456-012', '00123456-0012'])(
+    'review: counts the per-account limit by the game account the supplier gets, so %s is refused once 123456-12 reached it',
+    async (spelling) => {
+      await restartWithLimits();
+      expect((await send(h, 'POST', '/transaction/init', initBody('Z1'))).status).toBe(200);
+      expect((await send(h, 'POST', '/transaction/init', initBody('Z2'))).status).toBe(200);
+      const r = await send(h, 'POST', '/transaction/init', initBody('Z3', { accountId: spelling }));
+      expect(r.status).toBe(400);
+      expect(r.json).toEqual({
+        code: 'EXCEED_LIMIT',
+        message: 'at most 2 purchases of DIAMOND50 per account per day',
+      });
+      expect(await h.row('Z3')).toBeUndefined();
+      // Another game account whose digits read alike is not the same account.
+      expect(
+        (await send(h, 'POST', '/transaction/init', initBody('Z4', { accountId: '1234561-2' }))).status,
+      ).toBe(200);
+    },
+  );
 
   it.each([
     [

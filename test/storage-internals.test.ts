@@ -12,6 +12,7 @@ import {
   transactions,
   webhookInbox,
 } from '../src/db/sqlite/schema.js';
+import { countRecentPurchases } from '../src/db/sqlite/transactions.js';
 import { createLogger } from '../src/log.js';
 import { T0, transactionRow } from './helpers/fixtures.js';
 import { fillDisk, freeDisk, tempDir, tempSqlite } from './helpers/storage.js';
@@ -366,6 +367,41 @@ describe('migration 0001', () => {
           { k: 'GV', v: 1 },
           { k: 'STEAM', v: null },
         ]);
+      } finally {
+        db.close();
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+});
+
+describe('migration 0006', () => {
+  it('keeps counting a purchase made before limit keys by its accountId, so the upgrade loosens no limit', () => {
+    const dir = tempDir();
+    try {
+      // The migrations before 0006, as the previous release left the database.
+      const old = dir.file('migrations');
+      mkdirSync(join(old, 'meta'), { recursive: true });
+      const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8'));
+      const before = journal.entries.filter((e: { tag: string }) => e.tag < '0006');
+      for (const e of before)
+        copyFileSync(join(MIGRATIONS_FOLDER, `${e.tag}.sql`), join(old, `${e.tag}.sql`));
+      writeFileSync(join(old, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: before }));
+      const db = openStorage(dir.file('old.db'));
+      try {
+        migrateStorage(db, old);
+        db.sqlite.exec(
+          `insert into transactions (transaction_number, api_id, sku, brand_key, variation_key, max_price, account_id, supplier_data, state, token, ref_id, expires_at, created_at, updated_at)
+           values ('OLD', 'publisherA', 'DIAMOND50', 'MLBB', 'MLBB112', 16000, '123456-12', '[]', 'QUEUED', 't', 'RG-OLD', ${T0}, ${T0}, ${T0})`,
+        );
+        expect(migrateStorage(db)).toBe(journal.entries.length - before.length);
+        const limitKey = transactionRow('NEW').limitKey;
+        const recent = (accountId: string) =>
+          countRecentPurchases(db.db, { sku: 'DIAMOND50', account: { limitKey, accountId }, since: T0 - 1 });
+        expect(recent('123456-12')).toBe(1);
+        // As before the upgrade: another spelling was another account for that row.
+        expect(recent('0123456-12')).toBe(0);
       } finally {
         db.close();
       }

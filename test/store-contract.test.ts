@@ -10,7 +10,7 @@ import type { Dialect, Store } from '../src/db/store.js';
 import type {
   Move,
   NewExchange,
-  NewTransaction,
+  NewInitiated,
   TransactionCursor,
   TransactionPage,
   TransactionQuery,
@@ -28,11 +28,8 @@ import { waitFor } from './helpers/wait.js';
 const adminUrl = inject('postgresUrl') as string | undefined;
 
 /** A transaction row in `state` (QUEUED unless told), from the shared fixture. */
-const row = (
-  n: string,
-  state: StoredState = 'QUEUED',
-  overrides: Partial<NewTransaction> = {},
-): NewTransaction => transactionRow(n, state, overrides);
+const row = (n: string, state: StoredState = 'QUEUED', overrides: Partial<NewInitiated> = {}): NewInitiated =>
+  transactionRow(n, state, overrides);
 
 function initExchange(n: string): NewExchange {
   return {
@@ -260,6 +257,42 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     expect(await store.findCreatingInit('TX1')).toMatchObject({ requestHash: 'hash-TX1' });
   });
 
+  it('counts an account by its limit key, and a row written before limit keys by its account_id, in the insert too', async () => {
+    const store = await adapter.open();
+    const zone = (z: string) => [
+      { key: 'user_id', value: '123456' },
+      { key: 'zone_id', value: z },
+    ];
+    const account = { limitKey: row('ANY').limitKey, accountId: '123456-12' };
+    // Keyed: counted by the key, whatever the accountId's spelling; another zone is another account.
+    await store.insertTransaction(row('NEW1', 'QUEUED', { accountId: '0123456-012' }));
+    await store.insertTransaction(row('NEW2', 'QUEUED', { supplierData: zone('13') }));
+    // Written before the upgrade (limit_key null): counted by account_id, as they were then.
+    await store.insertTransaction({ ...row('OLD1'), limitKey: null });
+    await store.insertTransaction({ ...row('OLD2'), limitKey: null, accountId: '0123456-12' });
+    await store.insertTransaction({ ...row('OLD3', 'FAILED'), limitKey: null });
+    expect(await store.countRecentPurchases({ sku: 'DIAMOND50', account, since: T0 - 1 })).toBe(2);
+    expect(await store.countRecentPurchases({ sku: 'OTHER', account, since: T0 - 1 })).toBe(0);
+    expect(await store.countRecentPurchases({ sku: 'DIAMOND50', account: null, since: T0 - 1 })).toBe(4);
+    expect(await store.getTransaction('NEW1')).toMatchObject({ limitKey: account.limitKey });
+    expect(await store.getTransaction('OLD1')).toMatchObject({ limitKey: null });
+
+    // The insert's own count, atomic with it, follows the same rule.
+    const limits = (perAccount: number) => ({ since: T0 - 1, perAccount, perSku: null });
+    const init = (n: string, over: Partial<NewInitiated>, perAccount: number) =>
+      store.insertInitiated(row(n, 'INITIATED', over), initExchange(n), limits(perAccount));
+    expect(await init('TX1', {}, 2)).toBe('over-account-limit');
+    expect(await init('TX1', { accountId: '00123456-12' }, 1)).toBe('over-account-limit');
+    expect(await init('TX2', { supplierData: zone('0013') }, 1)).toBe('over-account-limit');
+    // A key of its own, but an unkeyed row of its accountId: counted as before the upgrade.
+    expect(await init('TX3', { supplierData: zone('14'), accountId: '0123456-12' }, 1)).toBe(
+      'over-account-limit',
+    );
+    expect(await init('TX4', { supplierData: zone('14'), accountId: '123456-14' }, 1)).toBe('created');
+    expect(await init('TX5', {}, 3)).toBe('created');
+    expect(await store.getTransaction('TX5')).toMatchObject({ limitKey: account.limitKey });
+  });
+
   it('gives a job to one holder at a time, which renews it, until it runs out', async () => {
     const store = await adapter.open();
     expect(await store.tryJobLease('prune', 'a', 60_000)).toBe(true);
@@ -316,10 +349,9 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     await store.insertTransaction(row('INIT1', 'INITIATED', { expiresAt: T0 }));
     await store.insertTransaction(row('GONE1', 'FAILED', { accountId: 'other' }));
 
-    expect(
-      await store.countRecentPurchases({ sku: 'DIAMOND50', accountId: '123456-12', since: T0 - 1 }),
-    ).toBe(3);
-    expect(await store.countRecentPurchases({ sku: 'DIAMOND50', accountId: null, since: T0 })).toBe(1);
+    const account = { limitKey: row('ANY').limitKey, accountId: '123456-12' };
+    expect(await store.countRecentPurchases({ sku: 'DIAMOND50', account, since: T0 - 1 })).toBe(3);
+    expect(await store.countRecentPurchases({ sku: 'DIAMOND50', account: null, since: T0 })).toBe(1);
     expect((await store.findBySupplierRef('RG-OPEN2'))?.transactionNumber).toBe('OPEN2');
     expect((await store.findBySupplierRef('MTR-1'))?.transactionNumber).toBe('OPEN1');
     expect(await store.findBySupplierRef('nothing')).toBeUndefined();

@@ -7,10 +7,12 @@ import type {
   FlagCondition,
   HourlyCount,
   InitInsert,
+  LimitAccount,
   Move,
   MovePatch,
   MoveResult,
   NewExchange,
+  NewInitiated,
   NewSupplierCall,
   NewTransaction,
   NewWebhook,
@@ -63,8 +65,8 @@ export interface Store {
     at: number,
     lease?: string,
   ): Promise<boolean>;
-  /** Purchases after `since` that were not refused, cancelled or expired. */
-  countRecentPurchases(query: { sku: string; accountId: string | null; since: number }): Promise<number>;
+  /** Purchases of `sku` after `since` that were not refused, cancelled or expired; of `account`, unless null. */
+  countRecentPurchases(query: { sku: string; account: LimitAccount | null; since: number }): Promise<number>;
   /** The transaction a supplier reference names: our ref_id, or Mitra's trx_code. */
   findBySupplierRef(ref: string): Promise<TransactionRow | undefined>;
   /** One page of the transactions in `state`, by transaction number after `after`. */
@@ -111,9 +113,10 @@ export interface Store {
   findCreatingInit(transactionNumber: string): Promise<ExchangeRow | undefined>;
   /**
    * Creates the transaction and stores its init answer in one database transaction; refuses it,
-   * atomically with the insert, when it would pass a daily limit of `limits`.
+   * atomically with the insert, when it would pass a daily limit of `limits` (counted as
+   * countRecentPurchases does, the account by the row's limitKey and accountId).
    */
-  insertInitiated(row: NewTransaction, exchange: NewExchange, limits?: PurchaseLimits): Promise<InitInsert>;
+  insertInitiated(row: NewInitiated, exchange: NewExchange, limits?: PurchaseLimits): Promise<InitInsert>;
   listExchanges(transactionNumber: string): Promise<ExchangeRow[]>;
 
   // -- supplier calls

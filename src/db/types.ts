@@ -14,10 +14,22 @@ import type { StoredCause, StoredState } from './vocabulary.js';
 
 export type TransactionRow = typeof transactions.$inferSelect;
 export type NewTransaction = typeof transactions.$inferInsert;
+/** A transaction as an init creates it: always with the key its per-account limit counts by. */
+export type NewInitiated = NewTransaction & { limitKey: string };
 export type TransactionEventRow = typeof transactionEvents.$inferSelect;
 export type ExchangeRow = typeof razerExchanges.$inferSelect;
 export type NewExchange = typeof razerExchanges.$inferInsert;
 export type SupplierCallRow = typeof supplierCalls.$inferSelect;
+/**
+ * Whose purchases a per-account limit counts: the rows of this limit key, and, of the rows
+ * written before limit keys were (limit_key null), those of this accountId, as they were counted
+ * then; so that no upgrade loosens a limit.
+ */
+export interface LimitAccount {
+  limitKey: string;
+  accountId: string;
+}
+
 /**
  * Daily purchase limits checked again by the insert itself, atomically with it: counted before,
  * in another step, concurrent inits of one account could all pass. Null: no limit.

@@ -1,6 +1,7 @@
 import { buildFormData, type FormField } from '../config/form-data.js';
 import type { SkuMapping } from '../config/mapping.js';
 import type { CachedBrand, CachedVariation, CatalogueForm } from '../db/types.js';
+import { limitKey } from './limit-key.js';
 import type { RefusalCode } from './refusal.js';
 
 export interface PurchaseRequest {
@@ -17,12 +18,15 @@ export interface CheckInputs {
     brand: CachedBrand | undefined;
     variation: CachedVariation | undefined;
   }>;
-  /** Live purchases in the limit window, of this account (`byAccount`) or of the SKU; counted only when needed. */
-  recentPurchases: (entry: SkuMapping, byAccount: boolean) => Promise<number>;
+  /**
+   * Live purchases in the limit window: of the account whose limit key (see limitKey) this is,
+   * or, null, of the SKU. Counted only when needed.
+   */
+  recentPurchases: (entry: SkuMapping, limitKey: string | null) => Promise<number>;
 }
 
 export type CheckResult =
-  | { ok: true; entry: SkuMapping; data: FormField[]; isVoucher: boolean; price: number }
+  | { ok: true; entry: SkuMapping; data: FormField[]; limitKey: string; isVoucher: boolean; price: number }
   | { ok: false; code: RefusalCode; message: string };
 
 const refuse = (code: RefusalCode, message: string): CheckResult => ({ ok: false, code, message });
@@ -69,11 +73,12 @@ export async function checkPurchase(req: PurchaseRequest, inputs: CheckInputs): 
     if (problem) return refuse('INVALID_ACCT', problem);
   }
 
+  const key = limitKey(form.data, brand?.forms ?? []);
   const { perAccountPerDay, perSkuPerDay } = entry.limits;
-  if (perAccountPerDay !== null && (await inputs.recentPurchases(entry, true)) >= perAccountPerDay) {
+  if (perAccountPerDay !== null && (await inputs.recentPurchases(entry, key)) >= perAccountPerDay) {
     return limitRefusal(entry, 'account');
   }
-  if (perSkuPerDay !== null && (await inputs.recentPurchases(entry, false)) >= perSkuPerDay) {
+  if (perSkuPerDay !== null && (await inputs.recentPurchases(entry, null)) >= perSkuPerDay) {
     return limitRefusal(entry, 'sku');
   }
 
@@ -90,7 +95,7 @@ export async function checkPurchase(req: PurchaseRequest, inputs: CheckInputs): 
       `${entry.sku} cannot be sold: neither the supplier's catalogue nor the mapping says whether it is a voucher (set voucher: true or false in the mapping)`,
     );
   }
-  return { ok: true, entry, data: form.data, isVoucher, price: variation.price };
+  return { ok: true, entry, data: form.data, limitKey: key, isVoucher, price: variation.price };
 }
 
 /**

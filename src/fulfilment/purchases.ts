@@ -1,17 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Mapping, SkuMapping } from '../config/mapping.js';
 import type { Store } from '../db/store.js';
-import type { NewExchange, NewTransaction, TransactionRow } from '../db/types.js';
+import type { NewExchange, NewInitiated, NewTransaction, TransactionRow } from '../db/types.js';
 
 export type { NewExchange, TransactionRow };
 
 import type { CatalogueView } from '../mitra/catalogue.js';
-import { INIT_TTL_MS, LIMIT_WINDOW_MS } from '../razer/readings.js';
 import { commitMove } from './moves.js';
 import type { Fulfilment } from './ports.js';
 import { checkPurchase, limitRefusal, type PurchaseRequest } from './purchase-checks.js';
 import { Refusal } from './refusal.js';
 import type { Cause, State } from './states.js';
+import { INIT_TTL_MS, LIMIT_WINDOW_MS } from './windows.js';
 
 export interface PurchaseDeps {
   store: Store;
@@ -50,10 +50,10 @@ export async function checkRequest(
       ]);
       return { brand, variation };
     },
-    recentPurchases: (entry, byAccount) =>
+    recentPurchases: (entry, limitKey) =>
       deps.store.countRecentPurchases({
         sku: entry.sku,
-        accountId: byAccount ? req.accountId : null,
+        account: limitKey === null ? null : { limitKey, accountId: req.accountId },
         since: deps.now() - LIMIT_WINDOW_MS,
       }),
   });
@@ -66,10 +66,10 @@ async function planPurchase(
   deps: PurchaseDeps,
   req: InitRequest,
   apiId: string,
-): Promise<{ row: NewTransaction; entry: SkuMapping }> {
+): Promise<{ row: NewInitiated; entry: SkuMapping }> {
   const checked = await checkRequest(deps, req);
   const now = deps.now();
-  const row: NewTransaction = {
+  const row: NewInitiated = {
     transactionNumber: req.transactionNumber,
     apiId,
     sku: req.sku,
@@ -79,6 +79,7 @@ async function planPurchase(
     isVoucher: checked.isVoucher,
     accountId: req.accountId,
     supplierData: checked.data,
+    limitKey: checked.limitKey,
     razerId: req.razerId,
     userIp: req.userIpAddress,
     countryCode: req.userCountryCode,

@@ -9,6 +9,7 @@ import {
 } from '../admin/schemas.js';
 import type { TransactionView } from '../admin/story.js';
 import { TRANSACTION_STATES } from '../db/vocabulary.js';
+import { limitKey } from '../fulfilment/limit-key.js';
 import { acknowledgementSchema, actorSchema, resolutionSchema } from '../fulfilment/operator.js';
 import {
   catalogueRefreshResult,
@@ -120,6 +121,11 @@ function operation(r: Route): Operation {
   };
 }
 
+const exampleData = [
+  { key: 'user_id', value: '123456' },
+  { key: 'zone_id', value: '12' },
+];
+
 // Typed: a column added to the row and missing here fails to compile (the tests' schema check
 // found one only at run time).
 const transactionExample: TransactionView = {
@@ -131,10 +137,7 @@ const transactionExample: TransactionView = {
   maxPrice: 20000,
   isVoucher: false,
   accountId: '123456-12',
-  supplierData: [
-    { key: 'user_id', value: '123456' },
-    { key: 'zone_id', value: '12' },
-  ],
+  supplierData: exampleData,
   razerId: 'RZR_0060d83c4d40bb9f10fb00bc0000',
   userIp: '23.199.128.1',
   countryCode: 'MY',
@@ -159,6 +162,10 @@ const transactionExample: TransactionView = {
   updatedAt: 1795348830000,
   queriesRepeated: 14,
   lastQueriedAt: 1795349100000,
+  limitKey: limitKey(exampleData, [
+    { key: 'user_id', type: 'numeric' },
+    { key: 'zone_id', type: 'numeric' },
+  ]),
 };
 
 const STATE_LIST = TRANSACTION_STATES.join(', ');

@@ -57,6 +57,10 @@ export const transactionView = named(
       'Queries answered exactly as an answer already recorded for this transaction: counted, not stored again.',
     ),
     lastQueriedAt: nullableTime(),
+    limitKey: described(
+      z.string().nullable(),
+      'What the per-account daily limit counts this purchase by: a hash of its normalised supplier data (values trimmed and lowercased, leading zeros of numeric fields dropped). Null on transactions created before the gateway kept it; those count by accountId.',
+    ),
   }),
   'TransactionView',
   'A transaction as operators see it: its top-up token stays inside the gateway.',

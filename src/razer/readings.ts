@@ -27,9 +27,3 @@ export function responseSignedContent(method: string, uri: string, responseBody:
 /** Largest request body accepted. */
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_TRANSACTION_NUMBER_LENGTH = 64;
-
-/** An initiated transaction not topped up within this time is closed as EXPIRED. */
-export const INIT_TTL_MS = 24 * 60 * 60 * 1000;
-
-/** "Per day" limits count the purchases of the last 24 hours, whatever the time zone. */
-export const LIMIT_WINDOW_MS = 24 * 60 * 60 * 1000;

@@ -64,6 +64,7 @@ export const transactions = pgTable(
     updatedAt: epochMs('updated_at').notNull(),
     queriesRepeated: integer('queries_repeated').notNull().default(0),
     lastQueriedAt: epochMs('last_queried_at'),
+    limitKey: text('limit_key'),
     // PostgreSQL only: the step lease, so that instances sharing the database take turns.
     // Timed by the database's clock; never part of TransactionRow.
     leaseHolder: text('lease_holder'),
@@ -72,7 +73,10 @@ export const transactions = pgTable(
   (t) => [
     check('transactions_state_valid', sql`${t.state} in (${inList(STATES)})`),
     index('transactions_due').on(t.state, t.nextCheckAt),
-    index('transactions_account_day').on(t.sku, t.accountId, t.createdAt),
+    // The per-account limit's count. It replaced (sku, account_id, created_at): rows without a
+    // limit key are counted by account_id only within one limit window after the upgrade, and
+    // this index still narrows them to the SKU's unkeyed rows; the old one cost every insert.
+    index('transactions_limit_day').on(t.sku, t.limitKey, t.createdAt),
     index('transactions_sku_day').on(t.sku, t.createdAt),
     index('transactions_trx_code').on(t.trxCode),
     index('transactions_attention').on(t.attention),

@@ -30,10 +30,12 @@ import type {
   FlagCondition,
   HourlyCount,
   InitInsert,
+  LimitAccount,
   Move,
   MovePatch,
   MoveResult,
   NewExchange,
+  NewInitiated,
   NewSupplierCall,
   NewTransaction,
   NewWebhook,
@@ -237,17 +239,24 @@ export class PostgresStore implements Store {
     return result.rowCount === 1;
   }
 
+  /** A row without a limit key counts by account_id: see LimitAccount. */
   async countRecentPurchases(
-    query: { sku: string; accountId: string | null; since: number },
+    query: { sku: string; account: LimitAccount | null; since: number },
     db: Db = this.#db,
   ) {
+    const { account } = query;
     const [row] = await db
       .select({ n: count() })
       .from(transactions)
       .where(
         and(
           eq(transactions.sku, query.sku),
-          query.accountId === null ? undefined : eq(transactions.accountId, query.accountId),
+          account === null
+            ? undefined
+            : or(
+                eq(transactions.limitKey, account.limitKey),
+                and(isNull(transactions.limitKey), eq(transactions.accountId, account.accountId)),
+              ),
           gt(transactions.createdAt, query.since),
           notInArray(transactions.state, ['FAILED', 'CANCELLED', 'EXPIRED']),
         ),
@@ -445,7 +454,7 @@ export class PostgresStore implements Store {
 
   /** ON CONFLICT DO NOTHING: a racing insert of the same number waits for ours, then inserts nothing. */
   async insertInitiated(
-    row: NewTransaction,
+    row: NewInitiated,
     exchange: NewExchange,
     limits?: PurchaseLimits,
   ): Promise<InitInsert> {
@@ -458,9 +467,10 @@ export class PostgresStore implements Store {
           .from(transactions)
           .where(eq(transactions.transactionNumber, row.transactionNumber));
         if (taken) return 'exists';
-        const recent = (accountId: string | null) =>
-          this.countRecentPurchases({ sku: row.sku, accountId, since: limits.since }, tx);
-        if (limits.perAccount !== null && (await recent(row.accountId)) >= limits.perAccount)
+        const recent = (account: LimitAccount | null) =>
+          this.countRecentPurchases({ sku: row.sku, account, since: limits.since }, tx);
+        const account = { limitKey: row.limitKey, accountId: row.accountId };
+        if (limits.perAccount !== null && (await recent(account)) >= limits.perAccount)
           return 'over-account-limit';
         if (limits.perSku !== null && (await recent(null)) >= limits.perSku) return 'over-sku-limit';
       }

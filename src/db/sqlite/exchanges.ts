@@ -1,5 +1,12 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
-import type { ExchangeRow, InitInsert, NewExchange, NewTransaction, PurchaseLimits } from '../types.js';
+import type {
+  ExchangeRow,
+  InitInsert,
+  LimitAccount,
+  NewExchange,
+  NewInitiated,
+  PurchaseLimits,
+} from '../types.js';
 import type { Db } from './connection.js';
 import { insertRow, prepared } from './prepared.js';
 import { razerExchanges, transactions } from './schema.js';
@@ -34,7 +41,7 @@ const NUMBER_TAKEN = Symbol('transaction number taken');
 
 export function insertInitiated(
   db: Db,
-  row: NewTransaction,
+  row: NewInitiated,
   exchange: NewExchange,
   limits?: PurchaseLimits,
 ): InitInsert {
@@ -49,10 +56,10 @@ export function insertInitiated(
           .prepare(),
       ).get({ n: row.transactionNumber });
       if (taken) return 'exists';
-      const recent = (accountId: string | null) =>
-        countRecentPurchases(db, { sku: row.sku, accountId, since: limits?.since ?? 0 });
-      if (limits?.perAccount != null && recent(row.accountId) >= limits.perAccount)
-        return 'over-account-limit';
+      const recent = (account: LimitAccount | null) =>
+        countRecentPurchases(db, { sku: row.sku, account, since: limits?.since ?? 0 });
+      const account = { limitKey: row.limitKey, accountId: row.accountId };
+      if (limits?.perAccount != null && recent(account) >= limits.perAccount) return 'over-account-limit';
       if (limits?.perSku != null && recent(null) >= limits.perSku) return 'over-sku-limit';
       insertRow(db, transactions, row);
       insertRow(db, razerExchanges, exchange);

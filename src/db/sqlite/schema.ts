@@ -50,11 +50,17 @@ export const transactions = sqliteTable(
     // Queries answered exactly as an answer already recorded: counted here, not stored each time.
     queriesRepeated: integer('queries_repeated').notNull().default(0),
     lastQueriedAt: integer('last_queried_at'),
+    // What a per-account daily limit counts by: the supplier account, normalised (the rules'
+    // limitKey). Null on rows written before it was; those count by account_id.
+    limitKey: text('limit_key'),
   },
   (t) => [
     check('transactions_state_valid', sql`${t.state} in (${inList(STATES)})`),
     index('transactions_due').on(t.state, t.nextCheckAt),
-    index('transactions_account_day').on(t.sku, t.accountId, t.createdAt),
+    // The per-account limit's count. It replaced (sku, account_id, created_at): rows without a
+    // limit key are counted by account_id only within one limit window after the upgrade, and
+    // this index still narrows them to the SKU's unkeyed rows; the old one cost every insert.
+    index('transactions_limit_day').on(t.sku, t.limitKey, t.createdAt),
     index('transactions_sku_day').on(t.sku, t.createdAt),
     index('transactions_trx_code').on(t.trxCode),
     index('transactions_attention').on(t.attention),

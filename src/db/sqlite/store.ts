@@ -87,7 +87,7 @@ export class SqliteStore implements Store {
       return txs.patchTransaction(this.#db, n, state, patch, at);
     });
   }
-  async countRecentPurchases(query: { sku: string; accountId: string | null; since: number }) {
+  async countRecentPurchases(query: Parameters<Store['countRecentPurchases']>[0]) {
     return txs.countRecentPurchases(this.#db, query);
   }
   async findBySupplierRef(ref: string) {

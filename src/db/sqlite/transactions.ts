@@ -1,8 +1,9 @@
-import { and, asc, count, eq, gt, gte, inArray, lt, lte, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, gte, inArray, isNull, lt, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type {
   FlagCondition,
   HourlyCount,
+  LimitAccount,
   Move,
   MovePatch,
   MoveResult,
@@ -129,12 +130,16 @@ const moveStatement = (db: Db, shape: readonly string[], neverSent: boolean) =>
       .prepare();
   });
 
-/** Purchases after `since` that were not refused, cancelled or expired (they count toward limits). */
+/**
+ * Purchases after `since` that were not refused, cancelled or expired (they count toward limits):
+ * of the SKU, or of `account` (see LimitAccount: a row without a limit key counts by account_id).
+ */
 export function countRecentPurchases(
   db: Db,
-  query: { sku: string; accountId: string | null; since: number },
+  query: { sku: string; account: LimitAccount | null; since: number },
 ): number {
-  const byAccount = query.accountId !== null;
+  const { sku, account, since } = query;
+  const byAccount = account !== null;
   return (
     prepared(db, byAccount ? COUNT_RECENT_BY_ACCOUNT : COUNT_RECENT, (d) =>
       d
@@ -143,13 +148,21 @@ export function countRecentPurchases(
         .where(
           and(
             eq(transactions.sku, sql.placeholder('sku')),
-            byAccount ? eq(transactions.accountId, sql.placeholder('accountId')) : undefined,
+            byAccount
+              ? or(
+                  eq(transactions.limitKey, sql.placeholder('limitKey')),
+                  and(
+                    isNull(transactions.limitKey),
+                    eq(transactions.accountId, sql.placeholder('accountId')),
+                  ),
+                )
+              : undefined,
             gt(transactions.createdAt, sql.placeholder('since')),
             notInArray(transactions.state, ['FAILED', 'CANCELLED', 'EXPIRED']),
           ),
         )
         .prepare(),
-    ).get(query)?.n ?? 0
+    ).get({ sku, since, ...account })?.n ?? 0
   );
 }
 
