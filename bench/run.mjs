@@ -210,6 +210,9 @@ const gatewayEnv = (sim) => ({
   MITRA_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
   MITRA_WEBHOOK_ALLOW_IPS: '127.0.0.1',
   MITRA_RATE_LIMIT: '1000000/1s',
+  // The simulator outpaces the real supplier: the webhook cap is not what is measured.
+  MITRA_WEBHOOK_CAP: '1000000/1s',
+  MITRA_WEBHOOK_CAP_BYTES: '1GiB',
   MAPPING_FILE: EXAMPLE_MAPPING_FILE,
   PORT: '0',
   HOST: '127.0.0.1',

@@ -31,6 +31,7 @@ describe('environment', () => {
         secretKey: 'YourVerySecretKey',
         webhookToken: 'webhook-token-0123456789',
         webhookAllowIps: [...MITRA_WEBHOOK_IPS],
+        webhookCap: { rows: 1200, windowMs: 60_000, bytes: 16 * 1024 * 1024 },
         rateLimit: { limit: 200, windowMs: 60_000 },
         rateLimitScope: 'instance',
         timeoutMs: 10_000,
@@ -185,6 +186,54 @@ describe('environment', () => {
       webhookAllowIps: ['10.0.0.1', '::1'],
     });
   });
+
+  it('parses the webhook cap per source address: rows per window, and bytes', () => {
+    const cap = (env: Record<string, string>) => {
+      const r = loadConfig({ ...REQUIRED_ENV, ...env });
+      return r.ok ? r.value.mitra.webhookCap : r.errors;
+    };
+    expect(cap({ MITRA_WEBHOOK_CAP: '600/30s', MITRA_WEBHOOK_CAP_BYTES: '8MiB' })).toEqual({
+      rows: 600,
+      windowMs: 30_000,
+      bytes: 8 * 1024 * 1024,
+    });
+    expect(cap({ MITRA_WEBHOOK_CAP: '5000 / 5m', MITRA_WEBHOOK_CAP_BYTES: '3000000' })).toEqual({
+      rows: 5000,
+      windowMs: 300_000,
+      bytes: 3_000_000,
+    });
+    expect(cap({ MITRA_WEBHOOK_CAP: '10/1000ms', MITRA_WEBHOOK_CAP_BYTES: '1GiB' })).toEqual({
+      rows: 10,
+      windowMs: 1000,
+      bytes: 1024 ** 3,
+    });
+    expect(cap({ MITRA_WEBHOOK_CAP_BYTES: '4096KiB' })).toMatchObject({ rows: 1200, bytes: 4 * 1024 * 1024 });
+  });
+
+  it.each([
+    ['MITRA_WEBHOOK_CAP', '0/60s'],
+    ['MITRA_WEBHOOK_CAP', '-5/60s'],
+    ['MITRA_WEBHOOK_CAP', '9/60s'],
+    ['MITRA_WEBHOOK_CAP', '2000000/60s'],
+    ['MITRA_WEBHOOK_CAP', '1200/500ms'],
+    ['MITRA_WEBHOOK_CAP', '1200/0s'],
+    ['MITRA_WEBHOOK_CAP', '1200/2h'],
+    ['MITRA_WEBHOOK_CAP', '1200/61m'],
+    ['MITRA_WEBHOOK_CAP', '1200 a minute'],
+  ])('refuses a webhook cap of %s=%s with one line naming it', (name, value) => {
+    expect(errorsFor({ ...REQUIRED_ENV, [name]: value })).toEqual([
+      `MITRA_WEBHOOK_CAP must look like 1200/60s (webhooks stored per source address per window: 10 to 1000000, in 1s to 60m), got "${value}"`,
+    ]);
+  });
+
+  it.each(['0', '-1', '1MiB', '2097151', '2GiB', '16MB', '16 megabytes', '1e9'])(
+    'refuses MITRA_WEBHOOK_CAP_BYTES=%s with one line naming it',
+    (value) => {
+      expect(errorsFor({ ...REQUIRED_ENV, MITRA_WEBHOOK_CAP_BYTES: value })).toEqual([
+        `MITRA_WEBHOOK_CAP_BYTES must be a size from 2MiB to 1GiB (bytes, or a number with KiB, MiB or GiB), got "${value}"`,
+      ]);
+    },
+  );
 
   describe('.env', () => {
     const dir = tempDir();

@@ -194,6 +194,7 @@ describe('metrics', () => {
     m.webhook('accepted');
     m.webhook('accepted');
     m.webhook('forbidden');
+    m.webhook('over_cap');
     m.unauthorized();
     m.alert('flagged');
     m.alert('low-balance');
@@ -202,10 +203,12 @@ describe('metrics', () => {
     expect(value(samples, 'gateway_webhooks_total', { result: 'accepted' })).toBe(2);
     expect(value(samples, 'gateway_webhooks_total', { result: 'forbidden' })).toBe(1);
     expect(value(samples, 'gateway_webhooks_total', { result: 'too_large' })).toBe(0);
+    expect(value(samples, 'gateway_webhooks_total', { result: 'over_cap' })).toBe(1);
     expect(value(samples, 'gateway_unauthorized_total')).toBe(1);
     expect(value(samples, 'gateway_alerts_total', { kind: 'flagged' })).toBe(1);
     expect(value(samples, 'gateway_alerts_total', { kind: 'low-balance' })).toBe(2);
     expect(value(samples, 'gateway_alerts_total', { kind: 'supplier-auth' })).toBe(0);
+    expect(value(samples, 'gateway_alerts_total', { kind: 'webhook-flood' })).toBe(0);
   });
 
   it('reads transaction counts at scrape time, every state included, with one call per scrape', async () => {

@@ -26,6 +26,7 @@ const ADAPTER_FREE = [
   'test/mitra-outcome.test.ts',
   'test/mitra-signature.test.ts',
   'test/mitra-sim.test.ts',
+  'test/webhook-cap.test.ts',
   'test/razer-signature.test.ts',
   'test/states.test.ts',
   'test/metrics.test.ts',

@@ -97,6 +97,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       HOST: '127.0.0.1',
       MITRA_WEBHOOK_ALLOW_IPS: '127.0.0.1',
       MITRA_RATE_LIMIT: '200/1s',
+      // The simulator outpaces the real supplier: the webhook cap is not what is tested.
+      MITRA_WEBHOOK_CAP: '1000000/1s',
+      MITRA_WEBHOOK_CAP_BYTES: '1GiB',
       MITRA_TIMEOUT_MS: String(MITRA_TIMEOUT_MS),
       TOPUP_WAIT_MS: '500',
       RECONCILE_SCHEDULE_MS: '100,200,400,800',

@@ -101,6 +101,9 @@ export async function startFuzzGateway(name: string): Promise<FuzzGateway> {
     MITRA_TIMEOUT_MS: '2000',
     RECONCILE_SCHEDULE_MS: '3600000',
     MITRA_RATE_LIMIT: '1000000/1s',
+    // Thousands of webhooks a second from two addresses: the cap is not what is fuzzed.
+    MITRA_WEBHOOK_CAP: '1000000/1s',
+    MITRA_WEBHOOK_CAP_BYTES: '1GiB',
     ADMIN_TOKEN: CREDENTIALS.adminToken,
   });
   if (!parsed.ok) throw new Error(parsed.errors.join('\n'));

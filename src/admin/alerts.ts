@@ -1,7 +1,14 @@
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from '../log.js';
 
-export const ALERT_KINDS = ['flagged', 'low-balance', 'stale-catalogue', 'supplier-auth'] as const;
+export const ALERT_KINDS = [
+  'flagged',
+  'low-balance',
+  'stale-catalogue',
+  'supplier-auth',
+  // Keyed by the source address, never cleared: one alert per flooding source per process.
+  'webhook-flood',
+] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export interface AlertEvent {

@@ -52,6 +52,50 @@ export const rateLimitSchema = z.string().transform((text, ctx) => {
 });
 export type RateLimit = z.output<typeof rateLimitSchema>;
 
+/**
+ * `1200/60s` -> at most 1200 webhooks stored per source address in a 60 s window. Fewer than 10
+ * would refuse Mitra's own bursts; a window outside 1 s to 60 min is not a rate.
+ */
+export const webhookCapSchema = z.string().transform((text, ctx) => {
+  const m = RATE.exec(text.trim());
+  const rows = Number(m?.[1]);
+  const windowMs = Number(m?.[2]) * UNIT_MS[(m?.[3] ?? 's') as keyof typeof UNIT_MS];
+  if (!m || rows < 10 || rows > 1_000_000 || windowMs < 1000 || windowMs > 3_600_000) {
+    ctx.issues.push({
+      code: 'custom',
+      input: text,
+      message: `must look like 1200/60s (webhooks stored per source address per window: 10 to 1000000, in 1s to 60m), got "${text}"`,
+    });
+    return z.NEVER;
+  }
+  return { rows, windowMs };
+});
+
+const SIZE = /^(\d+)\s*(B|KiB|MiB|GiB)?$/;
+const UNIT_BYTES = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 } as const;
+
+/**
+ * A byte size, `16MiB` or `16777216`, from `min` to `max` bytes. The webhook cap's floor is 2 MiB:
+ * the largest webhook taken (1 MiB) and its headers must always fit in one window.
+ */
+const byteSize = (min: string, max: string) => {
+  const bytes = (text: string) => {
+    const m = SIZE.exec(text.trim());
+    return m ? Number(m[1]) * UNIT_BYTES[(m[2] ?? 'B') as keyof typeof UNIT_BYTES] : Number.NaN;
+  };
+  const [low, high] = [bytes(min), bytes(max)];
+  return z.string().transform((text, ctx) => {
+    const n = bytes(text);
+    if (n >= low && n <= high) return n;
+    ctx.issues.push({
+      code: 'custom',
+      input: text,
+      message: `must be a size from ${min} to ${max} (bytes, or a number with KiB, MiB or GiB), got "${text}"`,
+    });
+    return z.NEVER;
+  });
+};
+
 const allowIps = z.string().transform((text, ctx): '*' | string[] => {
   if (text.trim() === '*') return '*';
   const ips = text
@@ -116,6 +160,12 @@ export const envVarsSchema = z.object({
   ),
   MITRA_WEBHOOK_ALLOW_IPS: allowIps.default([...MITRA_WEBHOOK_IPS]),
   MITRA_RATE_LIMIT: rateLimitSchema.default({ limit: 200, windowMs: 60_000 }),
+  // What one webhook source address may store per window, counted per instance. Mitra's budget
+  // is 200 calls a minute and an order causes a few webhooks (new, status, top-up), each under a
+  // few kB with its headers: the defaults leave several times that (1,200 rows, 16 MiB a minute)
+  // yet bound what a holder of the token can store to about 23 GB a day, not 4 TB.
+  MITRA_WEBHOOK_CAP: webhookCapSchema.default({ rows: 1200, windowMs: 60_000 }),
+  MITRA_WEBHOOK_CAP_BYTES: byteSize('2MiB', '1GiB').default(16 * 1024 ** 2),
   // Unset: shared on PostgreSQL (the instances leave through one IP), instance on SQLite.
   MITRA_RATE_LIMIT_SCOPE: z.enum(['shared', 'instance'], { error: 'must be shared or instance' }).optional(),
   MITRA_TIMEOUT_MS: wholeNumber(100, 120_000).default(10_000),
@@ -159,6 +209,7 @@ export const configSchema = envVarsSchema.transform((v) => ({
     secretKey: v.MITRA_SECRET_KEY,
     webhookToken: v.MITRA_WEBHOOK_TOKEN,
     webhookAllowIps: v.MITRA_WEBHOOK_ALLOW_IPS,
+    webhookCap: { ...v.MITRA_WEBHOOK_CAP, bytes: v.MITRA_WEBHOOK_CAP_BYTES },
     rateLimit: v.MITRA_RATE_LIMIT,
     rateLimitScope: v.MITRA_RATE_LIMIT_SCOPE ?? (v.DATABASE_URL ? 'shared' : 'instance'),
     timeoutMs: v.MITRA_TIMEOUT_MS,

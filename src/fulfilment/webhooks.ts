@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Store } from '../db/store.js';
 import type { Logger } from '../log.js';
 import { ORDER_STATUS_SUCCESS } from '../mitra/readings.js';
-import { readWebhook } from '../mitra/webhook-payload.js';
+import { type KeptBody, keptBody, readWebhook, type WebhookMeaning } from '../mitra/webhook-payload.js';
 import type { CrashHook } from './crash-points.js';
 import type { FulfilmentEngine, Hint } from './engine.js';
 
@@ -51,21 +50,30 @@ export class WebhookProcessor {
   /**
    * Stores the raw webhook; throws if it cannot (the caller answers 500 so Mitra retries).
    * One that certainly calls for nothing (a duplicate about a final transaction, a stranger's
-   * reference) is stored already marked, in the same write. `pending`: dispatch it.
+   * reference) is stored already marked, in the same write. `pending`: dispatch it. `kept`: what
+   * to store of the body, when the caller has read it already (to count its size).
    */
-  async receive(webhook: ReceivedWebhook): Promise<{ id: number; pending: boolean }> {
-    const decision = await this.#decide(webhook.body);
+  async receive(
+    webhook: ReceivedWebhook,
+    kept: KeptBody = keptBody(webhook.body),
+  ): Promise<{ id: number; pending: boolean }> {
+    const decision = await this.#decide(kept.meaning);
     const at = this.#d.now();
+    // Only a body nothing reads is ever cut, and such a one is always done at once.
+    const cut = kept.cut
+      ? `; only the first ${kept.cut.kept} of ${kept.cut.of} bytes kept (bodySha256 is of the whole body)`
+      : '';
+    const done = 'done' in decision && { ...decision.done, result: decision.done.result + cut };
     const id = await this.#d.store.storeWebhook({
       receivedAt: at,
       sourceIp: webhook.sourceIp,
       headers: webhook.headers,
-      body: webhook.body,
-      bodySha256: createHash('sha256').update(webhook.body).digest('hex'),
-      ...('done' in decision ? { ...decision.done, processedAt: at } : {}),
+      body: kept.body,
+      bodySha256: kept.bodySha256,
+      ...(done ? { ...done, processedAt: at } : {}),
     });
-    if ('done' in decision) this.#logged(id, decision.done);
-    return { id, pending: !('done' in decision) };
+    if (done) this.#logged(id, done);
+    return { id, pending: !done };
   }
 
   /** Processes a stored webhook in the background; `idle()` waits for all of them. */
@@ -144,7 +152,7 @@ export class WebhookProcessor {
   }
 
   async #apply(id: number, body: string, note = '', was = ''): Promise<WebhookOutcome> {
-    const decision = await this.#decide(body);
+    const decision = await this.#decide(readWebhook(body));
     let outcome: WebhookOutcome;
     if ('done' in decision) {
       outcome = decision.done;
@@ -169,8 +177,7 @@ export class WebhookProcessor {
   }
 
   /** Reads a webhook against the current state: reads only, no call, no write. */
-  async #decide(body: string): Promise<Decision> {
-    const meaning = readWebhook(body);
+  async #decide(meaning: WebhookMeaning): Promise<Decision> {
     if (meaning.kind === 'product') return { refresh: meaning.brandKey };
     if (meaning.kind === 'unrecognised') {
       return { done: { kind: 'unrecognised', transactionRef: null, result: `stored only: ${meaning.why}` } };

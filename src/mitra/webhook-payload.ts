@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { statusNumber, WEBHOOK_REFERENCE_KEYS } from './readings.js';
 
@@ -42,6 +43,44 @@ export function readWebhook(body: string): WebhookMeaning {
   const brandKey = layers.map((l) => text(l.brand_key)).find((b) => b !== null);
   if (brandKey) return { kind: 'product', brandKey };
   return { kind: 'unrecognised', why: 'names no transaction and no product' };
+}
+
+/** Bytes of UTF-8 kept of a body nothing reads: enough for an operator to see what it was. */
+export const UNRECOGNISED_KEPT_BYTES = 1024;
+
+/** What is stored of a webhook body, with what it means (read once, for both). */
+export interface KeptBody {
+  meaning: WebhookMeaning;
+  /** The body as stored: whole, or cut (see `cut`). */
+  body: string;
+  /** Always of the whole body as received, cut or not: duplicates still match. */
+  bodySha256: string;
+  /** Set when only the first bytes were kept: how many, of how many. */
+  cut: { kept: number; of: number } | null;
+}
+
+/**
+ * What Mitra sends (a transaction or a product) is stored whole. A body nothing reads is kept as
+ * its hash and its first UTF-8 kilobyte only: whoever has the token could otherwise store a
+ * megabyte of anything per request, and nobody would ever read more than its start.
+ */
+export function keptBody(body: string): KeptBody {
+  const meaning = readWebhook(body);
+  const bodySha256 = createHash('sha256').update(body).digest('hex');
+  if (meaning.kind !== 'unrecognised') return { meaning, body, bodySha256, cut: null };
+  const of = Buffer.byteLength(body);
+  if (of <= UNRECOGNISED_KEPT_BYTES) return { meaning, body, bodySha256, cut: null };
+  const start = utf8Start(body, UNRECOGNISED_KEPT_BYTES);
+  return { meaning, body: start.text, bodySha256, cut: { kept: start.bytes, of } };
+}
+
+const encoder = new TextEncoder();
+
+/** The longest start of `text` that fits in `maxBytes` of UTF-8: never half a character. */
+export function utf8Start(text: string, maxBytes: number): { text: string; bytes: number } {
+  // encodeInto writes whole characters only (a surrogate pair is one): `read` ends on a boundary.
+  const { read, written } = encoder.encodeInto(text, new Uint8Array(maxBytes));
+  return { text: text.slice(0, read), bytes: written };
 }
 
 /**

@@ -5,6 +5,8 @@ import type { WebhookProcessor } from '../fulfilment/webhooks.js';
 import type { GatewayEnv } from '../http/env.js';
 import type { Logger } from '../log.js';
 import { sameSecret } from '../secrets.js';
+import { type CapVerdict, OTHER_SOURCES, WebhookCap, type WebhookCapSettings } from './webhook-cap.js';
+import { keptBody } from './webhook-payload.js';
 
 export interface WebhookRouteDeps {
   token: string;
@@ -13,11 +15,24 @@ export interface WebhookRouteDeps {
   trustProxy: number;
   processor: Pick<WebhookProcessor, 'receive' | 'dispatch'>;
   logger: Logger;
+  /** What one source address may store per window (MITRA_WEBHOOK_CAP, MITRA_WEBHOOK_CAP_BYTES). */
+  cap: WebhookCapSettings;
+  /** The cap's clock (default Date.now). */
+  now?: () => number;
   /** Counts what became of each webhook request (metrics). */
   onResult?: (result: WebhookResult) => void;
+  /** A source's first refusal for the cap in a window: an operator alert (raised once per source). */
+  onFlood?: (source: string, message: string) => void;
 }
 
-export const WEBHOOK_RESULTS = ['accepted', 'forbidden', 'too_large', 'not_found', 'error'] as const;
+export const WEBHOOK_RESULTS = [
+  'accepted',
+  'forbidden',
+  'too_large',
+  'over_cap',
+  'not_found',
+  'error',
+] as const;
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
@@ -44,9 +59,45 @@ function sourceIp(c: Context<Env>, trustProxy: number): string {
   return normaliseIp(c.env?.incoming?.socket.remoteAddress ?? '');
 }
 
+const windowText = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
+
 /** POST /mitra/webhook/<MITRA_WEBHOOK_TOKEN>: store first, answer fast, act after. */
 export function mountWebhook(app: Hono<Env>, deps: WebhookRouteDeps): void {
   const allowed = deps.allowIps === '*' ? null : new Set(deps.allowIps.map(normaliseIp));
+  const per = windowText(deps.cap.windowMs);
+  const cap = new WebhookCap({
+    ...deps.cap,
+    now: deps.now ?? Date.now,
+    // One line per source and window however long the flood, and this one once it is over.
+    onWindowEnd: ({ source, rows, bytes, refused }) => {
+      if (refused > 0)
+        deps.logger.warn(
+          { ip: source, refused, stored: rows, storedBytes: bytes, windowMs: deps.cap.windowMs },
+          'webhook cap: a window with refusals ended',
+        );
+    },
+  });
+  const overCap = (c: Context<Env>, refused: Extract<CapVerdict, { ok: false }>) => {
+    const from =
+      refused.source === OTHER_SOURCES ? 'from addresses not counted on their own' : 'from this address';
+    const reason =
+      refused.over === 'rows'
+        ? `more than ${deps.cap.rows} webhooks per ${per} ${from}`
+        : `more than ${deps.cap.bytes} bytes of webhooks per ${per} ${from}`;
+    if (refused.first) {
+      deps.logger.warn(
+        { ip: refused.source, over: refused.over, retryAfterMs: refused.retryAfterMs },
+        'webhook refused: the source is over its cap; more refusals are counted, not logged, until its window ends',
+      );
+      deps.onFlood?.(
+        refused.source,
+        `${refused.source} went over the webhook cap (${reason}): its webhooks are refused (429) until the window ends. If it is not Mitra, someone has MITRA_WEBHOOK_TOKEN: change it; if it is, raise MITRA_WEBHOOK_CAP or MITRA_WEBHOOK_CAP_BYTES.`,
+      );
+    }
+    deps.onResult?.('over_cap');
+    c.header('Retry-After', String(Math.max(1, Math.ceil(refused.retryAfterMs / 1000))));
+    return c.json({ code: 'TOO_MANY', message: `webhook cap reached: ${reason}` }, 429);
+  };
   app.post(
     '/mitra/webhook/:token',
     // Token and source address first: a stranger's body is never read.
@@ -61,6 +112,9 @@ export function mountWebhook(app: Hono<Env>, deps: WebhookRouteDeps): void {
         deps.onResult?.('forbidden');
         return c.json({ code: 'FORBIDDEN', message: 'source address not allowed' }, 403);
       }
+      // A source whose rows or bytes are used up is refused before its body is read.
+      const verdict = cap.check(ip);
+      if (!verdict.ok) return overCap(c, verdict);
       await next();
     },
     // Counted as the bytes stream in, chunked bodies too; reading stops past the limit.
@@ -77,7 +131,14 @@ export function mountWebhook(app: Hono<Env>, deps: WebhookRouteDeps): void {
       let received: { id: number; pending: boolean };
       try {
         // A plain copy: Hono's header map has no prototype, which the database layer cannot take.
-        received = await deps.processor.receive({ sourceIp: ip, headers: { ...c.req.header() }, body });
+        const headers = { ...c.req.header() };
+        const kept = keptBody(body);
+        // What would be stored: the body as kept (a body nothing reads is cut) and the headers.
+        // Counted once taken: a write that then fails counts too (Mitra sends it again either way).
+        const bytes = Buffer.byteLength(kept.body) + Buffer.byteLength(JSON.stringify(headers));
+        const verdict = cap.take(ip, bytes);
+        if (!verdict.ok) return overCap(c, verdict);
+        received = await deps.processor.receive({ sourceIp: ip, headers, body }, kept);
       } catch (err) {
         deps.logger.error({ err }, 'webhook could not be stored: answering 500 so that Mitra sends it again');
         deps.onResult?.('error');

@@ -23,6 +23,8 @@ export function webhookPaths(): PathsPart {
             "Top Up, New Transaction, Status Update and Product Status events. A webhook is a trigger, never a source of truth: it is stored as received and answered at once, then the transaction it names is moved only by a signed order-status call (a product event refreshes the brand's prices). Duplicates and late deliveries change nothing the order status does not confirm.",
             '',
             `Accepted only from MITRA_WEBHOOK_ALLOW_IPS (by default VCGamers' published ${MITRA_WEBHOOK_IPS.join(' and ')}; behind proxies, see TRUST_PROXY), on the secret path.`,
+            '',
+            'Each source address may have at most MITRA_WEBHOOK_CAP webhooks and MITRA_WEBHOOK_CAP_BYTES bytes stored per window (each instance counts its own); past either it is answered 429 until the window ends. A body the gateway does not recognise (neither a transaction nor a product) is stored as its SHA-256 and its first KiB only.',
           ].join('\n'),
           tags: ['webhook'],
           // The secret is the path itself, compared in constant time: no header scheme.
@@ -40,7 +42,7 @@ export function webhookPaths(): PathsPart {
           ],
           requestBody: {
             required: false,
-            description: `Up to ${MAX_WEBHOOK_BYTES / 1024 / 1024} MiB, stored as raw text whatever its type.`,
+            description: `Up to ${MAX_WEBHOOK_BYTES / 1024 / 1024} MiB, stored as raw text whatever its type (one the gateway does not recognise: its first KiB and its SHA-256).`,
             content: {
               'application/json': {
                 schema: requestSchema(webhookPayloadSchema),
@@ -77,6 +79,24 @@ export function webhookPaths(): PathsPart {
               `Larger than ${MAX_WEBHOOK_BYTES / 1024 / 1024} MiB; reading stopped there.`,
               errorBody(['TOO_LARGE']),
               errorExamples([['TOO_LARGE', `webhook larger than ${MAX_WEBHOOK_BYTES} bytes`, 'Too large']]),
+            ),
+            '429': jsonResponse(
+              'The source address is over its cap of webhooks or bytes stored per window: nothing was stored, and until the window ends nothing more is (the body is then not read). Retry-After says when it ends.',
+              errorBody(['TOO_MANY']),
+              errorExamples([
+                [
+                  'TOO_MANY',
+                  'webhook cap reached: more than 1200 webhooks per 60 s from this address',
+                  'Too many',
+                ],
+              ]),
+              {
+                'Retry-After': {
+                  description: 'Seconds until the source address may store webhooks again.',
+                  required: true,
+                  schema: { type: 'integer', minimum: 1 },
+                },
+              },
             ),
             '500': jsonResponse(
               'Could not be stored: VCGamers should send it again.',
