@@ -8,7 +8,7 @@ import type { AdminDeps } from './admin/routes.js';
 import { cachedCatalogue, supplierReport } from './admin/supplier.js';
 import { watchCatalogue, watchSupplierAuth } from './admin/watches.js';
 import { createApp, metricsRoute } from './app.js';
-import type { Config } from './config/env.js';
+import { type Config, describeMitra } from './config/env.js';
 import type { Mapping } from './config/mapping.js';
 import { createMappingStore, type MappingStore } from './config/mapping-store.js';
 import { AuditWriter } from './db/audit-writer.js';
@@ -74,6 +74,24 @@ export interface GatewayOptions {
   alertDelivery?: { tries?: number; minDelayMs?: number; maxDelayMs?: number; timeoutMs?: number };
 }
 
+/** Where a gateway talks and writes: for the start log and `gateway check`. */
+export interface Whereabouts {
+  /** The Mitra API's URL and what it is (`production`, `development`, `other host`). */
+  mitra: { url: string; host: string };
+  storage: string;
+  instance: string;
+}
+
+export const whereabouts = (config: Config): Whereabouts => ({
+  mitra: { url: config.mitra.baseUrl, host: describeMitra(config.mitra.baseUrl) },
+  storage: describeStore(config),
+  instance: config.instanceId,
+});
+
+/** One line: where the gateway talks and writes. */
+export const whereaboutsLine = (w: Whereabouts) =>
+  `Mitra ${w.mitra.url} (${w.mitra.host}), storage ${w.storage}, instance ${w.instance}`;
+
 /**
  * Composition root: db -> migrate -> Mitra client -> catalogue -> engine -> app -> server ->
  * workers. Start-up turns interrupted orders into UNKNOWN and replays stored webhooks.
@@ -85,6 +103,11 @@ export async function startGateway(
   options: GatewayOptions = {},
 ): Promise<RunningGateway> {
   const now = options.now ?? Date.now;
+  const where = whereabouts(config);
+  logger.info(
+    { mitra: where.mitra.url, mitraHost: where.mitra.host, storage: where.storage, instance: where.instance },
+    `starting: ${whereaboutsLine(where)}`,
+  );
   const store = await openStore(config);
   let applied: number;
   try {

@@ -159,14 +159,69 @@ describe('gateway migrate', () => {
 });
 
 describe('gateway check', () => {
-  it('summarises a valid environment and mapping in one line', async () => {
+  it('summarises a valid environment and mapping, and says where it would talk and write', async () => {
     copyFileSync(EXAMPLE_MAPPING, dir.file('mapping.yaml'));
-    const r = await run(['check', '--mapping', 'mapping.yaml'], REQUIRED_ENV);
+    const env = { ...REQUIRED_ENV, DATABASE_PATH: '/var/lib/gw/gw.db', INSTANCE_ID: 'gw-a' };
+    const r = await run(['check', '--mapping', 'mapping.yaml'], env);
     expect(r).toEqual({
       code: 0,
-      out: ['ok: 3 SKUs from mapping.yaml (DIAMOND50, STEAMV50, GENSHIN60; 0 disabled), environment valid'],
+      out: [
+        'ok: 3 SKUs from mapping.yaml (DIAMOND50, STEAMV50, GENSHIN60; 0 disabled), environment valid',
+        'Mitra https://h2h-api.vcg.my.id (development), storage /var/lib/gw/gw.db, instance gw-a',
+      ],
       err: [],
     });
+    const production = await run(['check', '--mapping', 'mapping.yaml'], {
+      ...env,
+      MITRA_BASE_URL: 'https://mitra-api.vcgamers.com/',
+      DATABASE_URL: 'postgres://gw:pw@db.internal:5432/gateway',
+    });
+    expect(production.out[1]).toBe(
+      'Mitra https://mitra-api.vcgamers.com (production), storage postgres db.internal:5432/gateway, instance gw-a',
+    );
+  });
+
+  it('--json prints JSON, valid or not', async () => {
+    copyFileSync(EXAMPLE_MAPPING, dir.file('mapping.yaml'));
+    const ok = await run(['check', '--json', '--mapping', 'mapping.yaml'], {
+      ...REQUIRED_ENV,
+      INSTANCE_ID: 'gw-b',
+    });
+    expect(ok.code).toBe(0);
+    expect(ok.out).toHaveLength(1);
+    expect(JSON.parse(ok.out[0] ?? '')).toEqual({
+      ok: true,
+      mapping: {
+        file: 'mapping.yaml',
+        skus: [
+          { sku: 'DIAMOND50', enabled: true },
+          { sku: 'STEAMV50', enabled: true },
+          { sku: 'GENSHIN60', enabled: true },
+        ],
+      },
+      mitra: { url: 'https://h2h-api.vcg.my.id', host: 'development' },
+      storage: expect.stringMatching(/gateway\.db$/),
+      instance: 'gw-b',
+    });
+    const bad = await run(['check', '--json', '--mapping', 'mapping.yaml'], { ...REQUIRED_ENV, PORT: 'x' });
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.out[0] ?? '')).toEqual({
+      ok: false,
+      problems: ['environment: PORT must be a whole number from 0 to 65535, got "x"'],
+    });
+  });
+
+  it('refuses what the production start refuses: the sandbox credentials, no MITRA_BASE_URL', async () => {
+    copyFileSync(EXAMPLE_MAPPING, dir.file('mapping.yaml'));
+    const { MITRA_BASE_URL: _, ...noUrl } = REQUIRED_ENV;
+    for (const env of [{ ...REQUIRED_ENV, ...SANDBOX_CREDENTIALS }, noUrl]) {
+      const checked = await run(['check', '--mapping', 'mapping.yaml'], env);
+      const started = await runProduction(
+        { env: { ...env, MAPPING_FILE: 'mapping.yaml' }, cwd: dir.path, out: () => {}, err: () => {} },
+        Promise.resolve(),
+      );
+      expect([checked.code, started]).toEqual([1, 1]);
+    }
   });
 
   it('prints the file, SKU, field and reason of a broken mapping, one per line', async () => {
@@ -190,11 +245,12 @@ describe('gateway check', () => {
     expect(r.err).toEqual([
       'environment: PORT must be a whole number from 0 to 65535, got "x"',
       'environment: RAZER_API_KEY is required (the api-key Razer Gold assigned to you)',
+      "environment: MITRA_BASE_URL is required (the Mitra API: https://mitra-api.vcgamers.com in production, https://h2h-api.vcg.my.id for Mitra's development host)",
       'environment: MITRA_API_KEY is required (the Mitra API access key, sent as the Bearer token)',
       'environment: MITRA_SECRET_KEY is required (the Mitra secret key that signs every call)',
       'environment: MITRA_WEBHOOK_TOKEN is required (the secret path segment of /mitra/webhook/<token>)',
       expect.stringMatching(/^\.\/config\/mapping\.yaml: cannot read the mapping file: ENOENT/),
-      'check failed: 6 problems',
+      'check failed: 7 problems',
     ]);
   });
 });
@@ -222,18 +278,30 @@ describe('production start (npm start)', () => {
     const r = await start({});
     expect(r.code).toBe(1);
     expect(r.err).toContain(
-      'configuration error: RAZER_API_KEY is required (the api-key Razer Gold assigned to you)',
+      'environment: RAZER_API_KEY is required (the api-key Razer Gold assigned to you)',
     );
     expect(r.err.at(-1)).toBe(
-      'The gateway did not start. To try it without credentials, run the sandbox: npm run sandbox',
+      'The gateway did not start: 7 problems. To try it without credentials, run the sandbox: npm run sandbox',
     );
+  });
+
+  it('refuses to run without an explicit MITRA_BASE_URL, in one line naming it', async () => {
+    copyFileSync(EXAMPLE_MAPPING, dir.file('m.yaml'));
+    const { MITRA_BASE_URL: _, ...env } = REQUIRED_ENV;
+    const r = await start({ ...env, MAPPING_FILE: 'm.yaml', DATABASE_PATH: dir.file('gw.db') });
+    expect(r.code).toBe(1);
+    expect(r.err).toEqual([
+      "environment: MITRA_BASE_URL is required (the Mitra API: https://mitra-api.vcgamers.com in production, https://h2h-api.vcg.my.id for Mitra's development host)",
+      'The gateway did not start: 1 problem. To try it without credentials, run the sandbox: npm run sandbox',
+    ]);
+    expect(existsSync(dir.file('gw.db'))).toBe(false);
   });
 
   it('refuses the public sandbox credentials', async () => {
     const r = await start({ ...REQUIRED_ENV, ...SANDBOX_CREDENTIALS });
     expect(r.code).toBe(1);
     expect(r.err[0]).toBe(
-      'configuration error: RAZER_API_ID, RAZER_API_KEY, MITRA_API_KEY, MITRA_SECRET_KEY, MITRA_WEBHOOK_TOKEN, ADMIN_TOKEN hold the public sandbox credentials',
+      'environment: RAZER_API_ID, RAZER_API_KEY, MITRA_API_KEY, MITRA_SECRET_KEY, MITRA_WEBHOOK_TOKEN, ADMIN_TOKEN hold the public sandbox credentials (production needs real ones; the sandbox is npm run sandbox)',
     );
   });
 
@@ -241,7 +309,7 @@ describe('production start (npm start)', () => {
     writeFileSync(dir.file('m.yaml'), 'skus: {}\n');
     const r = await start({ ...REQUIRED_ENV, MAPPING_FILE: 'm.yaml', DATABASE_PATH: dir.file('gw.db') });
     expect(r.code).toBe(1);
-    expect(r.err[0]).toMatch(/^mapping error: .*m\.yaml:1: skus: no SKU is defined$/);
+    expect(r.err[0]).toBe('m.yaml:1: skus: no SKU is defined');
     expect(existsSync(dir.file('gw.db'))).toBe(false);
   });
 

@@ -86,6 +86,7 @@ describe('environment', () => {
     expect(errorsFor({})).toEqual([
       'RAZER_API_ID is required (the api-id Razer Gold assigned to you)',
       'RAZER_API_KEY is required (the api-key Razer Gold assigned to you)',
+      "MITRA_BASE_URL is required (the Mitra API: https://mitra-api.vcgamers.com in production, https://h2h-api.vcg.my.id for Mitra's development host)",
       'MITRA_API_KEY is required (the Mitra API access key, sent as the Bearer token)',
       'MITRA_SECRET_KEY is required (the Mitra secret key that signs every call)',
       'MITRA_WEBHOOK_TOKEN is required (the secret path segment of /mitra/webhook/<token>)',

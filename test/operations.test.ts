@@ -180,6 +180,18 @@ describe('request logs and secrets', () => {
     expect(refused.status).toBe(401);
     await e.gw.audit.flush();
 
+    // The start says where this gateway talks and writes, and which instance it is.
+    expect(lines.map((l) => JSON.parse(l)).find((l) => String(l.msg).startsWith('starting: '))).toMatchObject(
+      {
+        mitra: e.sim.url,
+        mitraHost: 'other host',
+        storage: expect.any(String),
+        instance: expect.any(String),
+        msg: expect.stringMatching(
+          /^starting: Mitra http:\/\/127\.0\.0\.1:\d+ \(other host\), storage .+, instance \S+$/,
+        ),
+      },
+    );
     const requestLines = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
     const topupLine = requestLines.find((l) => l.endpoint === 'topup');
     expect(topupLine).toMatchObject({

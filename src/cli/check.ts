@@ -1,16 +1,17 @@
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CatalogueJson, snapshotFromJson } from '../admin/supplier.js';
-import { configSchema, parseEnv, readEnvironment } from '../config/env.js';
-import { loadMappingFile, type Mapping } from '../config/mapping.js';
+import { readEnvironment } from '../config/env.js';
+import type { Mapping } from '../config/mapping.js';
 import { checkMapping } from '../fulfilment/mapping-check.js';
+import { type Whereabouts, whereaboutsLine } from '../gateway.js';
 import { adminClient } from './admin-client.js';
+import { preflight } from './preflight.js';
 import type { CliIo } from './run.js';
 import { formatTable } from './table.js';
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
-/** `gateway check [--mapping FILE] [--online] [--json]` */
+/** `gateway check [--mapping FILE] [--online] [--json]`: what a production start validates, and where it would talk. */
 export async function runCheck(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -18,29 +19,47 @@ export async function runCheck(args: string[], io: CliIo): Promise<number> {
     strict: true,
   });
   const env = readEnvironment(io.cwd, io.env);
-  const problems: string[] = [];
-  const config = parseEnv(configSchema, env);
-  if (!config.ok) problems.push(...config.errors.map((e) => `environment: ${e}`));
-  const file = values.mapping ?? env.MAPPING_FILE ?? './config/mapping.yaml';
-  const mapping = loadMappingFile(resolve(io.cwd, file));
-  if (!mapping.ok) problems.push(...mapping.errors.map((e) => e.replace(resolve(io.cwd, file), file)));
-  if (problems.length > 0 || !mapping.ok) {
-    for (const p of problems) io.err(p);
-    io.err(`check failed: ${plural(problems.length, 'problem')}`);
+  // --mapping names the file as MAPPING_FILE would: the validation is the start's own.
+  const checked = preflight(values.mapping ? { ...env, MAPPING_FILE: values.mapping } : env, io.cwd);
+  const json = values.json ?? false;
+  if (!checked.ok) {
+    if (json) io.out(JSON.stringify({ ok: false, problems: checked.problems }));
+    else {
+      for (const p of checked.problems) io.err(p);
+      io.err(`check failed: ${plural(checked.problems.length, 'problem')}`);
+    }
     return 1;
   }
-  const skus = [...mapping.mapping.skus.values()];
+  const file = values.mapping ?? env.MAPPING_FILE ?? './config/mapping.yaml';
+  const skus = [...checked.mapping.skus.values()];
   const disabled = skus.filter((s) => !s.enabled).length;
   const offline = `${plural(skus.length, 'SKU')} from ${file} (${skus.map((s) => s.sku).join(', ')}; ${disabled} disabled), environment valid`;
   if (!values.online) {
-    io.out(`ok: ${offline}`);
+    if (json)
+      io.out(
+        JSON.stringify({
+          ok: true,
+          mapping: { file, skus: skus.map((s) => ({ sku: s.sku, enabled: s.enabled })) },
+          ...checked.where,
+        }),
+      );
+    else {
+      io.out(`ok: ${offline}`);
+      io.out(whereaboutsLine(checked.where));
+    }
     return 0;
   }
-  return online(mapping.mapping, offline, values.json ?? false, io);
+  return online(checked.mapping, offline, checked.where, json, io);
 }
 
 /** The mapping against the live catalogue, fetched by the running gateway within its rate limit. */
-async function online(mapping: Mapping, offline: string, json: boolean, io: CliIo): Promise<number> {
+async function online(
+  mapping: Mapping,
+  offline: string,
+  where: Whereabouts,
+  json: boolean,
+  io: CliIo,
+): Promise<number> {
   const call = adminClient('check --online', io);
   if (!call) return 1;
   const pairs = new Map([...mapping.skus.values()].map((s) => [`${s.brand}\n${s.variation}`, s]));
@@ -64,6 +83,7 @@ async function online(mapping: Mapping, offline: string, json: boolean, io: CliI
         rows: check.rows,
         problems: check.problems,
         notFetched: stale,
+        ...where,
       }),
     );
     return check.problems.length === 0 ? 0 : 1;
@@ -102,5 +122,6 @@ async function online(mapping: Mapping, offline: string, json: boolean, io: CliI
     return 1;
   }
   io.out(`ok: ${offline}; every enabled SKU is sold by the supplier within its max_price`);
+  io.out(whereaboutsLine(where));
   return 0;
 }

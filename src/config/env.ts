@@ -8,6 +8,15 @@ import { z } from 'zod';
 /** Mitra's published webhook source addresses. */
 export const MITRA_WEBHOOK_IPS = ['172.236.143.138', '2600:3c15::f03c:95ff:fe98:ef07'] as const;
 export const MITRA_DEVELOPMENT_URL = 'https://h2h-api.vcg.my.id';
+export const MITRA_PRODUCTION_URL = 'https://mitra-api.vcgamers.com';
+
+/** What a Mitra URL is, for the start log and `gateway check`: production, development, or another host. */
+export function describeMitra(url: string): 'production' | 'development' | 'other host' {
+  const host = URL.canParse(url) ? new URL(url).host : '';
+  if (host === new URL(MITRA_PRODUCTION_URL).host) return 'production';
+  if (host === new URL(MITRA_DEVELOPMENT_URL).host) return 'development';
+  return 'other host';
+}
 
 const required = (what: string) =>
   z.string({ error: `is required (${what})` }).min(1, { error: `is required (${what})` });
@@ -147,10 +156,12 @@ export const envVarsSchema = z.object({
   RAZER_API_KEY: required('the api-key Razer Gold assigned to you'),
   RAZER_API_KEY_PREVIOUS: z.string().min(1).optional(),
   RAZER_SIGNED_CONTENT: z.enum(['body', 'uri'], { error: 'must be body or uri' }).default('body'),
-  MITRA_BASE_URL: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-    .transform((u) => u.replace(/\/+$/, ''))
-    .default(MITRA_DEVELOPMENT_URL),
+  // No default: a production gateway must never talk to the development host by omission.
+  MITRA_BASE_URL: required(
+    `the Mitra API: ${MITRA_PRODUCTION_URL} in production, ${MITRA_DEVELOPMENT_URL} for Mitra's development host`,
+  )
+    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }))
+    .transform((u) => u.replace(/\/+$/, '')),
   MITRA_API_KEY: required('the Mitra API access key, sent as the Bearer token'),
   MITRA_SECRET_KEY: required('the Mitra secret key that signs every call'),
   MITRA_WEBHOOK_TOKEN: required('the secret path segment of /mitra/webhook/<token>').pipe(

@@ -5,4 +5,6 @@ export const REQUIRED_ENV = {
   MITRA_API_KEY: 'test-mitra-access-key',
   MITRA_SECRET_KEY: 'YourVerySecretKey',
   MITRA_WEBHOOK_TOKEN: 'webhook-token-0123456789',
+  // Mitra's development host: never called by a test (each points its gateway at a simulator).
+  MITRA_BASE_URL: 'https://h2h-api.vcg.my.id',
 } as const;
