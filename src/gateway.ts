@@ -83,10 +83,17 @@ export interface Whereabouts {
 }
 
 export const whereabouts = (config: Config): Whereabouts => ({
-  mitra: { url: config.mitra.baseUrl, host: describeMitra(config.mitra.baseUrl) },
+  mitra: { url: shownUrl(config.mitra.baseUrl), host: describeMitra(config.mitra.baseUrl) },
   storage: describeStore(config),
   instance: config.instanceId,
 });
+
+/** A URL without what it may carry of a credential (user, password, query). */
+function shownUrl(url: string): string {
+  if (!URL.canParse(url)) return '(unparsable URL)';
+  const { origin, pathname } = new URL(url);
+  return origin + pathname.replace(/\/+$/, '');
+}
 
 /** One line: where the gateway talks and writes. */
 export const whereaboutsLine = (w: Whereabouts) =>

@@ -173,7 +173,7 @@ describe('gateway check', () => {
     });
     const production = await run(['check', '--mapping', 'mapping.yaml'], {
       ...env,
-      MITRA_BASE_URL: 'https://mitra-api.vcgamers.com/',
+      MITRA_BASE_URL: 'https://user:s3cret@mitra-api.vcgamers.com/?key=s3cret',
       DATABASE_URL: 'postgres://gw:pw@db.internal:5432/gateway',
     });
     expect(production.out[1]).toBe(

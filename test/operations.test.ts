@@ -157,7 +157,15 @@ describe('request logs and secrets', () => {
     await fetch(`${e.url}/admin/transactions`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     await fetch(`${e.url}/admin/transactions/LOG-1`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     await fetch(`${e.url}/admin/transactions`, { headers: { authorization: 'Bearer a-guessed-token-0000' } });
-    await fetch(`${e.url}/mitra/webhook/${WEBHOOK_TOKEN}`, { method: 'POST', body: '{"nonsense":true}' });
+    // A Referer and a proxy's X-Original-URI repeat the webhook URL: stored without the token.
+    await fetch(`${e.url}/mitra/webhook/${WEBHOOK_TOKEN}`, {
+      method: 'POST',
+      headers: {
+        referer: `${e.url}/mitra/webhook/${WEBHOOK_TOKEN}`,
+        'x-original-uri': `/mitra/webhook/${WEBHOOK_TOKEN.toUpperCase()}`,
+      },
+      body: '{"nonsense":true}',
+    });
     // The webhook URL mistyped (404s), the token in other places, in another case, escaped.
     const escaped = [...WEBHOOK_TOKEN].map((ch) => `%${ch.charCodeAt(0).toString(16)}`).join('');
     for (const path of [
@@ -237,6 +245,7 @@ describe('request logs and secrets', () => {
     }
     // Under any case either.
     expect(lines.join('\n').toLowerCase()).not.toContain(WEBHOOK_TOKEN.toLowerCase());
+    expect(stored.toLowerCase()).not.toContain(WEBHOOK_TOKEN.toLowerCase());
     expect(requestLines.map((l) => l.path)).toEqual(
       expect.arrayContaining([
         '//mitra/webhook/[token]',

@@ -77,7 +77,13 @@ describe('a logged path never holds a secret', () => {
     ['/x/%2548ook_token-0123456789/y', '/x/[token]/y'],
     ['/a/HOOK_TOKEN-0123456789/b/hook_token-0123456789', '/a/[token]/b/[token]'],
     ['/transaction/ABC', '/transaction/ABC'],
-    ['/transaction/A%2FB', '/transaction/A/B'],
+    // Without a secret in it, a path is logged as it came.
+    ['/transaction/A%2FB', '/transaction/A%2FB'],
+    // A character whose lower case is longer (İ) does not shift where the secret is cut.
+    [`/${'İ'.repeat(40)}/Hook_token-0123456789`, `/${'İ'.repeat(40)}/[token]`],
+    // Escaped as deep as the sender likes.
+    ['/x/%25252548ook_token-0123456789', '/x/[token]'],
+    ['/mitra/%77ebhook/anything', '/mitra/webhook/[token]'],
   ])('%s is logged as %s', (path, logged) => {
     expect(redact(path)).toBe(logged);
   });

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { requestSignedContent, responseSignedContent } from '../src/razer/readings.js';
-import { signatureHeader } from '../src/razer/signature.js';
+import { signatureHeader, signRequest } from '../src/razer/signature.js';
 import { jsonObject } from '../src/sim/razer-client.js';
 import {
   API_ID,
@@ -277,5 +277,70 @@ describe('a verified answer sent back as a request, with its signature, changes 
     const health = await send(h, 'GET', '/health');
     await sendBack('GET', '/health', health, []);
     expect(await h.count('transactions')).toBe(0);
+  });
+});
+
+describe('what is signed is what is routed: a target with a dot segment is refused before verification', () => {
+  it('body mode: supplier text "/../V-1?" in a query answer cannot reroute its replay to another transaction', async () => {
+    const victim = await send(h, 'POST', '/transaction/init', initBody('V-1'));
+    expect(victim.status).toBe(200);
+    // The supplier's reason becomes the 400 message, with no space in it.
+    h.fulfilment.outcome = { kind: 'fail', code: 'FAILED', reason: '/../V-1?' };
+    await purchase(h, 'R-40');
+    const answer = await send(h, 'GET', '/transaction/R-40');
+    expect(answer.text).toBe('{"code":"FAILED","message":"/../V-1?"}');
+    const before = await everything();
+    // Routed, the target is /transaction/V-1 (a query would expire it); it is refused unsigned.
+    const replay = await rawGet(`/transaction/R-40${answer.text}`, answer.signature ?? '');
+    expect([replay.status, replay.json.code, replay.signature]).toEqual([400, 'INVALID_DATA', null]);
+    expect(await everything()).toBe(before);
+    expect((await h.row('V-1'))?.state).toBe('INITIATED');
+  });
+
+  it('uri mode: an init answer echoing accountId "/../cancel?" cannot reach cancel', async () => {
+    await h.close();
+    h = await startRazer({ mode: 'uri' });
+    await send(h, 'POST', '/transaction/init', initBody('V-3'), { mode: 'uri' });
+    const init = await send(
+      h,
+      'POST',
+      '/transaction/init',
+      initBody('X-3', { sku: 'STEAMV50', accountId: '/../cancel?', userCountryCode: 'MY' }),
+      { mode: 'uri' },
+    );
+    expect(init.status).toBe(200);
+    const replay = await raw(
+      'POST',
+      `/transaction/init${init.text}`,
+      JSON.stringify({ transactionNumber: 'V-3' }),
+      init.signature,
+    );
+    expect([replay.status, replay.signature]).toEqual([400, null]);
+    expect((await h.row('V-3'))?.state).toBe('INITIATED');
+  });
+
+  it.each([
+    '/transaction/./init',
+    '/x/../transaction/init',
+    '/transaction/%2e%2e/transaction/init',
+    '/transaction/%2E/init',
+  ])('%s: 400 unsigned, nothing recorded, even correctly signed', async (target) => {
+    const before = await everything();
+    const body = JSON.stringify(initBody('DOT-1'));
+    const r = await raw(
+      'POST',
+      target,
+      body,
+      signRequest({ apiId: API_ID, key: API_KEY }, 'body', 'POST', target, body),
+    );
+    expect([r.status, r.json.code, r.signature]).toEqual([400, 'INVALID_DATA', null]);
+    expect(await everything()).toBe(before);
+  });
+
+  it('a transaction number . or .. is refused at init', async () => {
+    for (const n of ['.', '..']) {
+      const r = await send(h, 'POST', '/transaction/init', initBody(n));
+      expect([r.status, r.json.code]).toEqual([400, 'INVALID_DATA']);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { OTHER_SOURCES, WebhookCap, type WindowSummary } from '../src/mitra/webhook-cap.js';
+import { capSource, OTHER_SOURCES, WebhookCap, type WindowSummary } from '../src/mitra/webhook-cap.js';
 import { keptBody, UNRECOGNISED_KEPT_BYTES, utf8Start } from '../src/mitra/webhook-payload.js';
 
 /** A cap of 3 rows and 1000 bytes a minute, on a clock the test moves. */
@@ -145,12 +145,19 @@ describe('what is kept of a webhook body', () => {
     expect(kept.body).toBe(`ab${'😀'.repeat(255)}`);
     expect(kept.cut).toEqual({ kept: 1022, of: 2402 });
     expect(Buffer.from(kept.body, 'utf8').toString('utf8')).toBe(kept.body);
-    const object = JSON.stringify({ hello: 'wörld', pad: 'x'.repeat(5000) });
-    expect(keptBody(object)).toMatchObject({
-      meaning: { kind: 'unrecognised', why: 'names no transaction and no product' },
-      body: object.slice(0, 1023), // the ö is two bytes
-      cut: { kept: 1024, of: Buffer.byteLength(object) },
-    });
+  });
+
+  it('keeps any JSON whole, whatever its shape: the readings may not know what Mitra really sends', () => {
+    for (const body of [
+      JSON.stringify({ hello: 'wörld', pad: 'x'.repeat(5000) }),
+      JSON.stringify({ data: [{ trx_code: 'VCG1', ref_id: 'RG-1', status: 2, sn: 'x'.repeat(2000) }] }),
+      JSON.stringify({ data: { trx_code: 123456, ref_id: 42, status: 2, history: 'h'.repeat(2000) } }),
+      JSON.stringify([{ key: 'MLBB', price: 15000, pad: 'p'.repeat(2000) }]),
+    ]) {
+      const kept = keptBody(body);
+      expect(kept.meaning.kind).toBe('unrecognised');
+      expect(kept).toMatchObject({ body, cut: null, bodySha256: sha256(body) });
+    }
   });
 
   it('cuts on a character boundary at every length', () => {
@@ -163,5 +170,20 @@ describe('what is kept of a webhook body', () => {
       expect(text.startsWith(start.text)).toBe(true);
       expect(start.text).not.toMatch(/[\uD800-\uDBFF]$/);
     }
+  });
+});
+
+describe('the source a cap counts', () => {
+  it.each([
+    ['203.0.113.7', '203.0.113.7'],
+    ['2600:3c15::f03c:95ff:fe98:ef07', '2600:3c15:0:0::/64'],
+    ['2600:3c15:0:0:1:2:3:4', '2600:3c15:0:0::/64'],
+    ['2600:3C15:0000:0000::', '2600:3c15:0:0::/64'],
+    ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['2001:db8:1:2::192.0.2.1', '2001:db8:1:2::/64'],
+  ])('%s counts as %s', (ip, source) => {
+    expect(capSource(ip)).toBe(source);
   });
 });

@@ -168,7 +168,7 @@ describe('a webhook body nothing reads is stored as its hash and first KiB', () 
 
     const stored = (await g.e.gw.store.listWebhooks(10)).sort((x, y) => x.id - y.id);
     expect(stored).toHaveLength(4);
-    const [cutFaces, cutObject, whole, recognised] = stored;
+    const [cutFaces, cutObject, whole, recognised] = stored; // cutObject: kept whole (JSON)
     expect(cutFaces).toMatchObject({
       kind: 'unrecognised',
       body: `ab${'😀'.repeat(255)}`,
@@ -176,13 +176,12 @@ describe('a webhook body nothing reads is stored as its hash and first KiB', () 
       result:
         'stored only: not JSON; only the first 1022 of 2402 bytes kept (bodySha256 is of the whole body)',
     });
-    expect(cutObject?.body).not.toContain('\uFFFD');
-    expect(Buffer.byteLength(cutObject?.body ?? '')).toBeLessThanOrEqual(1024);
-    expect(nameless.startsWith(cutObject?.body ?? '-')).toBe(true);
+    // JSON the readings do not recognise is kept whole: it may be what Mitra really sends.
     expect(cutObject).toMatchObject({
       kind: 'unrecognised',
+      body: nameless,
       bodySha256: sha256(nameless),
-      result: `stored only: names no transaction and no product; only the first ${Buffer.byteLength(cutObject?.body ?? '')} of ${Buffer.byteLength(nameless)} bytes kept (bodySha256 is of the whole body)`,
+      result: 'stored only: names no transaction and no product',
     });
     expect(whole).toMatchObject({ body: small, bodySha256: sha256(small), result: 'stored only: not JSON' });
     expect(recognised).toMatchObject({ kind: 'transaction', body: mitra, bodySha256: sha256(mitra) });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../log.js';
+import { secretRedactor } from '../secrets.js';
 import { type GatewayEnv, headerOf } from './env.js';
 
 /** What a request is, for logs and metric labels: a short fixed list, never a value from the path. */
@@ -41,34 +42,6 @@ const cut = (path: string) => path.slice(0, MAX_LOGGED_PATH);
 /** The webhook's path under any spelling: doubled slashes, any case. */
 const WEBHOOK_PREFIX = /^(\/+mitra\/+webhook\/+)/i;
 
-/** Percent-escapes undone (a few rounds: `%2541` is `%41` is `A`), so that a secret cannot hide in them. */
-function unescaped(path: string): string {
-  let text = path;
-  for (let round = 0; round < 3 && text.includes('%'); round++) {
-    const next = text.replace(/%([0-9a-f]{2})/gi, (_, hex: string) =>
-      String.fromCharCode(Number.parseInt(hex, 16)),
-    );
-    if (next === text) break;
-    text = next;
-  }
-  return text;
-}
-
-/** Every occurrence of `secret` in `text`, compared case-insensitively, replaced by `[token]`. */
-function withoutSecret(text: string, secret: string): string {
-  const lower = text.toLowerCase();
-  let at = lower.indexOf(secret);
-  if (at < 0) return text;
-  let out = '';
-  let from = 0;
-  while (at >= 0) {
-    out += `${text.slice(from, at)}[token]`;
-    from = at + secret.length;
-    at = lower.indexOf(secret, from);
-  }
-  return out + text.slice(from);
-}
-
 export type PathRedactor = (path: string) => string;
 
 /**
@@ -78,15 +51,19 @@ export type PathRedactor = (path: string) => string;
  * 404 whose line would otherwise carry the token.
  */
 export function pathRedactor(secrets: readonly string[]): PathRedactor {
-  const lowered = secrets.filter((s) => s.length > 0).map((s) => s.toLowerCase());
+  const withoutSecrets = secretRedactor(secrets);
   return (path) => {
-    let shown = unescaped(path);
-    for (const secret of lowered) shown = withoutSecret(shown, secret);
-    const webhook = WEBHOOK_PREFIX.exec(shown);
-    if (webhook) shown = `${webhook[1]}[token]`;
-    return shown;
+    const shown = withoutSecrets(path);
+    const webhook = WEBHOOK_PREFIX.exec(decodeLoosely(shown));
+    return webhook ? `${webhook[1]}[token]` : shown;
   };
 }
+
+/** Percent-escapes of the webhook's path undone, so that `/mitra/%77ebhook/...` is seen for what it is. */
+const decodeLoosely = (path: string) =>
+  path.includes('%')
+    ? path.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
+    : path;
 
 /** Without a configured secret (tests, tools): the webhook's segment is still hidden. */
 const noSecret: PathRedactor = pathRedactor([]);

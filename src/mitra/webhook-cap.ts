@@ -1,3 +1,5 @@
+import { isIPv6 } from 'node:net';
+
 /**
  * What one source address may have stored of webhooks per window: rows and bytes. Whoever holds
  * the webhook token and posts from an allowed address could otherwise fill the database (every
@@ -141,4 +143,22 @@ export class WebhookCap {
     const { rows, bytes, refused } = window;
     this.#onWindowEnd?.({ source, rows, bytes, refused });
   }
+}
+
+/**
+ * The source a cap counts: an IPv4 address as it is, an IPv6 address by its /64, the block one
+ * subscriber holds (else one sender would have 2^64 caps, and fill every slot of the table).
+ */
+export function capSource(ip: string): string {
+  if (!isIPv6(ip)) return ip;
+  const address = ip.split('%')[0] ?? ip;
+  const [left = '', right] = address.split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const head = groups(left);
+  const tail = right === undefined ? [] : groups(right);
+  // An embedded IPv4 address at the end counts as two groups.
+  const width = (parts: string[]) => parts.reduce((n, p) => n + (p.includes('.') ? 2 : 1), 0);
+  const all = [...head, ...Array<string>(Math.max(0, 8 - width(head) - width(tail))).fill('0'), ...tail];
+  const prefix = all.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16));
+  return `${prefix.join(':')}::/64`;
 }

@@ -15,12 +15,14 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
 
+const NOT_JSON = 'not JSON';
+
 export function readWebhook(body: string): WebhookMeaning {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return { kind: 'unrecognised', why: 'not JSON' };
+    return { kind: 'unrecognised', why: NOT_JSON };
   }
   if (!isObject(parsed)) return { kind: 'unrecognised', why: 'not a JSON object' };
   const layers = [parsed, ...(isObject(parsed.data) ? [parsed.data] : [])];
@@ -60,14 +62,17 @@ export interface KeptBody {
 }
 
 /**
- * What Mitra sends (a transaction or a product) is stored whole. A body nothing reads is kept as
- * its hash and its first UTF-8 kilobyte only: whoever has the token could otherwise store a
- * megabyte of anything per request, and nobody would ever read more than its start.
+ * What Mitra may have sent is stored whole: a transaction or product webhook, and any JSON body,
+ * since the payloads are not published and a JSON shape the readings do not know yet (a `data`
+ * array, numeric references) is exactly what the operator must read to correct them. A body that
+ * is not JSON at all is kept as its hash and its first UTF-8 kilobyte only: nobody reads more of
+ * it. What the token's holder can store in all is bounded by the webhook cap, not by this.
  */
 export function keptBody(body: string): KeptBody {
   const meaning = readWebhook(body);
   const bodySha256 = createHash('sha256').update(body).digest('hex');
-  if (meaning.kind !== 'unrecognised') return { meaning, body, bodySha256, cut: null };
+  if (meaning.kind !== 'unrecognised' || meaning.why !== NOT_JSON)
+    return { meaning, body, bodySha256, cut: null };
   const of = Buffer.byteLength(body);
   if (of <= UNRECOGNISED_KEPT_BYTES) return { meaning, body, bodySha256, cut: null };
   const start = utf8Start(body, UNRECOGNISED_KEPT_BYTES);

@@ -4,8 +4,14 @@ import { bodyLimit } from 'hono/body-limit';
 import type { WebhookProcessor } from '../fulfilment/webhooks.js';
 import type { GatewayEnv } from '../http/env.js';
 import type { Logger } from '../log.js';
-import { sameSecret } from '../secrets.js';
-import { type CapVerdict, OTHER_SOURCES, WebhookCap, type WebhookCapSettings } from './webhook-cap.js';
+import { sameSecret, secretRedactor } from '../secrets.js';
+import {
+  type CapVerdict,
+  capSource,
+  OTHER_SOURCES,
+  WebhookCap,
+  type WebhookCapSettings,
+} from './webhook-cap.js';
 import { keptBody } from './webhook-payload.js';
 
 export interface WebhookRouteDeps {
@@ -64,6 +70,7 @@ const windowText = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} 
 /** POST /mitra/webhook/<MITRA_WEBHOOK_TOKEN>: store first, answer fast, act after. */
 export function mountWebhook(app: Hono<Env>, deps: WebhookRouteDeps): void {
   const allowed = deps.allowIps === '*' ? null : new Set(deps.allowIps.map(normaliseIp));
+  const withoutToken = secretRedactor([deps.token]);
   const per = windowText(deps.cap.windowMs);
   const cap = new WebhookCap({
     ...deps.cap,
@@ -113,7 +120,7 @@ export function mountWebhook(app: Hono<Env>, deps: WebhookRouteDeps): void {
         return c.json({ code: 'FORBIDDEN', message: 'source address not allowed' }, 403);
       }
       // A source whose rows or bytes are used up is refused before its body is read.
-      const verdict = cap.check(ip);
+      const verdict = cap.check(capSource(ip));
       if (!verdict.ok) return overCap(c, verdict);
       await next();
     },
@@ -130,13 +137,16 @@ export function mountWebhook(app: Hono<Env>, deps: WebhookRouteDeps): void {
       const body = await c.req.text();
       let received: { id: number; pending: boolean };
       try {
-        // A plain copy: Hono's header map has no prototype, which the database layer cannot take.
-        const headers = { ...c.req.header() };
+        // A plain copy (Hono's header map has no prototype, which the database layer cannot take),
+        // the token taken out of every value: a Referer or a proxy's X-Original-URI carries the URL.
+        const headers = Object.fromEntries(
+          Object.entries(c.req.header()).map(([name, value]) => [name, withoutToken(value)]),
+        );
         const kept = keptBody(body);
         // What would be stored: the body as kept (a body nothing reads is cut) and the headers.
         // Counted once taken: a write that then fails counts too (Mitra sends it again either way).
         const bytes = Buffer.byteLength(kept.body) + Buffer.byteLength(JSON.stringify(headers));
-        const verdict = cap.take(ip, bytes);
+        const verdict = cap.take(capSource(ip), bytes);
         if (!verdict.ok) return overCap(c, verdict);
         received = await deps.processor.receive({ sourceIp: ip, headers, body }, kept);
       } catch (err) {

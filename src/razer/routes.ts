@@ -107,6 +107,22 @@ function rawUri(c: Context<Env>): string {
   return url.pathname + url.search;
 }
 
+/**
+ * Whether the target's path has a dot segment (`.` or `..`, `%2e` spellings too). The router
+ * sees the path with them resolved (`/x/../transaction/cancel` is cancel) while the signature
+ * covers the raw target: text appended to a signed target (an answer's, whose signature is a
+ * request signature for VERB + target + answer) could then reach another endpoint. Razer has no
+ * reason to send one; it is refused before verification.
+ */
+export function hasDotSegment(target: string): boolean {
+  const query = target.indexOf('?');
+  const path = query < 0 ? target : target.slice(0, query);
+  return path.split('/').some((segment) => {
+    const dots = segment.replace(/%2e/gi, '.');
+    return dots === '.' || dots === '..';
+  });
+}
+
 /** Deepest nesting accepted: Razer's bodies are two levels deep. */
 export const MAX_BODY_DEPTH = 32;
 
@@ -240,6 +256,14 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
         }
       }
 
+      if (hasDotSegment(rawUri(c)))
+        return unverified(c, name, {
+          status: 400,
+          body: {
+            code: 'INVALID_DATA',
+            message: 'the request target has a dot segment (. or ..): what is signed must be what is routed.',
+          },
+        });
       const verified = verifyRequest(
         header,
         deps.credentials,
@@ -418,9 +442,11 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
 
   app.get('/health', async (c) => {
     const header = c.req.header('x-razer-signature');
-    const verified = header
-      ? verifyRequest(header, deps.credentials, deps.signedContent, c.req.method, rawUri(c), NO_BODY)
-      : null;
+    // A dot segment: answered, never signed (see hasDotSegment).
+    const verified =
+      header && !hasDotSegment(rawUri(c))
+        ? verifyRequest(header, deps.credentials, deps.signedContent, c.req.method, rawUri(c), NO_BODY)
+        : null;
     let answer: RazerAnswer = { status: 200, body: 'OK' };
     try {
       await storageWritable(deps);

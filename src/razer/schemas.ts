@@ -23,7 +23,9 @@ const required = (name: string, max: number) => text(name, max).min(1, { error: 
 /** Visible ASCII without / ? # % so that the number is also a safe URL path segment. */
 export const transactionNumberSchema = required('transactionNumber', MAX_TRANSACTION_NUMBER_LENGTH)
   .regex(/^[!-~]+$/, { error: "'transactionNumber' must be visible ASCII characters." })
-  .refine((n) => !/[/?#%]/.test(n), { error: "'transactionNumber' must not contain / ? # or %." });
+  .refine((n) => !/[/?#%]/.test(n), { error: "'transactionNumber' must not contain / ? # or %." })
+  // As a path segment, `.` and `..` are not themselves (GET /transaction/.. is another path).
+  .refine((n) => n !== '.' && n !== '..', { error: "'transactionNumber' must not be . or ..." });
 
 const customParam = z
   .record(
