@@ -6,6 +6,7 @@ import { type EndpointName, endpointOf } from '../../src/http/request-log.js';
 import { MAX_WEBHOOK_BYTES } from '../../src/mitra/webhook-route.js';
 import { docsAsset } from '../../src/openapi/docs.js';
 import { MAX_BODY_BYTES } from '../../src/razer/readings.js';
+import { hasDotSegment } from '../../src/razer/routes.js';
 import { CREDENTIALS, type FuzzGateway } from './harness.js';
 import { type RawRequest, type RawResponse, refusedBeforeApp } from './http.js';
 import {
@@ -45,13 +46,17 @@ export const razerUnauthenticated: Property = requestProperty(
     // The documented formula over an empty body signs what `body` mode signs: a valid signature.
     if (built.key !== null) return null;
     const oversize = carries(req) && built.bodyBytes > MAX_BODY_BYTES;
+    const dotted = hasDotSegment(req.target);
     return first(
       serverError(res),
       missingReason(req, res),
       changed(before, after, true),
       ![400, 401, 404, 200].includes(res.status) && `answered ${res.status} to an unauthenticated request`,
       res.status === 200 && pathOf(req.target) !== '/health' && 'answered 200 without a valid signature',
-      res.status === 400 && !oversize && 'answered 400 (not 401) to an unauthenticated body within the limit',
+      res.status === 400 &&
+        !oversize &&
+        !dotted &&
+        'answered 400 (not 401) to an unauthenticated body within the limit',
       res.status === 401 &&
         req.method !== 'HEAD' &&
         parseObject(res.text)?.code !== 'UNAUTHORIZED' &&
@@ -119,8 +124,10 @@ export const razerSigned: Property = requestProperty(
       (built.endpoint === 'init' && res.status !== 200) ||
       built.endpoint === 'validate' ||
       built.endpoint === 'health';
-    // 404s and size refusals are answered before any signature is verified: never signed.
-    const beforeVerifying = res.status === 404 || tooLarge;
+    // 404s, size refusals and targets with a dot segment are answered before any signature is
+    // verified: never signed.
+    const dotted = hasDotSegment(req.target);
+    const beforeVerifying = res.status === 404 || tooLarge || dotted;
     // A purchase this property started is aimed at by its later top-ups, cancels and queries.
     const started = body?.transactionNumber;
     if (built.endpoint === 'init' && res.status === 200 && typeof started === 'string') {
@@ -152,6 +159,7 @@ export const razerSigned: Property = requestProperty(
         !oversize &&
         `refused as too large at ${built.bodyBytes} bytes (the limit is ${MAX_BODY_BYTES})`,
       tooLarge && changed(before, after, true),
+      dotted && changed(before, after, true),
       refused && changed(before, after, false),
       about !== null && ledger.observe(about, res.status, body),
       about !== null && answerDisagrees(res.status, body, await h.gw.store.getTransaction(about)),
@@ -206,6 +214,8 @@ export const razerReplay: Property = requestProperty(
       signature === null &&
         again.status !== 401 &&
         !(again.status === 404 && !RAZER_DOORS.has(endpoint)) &&
+        // A target with a dot segment is refused before verification.
+        !(again.status === 400 && hasDotSegment(target) && again.headers.get('x-razer-signature') === null) &&
         // /health needs no signature: it answers OK to anyone, unsigned.
         !(endpoint === 'health' && again.headers.get('x-razer-signature') === null) &&
         `an unsigned answer ${res.status} sent back as a request to ${endpoint} was answered ${again.status}, not 401`,
