@@ -5,6 +5,7 @@ import { Alerter } from './admin/alerts.js';
 import { BalanceWatch } from './admin/balance-watch.js';
 import { createMetrics, type GatewayMetrics } from './admin/metrics.js';
 import type { AdminDeps } from './admin/routes.js';
+import { watchStuckPurchases } from './admin/stuck-watch.js';
 import { cachedCatalogue, supplierReport } from './admin/supplier.js';
 import { watchCatalogue, watchSupplierAuth } from './admin/watches.js';
 import { createApp, metricsRoute } from './app.js';
@@ -70,6 +71,8 @@ export interface GatewayOptions {
   balancePollMs?: number;
   /** How often the catalogue's age is checked for an alert (default a minute). */
   catalogueWatchMs?: number;
+  /** How often open purchases are looked at for STUCK_AFTER (default a minute). */
+  stuckWatchMs?: number;
   /** Alert deliveries' retry pacing (tests shorten it). */
   alertDelivery?: { tries?: number; minDelayMs?: number; maxDelayMs?: number; timeoutMs?: number };
 }
@@ -149,6 +152,9 @@ export async function startGateway(
     logger,
     // A scrape counts every row: at most once per 5 s, however often it is scraped.
     counts: cachedFor(5000, () => store.countTransactions()),
+    // Times, not ages: a cached read still gives the age at each scrape.
+    oldestOpen: cachedFor(5000, () => store.oldestOpen()),
+    now,
     balance: () => lastBalance(),
     lowBalanceThreshold: config.alerts.balanceBelowIdr,
     catalogueAgeSeconds: () => catalogueAge(),
@@ -321,6 +327,7 @@ export async function startGateway(
       now,
       newToken: () => randomBytes(24).toString('base64url'),
       topupWaitMs: config.topupWaitMs,
+      resolveDeadlineMs: config.resolveDeadlineMs,
       credentials: [{ apiId: config.razer.apiId, keys: config.razer.apiKeys }],
       signedContent: config.razer.signedContent,
       logger,
@@ -394,6 +401,16 @@ export async function startGateway(
     intervalMs: options.catalogueWatchMs ?? 60_000,
     onError: (err) => logger.warn({ err }, 'catalogue age could not be read'),
   });
+  const stuckWatch = watchStuckPurchases({
+    store,
+    alerter,
+    turn,
+    now,
+    logger,
+    stuckAfterMs: config.stuckAfterMs,
+    resolveDeadlineMs: config.resolveDeadlineMs,
+    intervalMs: options.stuckWatchMs ?? 60_000,
+  });
   logger.info({ host: config.host, port, skus: mapping.skus.size }, 'gateway listening');
 
   let closing: Promise<void> | undefined;
@@ -421,6 +438,7 @@ export async function startGateway(
         retention.stop();
         clearInterval(webhookSweep);
         catalogueWatch.stop();
+        stuckWatch.stop();
         balance.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
@@ -435,6 +453,7 @@ export async function startGateway(
         await closed;
         await webhooks.idle();
         await balance.idle();
+        await stuckWatch.idle();
         await engine.idle();
         engine.close();
         await audit.close();

@@ -351,6 +351,7 @@ describe('console timeline', () => {
       failureReason: null,
       expiresAt: T0 + HOUR_MS,
       deadlineAt: null,
+      toppedUpAt: null,
       nextCheckAt: null,
       checks: 0,
       attention: false,

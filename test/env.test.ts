@@ -38,6 +38,8 @@ describe('environment', () => {
       },
       topupWaitMs: 15_000,
       reconcileScheduleMs: [30_000, 60_000, 120_000, 300_000, 900_000],
+      resolveDeadlineMs: 24 * 60 * 60 * 1000,
+      stuckAfterMs: 15 * 60 * 1000,
       trustProxy: 0,
       retentionDays: 90,
       adminToken: null,
@@ -235,6 +237,50 @@ describe('environment', () => {
       ]);
     },
   );
+
+  it('parses RESOLVE_DEADLINE and STUCK_AFTER as durations in s, m, h or d', () => {
+    const spans = (env: Record<string, string>) => {
+      const r = loadConfig({ ...REQUIRED_ENV, ...env });
+      return r.ok ? [r.value.resolveDeadlineMs, r.value.stuckAfterMs] : r.errors;
+    };
+    const MIN = 60_000;
+    expect(spans({ RESOLVE_DEADLINE: '90m', STUCK_AFTER: '10m' })).toEqual([90 * MIN, 10 * MIN]);
+    expect(spans({ RESOLVE_DEADLINE: '2d', STUCK_AFTER: '6h' })).toEqual([2 * 1440 * MIN, 360 * MIN]);
+    // The guard rails themselves are allowed; spaces around the value too.
+    expect(spans({ RESOLVE_DEADLINE: '15m', STUCK_AFTER: '60s' })).toEqual([15 * MIN, MIN]);
+    expect(spans({ RESOLVE_DEADLINE: ' 30d ', STUCK_AFTER: '29d' })).toEqual([
+      30 * 1440 * MIN,
+      29 * 1440 * MIN,
+    ]);
+    expect(spans({ RESOLVE_DEADLINE: '900s', STUCK_AFTER: '14m' })).toEqual([15 * MIN, 14 * MIN]);
+  });
+
+  it.each(['0', '10s', '14m', '899s', '90d', '31d', 'abc', '24', '1.5h', '-1h', '24 hours', '1w'])(
+    'refuses RESOLVE_DEADLINE=%s with one line naming it',
+    (value) => {
+      expect(errorsFor({ ...REQUIRED_ENV, RESOLVE_DEADLINE: value, STUCK_AFTER: '5m' })).toEqual([
+        `RESOLVE_DEADLINE must be a duration from 15m to 30d (a whole number with s, m, h or d: 90m, 24h, 2d), got "${value}"`,
+      ]);
+    },
+  );
+
+  it.each(['0', '10s', '59s', '90d', 'abc', '15'])(
+    'refuses STUCK_AFTER=%s with one line naming it',
+    (value) => {
+      expect(errorsFor({ ...REQUIRED_ENV, STUCK_AFTER: value })).toEqual([
+        `STUCK_AFTER must be a duration from 1m to 30d (a whole number with s, m, h or d: 90m, 24h, 2d), got "${value}"`,
+      ]);
+    },
+  );
+
+  it.each([
+    [{ STUCK_AFTER: '24h' }, 'must be shorter than RESOLVE_DEADLINE (24h), got 24h'],
+    [{ STUCK_AFTER: '2d' }, 'must be shorter than RESOLVE_DEADLINE (24h), got 2d'],
+    [{ RESOLVE_DEADLINE: '15m' }, 'must be shorter than RESOLVE_DEADLINE (15m), got 15m'],
+    [{ RESOLVE_DEADLINE: '90m', STUCK_AFTER: '2h' }, 'must be shorter than RESOLVE_DEADLINE (90m), got 2h'],
+  ])('refuses a STUCK_AFTER not below RESOLVE_DEADLINE (%o)', (env, message) => {
+    expect(errorsFor({ ...REQUIRED_ENV, ...env })).toEqual([`STUCK_AFTER ${message}`]);
+  });
 
   describe('.env', () => {
     const dir = tempDir();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics, type MetricsSources } from '../src/admin/metrics.js';
-import type { TransactionCounts } from '../src/db/types.js';
+import type { OldestOpen, TransactionCounts } from '../src/db/types.js';
 import { TRANSACTION_STATES } from '../src/db/vocabulary.js';
 import { createLogger } from '../src/log.js';
 import type { Operation } from '../src/mitra/client.js';
@@ -66,10 +66,19 @@ function logCapture() {
   return { logger, lines };
 }
 
+const NONE_OPEN: OldestOpen = {
+  INITIATED: null,
+  QUEUED: null,
+  ORDERING: null,
+  PROCESSING: null,
+  UNKNOWN: null,
+};
+
 function sources(overrides: Partial<MetricsSources> = {}): MetricsSources {
   return {
     logger: createLogger('silent'),
     counts: async () => counts({}),
+    oldestOpen: async () => NONE_OPEN,
     balance: () => null,
     lowBalanceThreshold: null,
     catalogueAgeSeconds: async () => null,
@@ -95,6 +104,7 @@ describe('metrics', () => {
       gateway_supplier_call_duration_seconds: 'histogram',
       gateway_transactions: 'gauge',
       gateway_transactions_attention: 'gauge',
+      gateway_oldest_open_seconds: 'gauge',
       gateway_supplier_balance_idr: 'gauge',
       gateway_supplier_balance_low: 'gauge',
       gateway_catalogue_age_seconds: 'gauge',
@@ -209,6 +219,9 @@ describe('metrics', () => {
     expect(value(samples, 'gateway_alerts_total', { kind: 'low-balance' })).toBe(2);
     expect(value(samples, 'gateway_alerts_total', { kind: 'supplier-auth' })).toBe(0);
     expect(value(samples, 'gateway_alerts_total', { kind: 'webhook-flood' })).toBe(0);
+    expect(value(samples, 'gateway_alerts_total', { kind: 'stuck' })).toBe(0);
+    m.alert('stuck');
+    expect(value((await scrape(m)).samples, 'gateway_alerts_total', { kind: 'stuck' })).toBe(1);
   });
 
   it('reads transaction counts at scrape time, every state included, with one call per scrape', async () => {
@@ -236,6 +249,59 @@ describe('metrics', () => {
     expect(value(samples, 'gateway_transactions', { state: 'SUCCESS' })).toBe(13);
     expect(value(samples, 'gateway_transactions', { state: 'UNKNOWN' })).toBe(0);
     expect(value(samples, 'gateway_transactions_attention')).toBe(0);
+  });
+
+  it('gives the age of the oldest open transaction of each waiting state, 0 when none, on the injected clock', async () => {
+    const T = Date.UTC(2026, 10, 21, 10, 0, 0);
+    let clock = T;
+    let reads = 0;
+    let oldest: OldestOpen = NONE_OPEN;
+    const m = createMetrics(
+      sources({
+        now: () => clock,
+        oldestOpen: async () => {
+          reads++;
+          return oldest;
+        },
+      }),
+    );
+    const ages = (samples: Sample[]) =>
+      Object.fromEntries(
+        find(samples, 'gateway_oldest_open_seconds').map((s) => [s.labels.state, s.value] as const),
+      );
+    // None open: every series is there, at 0 (a stable set: no series appears or vanishes).
+    let { samples } = await scrape(m);
+    expect(ages(samples)).toEqual({ INITIATED: 0, QUEUED: 0, ORDERING: 0, PROCESSING: 0, UNKNOWN: 0 });
+    expect(find(samples, 'gateway_oldest_open_seconds', { state: 'SUCCESS' })).toHaveLength(0);
+
+    oldest = {
+      INITIATED: T - 3_600_000,
+      QUEUED: T - 90_000,
+      ORDERING: null,
+      PROCESSING: T - 1500,
+      UNKNOWN: T,
+    };
+    clock = T + 60_000;
+    ({ samples } = await scrape(m));
+    expect(ages(samples)).toEqual({
+      INITIATED: 3660,
+      QUEUED: 150,
+      ORDERING: 0,
+      PROCESSING: 61.5,
+      UNKNOWN: 60,
+    });
+    // One read per scrape, although five series come from it.
+    expect(reads).toBe(2);
+
+    // The same times read again (as the gateway's 5 s cache gives them): the ages still grow.
+    clock = T + 120_000;
+    ({ samples } = await scrape(m));
+    expect(value(samples, 'gateway_oldest_open_seconds', { state: 'QUEUED' })).toBe(210);
+    // A time ahead of this clock (another instance's) is not a negative age.
+    oldest = { ...NONE_OPEN, UNKNOWN: clock + 5000 };
+    ({ samples } = await scrape(m));
+    expect(value(samples, 'gateway_oldest_open_seconds', { state: 'UNKNOWN' })).toBe(0);
+    expect(value(samples, 'gateway_oldest_open_seconds', { state: 'QUEUED' })).toBe(0);
   });
 
   it('shows the balance only once known, and low only below a set threshold', async () => {

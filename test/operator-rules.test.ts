@@ -19,6 +19,7 @@ const row = (state: State, over: Partial<TransactionRow> = {}): TransactionRow =
   failureCode: null,
   failureReason: null,
   deadlineAt: null,
+  toppedUpAt: null,
   nextCheckAt: null,
   checks: 0,
   attention: false,

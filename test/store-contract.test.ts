@@ -257,7 +257,7 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     expect(await store.findCreatingInit('TX1')).toMatchObject({ requestHash: 'hash-TX1' });
   });
 
-  it('counts an account by its limit key, and a row written before limit keys by its account_id, in the insert too', async () => {
+  it('counts an account by its limit key or its account_id (rows written before limit keys too), in the insert too', async () => {
     const store = await adapter.open();
     const zone = (z: string) => [
       { key: 'user_id', value: '123456' },
@@ -266,14 +266,21 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     const account = { limitKey: row('ANY').limitKey, accountId: '123456-12' };
     // Keyed: counted by the key, whatever the accountId's spelling; another zone is another account.
     await store.insertTransaction(row('NEW1', 'QUEUED', { accountId: '0123456-012' }));
-    await store.insertTransaction(row('NEW2', 'QUEUED', { supplierData: zone('13') }));
+    await store.insertTransaction(
+      row('NEW2', 'QUEUED', { supplierData: zone('13'), accountId: '123456-13' }),
+    );
+    // Another key (a field filled from customParam, say) but the same accountId: counted, as
+    // before limit keys, so that the count is never looser than by accountId.
+    await store.insertTransaction(
+      row('NEW3', 'QUEUED', { supplierData: [...zone('12'), { key: 'server', value: 'x' }] }),
+    );
     // Written before the upgrade (limit_key null): counted by account_id, as they were then.
     await store.insertTransaction({ ...row('OLD1'), limitKey: null });
     await store.insertTransaction({ ...row('OLD2'), limitKey: null, accountId: '0123456-12' });
     await store.insertTransaction({ ...row('OLD3', 'FAILED'), limitKey: null });
-    expect(await store.countRecentPurchases({ sku: 'DIAMOND50', account, since: T0 - 1 })).toBe(2);
+    expect(await store.countRecentPurchases({ sku: 'DIAMOND50', account, since: T0 - 1 })).toBe(3);
     expect(await store.countRecentPurchases({ sku: 'OTHER', account, since: T0 - 1 })).toBe(0);
-    expect(await store.countRecentPurchases({ sku: 'DIAMOND50', account: null, since: T0 - 1 })).toBe(4);
+    expect(await store.countRecentPurchases({ sku: 'DIAMOND50', account: null, since: T0 - 1 })).toBe(5);
     expect(await store.getTransaction('NEW1')).toMatchObject({ limitKey: account.limitKey });
     expect(await store.getTransaction('OLD1')).toMatchObject({ limitKey: null });
 
@@ -281,7 +288,7 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     const limits = (perAccount: number) => ({ since: T0 - 1, perAccount, perSku: null });
     const init = (n: string, over: Partial<NewInitiated>, perAccount: number) =>
       store.insertInitiated(row(n, 'INITIATED', over), initExchange(n), limits(perAccount));
-    expect(await init('TX1', {}, 2)).toBe('over-account-limit');
+    expect(await init('TX1', {}, 3)).toBe('over-account-limit');
     expect(await init('TX1', { accountId: '00123456-12' }, 1)).toBe('over-account-limit');
     expect(await init('TX2', { supplierData: zone('0013') }, 1)).toBe('over-account-limit');
     // A key of its own, but an unkeyed row of its accountId: counted as before the upgrade.
@@ -289,7 +296,7 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
       'over-account-limit',
     );
     expect(await init('TX4', { supplierData: zone('14'), accountId: '123456-14' }, 1)).toBe('created');
-    expect(await init('TX5', {}, 3)).toBe('created');
+    expect(await init('TX5', {}, 4)).toBe('created');
     expect(await store.getTransaction('TX5')).toMatchObject({ limitKey: account.limitKey });
   });
 
@@ -609,6 +616,109 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
       byState: { ...none, QUEUED: 2, SUCCESS: 1, FAILED: 2 },
       attention: 3,
     });
+  });
+
+  it('gives when the oldest transaction of each open state started waiting: init for INITIATED, top-up for the others', async () => {
+    const store = await adapter.open();
+    const none = { INITIATED: null, QUEUED: null, ORDERING: null, PROCESSING: null, UNKNOWN: null };
+    expect(await store.oldestOpen()).toEqual(none);
+
+    const at = (n: string, state: StoredState, createdAt: number, toppedUpAt: number | null) =>
+      store.insertTransaction(row(n, state, { createdAt, updatedAt: createdAt, toppedUpAt }));
+    await at('I1', 'INITIATED', T0 + 50, null);
+    await at('I2', 'INITIATED', T0 + 20, null);
+    // Created first, topped up last: QUEUED counts from the top-up.
+    await at('Q1', 'QUEUED', T0, T0 + 400);
+    await at('Q2', 'QUEUED', T0 + 10, T0 + 300);
+    await at('P1', 'PROCESSING', T0, T0 + 100);
+    await at('U1', 'UNKNOWN', T0, T0 + 200);
+    // Final rows, however old, wait for nothing.
+    await at('S1', 'SUCCESS', T0 - 1000, T0 - 900);
+    await at('F1', 'FAILED', T0 - 1000, T0 - 900);
+    await at('E1', 'EXPIRED', T0 - 1000, null);
+    expect(await store.oldestOpen()).toEqual({
+      INITIATED: T0 + 20,
+      QUEUED: T0 + 300,
+      ORDERING: null,
+      PROCESSING: T0 + 100,
+      UNKNOWN: T0 + 200,
+    });
+
+    // A move takes a row out of its state's oldest, and the top-up a move writes counts.
+    expect((await store.moveTransaction(move('P1', 'PROCESSING', 'SUCCESS'))).ok).toBe(true);
+    expect((await store.moveTransaction(move('Q2', 'QUEUED', 'ORDERING'))).ok).toBe(true);
+    expect(
+      (await store.moveTransaction(move('I2', 'INITIATED', 'QUEUED', { patch: { toppedUpAt: T0 + 250 } })))
+        .ok,
+    ).toBe(true);
+    expect(await store.oldestOpen()).toEqual({
+      INITIATED: T0 + 50,
+      QUEUED: T0 + 250,
+      ORDERING: T0 + 300,
+      PROCESSING: null,
+      UNKNOWN: T0 + 200,
+    });
+  });
+
+  it('pages open topped-up purchases by top-up time then number, after a cursor, and counts the rest up to a cap', async () => {
+    const store = await adapter.open();
+    const start = { toppedUpAt: 0, transactionNumber: '' };
+    const page = (
+      after: { toppedUpAt: number; transactionNumber: string },
+      through: number,
+      limit: number,
+      countUpTo = 100,
+    ) => store.listOpenByTopUp({ after, through, limit, countUpTo });
+    expect(await page(start, T0 + 1_000_000, 5)).toEqual({ items: [], more: 0 });
+
+    const topped = (n: string, state: StoredState, toppedUpAt: number | null, attention = false) =>
+      store.insertTransaction(row(n, state, { toppedUpAt, attention }));
+    await topped('B', 'PROCESSING', T0 + 10);
+    await topped('A', 'QUEUED', T0 + 10); // same time as B: by number
+    await topped('C', 'UNKNOWN', T0 + 5, true);
+    await topped('D', 'ORDERING', T0 + 30);
+    await topped('E', 'QUEUED', T0 + 40);
+    await topped('LATE', 'PROCESSING', T0 + 1000);
+    // Never listed: final, not topped up, or without a top-up time.
+    await topped('S', 'SUCCESS', T0);
+    await topped('X', 'CANCELLED', T0);
+    await topped('I', 'INITIATED', null);
+    await topped('N', 'QUEUED', null);
+
+    const first = await page(start, T0 + 100, 2);
+    expect(first).toEqual({
+      items: [
+        { transactionNumber: 'C', state: 'UNKNOWN', toppedUpAt: T0 + 5, attention: true },
+        { transactionNumber: 'A', state: 'QUEUED', toppedUpAt: T0 + 10, attention: false },
+      ],
+      more: 3, // B, D, E: LATE is past `through`
+    });
+    const second = await page({ toppedUpAt: T0 + 10, transactionNumber: 'A' }, T0 + 100, 2);
+    expect(second.items.map((p) => p.transactionNumber)).toEqual(['B', 'D']);
+    expect(second.more).toBe(1);
+    const third = await page({ toppedUpAt: T0 + 30, transactionNumber: 'D' }, T0 + 100, 2);
+    expect(third).toEqual({
+      items: [{ transactionNumber: 'E', state: 'QUEUED', toppedUpAt: T0 + 40, attention: false }],
+      more: 0,
+    });
+    // `through` is inclusive; the rest is counted no further than asked.
+    expect((await page(start, T0 + 1000, 10)).items.map((p) => p.transactionNumber)).toEqual([
+      'C',
+      'A',
+      'B',
+      'D',
+      'E',
+      'LATE',
+    ]);
+    expect(await page(start, T0 + 1000, 1, 2)).toMatchObject({ more: 2 });
+    // A purchase that became final leaves the listing.
+    expect((await store.moveTransaction(move('A', 'QUEUED', 'CANCELLED'))).ok).toBe(true);
+    expect((await page(start, T0 + 100, 10)).items.map((p) => p.transactionNumber)).toEqual([
+      'C',
+      'B',
+      'D',
+      'E',
+    ]);
   });
 
   it('counts transactions per hour of created_at and state, in [since, until)', async () => {

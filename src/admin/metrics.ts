@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { TransactionCounts } from '../db/types.js';
-import { TRANSACTION_STATES } from '../db/vocabulary.js';
+import type { OldestOpen, TransactionCounts } from '../db/types.js';
+import { OPEN_STATES, TRANSACTION_STATES } from '../db/vocabulary.js';
 import { ENDPOINT_NAMES } from '../http/request-log.js';
 import type { Logger } from '../log.js';
 import type { Operation, SupplierCallRecord } from '../mitra/client.js';
@@ -30,12 +30,19 @@ export { WEBHOOK_RESULTS };
 
 const LANES: readonly Lane[] = ['order', 'query'];
 
+/** The states of gateway_oldest_open_seconds: every one a transaction can wait in. */
+export const WAITING_STATES = ['INITIATED', ...OPEN_STATES] as const;
+
 export type { WebhookResult };
 
 /** Read at scrape time; each may be sync or async, and may throw without breaking the scrape. */
 export interface MetricsSources {
   logger: Logger;
   counts(): Promise<TransactionCounts>;
+  /** When the longest-waiting transaction of each open state started waiting (epoch ms). */
+  oldestOpen(): Promise<OldestOpen>;
+  /** The clock ages are measured with (default Date.now). */
+  now?: () => number;
   /** The last known supplier balance in IDR; null: not known yet (no sample). */
   balance(): number | null | Promise<number | null>;
   /** Below this the balance is low; null: never low. */
@@ -101,6 +108,8 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
   }
 
   const counts = shared('counts', () => sources.counts());
+  const oldestOpen = shared('oldestOpen', () => sources.oldestOpen());
+  const now = sources.now ?? Date.now;
   const balance = shared('balance', () => sources.balance());
   const catalogueAge = shared('catalogueAgeSeconds', () => sources.catalogueAgeSeconds());
   const waiting = shared('rateLimitWaiting', () => sources.rateLimitWaiting());
@@ -140,6 +149,24 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
       const c = await counts();
       if (c === FAILED) return;
       for (const state of TRANSACTION_STATES) this.set({ state }, c.byState[state] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'gateway_oldest_open_seconds',
+    help:
+      'Age of the longest-waiting open transaction, by state: since its top-up for QUEUED, ORDERING, ' +
+      'PROCESSING and UNKNOWN (paid, not delivered yet), since its init for INITIATED (not topped up ' +
+      'yet; closed 24 h after init). 0 when none is in that state.',
+    labelNames: ['state'] as const,
+    registers,
+    async collect() {
+      const oldest = await oldestOpen();
+      if (oldest === FAILED) return;
+      const at = now();
+      for (const state of WAITING_STATES) {
+        const since = oldest[state];
+        this.set({ state }, since === null ? 0 : Math.max(0, (at - since) / 1000));
+      }
     },
   });
   const attention = new Gauge({

@@ -136,6 +136,38 @@ const schedule = z.string().transform((text, ctx) => {
   return steps.map(Number);
 });
 
+const DURATION = /^(\d+)\s*(s|m|h|d)$/;
+const UNIT_DURATION_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `90m` -> 5,400,000 ms; NaN for anything else (a bare number has no unit: refused). */
+const durationMs = (text: string) => {
+  const m = DURATION.exec(text.trim());
+  return m ? Number(m[1]) * UNIT_DURATION_MS[(m[2] ?? 's') as keyof typeof UNIT_DURATION_MS] : Number.NaN;
+};
+
+/** A span as it would be written: 5,400,000 ms -> `90m`, 86,400,000 -> `24h`, 172,800,000 -> `2d`. */
+export function formatDuration(ms: number): string {
+  if (ms >= 2 * 86_400_000 && ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${Math.round(ms / 1000)}s`;
+}
+
+/** A duration, `90m`, `24h` or `2d` (units s, m, h, d), from `min` to `max`, in ms. */
+const duration = (min: string, max: string) => {
+  const [low, high] = [durationMs(min), durationMs(max)];
+  return z.string().transform((text, ctx) => {
+    const ms = durationMs(text);
+    if (ms >= low && ms <= high) return ms;
+    ctx.issues.push({
+      code: 'custom',
+      input: text,
+      message: `must be a duration from ${min} to ${max} (a whole number with s, m, h or d: 90m, 24h, 2d), got "${text}"`,
+    });
+    return z.NEVER;
+  });
+};
+
 /** Every variable of the design's configuration contract, as text, with its default. */
 export const envVarsSchema = z.object({
   PORT: wholeNumber(0, 65535).default(8080),
@@ -182,6 +214,12 @@ export const envVarsSchema = z.object({
   MITRA_TIMEOUT_MS: wholeNumber(100, 120_000).default(10_000),
   TOPUP_WAIT_MS: wholeNumber(0, 600_000).default(15_000),
   RECONCILE_SCHEDULE_MS: schedule.default([30_000, 60_000, 120_000, 300_000, 900_000]),
+  // How long after its top-up an open purchase is flagged for an operator, given to each
+  // purchase at top-up. Under 15 minutes a typo would flag purchases still being delivered;
+  // over 30 days one would hide stuck money for a month.
+  RESOLVE_DEADLINE: duration('15m', '30d').default(24 * 3_600_000),
+  // An earlier word to operators, without flagging: below RESOLVE_DEADLINE (checked below).
+  STUCK_AFTER: duration('1m', '30d').default(15 * 60_000),
   TRUST_PROXY: proxyCount.default(0),
   RETENTION_DAYS: wholeNumber(1, 36_500).default(90),
   ADMIN_TOKEN: z
@@ -200,7 +238,19 @@ export const envVarsSchema = z.object({
     .default('info'),
 });
 
-export const configSchema = envVarsSchema.transform((v) => ({
+/** A purchase is called stuck before it is flagged, never after. */
+const stuckBeforeDeadline = (ctx: z.core.ParsePayload<z.output<typeof envVarsSchema>>) => {
+  const { STUCK_AFTER: stuck, RESOLVE_DEADLINE: deadline } = ctx.value;
+  if (stuck < deadline) return;
+  ctx.issues.push({
+    code: 'custom',
+    input: ctx.value,
+    path: ['STUCK_AFTER'],
+    message: `must be shorter than RESOLVE_DEADLINE (${formatDuration(deadline)}), got ${formatDuration(stuck)}`,
+  });
+};
+
+export const configSchema = envVarsSchema.check(stuckBeforeDeadline).transform((v) => ({
   port: v.PORT,
   host: v.HOST,
   databasePath: v.DATABASE_PATH,
@@ -227,6 +277,8 @@ export const configSchema = envVarsSchema.transform((v) => ({
   },
   topupWaitMs: v.TOPUP_WAIT_MS,
   reconcileScheduleMs: v.RECONCILE_SCHEDULE_MS,
+  resolveDeadlineMs: v.RESOLVE_DEADLINE,
+  stuckAfterMs: v.STUCK_AFTER,
   trustProxy: v.TRUST_PROXY,
   retentionDays: v.RETENTION_DAYS,
   adminToken: v.ADMIN_TOKEN ?? null,

@@ -16,6 +16,9 @@ import type {
   NewSupplierCall,
   NewTransaction,
   NewWebhook,
+  OldestOpen,
+  OpenByTopUpQuery,
+  OpenPurchasePage,
   PruneBatch,
   PurchaseLimits,
   RateSlot,
@@ -78,6 +81,18 @@ export interface Store {
   pageTransactions(query: TransactionQuery): Promise<TransactionPage>;
   /** How many transactions are in each state, and how many are flagged. */
   countTransactions(): Promise<TransactionCounts>;
+  /**
+   * When the longest-waiting transaction of each open state started waiting: INITIATED by
+   * created_at, QUEUED, ORDERING, PROCESSING and UNKNOWN by topped_up_at. One statement, a few
+   * index lookups whatever the number of rows.
+   */
+  oldestOpen(): Promise<OldestOpen>;
+  /**
+   * Open topped-up transactions (QUEUED, ORDERING, PROCESSING, UNKNOWN) after `after` and topped
+   * up at or before `through`, oldest top-up first (then by number): one page, and how many more.
+   * Reads about `limit` index entries per state, however many match.
+   */
+  listOpenByTopUp(query: OpenByTopUpQuery): Promise<OpenPurchasePage>;
   /**
    * Transactions created in [since, until), counted per hour of created_at (epoch ms, floored
    * to the hour, UTC) and state: only buckets with a count above 0, ordered by hour, then by

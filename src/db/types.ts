@@ -7,7 +7,7 @@ import type {
   transactions,
   webhookInbox,
 } from './sqlite/schema.js';
-import type { StoredCause, StoredState } from './vocabulary.js';
+import type { OpenState, StoredCause, StoredState } from './vocabulary.js';
 
 // The rows every adapter reads and writes. Taken from the SQLite schema; the PostgreSQL
 // schema is checked against them at compile time (src/db/postgres/schema.ts).
@@ -21,9 +21,9 @@ export type ExchangeRow = typeof razerExchanges.$inferSelect;
 export type NewExchange = typeof razerExchanges.$inferInsert;
 export type SupplierCallRow = typeof supplierCalls.$inferSelect;
 /**
- * Whose purchases a per-account limit counts: the rows of this limit key, and, of the rows
- * written before limit keys were (limit_key null), those of this accountId, as they were counted
- * then; so that no upgrade loosens a limit.
+ * Whose purchases a per-account limit counts: the rows of this limit key (the same supplier
+ * account, however Razer spelled it) or of this accountId (as counted before limit keys, rows
+ * without one included): the count is never looser than by accountId alone.
  */
 export interface LimitAccount {
   limitKey: string;
@@ -174,6 +174,42 @@ export interface TransactionCounts {
   byState: Record<StoredState, number>;
   /** Flagged for an operator, any state. */
   attention: number;
+}
+
+/**
+ * When the longest-waiting transaction of each open state started waiting (epoch ms), null when
+ * none is in it: INITIATED since its init (created_at), the others since their top-up.
+ */
+export type OldestOpen = Record<'INITIATED' | OpenState, number | null>;
+
+/** A place in the open purchases ordered by top-up time, then transaction number. */
+export interface TopUpCursor {
+  toppedUpAt: number;
+  transactionNumber: string;
+}
+
+export interface OpenByTopUpQuery {
+  /** Only purchases after this one in (topped_up_at, transaction_number) order. */
+  after: TopUpCursor;
+  /** Only purchases topped up at or before this time (epoch ms). */
+  through: number;
+  limit: number;
+  /** Those past the page are counted up to this many, no further. */
+  countUpTo: number;
+}
+
+/** An open, topped-up purchase: no more than a listing of them needs. */
+export interface OpenPurchase {
+  transactionNumber: string;
+  state: OpenState;
+  toppedUpAt: number;
+  attention: boolean;
+}
+
+export interface OpenPurchasePage {
+  items: OpenPurchase[];
+  /** How many more match past this page, counted up to the query's countUpTo. */
+  more: number;
 }
 
 /** How many transactions in `state` were created in the hour starting at `hour`. */

@@ -23,3 +23,4 @@ export const FINAL_STATES = ['SUCCESS', 'FAILED', 'CANCELLED', 'EXPIRED'] as con
 
 /** States the reconciler wakes on their schedule; ORDERING only once its lease has run out. */
 export const OPEN_STATES = ['QUEUED', 'ORDERING', 'PROCESSING', 'UNKNOWN'] as const;
+export type OpenState = (typeof OPEN_STATES)[number];

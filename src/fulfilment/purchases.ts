@@ -21,6 +21,12 @@ export interface PurchaseDeps {
   now: () => number;
   newToken: () => string;
   topupWaitMs: number;
+  /**
+   * How long after its top-up a purchase may stay open before an operator is called
+   * (RESOLVE_DEADLINE). Given to each purchase at its top-up, as its deadline_at: a change
+   * applies to purchases topped up after it.
+   */
+  resolveDeadlineMs: number;
 }
 
 export interface InitRequest extends PurchaseRequest {
@@ -32,9 +38,6 @@ export interface InitRequest extends PurchaseRequest {
 
 /** The supplier ref_id of a transaction: unique because transactionNumber is. */
 export const refIdFor = (transactionNumber: string): string => `RG-${transactionNumber}`;
-
-/** How long after top-up a transaction may stay unresolved before an operator is called. */
-export const RESOLVE_DEADLINE_MS = 24 * 60 * 60 * 1000;
 
 /** Runs the init checks; throws a Refusal with the first failing check's code. */
 export async function checkRequest(
@@ -166,7 +169,7 @@ export async function topUp(
       cause: 'razer',
       detail: 'top-up',
       at: now,
-      patch: { deadlineAt: now + RESOLVE_DEADLINE_MS, nextCheckAt: now },
+      patch: { toppedUpAt: now, deadlineAt: now + deps.resolveDeadlineMs, nextCheckAt: now },
     });
     queued = moved.ok;
     return moved.ok ? moved.row : null;

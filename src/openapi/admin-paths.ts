@@ -154,6 +154,7 @@ const transactionExample: TransactionView = {
   failureReason: null,
   expiresAt: 1795435200000,
   deadlineAt: 1795435200000,
+  toppedUpAt: 1795348800000,
   nextCheckAt: 1795348860000,
   checks: 2,
   attention: true,

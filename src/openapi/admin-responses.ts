@@ -45,7 +45,14 @@ export const transactionView = named(
     failureCode: described(z.string().nullable(), 'The Razer error code a failure is answered with.'),
     failureReason: z.string().nullable(),
     expiresAt: time(),
-    deadlineAt: nullableTime(),
+    deadlineAt: described(
+      z.int().nullable(),
+      'Epoch milliseconds: when it is flagged for an operator if still open (its top-up plus the RESOLVE_DEADLINE of that time); null before the top-up.',
+    ),
+    toppedUpAt: described(
+      z.int().nullable(),
+      'Epoch milliseconds: when Razer topped it up (it waits from then). Null before the top-up, and on transactions already final when the gateway began keeping it.',
+    ),
     nextCheckAt: nullableTime(),
     checks: int,
     attention: described(z.boolean(), 'Flagged for an operator.'),

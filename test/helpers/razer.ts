@@ -90,6 +90,7 @@ export async function startRazer(
     now: () => clock.now,
     newToken: () => `tok-${++tokens}-${'x'.repeat(24)}`,
     topupWaitMs: 1000,
+    resolveDeadlineMs: 24 * 3_600_000,
     credentials: [{ apiId: API_ID, keys: options.keys ?? [API_KEY] }],
     signedContent: options.mode ?? 'body',
     logger: createLogger('silent'),

@@ -39,6 +39,10 @@ import type {
   NewSupplierCall,
   NewTransaction,
   NewWebhook,
+  OldestOpen,
+  OpenByTopUpQuery,
+  OpenPurchase,
+  OpenPurchasePage,
   PruneBatch,
   PurchaseLimits,
   RateSlot,
@@ -53,7 +57,13 @@ import type {
   WebhookPage,
   WebhookQuery,
 } from '../types.js';
-import { FINAL_STATES, OPEN_STATES, type StoredState, TRANSACTION_STATES } from '../vocabulary.js';
+import {
+  FINAL_STATES,
+  OPEN_STATES,
+  type OpenState,
+  type StoredState,
+  TRANSACTION_STATES,
+} from '../vocabulary.js';
 import { type Connection, type Db, migrate, openConnection } from './connection.js';
 import {
   catalogueBrands,
@@ -90,6 +100,16 @@ const leaseFree = () => or(isNull(transactions.leaseHolder), lte(transactions.le
 const FINAL: readonly StoredState[] = FINAL_STATES;
 const rank = sql`case when ${transactions.attention} then 0 when ${inArray(transactions.state, [...FINAL_STATES])} then 2 else 1 end`;
 const sortKey = sql`case (${rank}) when 2 then -${transactions.createdAt} else ${transactions.createdAt} end`;
+
+// The open-since index (state, topped_up_at, transaction_number) holds open rows only: its
+// WHERE term repeated as written, constants included, lets the planner prove it applies.
+const openOnly = sql`${transactions.state} in (${sql.raw(OPEN_STATES.map((s) => `'${s}'`).join(', '))})`;
+const inState = (state: OpenState) => sql`${openOnly} and ${transactions.state} = ${sql.raw(`'${state}'`)}`;
+/** After `at, n` in (topped_up_at, transaction_number) order: a row comparison an index range reads. */
+const afterTopUp = (at: number, n: string) =>
+  sql`(${transactions.toppedUpAt}, ${transactions.transactionNumber}) > (${at}::int8, ${n}::text)`;
+/** int8 comes back from pg as text. */
+const epochOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 const HOUR_MS = 3_600_000;
 /** created_at floored to its hour (UTC: epoch ms are UTC), in int8 arithmetic, read as a number. */
@@ -253,10 +273,7 @@ export class PostgresStore implements Store {
           eq(transactions.sku, query.sku),
           account === null
             ? undefined
-            : or(
-                eq(transactions.limitKey, account.limitKey),
-                and(isNull(transactions.limitKey), eq(transactions.accountId, account.accountId)),
-              ),
+            : or(eq(transactions.limitKey, account.limitKey), eq(transactions.accountId, account.accountId)),
           gt(transactions.createdAt, query.since),
           notInArray(transactions.state, ['FAILED', 'CANCELLED', 'EXPIRED']),
         ),
@@ -349,6 +366,58 @@ export class PostgresStore implements Store {
       attention += r.flagged;
     }
     return { byState, attention };
+  }
+
+  /** One scalar subquery per state, each one index lookup. */
+  async oldestOpen(): Promise<OldestOpen> {
+    const columns = OPEN_STATES.map(
+      (state) =>
+        sql`(select min(${transactions.toppedUpAt}) from ${transactions} where ${inState(state)}) as ${sql.identifier(state)}`,
+    );
+    // INITIATED rows are read through transactions_due (state, next_check_at): they are few,
+    // being closed 24 h after their init.
+    const result = await this.#db.execute<Record<string, unknown>>(
+      sql`select (select min(${transactions.createdAt}) from ${transactions} where ${transactions.state} = 'INITIATED') as "INITIATED", ${sql.join(columns, sql`, `)}`,
+    );
+    const row = result.rows[0] ?? {};
+    return {
+      INITIATED: epochOrNull(row.INITIATED),
+      QUEUED: epochOrNull(row.QUEUED),
+      ORDERING: epochOrNull(row.ORDERING),
+      PROCESSING: epochOrNull(row.PROCESSING),
+      UNKNOWN: epochOrNull(row.UNKNOWN),
+    };
+  }
+
+  /** Per state, the first `limit` rows after the cursor in index order; then the first `limit` of those. */
+  async listOpenByTopUp(query: OpenByTopUpQuery): Promise<OpenPurchasePage> {
+    const { after, through, limit } = query;
+    const byState = OPEN_STATES.map(
+      (
+        state,
+      ) => sql`(select ${transactions.transactionNumber} as "transactionNumber", ${transactions.state} as state, ${transactions.toppedUpAt} as "toppedUpAt", ${transactions.attention} as attention
+        from ${transactions}
+        where ${inState(state)} and ${transactions.toppedUpAt} <= ${through}::int8 and ${afterTopUp(after.toppedUpAt, after.transactionNumber)}
+        order by ${transactions.toppedUpAt}, ${transactions.transactionNumber} limit ${limit + 1})`,
+    );
+    const result = await this.#db.execute<{
+      transactionNumber: string;
+      state: OpenState;
+      toppedUpAt: string;
+      attention: boolean;
+    }>(
+      sql`${sql.join(byState, sql` union all `)} order by "toppedUpAt", "transactionNumber" limit ${limit + 1}`,
+    );
+    const rows: OpenPurchase[] = result.rows.map((r) => ({ ...r, toppedUpAt: Number(r.toppedUpAt) }));
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    if (rows.length <= limit || !last) return { items, more: 0 };
+    const counted = await this.#db.execute<{ n: number }>(
+      sql`select count(*)::int as n from (select 1 from ${transactions}
+        where ${openOnly} and ${transactions.toppedUpAt} <= ${through}::int8 and ${afterTopUp(last.toppedUpAt, last.transactionNumber)}
+        limit ${query.countUpTo}) as past`,
+    );
+    return { items, more: counted.rows[0]?.n ?? 0 };
   }
 
   /** created_at is int8: the hour is int8 too, which pg returns as a string, so it is mapped. */

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import type { FormField } from '../../config/form-data.js';
 import type { CatalogueForm } from '../types.js';
-import { EVENT_CAUSES as CAUSES, TRANSACTION_STATES as STATES } from '../vocabulary.js';
+import { EVENT_CAUSES as CAUSES, OPEN_STATES, TRANSACTION_STATES as STATES } from '../vocabulary.js';
 
 // Times are Unix epoch milliseconds from the injected clock; money is whole IDR.
 
@@ -41,6 +41,9 @@ export const transactions = sqliteTable(
     failureReason: text('failure_reason'),
     expiresAt: integer('expires_at').notNull(),
     deadlineAt: integer('deadline_at'),
+    // When Razer's top-up queued it: how long a paid purchase has waited is counted from here.
+    // Null before the top-up, and on rows already final when the column came (migration).
+    toppedUpAt: integer('topped_up_at'),
     nextCheckAt: integer('next_check_at'),
     checks: integer('checks').notNull().default(0),
     attention: integer('attention', { mode: 'boolean' }).notNull().default(false),
@@ -57,15 +60,20 @@ export const transactions = sqliteTable(
   (t) => [
     check('transactions_state_valid', sql`${t.state} in (${inList(STATES)})`),
     index('transactions_due').on(t.state, t.nextCheckAt),
-    // The per-account limit's count. It replaced (sku, account_id, created_at): rows without a
-    // limit key are counted by account_id only within one limit window after the upgrade, and
-    // this index still narrows them to the SKU's unkeyed rows; the old one cost every insert.
+    // The per-account limit counts a purchase of the same supplier account (limit_key) or the
+    // same Razer accountId (account_id): one index for each side of the OR.
     index('transactions_limit_day').on(t.sku, t.limitKey, t.createdAt),
+    index('transactions_account_day').on(t.sku, t.accountId, t.createdAt),
     index('transactions_sku_day').on(t.sku, t.createdAt),
     index('transactions_trx_code').on(t.trxCode),
     index('transactions_attention').on(t.attention),
     // The console's chart and the listings' since/until read a range of creation times.
     index('transactions_created').on(t.createdAt),
+    // Open purchases by top-up time, per state: the oldest of each (metrics) and the stuck
+    // watch's pages. Only open rows: a purchase leaves it when it becomes final.
+    index('transactions_open_since')
+      .on(t.state, t.toppedUpAt, t.transactionNumber)
+      .where(sql`${t.state} in (${inList(OPEN_STATES)})`),
   ],
 );
 

@@ -7,6 +7,7 @@ import type {
   MovePatch,
   NewExchange,
   NewSupplierCall,
+  OpenByTopUpQuery,
   PurchaseLimits,
   RepeatedQueries,
   SharedBudget,
@@ -107,6 +108,12 @@ export class SqliteStore implements Store {
   }
   async countTransactions() {
     return txs.countTransactions(this.#db);
+  }
+  async oldestOpen() {
+    return txs.oldestOpen(this.#db);
+  }
+  async listOpenByTopUp(query: OpenByTopUpQuery) {
+    return txs.listOpenByTopUp(this.#db, query);
   }
   async purchasesByHour(since: number, until: number) {
     return txs.purchasesByHour(this.#db, since, until);

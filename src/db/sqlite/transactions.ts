@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, gte, inArray, isNull, lt, lte, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, gte, inArray, lt, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type {
   FlagCondition,
@@ -8,6 +8,10 @@ import type {
   MovePatch,
   MoveResult,
   NewTransaction,
+  OldestOpen,
+  OpenByTopUpQuery,
+  OpenPurchase,
+  OpenPurchasePage,
   RepeatedQueries,
   TransactionCounts,
   TransactionCursor,
@@ -16,7 +20,13 @@ import type {
   TransactionQuery,
   TransactionRow,
 } from '../types.js';
-import { FINAL_STATES, OPEN_STATES, type StoredState as State, TRANSACTION_STATES } from '../vocabulary.js';
+import {
+  FINAL_STATES,
+  OPEN_STATES,
+  type OpenState,
+  type StoredState as State,
+  TRANSACTION_STATES,
+} from '../vocabulary.js';
 import type { Db } from './connection.js';
 import { assertNoComputedDefaults, placeholders, prepared, shapeOf } from './prepared.js';
 import { transactionEvents, transactions } from './schema.js';
@@ -132,7 +142,7 @@ const moveStatement = (db: Db, shape: readonly string[], neverSent: boolean) =>
 
 /**
  * Purchases after `since` that were not refused, cancelled or expired (they count toward limits):
- * of the SKU, or of `account` (see LimitAccount: a row without a limit key counts by account_id).
+ * of the SKU, or of `account`: the same supplier account (limit key) or the same Razer accountId.
  */
 export function countRecentPurchases(
   db: Db,
@@ -151,10 +161,7 @@ export function countRecentPurchases(
             byAccount
               ? or(
                   eq(transactions.limitKey, sql.placeholder('limitKey')),
-                  and(
-                    isNull(transactions.limitKey),
-                    eq(transactions.accountId, sql.placeholder('accountId')),
-                  ),
+                  eq(transactions.accountId, sql.placeholder('accountId')),
                 )
               : undefined,
             gt(transactions.createdAt, sql.placeholder('since')),
@@ -351,6 +358,54 @@ export function countTransactions(db: Db): TransactionCounts {
     attention += r.flagged;
   }
   return { byState, attention };
+}
+
+// The open-since index (state, topped_up_at, transaction_number) holds open rows only: SQLite
+// uses a partial index when the query repeats its WHERE term as written, constants included.
+const openOnly = sql`${transactions.state} in (${sql.raw(OPEN_STATES.map((s) => `'${s}'`).join(', '))})`;
+const inState = (state: OpenState) => sql`${openOnly} and ${transactions.state} = ${sql.raw(`'${state}'`)}`;
+
+/** One scalar subquery per state: each is one seek into an index. */
+export function oldestOpen(db: Db): OldestOpen {
+  const columns = OPEN_STATES.map(
+    (state) =>
+      sql`(select min(${transactions.toppedUpAt}) from ${transactions} where ${inState(state)}) as ${sql.raw(state)}`,
+  );
+  // INITIATED rows are read through transactions_due (state, next_check_at): they are few, being
+  // closed 24 h after their init.
+  const row = db.get<OldestOpen>(
+    sql`select (select min(${transactions.createdAt}) from ${transactions} where ${transactions.state} = 'INITIATED') as INITIATED, ${sql.join(columns, sql`, `)}`,
+  );
+  return row;
+}
+
+/** Per state, the first `limit` rows after the cursor in index order; then the first `limit` of those. */
+export function listOpenByTopUp(db: Db, query: OpenByTopUpQuery): OpenPurchasePage {
+  const { after, through, limit } = query;
+  const afterCursor = (at: number, n: string) =>
+    sql`(${transactions.toppedUpAt}, ${transactions.transactionNumber}) > (${at}, ${n})`;
+  const byState = OPEN_STATES.map(
+    (
+      state,
+    ) => sql`select * from (select ${transactions.transactionNumber} as transactionNumber, ${transactions.state} as state, ${transactions.toppedUpAt} as toppedUpAt, ${transactions.attention} as attention
+      from ${transactions}
+      where ${inState(state)} and ${transactions.toppedUpAt} <= ${through} and ${afterCursor(after.toppedUpAt, after.transactionNumber)}
+      order by ${transactions.toppedUpAt}, ${transactions.transactionNumber} limit ${limit + 1})`,
+  );
+  const rows = db
+    .all<Omit<OpenPurchase, 'attention'> & { attention: number }>(
+      sql`${sql.join(byState, sql` union all `)} order by toppedUpAt, transactionNumber limit ${limit + 1}`,
+    )
+    .map((r) => ({ ...r, attention: r.attention === 1 }));
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  if (rows.length <= limit || !last) return { items, more: 0 };
+  const counted = db.get<{ n: number }>(
+    sql`select count(*) as n from (select 1 from ${transactions}
+      where ${openOnly} and ${transactions.toppedUpAt} <= ${through} and ${afterCursor(last.toppedUpAt, last.transactionNumber)}
+      limit ${query.countUpTo})`,
+  );
+  return { items, more: counted?.n ?? 0 };
 }
 
 const HOUR_MS = 3_600_000;
