@@ -182,7 +182,9 @@ describe('gateway balance and check --online', () => {
       /^DIAMOND50\s+yes\s+MLBB\/MLBB112\s+\d+\s+16000\s+\d+\s+[\d.]+\s+yes$/,
     );
     expect(r.out.at(-2)).toMatch(/^ok: /);
-    expect(r.out.at(-1)).toMatch(/^Mitra https?:\/\/\S+ \((production|development|other host)\), storage .+, instance .+$/);
+    expect(r.out.at(-1)).toMatch(
+      /^Mitra https?:\/\/\S+ \((production|development|other host)\), storage .+, instance .+$/,
+    );
   });
 
   it('exits 1 with one line per problem of a mapping the catalogue does not match', async () => {

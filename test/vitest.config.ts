@@ -9,6 +9,7 @@ import PlainSummaryReporter from './helpers/plain-summary-reporter.js';
 const ADAPTER_FREE = [
   'test/architecture.test.ts',
   'test/env.test.ts',
+  'test/env-example.test.ts',
   'test/start-command.test.ts',
   'test/request-log.test.ts',
   'test/describe-store.test.ts',
@@ -59,8 +60,9 @@ export default defineConfig({
         test: {
           name: 'sqlite',
           include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-          // Several gateway processes on one database: PostgreSQL's case only.
-          exclude: ['test/multi-instance.test.ts', 'test/browser/**'],
+          // Several gateway processes on one database: PostgreSQL's case only. The browser and
+          // deploy tests need Chromium, nginx and systemd: npm run test:tools.
+          exclude: ['test/multi-instance.test.ts', 'test/browser/**', 'test/deploy/**'],
           globalSetup: ['test/helpers/build-dist.ts'],
           env: { TEST_DATABASE: 'sqlite' },
         },
@@ -70,7 +72,7 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: ['test/**/*.test.ts'],
-          exclude: [...ADAPTER_FREE, 'test/browser/**'],
+          exclude: [...ADAPTER_FREE, 'test/browser/**', 'test/deploy/**'],
           globalSetup: ['test/helpers/build-dist.ts', 'test/helpers/postgres-setup.ts'],
           env: { TEST_DATABASE: 'postgres' },
         },
