@@ -7,7 +7,8 @@ import type { GatewayEnv } from '../src/http/env.js';
 import { pathRedactor, requestLog } from '../src/http/request-log.js';
 import { createLogger } from '../src/log.js';
 
-function appWithLog() {
+/** A logger whose lines are kept, parsed, in `lines`. */
+function loggedLines() {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -15,8 +16,13 @@ function appWithLog() {
       done();
     },
   });
+  return { lines, logger: createLogger('info', sink) };
+}
+
+function appWithLog() {
+  const { lines, logger } = loggedLines();
   const app = new Hono<GatewayEnv>();
-  app.use('*', requestLog({ logger: createLogger('info', sink) }));
+  app.use('*', requestLog({ logger }));
   // A Razer-style answer: a Response built by hand with its headers as a plain object.
   app.get('/raw', () => new Response('{"a":1}', { status: 408, headers: { 'x-razer-signature': 's' } }));
   app.get('/json', (c) => c.json({ ok: true }));
@@ -89,15 +95,9 @@ describe('a logged path never holds a secret', () => {
   });
 
   it('redacts before cutting a long path, so that no part of the secret is left at the cut', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-        done();
-      },
-    });
+    const { lines, logger } = loggedLines();
     const app = new Hono<GatewayEnv>();
-    app.use('*', requestLog({ logger: createLogger('info', sink), secrets: [token] }));
+    app.use('*', requestLog({ logger, secrets: [token] }));
     app.get('*', (c) => c.text('x', 404));
     await app.request(`/${'p'.repeat(190)}${token}`);
     await app.request(`/${token}`);

@@ -84,26 +84,31 @@ const SIZE = /^(\d+)\s*(B|KiB|MiB|GiB)?$/;
 const UNIT_BYTES = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 } as const;
 
 /**
- * A byte size, `16MiB` or `16777216`, from `min` to `max` bytes. The webhook cap's floor is 2 MiB:
- * the largest webhook taken (1 MiB) and its headers must always fit in one window.
+ * A quantity written with its unit, read by `read` (NaN when unreadable), from `min` to `max`
+ * (written the same way): its value, or one line saying what it must be (`form`).
  */
-const byteSize = (min: string, max: string) => {
-  const bytes = (text: string) => {
-    const m = SIZE.exec(text.trim());
-    return m ? Number(m[1]) * UNIT_BYTES[(m[2] ?? 'B') as keyof typeof UNIT_BYTES] : Number.NaN;
-  };
-  const [low, high] = [bytes(min), bytes(max)];
+const bounded = (read: (text: string) => number, min: string, max: string, form: string) => {
+  const [low, high] = [read(min), read(max)];
   return z.string().transform((text, ctx) => {
-    const n = bytes(text);
+    const n = read(text);
     if (n >= low && n <= high) return n;
-    ctx.issues.push({
-      code: 'custom',
-      input: text,
-      message: `must be a size from ${min} to ${max} (bytes, or a number with KiB, MiB or GiB), got "${text}"`,
-    });
+    ctx.issues.push({ code: 'custom', input: text, message: `must be ${form}, got "${text}"` });
     return z.NEVER;
   });
 };
+
+/** `16MiB` or `16777216` -> bytes; NaN for anything else. */
+const bytes = (text: string) => {
+  const m = SIZE.exec(text.trim());
+  return m ? Number(m[1]) * UNIT_BYTES[(m[2] ?? 'B') as keyof typeof UNIT_BYTES] : Number.NaN;
+};
+
+/**
+ * A byte size from `min` to `max`. The webhook cap's floor is 2 MiB: the largest webhook taken
+ * (1 MiB) and its headers must always fit in one window.
+ */
+const byteSize = (min: string, max: string) =>
+  bounded(bytes, min, max, `a size from ${min} to ${max} (bytes, or a number with KiB, MiB or GiB)`);
 
 const allowIps = z.string().transform((text, ctx): '*' | string[] => {
   if (text.trim() === '*') return '*';
@@ -154,19 +159,13 @@ export function formatDuration(ms: number): string {
 }
 
 /** A duration, `90m`, `24h` or `2d` (units s, m, h, d), from `min` to `max`, in ms. */
-const duration = (min: string, max: string) => {
-  const [low, high] = [durationMs(min), durationMs(max)];
-  return z.string().transform((text, ctx) => {
-    const ms = durationMs(text);
-    if (ms >= low && ms <= high) return ms;
-    ctx.issues.push({
-      code: 'custom',
-      input: text,
-      message: `must be a duration from ${min} to ${max} (a whole number with s, m, h or d: 90m, 24h, 2d), got "${text}"`,
-    });
-    return z.NEVER;
-  });
-};
+const duration = (min: string, max: string) =>
+  bounded(
+    durationMs,
+    min,
+    max,
+    `a duration from ${min} to ${max} (a whole number with s, m, h or d: 90m, 24h, 2d)`,
+  );
 
 /** Every variable of the design's configuration contract, as text, with its default. */
 export const envVarsSchema = z.object({

@@ -6,8 +6,7 @@ import { signatureHeader } from '../../src/razer/signature.js';
 import type { MitraSimulator } from '../../src/sim/mitra-sim.js';
 import { type ChildGateway, spawnGateway } from '../helpers/child-gateway.js';
 import { REQUIRED_ENV } from '../helpers/env.js';
-import { EXAMPLE_MAPPING } from '../helpers/mapping.js';
-import { SIM_KEYS, startSim } from '../helpers/mitra.js';
+import { startSim } from '../helpers/mitra.js';
 import { API_ID, API_KEY, initBody } from '../helpers/razer.js';
 import { type TempDir, tempDir } from '../helpers/storage.js';
 import {
@@ -20,6 +19,7 @@ import {
   selfSignedCertificate,
   shipped,
   startNginx,
+  unitEnv,
 } from './tools.js';
 
 // One machine, run for real on loopback: nginx with the SHIPPED nginx-one-machine.conf (ports,
@@ -61,20 +61,7 @@ beforeAll(async () => {
   sim = await startSim({ completeAfterMs: 100 });
   cleanups.push(() => sim.close());
   gateway = await spawnGateway(
-    {
-      ...REQUIRED_ENV,
-      MITRA_API_KEY: SIM_KEYS.apiKey,
-      MITRA_SECRET_KEY: SIM_KEYS.secretKey,
-      MITRA_BASE_URL: sim.url,
-      MAPPING_FILE: EXAMPLE_MAPPING,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      METRICS_PORT: '0',
-      TRUST_PROXY: '1',
-      MITRA_WEBHOOK_ALLOW_IPS: MITRA,
-      ADMIN_TOKEN,
-      DATABASE_PATH: dir.file('data/gateway.db'),
-    },
+    unitEnv(sim.url, MITRA, ADMIN_TOKEN, { DATABASE_PATH: dir.file('data/gateway.db') }),
     dir.path,
   );
   cleanups.push(() => gateway.stop());

@@ -7,6 +7,9 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { REQUIRED_ENV } from '../helpers/env.js';
+import { EXAMPLE_MAPPING } from '../helpers/mapping.js';
+import { SIM_KEYS } from '../helpers/mitra.js';
 import { waitFor } from '../helpers/wait.js';
 
 // What the deploy tests share: Debian's tools (nginx, systemd-analyze, psql, openssl), the
@@ -348,4 +351,31 @@ export async function asAdmin<T>(url: string, run: (client: pg.Client) => Promis
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A gateway's environment as the shipped unit sets it (HOST=127.0.0.1, TRUST_PROXY=1, a metrics
+ * port; ports 0 for the test, nginx is told the ports it got), talking to the simulator at
+ * `simUrl`, Mitra's webhooks allowed from `mitra` only; `storage` names its database.
+ */
+export function unitEnv(
+  simUrl: string,
+  mitra: string,
+  adminToken: string,
+  storage: Record<string, string>,
+): Record<string, string> {
+  return {
+    ...REQUIRED_ENV,
+    MITRA_API_KEY: SIM_KEYS.apiKey,
+    MITRA_SECRET_KEY: SIM_KEYS.secretKey,
+    MITRA_BASE_URL: simUrl,
+    MAPPING_FILE: EXAMPLE_MAPPING,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    METRICS_PORT: '0',
+    TRUST_PROXY: '1',
+    MITRA_WEBHOOK_ALLOW_IPS: mitra,
+    ADMIN_TOKEN: adminToken,
+    ...storage,
+  };
 }

@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MitraSimulator } from '../../src/sim/mitra-sim.js';
 import { type ChildGateway, spawnGateway } from '../helpers/child-gateway.js';
 import { REQUIRED_ENV } from '../helpers/env.js';
-import { EXAMPLE_MAPPING } from '../helpers/mapping.js';
-import { SIM_KEYS, startSim } from '../helpers/mitra.js';
+import { startSim } from '../helpers/mitra.js';
 import { initBody, send } from '../helpers/razer.js';
 import { type TempDir, tempDir } from '../helpers/storage.js';
 import { waitFor } from '../helpers/wait.js';
@@ -22,6 +21,7 @@ import {
   selfSignedCertificate,
   shipped,
   startNginx,
+  unitEnv,
 } from './tools.js';
 
 // The documented topology of several instances, run for real on loopback:
@@ -131,22 +131,7 @@ async function startMachine(name: string, databaseUrl: string, cert: { cert: str
   const machineDir = tempDir(`gateway-${name}-`);
   cleanups.push(() => machineDir.remove());
   const gateway = await spawnGateway(
-    {
-      ...REQUIRED_ENV,
-      MITRA_API_KEY: SIM_KEYS.apiKey,
-      MITRA_SECRET_KEY: SIM_KEYS.secretKey,
-      MITRA_BASE_URL: sim.url,
-      MAPPING_FILE: EXAMPLE_MAPPING,
-      // The unit's layout; port 0 for the test (nginx is told the ports it got).
-      HOST: '127.0.0.1',
-      PORT: '0',
-      METRICS_PORT: '0',
-      TRUST_PROXY: '1',
-      MITRA_WEBHOOK_ALLOW_IPS: MITRA,
-      ADMIN_TOKEN,
-      DATABASE_URL: databaseUrl,
-      INSTANCE_ID: name,
-    },
+    unitEnv(sim.url, MITRA, ADMIN_TOKEN, { DATABASE_URL: databaseUrl, INSTANCE_ID: name }),
     machineDir.path,
   );
   cleanups.push(() => gateway.stop());
