@@ -474,6 +474,26 @@ describe('hardening: storage faults, misleading replies, bounded work', () => {
     expect((row?.nextCheckAt ?? 0) - now).toBe(OVERDUE_CHECK_MS);
   });
 
+  it('review: a short deadline flags a purchase but does not slow its checks; a day after its top-up they slow', async () => {
+    // RESOLVE_DEADLINE=15m: flagged 20 minutes after its top-up, still checked on the schedule.
+    await open('T32', 'PROCESSING', {
+      trxCode: 'VCG-T32',
+      toppedUpAt: now - 20 * MIN,
+      deadlineAt: now - 5 * MIN,
+    });
+    await open('T33', 'PROCESSING', {
+      trxCode: 'VCG-T33',
+      toppedUpAt: now - 25 * HOUR,
+      deadlineAt: now - HOUR,
+    });
+    await pass();
+    const [young, old] = [await store.getTransaction('T32'), await store.getTransaction('T33')];
+    expect(young?.attention).toBe(true);
+    expect((young?.nextCheckAt ?? 0) - now).toBeLessThan(OVERDUE_CHECK_MS);
+    expect((young?.nextCheckAt ?? 0) - now).toBe(SCHEDULE[0]);
+    expect((old?.nextCheckAt ?? 0) - now).toBe(OVERDUE_CHECK_MS);
+  });
+
   it('defect 1: a voucher reported delivered without a code stays open, is checked again, and is flagged at the deadline', async () => {
     await open('T25', 'PROCESSING', { trxCode: 'VCG-T25', isVoucher: true });
     statusReply = statusOf('T25', 2, { detail: { voucher_code: '' }, sn: '' });

@@ -20,7 +20,13 @@ import { type Cause, isTerminal, type State } from './states.js';
  */
 export const MAX_RESENDS = 8;
 
-/** Past its deadline a transaction is flagged, then checked this often. */
+/**
+ * A purchase open this long after its top-up is checked only this often (OVERDUE_CHECK_MS): by
+ * then its deadline has passed and an operator has been called. Counted from the top-up, not
+ * from the deadline, so that a short RESOLVE_DEADLINE (to be told sooner) never slows the checks
+ * of a purchase still within a day: those keep the reconcile schedule.
+ */
+export const SLOW_CHECKS_AFTER_MS = 24 * 60 * 60 * 1000;
 export const OVERDUE_CHECK_MS = 60 * 60 * 1000;
 
 /** What a trigger knows: a trx code to ask about, and whether a final state is in question. */
@@ -705,18 +711,20 @@ export class FulfilmentEngine implements Fulfilment {
   }
 
   /**
-   * Sets the next check of a still-open transaction, one step further along the schedule; past
-   * its deadline (flagged for an operator by then) at the slow cadence.
+   * Sets the next check of a still-open transaction, one step further along the schedule; a day
+   * after its top-up (flagged for an operator by then) at the slow cadence.
    */
   async #reschedule(row: TransactionRow, why: string, lease: string | undefined): Promise<void> {
     const fresh = await this.#d.store.getTransaction(row.transactionNumber);
     if (!fresh || isTerminal(fresh.state)) return;
     const now = this.#d.now();
     const overdue = fresh.deadlineAt !== null && fresh.deadlineAt <= now;
+    // A row topped up before topped_up_at was recorded had a 24 h deadline: overdue is the same.
+    const slow = fresh.toppedUpAt !== null ? now - fresh.toppedUpAt >= SLOW_CHECKS_AFTER_MS : overdue;
     const delay = nextCheckDelay(this.#d.schedule, fresh.checks);
     const patch: MovePatch = {
       checks: fresh.checks + 1,
-      nextCheckAt: now + (overdue ? Math.max(delay, OVERDUE_CHECK_MS) : delay),
+      nextCheckAt: now + (slow ? Math.max(delay, OVERDUE_CHECK_MS) : delay),
     };
     await this.#d.store.patchTransaction(fresh.transactionNumber, fresh.state, patch, this.#d.now(), lease);
     this.#d.logger.debug(
