@@ -63,6 +63,19 @@ async function setUp(options: { maxAlertsPerRun?: number; holder?: string } = {}
 const stuckOnes = (raised: AlertEvent[]) => raised.filter((e) => e.kind === 'stuck').map((e) => e.key);
 
 describe('stuck purchases (STUCK_AFTER)', () => {
+  it('review: a purchase a previous version topped up (no top-up time, a 24 h deadline) is given its time and alerted', async () => {
+    const t = await setUp();
+    // What a version without topped_up_at writes at top-up, during a rolling upgrade.
+    await t.purchase('OLDREL-1', 'PROCESSING', null, { deadlineAt: T0 + DEADLINE });
+    await t.purchase('NOT-PAID', 'INITIATED', null);
+    t.clock.now = T0 + STUCK_AFTER + MIN;
+    await t.watch.check();
+    expect(stuckOnes(t.raised)).toEqual(['OLDREL-1']);
+    expect(await t.store.getTransaction('OLDREL-1')).toMatchObject({ toppedUpAt: T0, state: 'PROCESSING' });
+    expect(await t.store.getTransaction('NOT-PAID')).toMatchObject({ toppedUpAt: null });
+    expect((await t.store.oldestOpen()).PROCESSING).toBe(T0);
+  });
+
   it('alerts once per purchase open past STUCK_AFTER since its top-up, naming it, its state, its age and what to do', async () => {
     const t = await setUp();
     await t.purchase('OLD-Q', 'QUEUED', T0);

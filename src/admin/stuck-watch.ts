@@ -4,6 +4,9 @@ import type { TopUpCursor } from '../db/types.js';
 import type { Logger } from '../log.js';
 import type { Alerter } from './alerts.js';
 
+/** The deadline every version before topped_up_at gave a purchase at its top-up. */
+const PREVIOUS_DEADLINE_MS = 24 * 60 * 60 * 1000;
+
 /** Stuck purchases alerted one by one in one run, at most; more are told of in a summary line. */
 export const STUCK_ALERTS_PER_RUN = 20;
 /** The summary counts the rest up to this many (a backlog is not counted row by row for ever). */
@@ -12,7 +15,7 @@ export const STUCK_COUNT_UP_TO = 10_000;
 type Turn = (job: string, ttlMs: number) => Promise<boolean>;
 
 export interface StuckWatchDeps {
-  store: Pick<Store, 'listOpenByTopUp'>;
+  store: Pick<Store, 'listOpenByTopUp' | 'fillTopUpTimes'>;
   alerter: Pick<Alerter, 'raise'>;
   /** One instance at a time (a job lease on PostgreSQL). */
   turn: Turn;
@@ -56,6 +59,11 @@ export function watchStuckPurchases(deps: StuckWatchDeps): StuckWatch {
 
   const run = async () => {
     if (!(await deps.turn('stuck-watch', deps.intervalMs * 2))) return;
+    // Purchases topped up by a previous version (a rolling upgrade, a roll back) carry no top-up
+    // time: theirs is their deadline less the 24 h that version always gave.
+    const filled = await deps.store.fillTopUpTimes(PREVIOUS_DEADLINE_MS);
+    if (filled > 0)
+      deps.logger.info({ filled }, 'top-up times given to purchases a previous version topped up');
     const now = deps.now();
     // Purchases past the deadline are flagged (the `flagged` alert): no need to walk them.
     const floor = now - deps.resolveDeadlineMs;

@@ -94,6 +94,12 @@ export interface Store {
    */
   listOpenByTopUp(query: OpenByTopUpQuery): Promise<OpenPurchasePage>;
   /**
+   * Gives the open topped-up transactions that have no topped_up_at (topped up by a version that
+   * did not record it, during a rolling upgrade or after a roll back) `deadline_at - deadlineMs`,
+   * the deadline such a version gave at top-up. Returns how many were filled.
+   */
+  fillTopUpTimes(deadlineMs: number): Promise<number>;
+  /**
    * Transactions created in [since, until), counted per hour of created_at (epoch ms, floored
    * to the hour, UTC) and state: only buckets with a count above 0, ordered by hour, then by
    * state name.

@@ -389,6 +389,14 @@ export class PostgresStore implements Store {
     };
   }
 
+  async fillTopUpTimes(deadlineMs: number): Promise<number> {
+    const result = await this.#db.execute(
+      sql`update ${transactions} set ${sql.identifier('topped_up_at')} = ${transactions.deadlineAt} - ${deadlineMs}::int8
+        where ${openOnly} and ${transactions.toppedUpAt} is null and ${transactions.deadlineAt} is not null`,
+    );
+    return result.rowCount ?? 0;
+  }
+
   /** Per state, the first `limit` rows after the cursor in index order; then the first `limit` of those. */
   async listOpenByTopUp(query: OpenByTopUpQuery): Promise<OpenPurchasePage> {
     const { after, through, limit } = query;

@@ -408,6 +408,14 @@ export function listOpenByTopUp(db: Db, query: OpenByTopUpQuery): OpenPurchasePa
   return { items, more: counted?.n ?? 0 };
 }
 
+/** See Store.fillTopUpTimes. */
+export function fillTopUpTimes(db: Db, deadlineMs: number): number {
+  return db.run(
+    sql`update ${transactions} set ${sql.identifier('topped_up_at')} = ${transactions.deadlineAt} - ${deadlineMs}
+      where ${openOnly} and ${transactions.toppedUpAt} is null and ${transactions.deadlineAt} is not null`,
+  ).changes;
+}
+
 const HOUR_MS = 3_600_000;
 /** created_at floored to its hour (UTC: epoch ms are UTC), in integer arithmetic. */
 const createdHour = sql<number>`${transactions.createdAt} - ${transactions.createdAt} % ${sql.raw(String(HOUR_MS))}`;
