@@ -1,5 +1,6 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import {
   migrate as migratePostgres,
@@ -189,6 +190,41 @@ describe('migration: the top-up time of purchases open at the upgrade', () => {
         ]);
         expect(await store.oldestOpen()).toEqual(expected);
       } finally {
+        await store.close();
+        await database.drop();
+        dir.remove();
+      }
+    });
+
+  if (TEST_DIALECT === 'postgres')
+    it('review: a migration behind a long reader waits briefly, gives up saying why, and succeeds once the reader is gone', async () => {
+      const dir = tempDir();
+      const database = await createDatabase(inject('postgresUrl'));
+      const store = await PostgresStore.open(database.url, { poolSize: 3, instanceId: 'upgrade' });
+      const reader = new pg.Client({ connectionString: database.url });
+      await reader.connect();
+      try {
+        const pool = store.connection.pool;
+        await migratePostgres(pool, previousRelease(PG_MIGRATIONS, dir, '0005'));
+        // A long transaction that has read the table (a pg_dump does): ACCESS SHARE, held.
+        await reader.query('begin');
+        await reader.query('select 1 from transactions limit 1');
+        const locks = { timeoutMs: 200, tries: 2 };
+        await expect(migratePostgres(pool, PG_MIGRATIONS, locks)).rejects.toThrow(
+          /could not take a table's lock within 200 ms, 2 times/,
+        );
+        // Nothing was changed, and no other query waited behind it meanwhile.
+        const columns = await pool.query(
+          "select 1 from information_schema.columns where table_name = 'transactions' and column_name = 'topped_up_at'",
+        );
+        expect(columns.rowCount).toBe(0);
+        const started = Date.now();
+        await pool.query('select count(*) from transactions');
+        expect(Date.now() - started).toBeLessThan(1000);
+        await reader.query('commit');
+        expect(await migratePostgres(pool, PG_MIGRATIONS, locks)).toBeGreaterThan(0);
+      } finally {
+        await reader.end();
         await store.close();
         await database.drop();
         dir.remove();

@@ -75,12 +75,54 @@ async function applied(client: pg.PoolClient): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
+/** How long a migration may wait for a table's lock, and how many times it tries. */
+export interface MigrationLocks {
+  timeoutMs: number;
+  tries: number;
+}
+const MIGRATION_LOCKS: MigrationLocks = { timeoutMs: 5000, tries: 6 };
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/**
+ * drizzle's transaction, on this very client (under the advisory lock held on it), waiting at
+ * most `timeoutMs` for each table lock: an ALTER TABLE queued behind a long reader (a nightly
+ * pg_dump) would otherwise hold every later query of every instance behind it, for as long as
+ * that reader runs. On a timeout it rolls back and tries again a little later.
+ */
+async function applyWaitingBriefly(client: pg.PoolClient, folder: string, locks: MigrationLocks) {
+  await client.query(`set lock_timeout = ${Math.max(1, Math.round(locks.timeoutMs))}`);
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await applyMigrations(drizzle(client, { schema }), { migrationsFolder: folder });
+        return;
+      } catch (err) {
+        const code =
+          (err as { code?: unknown; cause?: { code?: unknown } }).code ??
+          (err as { cause?: { code?: unknown } }).cause?.code;
+        if (code !== LOCK_NOT_AVAILABLE) throw err;
+        if (attempt >= locks.tries)
+          throw new Error(
+            `a migration could not take a table's lock within ${locks.timeoutMs} ms, ${locks.tries} times: a long transaction holds it (a pg_dump?). Nothing was changed; run gateway migrate again once it is over`,
+          );
+        await new Promise((resolve) => setTimeout(resolve, locks.timeoutMs));
+      }
+    }
+  } finally {
+    await client.query('set lock_timeout = 0');
+  }
+}
+
 /**
  * Applies the pending migrations and returns how many ran. Instances starting together
  * queue on a session advisory lock, so the migrations run once and the others find none
  * pending (drizzle's own CREATE SCHEMA/TABLE IF NOT EXISTS race without it).
  */
-export async function migrate(pool: pg.Pool, folder = MIGRATIONS_FOLDER): Promise<number> {
+export async function migrate(
+  pool: pg.Pool,
+  folder = MIGRATIONS_FOLDER,
+  locks: MigrationLocks = MIGRATION_LOCKS,
+): Promise<number> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -89,8 +131,7 @@ export async function migrate(pool: pg.Pool, folder = MIGRATIONS_FOLDER): Promis
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK.toString()]);
     try {
       const before = await applied(client);
-      // On this very client: drizzle's transaction then runs under the lock held here.
-      await applyMigrations(drizzle(client, { schema }), { migrationsFolder: folder });
+      await applyWaitingBriefly(client, folder, locks);
       return (await applied(client)) - before;
     } finally {
       await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK.toString()]);
