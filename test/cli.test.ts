@@ -203,6 +203,23 @@ describe('gateway check', () => {
       storage: expect.stringMatching(/gateway\.db$/),
       instance: 'gw-b',
     });
+    for (const argv of [
+      ['check', '--json', '--bogus'],
+      ['check', '--json', '--online', '--mapping', 'mapping.yaml'],
+    ]) {
+      // A bad argument, a gateway that cannot be reached: still one JSON object on stdout.
+      const r = await run(argv, {
+        ...REQUIRED_ENV,
+        GATEWAY_URL: 'http://127.0.0.1:1',
+        ADMIN_TOKEN: 'x'.repeat(20),
+      });
+      expect(r.code).toBe(1);
+      expect(r.out).toHaveLength(1);
+      expect(JSON.parse(r.out[0] ?? '')).toEqual({
+        ok: false,
+        problems: [expect.stringMatching(/^gateway check/)],
+      });
+    }
     const bad = await run(['check', '--json', '--mapping', 'mapping.yaml'], { ...REQUIRED_ENV, PORT: 'x' });
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.out[0] ?? '')).toEqual({

@@ -109,6 +109,16 @@ describe('environment', () => {
     ['RAZER_SIGNED_CONTENT', 'header', 'RAZER_SIGNED_CONTENT must be body or uri'],
     ['MITRA_BASE_URL', 'h2h-api.vcg.my.id', 'MITRA_BASE_URL must be an http(s) URL'],
     [
+      'MITRA_BASE_URL',
+      'http://mitra-api.vcgamers.com',
+      "MITRA_BASE_URL must be https for Mitra's hosts (the API key would cross the network in clear)",
+    ],
+    [
+      'MITRA_BASE_URL',
+      'http://H2H-API.vcg.my.id/',
+      "MITRA_BASE_URL must be https for Mitra's hosts (the API key would cross the network in clear)",
+    ],
+    [
       'MITRA_RATE_LIMIT',
       '200 per minute',
       'MITRA_RATE_LIMIT must look like 200/60s (calls per window; units ms, s or m), got "200 per minute"',

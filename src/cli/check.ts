@@ -11,8 +11,35 @@ import { formatTable } from './table.js';
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
-/** `gateway check [--mapping FILE] [--online] [--json]`: what a production start validates, and where it would talk. */
+/**
+ * `gateway check [--mapping FILE] [--online] [--json]`: what a production start validates, and
+ * where it would talk. With --json, stdout carries one JSON object whatever happens: a bad
+ * argument, an unreachable gateway or a refused token become its `problems`.
+ */
 export async function runCheck(args: string[], io: CliIo): Promise<number> {
+  if (!args.includes('--json')) return check(args, io);
+  const problems: string[] = [];
+  let printed = false;
+  const quiet: CliIo = {
+    ...io,
+    out: (line) => {
+      printed = true;
+      io.out(line);
+    },
+    err: (line) => problems.push(line),
+  };
+  let code: number;
+  try {
+    code = await check(args, quiet);
+  } catch (err) {
+    problems.push(`gateway check: ${err instanceof Error ? err.message : String(err)}`);
+    code = 1;
+  }
+  if (!printed) io.out(JSON.stringify({ ok: false, problems }));
+  return code;
+}
+
+async function check(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args,
     options: { mapping: { type: 'string' }, online: { type: 'boolean' }, json: { type: 'boolean' } },

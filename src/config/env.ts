@@ -192,6 +192,10 @@ export const envVarsSchema = z.object({
     `the Mitra API: ${MITRA_PRODUCTION_URL} in production, ${MITRA_DEVELOPMENT_URL} for Mitra's development host`,
   )
     .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }))
+    // Mitra's own hosts only over TLS: the key and every signed call would cross in clear.
+    .refine((u) => describeMitra(u) === 'other host' || u.startsWith('https:'), {
+      error: "must be https for Mitra's hosts (the API key would cross the network in clear)",
+    })
     .transform((u) => u.replace(/\/+$/, '')),
   MITRA_API_KEY: required('the Mitra API access key, sent as the Bearer token'),
   MITRA_SECRET_KEY: required('the Mitra secret key that signs every call'),
