@@ -306,5 +306,26 @@ describe('environment', () => {
     it('is optional', () => {
       expect(readEnvironment(dir.path, { A: '1' })).toEqual({ A: '1' });
     });
+
+    it('GATEWAY_ENV_FILE names another file, read as written (no $, quote or backslash turned by a shell), the process environment winning', () => {
+      const dir = tempDir();
+      writeFileSync(dir.file('.env'), 'PORT=1111\n');
+      writeFileSync(
+        dir.file('service.env'),
+        'HOST=0.0.0.0\nRAZER_API_KEY=abc$def\nMITRA_SECRET_KEY=Zk4(Qa9)mP2x;&\nADMIN_TOKEN=x\\y\n',
+      );
+      const env = readEnvironment(dir.path, { GATEWAY_ENV_FILE: 'service.env', HOST: '127.0.0.1' });
+      expect(env).toMatchObject({
+        HOST: '127.0.0.1',
+        RAZER_API_KEY: 'abc$def',
+        MITRA_SECRET_KEY: 'Zk4(Qa9)mP2x;&',
+        ADMIN_TOKEN: 'x\\y',
+      });
+      expect(env.PORT).toBeUndefined();
+      expect(() => readEnvironment(dir.path, { GATEWAY_ENV_FILE: 'missing.env' })).toThrow(
+        /^GATEWAY_ENV_FILE names .*missing\.env, which cannot be read: ENOENT$/,
+      );
+      dir.remove();
+    });
   });
 });

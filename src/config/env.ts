@@ -322,10 +322,26 @@ export const storageEnvSchema = envVarsSchema.pick({
 /** What `gateway prune` needs. */
 export const pruneEnvSchema = storageEnvSchema.extend({ RETENTION_DAYS: envVarsSchema.shape.RETENTION_DAYS });
 
-/** The process environment over `.env` (when present): a variable set in the shell wins. */
+/**
+ * The process environment over a settings file: `GATEWAY_ENV_FILE` when it names one (it must
+ * then be readable), else `.env` in `cwd` when present. A variable of the process environment wins
+ * over the file's. One reader for the service and for the `gateway` command run beside it, so the
+ * two never read a value differently (sh and systemd's EnvironmentFile= each read `$`, quotes and
+ * backslashes their own way).
+ */
 export function readEnvironment(cwd: string, processEnv: EnvSource): EnvSource {
-  const file = resolve(cwd, '.env');
-  const fromFile = existsSync(file) ? parseDotenv(readFileSync(file)) : {};
+  const named = processEnv.GATEWAY_ENV_FILE;
+  const file = resolve(cwd, named || '.env');
+  let fromFile: Record<string, string> = {};
+  if (named) {
+    try {
+      fromFile = parseDotenv(readFileSync(file));
+    } catch (err) {
+      throw new Error(
+        `GATEWAY_ENV_FILE names ${file}, which cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      );
+    }
+  } else if (existsSync(file)) fromFile = parseDotenv(readFileSync(file));
   return { ...fromFile, ...processEnv };
 }
 
