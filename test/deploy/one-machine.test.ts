@@ -153,7 +153,16 @@ describe('one machine: nginx-one-machine.conf in front of the gateway', () => {
     expect(redirect.headers.location).toBe(`https://127.0.0.1/transaction/${n}`);
     // ...but for the certificate's renewal (a file certbot writes under the webroot; none here).
     expect((await call(`${plain}/.well-known/acme-challenge/none`)).status).toBe(404);
-    expect(nginx.log('razer-gateway.access.log')).not.toContain(TOKEN);
+    // A webhook over plain HTTP is refused, not redirected; a mistyped URL carrying the token,
+    // over either: the access log names neither token.
+    const overHttp = await call(plain, { method: 'POST', path: `/mitra/webhook/${TOKEN}`, body: '{}' });
+    expect(overHttp.status).toBe(404);
+    expect((await call(site, { method: 'POST', path: `/x/${TOKEN}`, body: '{}' })).status).toBe(404);
+    expect((await call(plain, { method: 'POST', path: `/x/${TOKEN}`, body: '{}' })).status).toBe(301);
+    const log = nginx.log('razer-gateway.access.log');
+    expect(log).toContain('"POST [other]"');
+    expect(log).toContain(`"GET /transaction/${n}"`);
+    expect(log).not.toContain(TOKEN);
   });
 
   it("takes webhooks from Mitra's address only: a stranger's own X-Forwarded-For is thrown away", async () => {
