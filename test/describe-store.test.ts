@@ -23,6 +23,10 @@ describe('where the data lives, as logged', () => {
     ],
     ['postgres://gw:s3cret-pw@/gateway?host=/run/postgresql', 'postgres /run/postgresql:5432/gateway'],
     ['postgres://s3cret-pw@db.internal', 'postgres db.internal:5432/(default database)'],
+    [
+      'postgres://gw:s3cret-pw@db.internal:5432/gateway?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem',
+      'postgres db.internal:5432/gateway',
+    ],
     ['not a url s3cret-pw', 'postgres (unparsable URL)'],
   ])('%s: host, port and database only', (url, logged) => {
     expect(where(url)).toBe(logged);

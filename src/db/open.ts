@@ -29,7 +29,8 @@ export function describeStore(settings: StoreSettings): string {
   if (!settings.databaseUrl) return settings.databasePath;
   if (!/^postgres(ql)?:\/\//i.test(settings.databaseUrl)) return 'postgres (unparsable URL)';
   try {
-    const url = parseConnectionString(settings.databaseUrl);
+    // Without its ssl* parameters: pg's parser reads the files they name, which need not be here.
+    const url = parseConnectionString(settings.databaseUrl.replace(/([?&])ssl[a-z]*=[^&]*/gi, '$1'));
     return `postgres ${url.host || '(local socket)'}:${url.port || '5432'}/${url.database || '(default database)'}`;
   } catch {
     return 'postgres (unparsable URL)';
