@@ -226,6 +226,14 @@ export async function startGateway(
           transactionNumber: alert.transactionNumber,
           message: alert.message,
         });
+      // One per status number (the engine reports each number once).
+      if (alert.kind === 'unknown-status')
+        alerter.raise({
+          kind: 'unknown-status',
+          key: alert.key ?? alert.message,
+          transactionNumber: alert.transactionNumber,
+          message: alert.message,
+        });
     },
   });
   const webhooks = new WebhookProcessor({

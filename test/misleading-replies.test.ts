@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/log.js';
 import { defaultCatalogue } from '../src/sim/catalogue.js';
 import type { UnclearStatus } from '../src/sim/mitra-sim.js';
 import { type E2E, startE2E } from './helpers/e2e.js';
@@ -78,6 +79,41 @@ describe('misleading supplier replies', () => {
       expect(answer.status).toBe(200);
       expect(await e.events('T-NULL')).not.toContain('PROCESSING>FAILED');
       expect(await statusCalls('T-NULL')).toBeGreaterThanOrEqual(2);
+    },
+  );
+
+  it.each([0, 4, 7])(
+    'an order status number the readings do not know (%s) is never a failure: open, alerted once, then delivered',
+    async (n) => {
+      const alerts: string[] = [];
+      const logger = createLogger('warn', {
+        write: (line: string) => {
+          const l = JSON.parse(line) as { alert?: string; msg?: string };
+          if (l.alert === 'unknown-status') alerts.push(String(l.msg));
+        },
+      });
+      e = await startE2E({ logger });
+      const env = e;
+      // Two purchases meet the number: one alert, naming it and the first of them.
+      env.sim.nextFault('order-status', { kind: 'unclearStatus', value: n });
+      env.sim.nextFault('order-status', { kind: 'unclearStatus', value: n });
+      const first = await env.purchase('T-UNK-1');
+      const second = await env.purchase('T-UNK-2');
+      for (const [name, { topup }] of [
+        ['T-UNK-1', first],
+        ['T-UNK-2', second],
+      ] as const) {
+        expect(topup.status, name).not.toBe(400);
+        const answer = topup.status === 200 ? topup : await env.settle(name);
+        expect(answer.status, name).toBe(200);
+        expect(await env.events(name)).not.toContain('PROCESSING>FAILED');
+      }
+      await waitFor(() => alerts.length > 0, 5000, 'an unknown-status alert');
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]).toContain(`order status ${n}`);
+      expect(alerts[0]).toMatch(/T-UNK-[12]/);
+      const { body } = await env.gw.metrics.render();
+      expect(body).toContain('gateway_alerts_total{kind="unknown-status"} 1');
     },
   );
 

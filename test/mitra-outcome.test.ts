@@ -152,16 +152,24 @@ describe('order status readings', () => {
     expect(status(2, { sn: 'SN2' })).toEqual({ kind: 'success', voucherCode: 'SN2', serial: 'SN2' });
   });
 
-  it('reads any other status as failed, with the reason from sn or detail.sn', () => {
+  it('reads 3 as failed, with the reason from sn or detail.sn', () => {
     expect(status(3, { sn: 'invalid player' })).toEqual({
       kind: 'failed',
       refunded: false,
       reason: 'invalid player',
     });
-    expect(status(0, { detail: { sn: 'from detail' } })).toEqual({
+    expect(status(3, { detail: { sn: 'from detail' } })).toEqual({
       kind: 'failed',
       refunded: false,
       reason: 'from detail',
+    });
+  });
+
+  it.each([0, 4, 5, 9, 99])('reads any other number (%s) as unclear, never failed, naming it', (n) => {
+    expect(status(n, { sn: 'queued at the game' })).toEqual({
+      kind: 'unclear',
+      why: `status ${n} is none the gateway reads (1 processing, 2 success, 3 failed)`,
+      unknownStatus: n,
     });
   });
 

@@ -8,6 +8,8 @@ export const ALERT_KINDS = [
   'supplier-auth',
   // Keyed by the source address, never cleared: one alert per flooding source per process.
   'webhook-flood',
+  // Keyed by the status number: one alert per number Mitra answers that the readings do not know.
+  'unknown-status',
   // Keyed by the transaction number; a purchase is told of once (the watch moves past it).
   'stuck',
 ] as const;

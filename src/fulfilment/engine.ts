@@ -5,7 +5,12 @@ import type { CatalogueView } from '../mitra/catalogue.js';
 import type { MitraClient } from '../mitra/client.js';
 import { type Limiter, LimiterClosedError, type Permit } from '../mitra/limiter.js';
 import type { MitraOutcome } from '../mitra/outcome.js';
-import { interpretOrderStatus } from '../mitra/readings.js';
+import {
+  interpretOrderStatus,
+  ORDER_STATUS_FAILED,
+  ORDER_STATUS_PROCESSING,
+  ORDER_STATUS_SUCCESS,
+} from '../mitra/readings.js';
 import type { CreateOrderData, OrderStatusData } from '../mitra/schemas.js';
 import type { CrashHook } from './crash-points.js';
 import { holderName } from './holders.js';
@@ -59,7 +64,12 @@ export interface EngineDeps {
   /** Test hook: the process dies at these points (crash tests only). */
   crash?: CrashHook | undefined;
   /** Told of everything an operator must see (metrics, alerting). */
-  onAlert?: (alert: { kind: string; transactionNumber: string | null; message: string }) => void;
+  onAlert?: (alert: {
+    kind: string;
+    transactionNumber: string | null;
+    message: string;
+    key?: string;
+  }) => void;
 }
 
 /**
@@ -72,6 +82,8 @@ export interface EngineDeps {
  */
 export class FulfilmentEngine implements Fulfilment {
   readonly #d: EngineDeps;
+  /** Status numbers already alerted: one alert per number for the life of the process. */
+  readonly #unknownStatuses = new Set<number>();
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #busy = new Map<string, Promise<boolean>>();
   readonly #again = new Map<string, { cause: Cause; hint: Hint }>();
@@ -577,6 +589,7 @@ export class FulfilmentEngine implements Fulfilment {
     }
     if (status.kind === 'unclear') {
       this.#d.logger.warn({ transactionNumber, why: status.why }, 'order status says nothing certain');
+      if (status.unknownStatus !== undefined) this.#unknownStatus(status.unknownStatus, transactionNumber);
       await this.#reschedule(current, `order status unclear: ${status.why}`, lease);
       return;
     }
@@ -739,9 +752,21 @@ export class FulfilmentEngine implements Fulfilment {
     this.#alert('anomaly', row.transactionNumber, message);
   }
 
-  #alert(kind: string, transactionNumber: string | null, message: string): void {
+  /** The first sighting of a status number the readings do not know: one alert per number. */
+  #unknownStatus(status: number, transactionNumber: string): void {
+    if (this.#unknownStatuses.has(status)) return;
+    this.#unknownStatuses.add(status);
+    this.#alert(
+      'unknown-status',
+      transactionNumber,
+      `Mitra answered order status ${status}, which the gateway does not read (${ORDER_STATUS_PROCESSING} processing, ${ORDER_STATUS_SUCCESS} success, ${ORDER_STATUS_FAILED} failed), for ${transactionNumber}: it stays open and is checked again on its schedule, flagged at its deadline; never answered 400 for it. Ask Mitra what ${status} means (the order-status readings, mitra-side §5).`,
+      String(status),
+    );
+  }
+
+  #alert(kind: string, transactionNumber: string | null, message: string, key?: string): void {
     this.#d.logger.error({ kind, transactionNumber }, `OPERATOR: ${message}`);
-    this.#d.onAlert?.({ kind, transactionNumber, message });
+    this.#d.onAlert?.({ kind, transactionNumber, message, ...(key === undefined ? {} : { key }) });
   }
 
   /** A lease holder unique to one step: the instance, and a count. */

@@ -37,16 +37,24 @@ export const DEFINITIVE_REFUSAL_RC = new Set([
  */
 export const ORDER_MAY_EXIST_RC = new Set(['23', '26']);
 
-/** Order-status codes: 1 processing and 2 success are seen in public integrations. */
+/**
+ * Order-status codes: 1 processing and 2 success are seen in public integrations; 3 failed is
+ * the one failure number an integration shows. Any other number is unclear, never a failure: a
+ * wrong "failed" answers 400 for goods that may be delivered.
+ */
 export const ORDER_STATUS_PROCESSING = 1;
 export const ORDER_STATUS_SUCCESS = 2;
+export const ORDER_STATUS_FAILED = 3;
 
 export type OrderState =
   | { kind: 'processing' }
   | { kind: 'success'; voucherCode: string | null; serial: string | null }
   | { kind: 'failed'; refunded: boolean; reason: string | null }
-  /** The reply says nothing certain (no numeric status): ask again later, never guess. */
-  | { kind: 'unclear'; why: string };
+  /**
+   * The reply says nothing certain (no numeric status, or a number the readings do not know:
+   * `unknownStatus`): ask again later, never guess.
+   */
+  | { kind: 'unclear'; why: string; unknownStatus?: number };
 
 /** An empty or blank string is no value. */
 const value = (s: string | null | undefined): string | null => (s && s.trim() !== '' ? s.trim() : null);
@@ -77,8 +85,8 @@ export function namesRefund(statusName: string): boolean {
 }
 
 /**
- * Reads an order-status reply. 1 processing, 2 success, any other number a failure; no number
- * at all is unclear. A history entry naming a refund (see namesRefund) means refunded, even
+ * Reads an order-status reply. 1 processing, 2 success, 3 failed; any other number, or no
+ * number at all, is unclear. A history entry naming a refund (see namesRefund) means refunded, even
  * after a success. The reason is in `sn` (top level, then `detail.sn`); the voucher in
  * `detail.voucher_code`, else `sn` (an empty string is no value).
  */
@@ -93,7 +101,12 @@ export function interpretOrderStatus(data: OrderStatusData): OrderState {
   if (status === ORDER_STATUS_SUCCESS) {
     return { kind: 'success', voucherCode: value(data.detail?.voucher_code) ?? sn, serial: sn };
   }
-  return { kind: 'failed', refunded: false, reason: sn };
+  if (status === ORDER_STATUS_FAILED) return { kind: 'failed', refunded: false, reason: sn };
+  return {
+    kind: 'unclear',
+    why: `status ${status} is none the gateway reads (${ORDER_STATUS_PROCESSING} processing, ${ORDER_STATUS_SUCCESS} success, ${ORDER_STATUS_FAILED} failed)`,
+    unknownStatus: status,
+  };
 }
 
 /** Keys under which a webhook may name a transaction, at the top level or under `data`. */

@@ -62,8 +62,11 @@ export type CallFault =
   /** Order status only: the reply's `status` is this non-number (misleading: it says nothing). */
   | { kind: 'unclearStatus'; value: UnclearStatus };
 
-/** Status values that are no number, as a careless supplier might send them. */
-export type UnclearStatus = null | '' | false | [];
+/**
+ * Status values the gateway cannot read as processing, success or failed: no number, as a
+ * careless supplier might send them, or a number its readings do not know (0 for "pending", say).
+ */
+export type UnclearStatus = null | '' | false | [] | number;
 
 /**
  * Where a success puts the voucher code: `normal` in detail.voucher_code (and sn); misleading
@@ -760,7 +763,7 @@ const nextFaultSchema = z.object({
     z.object({ kind: z.literal('latency'), ms: z.number().int().nonnegative() }),
     z.object({
       kind: z.literal('unclearStatus'),
-      value: z.union([z.null(), z.literal(''), z.literal(false), z.tuple([])]),
+      value: z.union([z.null(), z.literal(''), z.literal(false), z.tuple([]), z.number().int()]),
     }),
   ]),
 });
