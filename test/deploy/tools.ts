@@ -6,10 +6,10 @@ import { request as httpsRequest } from 'node:https';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { REQUIRED_ENV } from '../helpers/env.js';
 import { EXAMPLE_MAPPING } from '../helpers/mapping.js';
 import { SIM_KEYS } from '../helpers/mitra.js';
+import { admin as asAdmin } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
 
 // What the deploy tests share: Debian's tools (nginx, systemd-analyze, psql, openssl), the
@@ -343,16 +343,6 @@ export async function deployDatabase(adminUrl: string): Promise<DeployDatabase> 
   };
 }
 
-export async function asAdmin<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /**
  * A gateway's environment as the shipped unit sets it (HOST=127.0.0.1, TRUST_PROXY=1, a metrics
  * port; ports 0 for the test, nginx is told the ports it got), talking to the simulator at
@@ -379,3 +369,5 @@ export function unitEnv(
     ...storage,
   };
 }
+
+export { asAdmin };

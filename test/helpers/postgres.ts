@@ -60,7 +60,8 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
   };
 }
 
-async function admin<T>(adminUrl: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+/** `run` on a client of its own, connected to `adminUrl`, ended afterwards. */
+export async function admin<T>(adminUrl: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
