@@ -494,6 +494,36 @@ describe('hardening: storage faults, misleading replies, bounded work', () => {
     expect((old?.nextCheckAt ?? 0) - now).toBe(OVERDUE_CHECK_MS);
   });
 
+  it('review: a webhook contradicting a final state whose status is unclear (an unknown number) is flagged, not dropped', async () => {
+    await open('T34', 'SUCCESS', { trxCode: 'VCG-T34', voucherCode: 'SN' });
+    statusReply = statusOf('T34', 4);
+    expect(await engine.advance('T34', 'webhook', { trxCode: 'VCG-T34', verifyFinal: true })).toBe(true);
+    expect(await store.getTransaction('T34')).toMatchObject({ state: 'SUCCESS', attention: true });
+    await open('T35', 'FAILED', { trxCode: 'VCG-T35' });
+    statusReply = statusOf('T35', 0);
+    expect(await engine.advance('T35', 'webhook', { trxCode: 'VCG-T35', verifyFinal: true })).toBe(true);
+    expect(await store.getTransaction('T35')).toMatchObject({ state: 'FAILED', attention: true });
+    // The number already alerted: a second contradicted final state is still flagged.
+    await open('T36', 'SUCCESS', { trxCode: 'VCG-T36', voucherCode: 'SN' });
+    statusReply = statusOf('T36', 4);
+    await engine.advance('T36', 'webhook', { trxCode: 'VCG-T36', verifyFinal: true });
+    expect(await store.getTransaction('T36')).toMatchObject({ state: 'SUCCESS', attention: true });
+  });
+
+  it('review: with a deadline beyond a day, a purchase not yet due keeps the schedule after 24 hours', async () => {
+    await open('T37', 'PROCESSING', {
+      trxCode: 'VCG-T37',
+      toppedUpAt: now - 25 * HOUR,
+      deadlineAt: now + 6 * 24 * HOUR,
+      checks: 10,
+    });
+    statusReply = statusOf('T37', 1);
+    await pass();
+    const row = await store.getTransaction('T37');
+    expect(row?.attention).toBe(false);
+    expect((row?.nextCheckAt ?? 0) - now).toBe(SCHEDULE[4]);
+  });
+
   it('defect 1: a voucher reported delivered without a code stays open, is checked again, and is flagged at the deadline', async () => {
     await open('T25', 'PROCESSING', { trxCode: 'VCG-T25', isVoucher: true });
     statusReply = statusOf('T25', 2, { detail: { voucher_code: '' }, sn: '' });

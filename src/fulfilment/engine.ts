@@ -589,6 +589,12 @@ export class FulfilmentEngine implements Fulfilment {
     }
     if (status.kind === 'unclear') {
       this.#d.logger.warn({ transactionNumber, why: status.why }, 'order status says nothing certain');
+      // A final state is checked only when something contradicts it, and nothing checks it again.
+      if (isTerminal(current.state))
+        return this.#anomaly(
+          current,
+          `a webhook contradicts ${current.state} and the order status is unclear (${status.why}): check by hand`,
+        );
       if (status.unknownStatus !== undefined) this.#unknownStatus(status.unknownStatus, transactionNumber);
       await this.#reschedule(current, `order status unclear: ${status.why}`, lease);
       return;
@@ -733,7 +739,7 @@ export class FulfilmentEngine implements Fulfilment {
     const now = this.#d.now();
     const overdue = fresh.deadlineAt !== null && fresh.deadlineAt <= now;
     // A row topped up before topped_up_at was recorded had a 24 h deadline: overdue is the same.
-    const slow = fresh.toppedUpAt !== null ? now - fresh.toppedUpAt >= SLOW_CHECKS_AFTER_MS : overdue;
+    const slow = overdue && (fresh.toppedUpAt === null || now - fresh.toppedUpAt >= SLOW_CHECKS_AFTER_MS);
     const delay = nextCheckDelay(this.#d.schedule, fresh.checks);
     const patch: MovePatch = {
       checks: fresh.checks + 1,
