@@ -220,6 +220,15 @@ describe('order status readings', () => {
     'Refund processing',
     'Refund in progress',
     'Refund Request Approved',
+    'Refund Cancelled',
+    'Refund Canceled',
+    'Refund Reversed',
+    'Refund Ditolak',
+    'Refund Gagal',
+    'Proses Refund',
+    'Menunggu Refund',
+    'Refund Process',
+    'Refund Queued',
   ])('review: "%s" is not a refund (a wrong yes answers 400 for goods delivered)', (name) => {
     expect(status(2, { history_status: [{ status_name: name }], sn: 'V' })).toMatchObject({
       kind: 'success',
@@ -238,6 +247,8 @@ describe('order status readings', () => {
     'REFUNDED to balance',
     'Cancelled and Refunded',
     'Refund processed',
+    'Refund  Berhasil',
+    ' refunded ',
   ])('"%s" is a refund', (name) => {
     expect(status(2, { history_status: [{ status_name: name }] })).toMatchObject({
       kind: 'failed',

@@ -70,18 +70,18 @@ export function statusNumber(raw: unknown): number | null {
 }
 
 /**
- * Whether a history entry says the order was refunded. A wrong "yes" answers 400 for goods
- * delivered, so it takes the word refund/refunded itself ("Refund", "Refunded", "Refund
- * success", "Cancelled and refunded"), never "refundable", and nothing that negates it or says
- * it has not happened ("No refund", "Not refunded", "Non-refundable", "Refund rejected",
- * "Refund failed", "Refund requested", "Refund pending", "Refund processing"). Anything else
- * waits for the status.
+ * A history entry that says a refund happened, whole: "Refund", "Refunded", "Refund success",
+ * "Refund processed", "Refunded to balance", "Cancelled and refunded". Only these: a wrong "yes"
+ * answers 400 for goods delivered, and the names that say it has not happened are many and in two
+ * languages ("Refund rejected", "Refund cancelled", "Refund pending", "Refund Ditolak", "Proses
+ * Refund", "Menunggu Refund", "Non-refundable"...). Any other name is not a refund: the status
+ * number decides.
  */
+const COMPLETED_REFUND =
+  /^(refund(ed)?( (success(ful)?|succeeded|processed|completed?|done|berhasil|sukses))?|refunded to .+|cancell?ed and refunded)$/i;
+
 export function namesRefund(statusName: string): boolean {
-  if (!/\brefund(ed)?\b/i.test(statusName)) return false;
-  return !/\b(no|not|non|never|without)\b[\s-]*(\w+[\s-]+)?refund|non-?refund|reject|denied|declin|fail|pending|request|processing|in progress|need/i.test(
-    statusName,
-  );
+  return COMPLETED_REFUND.test(statusName.trim().replace(/\s+/g, ' '));
 }
 
 /**
