@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import {
   migrate as migratePostgres,
+  openConnection,
   MIGRATIONS_FOLDER as PG_MIGRATIONS,
 } from '../src/db/postgres/connection.js';
 import { PostgresStore } from '../src/db/postgres/store.js';
@@ -17,7 +18,7 @@ import type { OldestOpen } from '../src/db/types.js';
 import { createLogger } from '../src/log.js';
 import { type E2E, startE2E } from './helpers/e2e.js';
 import { T0 } from './helpers/fixtures.js';
-import { createDatabase } from './helpers/postgres.js';
+import { admin as asAdmin, createDatabase } from './helpers/postgres.js';
 import { TEST_DIALECT, tempDir } from './helpers/storage.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -228,6 +229,30 @@ describe('migration: the top-up time of purchases open at the upgrade', () => {
         await store.close();
         await database.drop();
         dir.remove();
+      }
+    });
+
+  if (TEST_DIALECT === 'postgres')
+    it('review: the migration connection goes back to the pool as it came: statement and lock timeouts as the session set them', async () => {
+      const database = await createDatabase(inject('postgresUrl'));
+      const name = new URL(database.url).pathname.slice(1);
+      await asAdmin(database.url, (c) =>
+        c.query(`alter database ${c.escapeIdentifier(name)} set lock_timeout = '2s'`),
+      );
+      // One connection: the queries after the migration get the migration's own.
+      const { pool } = openConnection(database.url, 1);
+      try {
+        expect((await pool.query('show statement_timeout')).rows[0].statement_timeout).toBe('30s');
+        expect(await migratePostgres(pool)).toBeGreaterThan(0);
+        expect((await pool.query('show statement_timeout')).rows[0].statement_timeout).toBe('30s');
+        expect((await pool.query('show lock_timeout')).rows[0].lock_timeout).toBe('2s');
+        const advisory = await pool.query(
+          "select count(*)::int as n from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()",
+        );
+        expect(advisory.rows[0].n).toBe(0);
+      } finally {
+        await pool.end();
+        await database.drop();
       }
     });
 });

@@ -109,7 +109,7 @@ async function applyWaitingBriefly(client: pg.PoolClient, folder: string, locks:
       }
     }
   } finally {
-    await client.query('set lock_timeout = 0');
+    await client.query('reset lock_timeout');
   }
 }
 
@@ -135,6 +135,7 @@ export async function migrate(
       return (await applied(client)) - before;
     } finally {
       await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK.toString()]);
+      await client.query('reset statement_timeout');
     }
   } catch (err) {
     // A connection whose unlock may not have run must not go back to the pool holding the lock.
