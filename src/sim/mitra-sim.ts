@@ -7,9 +7,29 @@ import { request } from 'undici';
 import { z } from 'zod';
 import type { RateLimit } from '../config/env.js';
 import type { Operation } from '../mitra/client.js';
-import { BALANCE_PATH } from '../mitra/readings.js';
-import { mitraSignMatches, signedMessage } from '../mitra/signature.js';
+import { mitraSignMatches } from '../mitra/signature.js';
 import { defaultCatalogue, type SimBrand, type SimVariation } from './catalogue.js';
+import {
+  DEFAULT_WIRE,
+  DIALECTS,
+  type DialectName,
+  dialectSettingSchema,
+  type SupplierWire,
+  wireOf,
+} from './dialects.js';
+
+/**
+ * What each call signs after the secret (mitra-side §1), as the default supplier checks it. The
+ * sim's own words, not the gateway's: the balance word is a dialect's (SupplierWire.balance).
+ */
+const SIGNED = {
+  brands: () => 'brand',
+  variations: (brandKey: string) => `variation${brandKey}`,
+  orderStatus: (tid: string) => `orderstatus${tid}`,
+} as const;
+
+/** The sim's own name for a refund in history_status; a dialect may write it otherwise. */
+const REFUND_NAME = 'Refund';
 
 /** The published descriptions of the rc codes. */
 const RC_TEXT: Record<string, string> = {
@@ -30,7 +50,10 @@ const RC_TEXT: Record<string, string> = {
   '50': 'Server Error / Server Maintenance Error',
 };
 
-/** Order status codes the simulator uses: 1 and 2 as seen publicly, 3 and 4 its own. */
+/**
+ * Order status codes the simulator keeps (SimOrder.status): 1 and 2 as seen publicly, 3 and 4 its
+ * own. A dialect may write processing and failed otherwise on the wire (SupplierWire).
+ */
 export const SIM_STATUS = { processing: 1, success: 2, failed: 3, refunded: 4 } as const;
 
 export interface SimOrder {
@@ -108,6 +131,8 @@ export interface MitraSimOptions {
   rateLimit?: RateLimit | null;
   /** Whether order-status accepts a ref_id as `tid` (unknown for the real service). */
   statusAcceptsRefId?: boolean;
+  /** A real-world Mitra that answers differently from one reading (src/sim/dialects.ts); none by default. */
+  dialect?: DialectName | null;
   /** Send a New Transaction webhook when an order is created. */
   newTransactionWebhook?: boolean;
   faults?: Partial<SimFaults>;
@@ -158,7 +183,11 @@ export class MitraSimulator {
   balance: number;
   webhookUrl: string | null;
   faults: SimFaults;
-  readonly #o: Required<Omit<MitraSimOptions, 'faults' | 'webhookUrl' | 'port' | 'host' | 'observer'>>;
+  readonly #o: Required<
+    Omit<MitraSimOptions, 'faults' | 'webhookUrl' | 'port' | 'host' | 'observer' | 'dialect'>
+  >;
+  #dialect: DialectName | null = null;
+  #wire: SupplierWire = wireOf(null);
   readonly #observer: SimObserver;
   readonly #catalogue: SimBrand[];
   readonly #byRef = new Map<string, SimOrder>();
@@ -189,6 +218,7 @@ export class MitraSimulator {
     this.balance = this.#o.balance;
     this.webhookUrl = options.webhookUrl ?? null;
     this.faults = simFaultsSchema.parse(options.faults ?? {});
+    this.setDialect(options.dialect ?? null);
     this.#routes();
   }
 
@@ -249,6 +279,20 @@ export class MitraSimulator {
     this.faults = simFaultsSchema.parse({ ...this.faults, ...faults });
   }
 
+  get dialect(): DialectName | null {
+    return this.#dialect;
+  }
+
+  /**
+   * Speaks `dialect` from now on (null: the default). It changes only the wire, so orders made
+   * before answer in the new dialect too.
+   */
+  setDialect(dialect: DialectName | null): void {
+    // Parsed: plain-JS callers (CLI, bench) could pass any string.
+    this.#dialect = dialectSettingSchema.parse(dialect);
+    this.#wire = wireOf(this.#dialect);
+  }
+
   variation(brandKey: string, variationKey: string): SimVariation | undefined {
     return this.#catalogue.find((b) => b.key === brandKey)?.variations.find((v) => v.key === variationKey);
   }
@@ -271,12 +315,9 @@ export class MitraSimulator {
     if (!order) throw new Error(`no order ${trxCode}`);
     order.status = SIM_STATUS.refunded;
     order.sn = sn;
-    order.history.push({ status_name: 'Refund', timestamp: new Date().toISOString() });
+    order.history.push({ status_name: REFUND_NAME, timestamp: new Date().toISOString() });
     this.balance += order.sellingTotal;
-    this.#webhook({
-      type: 'status_update',
-      data: { trx_code: order.trxCode, ref_id: order.refId, status: order.status, sn, status_name: 'Refund' },
-    });
+    this.#orderWebhook('status_update', order);
   }
 
   /** Mitra down: nothing listens any more (connections are refused); state is kept. */
@@ -314,7 +355,19 @@ export class MitraSimulator {
   #routes(): void {
     const app = this.app;
     app.get('/__sim/state', (c) =>
-      c.json({ balance: this.balance, orders: this.orders, stats: this.stats, faults: this.faults }),
+      c.json({
+        balance: this.balance,
+        orders: this.orders,
+        stats: this.stats,
+        faults: this.faults,
+        dialect: this.#dialect,
+      }),
+    );
+    app.post('/__sim/dialect', (c) =>
+      adminBody(c, z.strictObject({ dialect: dialectSettingSchema }), ({ dialect }) => {
+        this.setDialect(dialect);
+        return c.json({ dialect: this.#dialect });
+      }),
     );
     app.post('/__sim/faults', (c) =>
       adminBody(c, simFaultsSchema.partial(), (faults) => {
@@ -346,7 +399,7 @@ export class MitraSimulator {
       this.#handle(
         c,
         'brands',
-        () => signedMessage.brands(),
+        () => SIGNED.brands(),
         () =>
           ok(
             c,
@@ -367,7 +420,7 @@ export class MitraSimulator {
       return this.#handle(
         c,
         'variations',
-        () => signedMessage.variations(brandKey),
+        () => SIGNED.variations(brandKey),
         () => {
           const brand = this.#catalogue.find((b) => b.key === brandKey);
           if (!brand) return fail(c, 404, 'NOT_FOUND', '44', 'brand not found');
@@ -386,25 +439,36 @@ export class MitraSimulator {
         },
       );
     });
-    app.get(BALANCE_PATH, (c) =>
-      this.#handle(
-        c,
-        'balance',
-        () => signedMessage.balance(),
-        () => ok(c, { balance: this.balance }),
+    // Every path some dialect answers the balance on; the one the current dialect uses answers.
+    const balancePaths = new Set(
+      [DEFAULT_WIRE.balance, ...Object.values(DIALECTS).map((d) => d.deviation.balance)].flatMap((b) =>
+        b ? [b.path] : [],
       ),
     );
+    for (const path of balancePaths) {
+      app.get(path, (c) => {
+        const balance = this.#wire.balance;
+        // Not this supplier's path: as unknown as any other (no call counted, no auth).
+        if (balance?.path !== path) return routeNotFound(c);
+        return this.#handle(
+          c,
+          'balance',
+          () => balance.word,
+          () => ok(c, { balance: this.balance }),
+        );
+      });
+    }
     app.get('/v2/public/order-status', (c) => {
       const tid = c.req.query('tid') ?? '';
       return this.#handle(
         c,
         'order-status',
-        () => signedMessage.orderStatus(tid),
+        () => SIGNED.orderStatus(tid),
         (fault) => {
-          const order =
-            this.#byTrx.get(tid) ?? (this.#o.statusAcceptsRefId ? this.#byRef.get(tid) : undefined);
+          const byRef = this.#o.statusAcceptsRefId && this.#wire.tidAcceptsRefId;
+          const order = this.#byTrx.get(tid) ?? (byRef ? this.#byRef.get(tid) : undefined);
           if (!order) return fail(c, 404, 'NOT_FOUND', '44', 'Transaction Not Available');
-          const view = statusView(order);
+          const view = statusView(order, this.#wire);
           return ok(c, fault?.kind === 'unclearStatus' ? { ...view, status: fault.value } : view);
         },
       );
@@ -430,7 +494,7 @@ export class MitraSimulator {
         () => (body ? this.#createOrder(c, body) : fail(c, 400, 'BAD_REQUEST', '40', 'invalid JSON body')),
       );
     });
-    app.notFound((c) => fail(c, 404, 'NOT_FOUND', '44', 'route not found'));
+    app.notFound((c) => routeNotFound(c));
   }
 
   /** Shared path of every API call: latency, rate limit, auth, signature, then faults. */
@@ -496,7 +560,10 @@ export class MitraSimulator {
   #createOrder(c: Context<Env>, body: Record<string, unknown>): Response {
     const refId = typeof body.ref_id === 'string' ? body.ref_id : '';
     if (refId.trim() === '') return fail(c, 400, 'CLIENT_ERROR', '40', 'ref_id is required');
-    if (this.#byRef.has(refId)) return fail(c, 400, 'CLIENT_ERROR', '23', 'Ref ID is already exist');
+    if (this.#byRef.has(refId)) {
+      const { http, status, rc } = this.#wire.duplicateRef;
+      return fail(c, http, status, rc, RC_TEXT['23'] ?? 'Ref ID is already exist');
+    }
 
     const brand = this.#catalogue.find((b) => b.key === body.brand_key);
     const variation = brand?.variations.find((v) => v.key === body.variation_key);
@@ -535,12 +602,7 @@ export class MitraSimulator {
     this.orders.push(order);
     this.#byRef.set(refId, order);
     this.#byTrx.set(order.trxCode, order);
-    if (this.#o.newTransactionWebhook) {
-      this.#webhook({
-        type: 'new_transaction',
-        data: { trx_code: order.trxCode, ref_id: refId, status: order.status },
-      });
-    }
+    if (this.#o.newTransactionWebhook) this.#orderWebhook('new_transaction', order);
 
     const ending = this.#nextEndings.shift() ?? this.#randomEnding();
     if (ending.kind !== 'stay') this.#later(this.#o.completeAfterMs, () => this.#end(order, ending));
@@ -567,15 +629,11 @@ export class MitraSimulator {
       order.status = ending.kind === 'refund' ? SIM_STATUS.refunded : SIM_STATUS.failed;
       order.sn = ending.sn;
       if (ending.kind === 'refund') order.history.push({ status_name: 'Success', timestamp: at });
-      order.history.push({ status_name: ending.kind === 'refund' ? 'Refund' : 'Failed', timestamp: at });
+      order.history.push({ status_name: ending.kind === 'refund' ? REFUND_NAME : 'Failed', timestamp: at });
     }
-    const status = { trx_code: order.trxCode, ref_id: order.refId, status: order.status, sn: order.sn };
-    this.#webhook({
-      type: 'status_update',
-      data: { ...status, status_name: order.history.at(-1)?.status_name },
-    });
+    this.#orderWebhook('status_update', order);
     const brand = this.#catalogue.find((b) => b.key === order.brandKey);
-    if (ending.kind === 'success' && !brand?.isVoucher) this.#webhook({ type: 'topup', data: status });
+    if (ending.kind === 'success' && !brand?.isVoucher) this.#orderWebhook('topup', order);
   }
 
   #randomEnding(): OrderEnding {
@@ -589,6 +647,32 @@ export class MitraSimulator {
   }
 
   // ---------------------------------------------------------------- webhooks
+
+  /**
+   * A webhook about one order, in the current dialect. Default bodies: new_transaction
+   * `{trx_code, ref_id, status}`, topup adds `sn`, status_update adds `sn` and `status_name`.
+   */
+  #orderWebhook(type: 'new_transaction' | 'topup' | 'status_update', order: SimOrder): void {
+    const wire = this.#wire;
+    const fields: Record<string, unknown> = {
+      trx_code: order.trxCode,
+      ref_id: order.refId,
+      status: wireStatus(order.status, wire),
+    };
+    if (type !== 'new_transaction') {
+      const { sn, moved } = outcomeFields(order, wire);
+      fields.sn = sn;
+      // What a dialect moved out of sn travels under detail, as in its order status.
+      if (Object.keys(moved).length > 0) fields.detail = moved;
+    }
+    if (type === 'status_update') fields.status_name = wireName(order.history.at(-1)?.status_name, wire);
+    if (wire.webhookShape === 'type-data') {
+      this.#webhook({ type, data: fields });
+      return;
+    }
+    const { trx_code, ref_id, ...rest } = fields;
+    this.#webhook({ event: type, transaction: { invoice: trx_code, reference: ref_id, ...rest } });
+  }
 
   #webhook(payload: unknown): void {
     if (!this.webhookUrl) return;
@@ -696,9 +780,14 @@ function ok(c: Context<Env>, data: unknown): Response {
   return c.json({ code: 200, status: 'SUCCESS', rc_code: '00', message: 'Success', data }, 200);
 }
 
+/** What the sim answers on a path it does not serve. */
+function routeNotFound(c: Context<Env>): Response {
+  return fail(c, 404, 'NOT_FOUND', '44', 'route not found');
+}
+
 function fail(
   c: Context<Env>,
-  http: 400 | 401 | 404 | 429 | 500 | 504,
+  http: 400 | 401 | 404 | 409 | 429 | 500 | 504,
   status: string,
   rc: string,
   message: string,
@@ -706,11 +795,12 @@ function fail(
   return c.json({ code: http, status, rc_code: rc, message, data: null }, http);
 }
 
-function statusView(o: SimOrder) {
+function statusView(o: SimOrder, wire: SupplierWire) {
+  const { sn, detail } = outcomeFields(o, wire);
   return {
     code: o.trxCode,
     ref_id: o.refId,
-    status: o.status,
+    status: wireStatus(o.status, wire),
     date: new Date(o.createdAt).toISOString(),
     grand_total: o.sellingTotal,
     detail: {
@@ -719,10 +809,43 @@ function statusView(o: SimOrder) {
       price: o.sellingTotal,
       customer_data: o.data,
       order_param: o.data,
-      voucher_code: o.voucherCode,
+      ...detail,
     },
-    history_status: o.history,
-    sn: o.sn,
+    history_status: o.history.map((h) => ({ ...h, status_name: wireName(h.status_name, wire) })),
+    sn,
+  };
+}
+
+/** The sim's status number as this supplier writes it. */
+function wireStatus(status: number, wire: SupplierWire): number {
+  if (status === SIM_STATUS.processing) return wire.processingStatus;
+  if (status === SIM_STATUS.failed) return wire.failedStatus;
+  return status;
+}
+
+function wireName(name: string | undefined, wire: SupplierWire): string | undefined {
+  return name === REFUND_NAME ? wire.refundName : name;
+}
+
+/**
+ * The order's `sn` and its code (and reason) keys in `detail`. By default the code is in
+ * `detail.voucher_code` and `sn` holds the serial or the failure's reason; `moved` is what a
+ * dialect took out of `sn` into `detail` (`code` on a success, `note` on a failure).
+ */
+function outcomeFields(o: SimOrder, wire: SupplierWire) {
+  const moved: Record<string, string | null> = {};
+  if (o.status === SIM_STATUS.success && wire.codeKey === 'code')
+    moved.code = o.voucherCode ? o.voucherCode : o.sn;
+  if (
+    (o.status === SIM_STATUS.failed || o.status === SIM_STATUS.refunded) &&
+    wire.reasonKey === 'detail.note'
+  )
+    moved.note = o.sn;
+  const codeSlot = wire.codeKey === 'code' ? { code: o.voucherCode } : { voucher_code: o.voucherCode };
+  return {
+    sn: Object.keys(moved).length > 0 ? null : o.sn,
+    detail: { ...codeSlot, ...moved },
+    moved,
   };
 }
 
