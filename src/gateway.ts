@@ -12,6 +12,7 @@ import { createApp, metricsRoute } from './app.js';
 import { type Config, describeMitra } from './config/env.js';
 import type { Mapping } from './config/mapping.js';
 import { createMappingStore, type MappingStore } from './config/mapping-store.js';
+import { createReadingsStore, loadReadingsFile, type ReadingsStore } from './config/readings-file.js';
 import { AuditWriter } from './db/audit-writer.js';
 import { describeStore, openStore } from './db/open.js';
 import { pruneAuditRecords, retentionCutoff } from './db/retention.js';
@@ -30,8 +31,10 @@ import { CatalogueService } from './mitra/catalogue.js';
 import { MitraClient } from './mitra/client.js';
 import { type Limiter, RateLimiter } from './mitra/limiter.js';
 import { SharedRateLimiter } from './mitra/shared-limiter.js';
+import { RazerContact } from './razer/contact.js';
 import { keptAnswerShortcut } from './razer/kept-answer-shortcut.js';
 import { QueryAnswers } from './razer/query-answers.js';
+import { differences, type Readings } from './readings/settings.js';
 
 export interface GatewayCounters {
   unauthorized: number;
@@ -46,6 +49,8 @@ export interface RunningGateway {
   app: Hono<GatewayEnv>;
   store: Store;
   mapping: MappingStore;
+  /** The readings file in force: reloaded with the mapping. */
+  readings: ReadingsStore;
   catalogue: CatalogueService;
   engine: FulfilmentEngine;
   reconciler: Reconciler;
@@ -55,6 +60,8 @@ export interface RunningGateway {
   metrics: GatewayMetrics;
   alerter: Alerter;
   balance: BalanceWatch;
+  /** What was seen of Razer at onboarding: first verified request per endpoint, diagnosed refusals. */
+  razerContact: RazerContact;
   /** The port of the metrics-only listener (METRICS_PORT), or null. */
   metricsPort: number | null;
   /** Resolves once the catalogue has been fetched at start (or kept, if Mitra was down). */
@@ -67,6 +74,8 @@ export interface GatewayOptions {
   /** How often the reconciler looks for due work (default 500 ms). */
   reconcileTickMs?: number;
   crash?: CrashHook | undefined;
+  /** The readings in force at start (default: READINGS_FILE as read now). */
+  readings?: Readings;
   /** How often the supplier balance is polled (default 5 minutes). */
   balancePollMs?: number;
   /** How often the catalogue's age is checked for an alert (default a minute). */
@@ -136,11 +145,24 @@ export async function startGateway(
     'database ready',
   );
   const mappingStore = createMappingStore(config.mappingFile, mapping, logger);
+  const readingsStore = createReadingsStore(
+    config.readingsFile,
+    config.readingsRequired,
+    options.readings ?? initialReadings(config),
+    logger,
+  );
+  const readings = () => readingsStore.current();
+  const changed = differences(readings());
+  if (changed.length > 0)
+    logger.warn(
+      { file: config.readingsFile, differences: changed.map((d) => `${d.path}: ${JSON.stringify(d.value)}`) },
+      `readings differ from the defaults in ${changed.length} setting${changed.length === 1 ? '' : 's'}`,
+    );
   const counters: GatewayCounters = { unauthorized: 0, alerts: 0, overdue: 0 };
 
-  if (config.razer.signedContent === 'uri') {
+  if (readings().razer.signed_content === 'uri') {
     logger.warn(
-      'RAZER_SIGNED_CONTENT=uri: Razer signatures do not cover request bodies. A captured signed init or top-up can be replayed with any body. Use body unless Razer confirms uri.',
+      'razer.signed_content: uri (readings file): Razer signatures do not cover request bodies. A captured signed init or top-up can be replayed with any body. Use body unless Razer confirms uri.',
     );
   }
   const audit = new AuditWriter(store, logger);
@@ -168,6 +190,7 @@ export async function startGateway(
   });
   const authWatch = watchSupplierAuth(alerter);
   const client = new MitraClient({
+    readings,
     baseUrl: config.mitra.baseUrl,
     apiKey: config.mitra.apiKey,
     secretKey: config.mitra.secretKey,
@@ -207,6 +230,7 @@ export async function startGateway(
   // Longer than one create-order call: a row past it has no reply coming.
   const leaseMs = 2 * config.mitra.timeoutMs + 1000;
   const engine = new FulfilmentEngine({
+    readings,
     store,
     client,
     limiter,
@@ -237,6 +261,7 @@ export async function startGateway(
     },
   });
   const webhooks = new WebhookProcessor({
+    readings,
     store,
     engine,
     refreshBrand: (brand) => catalogue.refreshBrand(brand),
@@ -326,6 +351,7 @@ export async function startGateway(
   };
   // Final answers kept for repeated polls, shared by the Razer routes and the listener's shortcut.
   const queryAnswers = new QueryAnswers();
+  const razerContact = new RazerContact({ now });
   const app = createApp({
     razer: {
       store,
@@ -336,11 +362,12 @@ export async function startGateway(
       newToken: () => randomBytes(24).toString('base64url'),
       topupWaitMs: config.topupWaitMs,
       resolveDeadlineMs: config.resolveDeadlineMs,
-      credentials: [{ apiId: config.razer.apiId, keys: config.razer.apiKeys }],
-      signedContent: config.razer.signedContent,
+      credentials: [{ apiId: config.razer.apiId, keys: config.razer.apiKeys, retiredKeys: config.razer.retiredKeys }],
+      signedContent: () => readings().razer.signed_content,
       logger,
       audit,
       queryAnswers,
+      contact: razerContact,
       onUnauthorized: () => {
         counters.unauthorized++;
         metrics.unauthorized();
@@ -352,6 +379,7 @@ export async function startGateway(
       trustProxy: config.trustProxy,
       processor: webhooks,
       logger,
+      readings,
       cap: config.mitra.webhookCap,
       now,
       onResult: (result) => metrics.webhook(result),
@@ -428,6 +456,7 @@ export async function startGateway(
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     store,
     mapping: mappingStore,
+    readings: readingsStore,
     catalogue,
     engine,
     reconciler,
@@ -437,12 +466,14 @@ export async function startGateway(
     metrics,
     alerter,
     balance,
+    razerContact,
     metricsPort,
     catalogueReady,
     close() {
       // New requests stop first; calls under way finish; what waits for a slot stays queued.
       closing ??= (async () => {
         mappingStore.close();
+        readingsStore.close();
         retention.stop();
         clearInterval(webhookSweep);
         catalogueWatch.stop();
@@ -621,4 +652,11 @@ function startRetention(
 function pause(stopped: boolean): Promise<void> {
   if (stopped) return Promise.reject(new Error('stopping'));
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The readings file as the start finds it; preflight has checked it already on a production start. */
+function initialReadings(config: Config): Readings {
+  const loaded = loadReadingsFile(config.readingsFile, config.readingsRequired);
+  if (!loaded.ok) throw new Error(`the readings file is refused: ${loaded.errors.join('; ')}`);
+  return loaded.value;
 }

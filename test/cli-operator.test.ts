@@ -1,7 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
-import { requestSignedContent } from '../src/razer/readings.js';
 import { signatureHeader } from '../src/razer/signature.js';
+import { requestSignedContent } from '../src/readings/razer.js';
 import { SANDBOX_CREDENTIALS } from '../src/sandbox-credentials.js';
 import { RazerClient } from '../src/sim/razer-client.js';
 import { type E2E, startE2E } from './helpers/e2e.js';
@@ -94,7 +96,8 @@ describe('gateway sign', () => {
         requestSignedContent('body', 'POST', '/transaction/init?a=1', Buffer.from(body)),
       ),
     ]);
-    const uri = await run(['sign', 'get', '/health'], { ...REQUIRED_ENV, RAZER_SIGNED_CONTENT: 'uri' });
+    writeFileSync(join(dir.path, 'readings.yaml'), 'razer:\n  signed_content: uri\n');
+    const uri = await run(['sign', 'get', '/health'], { ...REQUIRED_ENV, READINGS_FILE: 'readings.yaml' });
     expect(uri.out).toEqual([
       signatureHeader(
         'publisherA',
@@ -103,6 +106,11 @@ describe('gateway sign', () => {
       ),
     ]);
     expect((await run(['sign', 'POST'])).code).toBe(2);
+    // A readings file that does not parse signs nothing, and says which file and field.
+    writeFileSync(join(dir.path, 'readings.yaml'), 'razer:\n  signed_content: headers\n');
+    const bad = await run(['sign', 'get', '/health'], { ...REQUIRED_ENV, READINGS_FILE: 'readings.yaml' });
+    expect(bad.code).toBe(1);
+    expect(bad.err.join('\n')).toMatch(/readings\.yaml:2: razer\.signed_content: must be body or uri/);
   });
 });
 

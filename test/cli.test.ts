@@ -167,6 +167,7 @@ describe('gateway check', () => {
       code: 0,
       out: [
         'ok: 3 SKUs from mapping.yaml (DIAMOND50, STEAMV50, GENSHIN60; 0 disabled), environment valid',
+        'readings: every default (./config/readings.yaml absent)',
         'Mitra https://h2h-api.vcg.my.id (development), storage /var/lib/gw/gw.db, instance gw-a',
       ],
       err: [],
@@ -176,9 +177,36 @@ describe('gateway check', () => {
       MITRA_BASE_URL: 'https://user:s3cret@mitra-api.vcgamers.com/?key=s3cret',
       DATABASE_URL: 'postgres://gw:pw@db.internal:5432/gateway',
     });
-    expect(production.out[1]).toBe(
+    expect(production.out[2]).toBe(
       'Mitra https://mitra-api.vcgamers.com (production), storage postgres db.internal:5432/gateway, instance gw-a',
     );
+  });
+
+  it('prints every reading that differs from its default, and refuses a readings file that could cost money', async () => {
+    copyFileSync(EXAMPLE_MAPPING, dir.file('mapping.yaml'));
+    writeFileSync(
+      dir.file('readings.yaml'),
+      'mitra:\n  order_status:\n    failed: [4]\n  tid_accepts_ref_id: false\n',
+    );
+    const env = { ...REQUIRED_ENV, READINGS_FILE: 'readings.yaml' };
+    const r = await run(['check', '--mapping', 'mapping.yaml'], env);
+    expect(r.code).toBe(0);
+    expect(r.out.slice(1, 4)).toEqual([
+      'readings: 2 settings differ from the defaults in readings.yaml:',
+      '  mitra.order_status.failed: [4] (default [3])',
+      '  mitra.tid_accepts_ref_id: false (default true)',
+    ]);
+    // A typo that would answer 400 for delivered goods: status 2 read as failed.
+    writeFileSync(dir.file('readings.yaml'), 'mitra:\n  order_status:\n    failed: [3, 2]\n');
+    const bad = await run(['check', '--mapping', 'mapping.yaml'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain(
+      'readings.yaml:3: mitra.order_status.failed: status 2 is both success and failed: a status has one meaning',
+    );
+    // Named explicitly, a missing file is an error, never the defaults.
+    const missing = await run(['check', '--mapping', 'mapping.yaml'], { ...env, READINGS_FILE: 'nope.yaml' });
+    expect(missing.code).toBe(1);
+    expect(missing.err[0]).toMatch(/^nope\.yaml: cannot read the readings file/);
   });
 
   it('--json prints JSON, valid or not', async () => {
@@ -199,6 +227,7 @@ describe('gateway check', () => {
           { sku: 'GENSHIN60', enabled: true },
         ],
       },
+      readings: { file: './config/readings.yaml', differences: [] },
       mitra: { url: 'https://h2h-api.vcg.my.id', host: 'development' },
       storage: expect.stringMatching(/gateway\.db$/),
       instance: 'gw-b',

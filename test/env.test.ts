@@ -24,7 +24,10 @@ describe('environment', () => {
       databasePoolSize: 10,
       instanceId: `${hostname()}-${process.pid}`,
       mappingFile: './config/mapping.yaml',
-      razer: { apiId: 'publisherA', apiKeys: ['test-api-key-0001'], signedContent: 'body' },
+      readingsFile: './config/readings.yaml',
+      readingsRequired: false,
+      conformanceDir: './conformance',
+      razer: { apiId: 'publisherA', apiKeys: ['test-api-key-0001'], retiredKeys: [] },
       mitra: {
         baseUrl: 'https://h2h-api.vcg.my.id',
         apiKey: 'test-mitra-access-key',
@@ -106,7 +109,11 @@ describe('environment', () => {
   it.each([
     ['PORT', 'eighty', 'PORT must be a whole number from 0 to 65535, got "eighty"'],
     ['PORT', '70000', 'PORT must be a whole number from 0 to 65535'],
-    ['RAZER_SIGNED_CONTENT', 'header', 'RAZER_SIGNED_CONTENT must be body or uri'],
+    [
+      'RAZER_SIGNED_CONTENT',
+      'uri',
+      'RAZER_SIGNED_CONTENT has moved to the readings file: write "razer:\n  signed_content: uri" in READINGS_FILE (default ./config/readings.yaml) and remove RAZER_SIGNED_CONTENT',
+    ],
     ['MITRA_BASE_URL', 'h2h-api.vcg.my.id', 'MITRA_BASE_URL must be an http(s) URL'],
     [
       'MITRA_BASE_URL',
@@ -174,7 +181,7 @@ describe('environment', () => {
       MITRA_RATE_LIMIT: '20/10s',
       MITRA_WEBHOOK_ALLOW_IPS: '*',
       RAZER_API_KEY_PREVIOUS: 'old-key',
-      RAZER_SIGNED_CONTENT: 'uri',
+      RAZER_API_KEY_RETIRED: 'older-key, oldest-key',
       MITRA_BASE_URL: 'http://127.0.0.1:9000/',
       TRUST_PROXY: 'true',
     });
@@ -186,7 +193,7 @@ describe('environment', () => {
     expect(r.value.razer).toEqual({
       apiId: 'publisherA',
       apiKeys: ['test-api-key-0001', 'old-key'],
-      signedContent: 'uri',
+      retiredKeys: ['older-key', 'oldest-key'],
     });
     expect(r.value.trustProxy).toBe(1);
     const m = loadConfig({

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/env.js';
-import { requestSignedContent, responseSignedContent } from '../src/razer/readings.js';
+import { requestSignedContent, responseSignedContent } from '../src/readings/razer.js';
 import { signatureHeader } from '../src/razer/signature.js';
 import { type E2E, startE2E } from './helpers/e2e.js';
 import { REQUIRED_ENV } from './helpers/env.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { classifyNetworkError, classifyReply, parseRetryAfter } from '../src/mitra/outcome.js';
-import { interpretOrderStatus } from '../src/mitra/readings.js';
 import { orderStatusDataSchema } from '../src/mitra/schemas.js';
 import { readWebhook } from '../src/mitra/webhook-payload.js';
+import { interpretOrderStatus } from '../src/readings/mitra.js';
 
 const data = z.object({ trx_code: z.string() });
 const reply = (status: number, body: unknown, retryAfter: string | null = null) => ({
@@ -139,8 +139,14 @@ describe('network errors', () => {
 });
 
 describe('order status readings', () => {
-  const status = (s: unknown, extra: Record<string, unknown> = {}) =>
-    interpretOrderStatus(orderStatusDataSchema.parse({ code: 'T', status: s, ...extra }));
+  // What was read, without which reading decided (test/readings-settings.test.ts checks that).
+  const status = (s: unknown, extra: Record<string, unknown> = {}) => {
+    const { decidedBy, ...read } = interpretOrderStatus(
+      orderStatusDataSchema.parse({ code: 'T', status: s, ...extra }),
+    );
+    expect(decidedBy).not.toBe('');
+    return read;
+  };
 
   it('reads 1 as processing and 2 as success with the voucher code', () => {
     expect(status(1)).toEqual({ kind: 'processing' });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../src/db/postgres/store.js';
-import { ORDER_STATUS_SUCCESS } from '../src/mitra/readings.js';
+import { SEEN_SUCCESS as ORDER_STATUS_SUCCESS } from '../src/readings/settings.js';
 import type { MitraSimulator } from '../src/sim/mitra-sim.js';
 import { type Balancer, startBalancer } from './helpers/balancer.js';
 import { type ChildGateway, spawnGateway } from './helpers/child-gateway.js';

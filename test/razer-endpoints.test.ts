@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseMapping } from '../src/config/mapping.js';
 import { commitMove } from '../src/fulfilment/moves.js';
-import { requestSignedContent, responseSignedContent } from '../src/razer/readings.js';
+import { requestSignedContent, responseSignedContent } from '../src/readings/razer.js';
 import { signatureHeader, verifyRequest } from '../src/razer/signature.js';
 import { API_ID, API_KEY, initBody, purchase, type RazerHarness, send, startRazer } from './helpers/razer.js';
 

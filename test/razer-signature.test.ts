@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requestSignedContent, type SignedContentMode } from '../src/razer/readings.js';
+import { requestSignedContent, type SignedContentMode } from '../src/readings/razer.js';
 import { signatureHeader, verifyRequest } from '../src/razer/signature.js';
 
 // shared/spec/test-vectors.md, verbatim.

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/env.js';
@@ -10,7 +11,7 @@ import { REQUIRED_ENV } from './helpers/env.js';
 import { EXAMPLE_MAPPING, exampleMapping } from './helpers/mapping.js';
 import { SIM_KEYS, startSim } from './helpers/mitra.js';
 import { seedCatalogue } from './helpers/razer.js';
-import { type TempDatabase, tempDatabase } from './helpers/storage.js';
+import { type TempDatabase, tempDatabase, tempDir } from './helpers/storage.js';
 import { waitFor } from './helpers/wait.js';
 
 let gw: RunningGateway | undefined;
@@ -137,14 +138,31 @@ describe('restart', () => {
     }
   });
 
-  it('defect 11: RAZER_SIGNED_CONTENT=uri is announced loudly at start', async () => {
-    const { lines } = await start({ RAZER_SIGNED_CONTENT: 'uri' }, (store) =>
-      seedCatalogue(store, Date.now()),
+  it('defect 11: razer.signed_content: uri is announced loudly at start', async () => {
+    const dir = tempDir();
+    try {
+      writeFileSync(dir.file('readings.yaml'), 'razer:\n  signed_content: uri\n');
+      const { lines } = await start({ READINGS_FILE: dir.file('readings.yaml') }, (store) =>
+        seedCatalogue(store, Date.now()),
+      );
+      const warning = lines
+        .map((l) => JSON.parse(l) as { level: number; msg: string })
+        .find((l) => /uri/.test(l.msg));
+      expect(warning?.level).toBe(40); // warn
+      expect(warning?.msg).toMatch(/do not cover request bodies.*replayed with any body/);
+      // And the readings that differ from the defaults are named at start.
+      expect(lines.some((l) => l.includes('razer.signed_content: \\"uri\\"'))).toBe(true);
+    } finally {
+      dir.remove();
+    }
+  });
+  it('defect 11 (before the readings file): RAZER_SIGNED_CONTENT in the environment is refused, naming where it went', async () => {
+    await expect(start({ RAZER_SIGNED_CONTENT: 'uri' }, async () => {})).rejects.toThrow(
+      /RAZER_SIGNED_CONTENT has moved to the readings file/,
     );
-    const warning = lines
-      .map((l) => JSON.parse(l) as { level: number; msg: string })
-      .find((l) => /uri/.test(l.msg));
-    expect(warning?.level).toBe(40); // warn
-    expect(warning?.msg).toMatch(/do not cover request bodies.*replayed with any body/);
+  });
+  it('keeps running on defaults when READINGS_FILE is unset and the default file is absent', async () => {
+    const { gw } = await start({}, (store) => seedCatalogue(store, Date.now()));
+    expect(gw.readings.current().mitra.order_status.failed).toEqual([3]);
   });
 });

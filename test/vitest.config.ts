@@ -8,6 +8,8 @@ import PlainSummaryReporter from './helpers/plain-summary-reporter.js';
  */
 const ADAPTER_FREE = [
   'test/architecture.test.ts',
+  'test/sim-dialects.test.ts',
+  'test/readings-settings.test.ts',
   'test/env.test.ts',
   'test/env-example.test.ts',
   'test/start-command.test.ts',

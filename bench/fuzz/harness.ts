@@ -6,7 +6,7 @@ import { SqliteStore } from '../../src/db/sqlite/store.js';
 import { canMove, type State } from '../../src/fulfilment/states.js';
 import { type RunningGateway, startGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/log.js';
-import { requestSignedContent } from '../../src/razer/readings.js';
+import { requestSignedContent } from '../../src/readings/razer.js';
 import { signatureHeader } from '../../src/razer/signature.js';
 import { type MitraSimulator, SIM_STATUS, type SimOrder } from '../../src/sim/mitra-sim.js';
 import { jsonObject } from '../../src/sim/razer-client.js';

@@ -1,4 +1,4 @@
-import { responseSignedContent } from '../../src/razer/readings.js';
+import { responseSignedContent } from '../../src/readings/razer.js';
 import { signatureHeader } from '../../src/razer/signature.js';
 import type { Snapshot } from './harness.js';
 import type { RawRequest, RawResponse } from './http.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { MitraClient } from '../mitra/client.js';
+import { type MitraClient, NO_BALANCE_CALL } from '../mitra/client.js';
 import type { Alerter } from './alerts.js';
 
 export interface BalanceReading {
@@ -25,6 +25,7 @@ export class BalanceWatch {
   readonly #o: BalanceWatchOptions;
   readonly #now: () => number;
   #last: BalanceReading | null = null;
+  #noCallSaid = false;
   #polling: Promise<BalanceReading | null> | null = null;
   #ticking: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
@@ -96,6 +97,13 @@ export class BalanceWatch {
       logger.warn({ err }, 'supplier balance not read; the last known value stays');
       return this.#last;
     }
+    if (outcome.kind === 'refused' && outcome.status === NO_BALANCE_CALL) {
+      // Said once: the readings file says Mitra has no balance call, so there is nothing to watch.
+      if (!this.#noCallSaid) logger.info(outcome.message);
+      this.#noCallSaid = true;
+      return null;
+    }
+    this.#noCallSaid = false;
     if (outcome.kind !== 'accepted') {
       const reason =
         outcome.kind === 'refused'

@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CatalogueJson, snapshotFromJson } from '../admin/supplier.js';
-import { readEnvironment } from '../config/env.js';
+import { DEFAULT_READINGS_FILE, readEnvironment } from '../config/env.js';
 import type { Mapping } from '../config/mapping.js';
 import { checkMapping } from '../fulfilment/mapping-check.js';
 import { type Whereabouts, whereaboutsLine } from '../gateway.js';
+import { differences } from '../readings/settings.js';
 import { adminClient } from './admin-client.js';
 import { preflight } from './preflight.js';
 import type { CliIo } from './run.js';
@@ -58,6 +61,15 @@ async function check(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
   const file = values.mapping ?? env.MAPPING_FILE ?? './config/mapping.yaml';
+  const readingsFile = env.READINGS_FILE || DEFAULT_READINGS_FILE;
+  const changed = differences(checked.readings);
+  const readingsJson = { file: readingsFile, differences: changed };
+  const readingsLines = [
+    changed.length === 0
+      ? `readings: every default (${readingsFile}${env.READINGS_FILE || existsSync(resolve(io.cwd, readingsFile)) ? '' : ' absent'})`
+      : `readings: ${plural(changed.length, 'setting')} differ from the defaults in ${readingsFile}:`,
+    ...changed.map((d) => `  ${d.path}: ${JSON.stringify(d.value)} (default ${JSON.stringify(d.default)})`),
+  ];
   const skus = [...checked.mapping.skus.values()];
   const disabled = skus.filter((s) => !s.enabled).length;
   const offline = `${plural(skus.length, 'SKU')} from ${file} (${skus.map((s) => s.sku).join(', ')}; ${disabled} disabled), environment valid`;
@@ -67,16 +79,21 @@ async function check(args: string[], io: CliIo): Promise<number> {
         JSON.stringify({
           ok: true,
           mapping: { file, skus: skus.map((s) => ({ sku: s.sku, enabled: s.enabled })) },
+          readings: readingsJson,
           ...checked.where,
         }),
       );
     else {
       io.out(`ok: ${offline}`);
+      for (const line of readingsLines) io.out(line);
       io.out(whereaboutsLine(checked.where));
     }
     return 0;
   }
-  return online(checked.mapping, offline, checked.where, json, io);
+  return online(checked.mapping, offline, checked.where, json, io, {
+    json: readingsJson,
+    lines: readingsLines,
+  });
 }
 
 /** The mapping against the live catalogue, fetched by the running gateway within its rate limit. */
@@ -86,6 +103,7 @@ async function online(
   where: Whereabouts,
   json: boolean,
   io: CliIo,
+  readings: { json: unknown; lines: string[] },
 ): Promise<number> {
   const call = adminClient('check --online', io);
   if (!call) return 1;
@@ -110,6 +128,7 @@ async function online(
         rows: check.rows,
         problems: check.problems,
         notFetched: stale,
+        readings: readings.json,
         ...where,
       }),
     );
@@ -149,6 +168,7 @@ async function online(
     return 1;
   }
   io.out(`ok: ${offline}; every enabled SKU is sold by the supplier within its max_price`);
+  for (const line of readings.lines) io.out(line);
   io.out(whereaboutsLine(where));
   return 0;
 }

@@ -1,11 +1,19 @@
 import { resolve } from 'node:path';
-import { type Config, type EnvSource, loadConfig, resolvePaths } from '../config/env.js';
+import {
+  type Config,
+  DEFAULT_READINGS_FILE,
+  type EnvSource,
+  loadConfig,
+  resolvePaths,
+} from '../config/env.js';
 import { loadMappingFile, type Mapping } from '../config/mapping.js';
+import { loadReadingsFile } from '../config/readings-file.js';
 import { type Whereabouts, whereabouts } from '../gateway.js';
+import type { Readings } from '../readings/settings.js';
 import { sandboxCredentialsIn } from '../sandbox-credentials.js';
 
 export type Preflight =
-  | { ok: true; config: Config; mapping: Mapping; where: Whereabouts }
+  | { ok: true; config: Config; mapping: Mapping; readings: Readings; where: Whereabouts }
   | { ok: false; problems: string[] };
 
 /**
@@ -26,7 +34,11 @@ export function preflight(env: EnvSource, cwd: string): Preflight {
   const mapping = loadMappingFile(resolve(cwd, file));
   // The file as the operator named it, not its absolute path.
   if (!mapping.ok) problems.push(...mapping.errors.map((e) => e.replace(resolve(cwd, file), file)));
-  if (problems.length > 0 || !parsed.ok || !mapping.ok) return { ok: false, problems };
+  const readingsFile = env.READINGS_FILE || DEFAULT_READINGS_FILE;
+  const readings = loadReadingsFile(resolve(cwd, readingsFile), Boolean(env.READINGS_FILE));
+  if (!readings.ok)
+    problems.push(...readings.errors.map((e) => e.replace(resolve(cwd, readingsFile), readingsFile)));
+  if (problems.length > 0 || !parsed.ok || !mapping.ok || !readings.ok) return { ok: false, problems };
   const config = resolvePaths(parsed.value, cwd);
-  return { ok: true, config, mapping: mapping.mapping, where: whereabouts(config) };
+  return { ok: true, config, mapping: mapping.mapping, readings: readings.value, where: whereabouts(config) };
 }

@@ -1,5 +1,7 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { configSchema, type EnvSource, parseEnv, readEnvironment, storageEnvSchema } from '../config/env.js';
+import { DEFAULT_READINGS_FILE, type EnvSource, readEnvironment, storageEnvSchema } from '../config/env.js';
+import { loadReadingsFile } from '../config/readings-file.js';
 import { signRequest } from '../razer/signature.js';
 import { SANDBOX_CREDENTIALS } from '../sandbox-credentials.js';
 import { runBalance } from './balance.js';
@@ -41,7 +43,7 @@ commands:
   sign <METHOD> <PATH> [BODY]
                              print the X-Razer-Signature Razer Gold would send (RAZER_API_ID/KEY)
   demo                       play four purchases against a fresh sandbox and print their stories
-  sim [--port N] [--webhook-url URL] [--complete-after-ms N] [--rate-limit 200/60s]
+  sim [--port N] [--webhook-url URL] [--complete-after-ms N] [--rate-limit 200/60s] [--dialect NAME]
                              run the Mitra simulator alone
   help                       this text
 
@@ -76,14 +78,16 @@ const commands: Record<string, Command> = {
       return 2;
     }
     const env = readEnvironment(io.cwd, io.env);
-    const config = parseEnv(configSchema, env);
     const apiId = env.RAZER_API_ID ?? SANDBOX_CREDENTIALS.RAZER_API_ID;
     const key = env.RAZER_API_KEY ?? SANDBOX_CREDENTIALS.RAZER_API_KEY;
-    const mode = config.ok
-      ? config.value.razer.signedContent
-      : env.RAZER_SIGNED_CONTENT === 'uri'
-        ? 'uri'
-        : 'body';
+    // Signed as the gateway verifies: by the readings file's razer.signed_content.
+    const file = env.READINGS_FILE || DEFAULT_READINGS_FILE;
+    const readings = loadReadingsFile(resolve(io.cwd, file), Boolean(env.READINGS_FILE));
+    if (!readings.ok) {
+      for (const e of readings.errors) io.err(`gateway sign: ${e}`);
+      return 1;
+    }
+    const mode = readings.value.razer.signed_content;
     io.out(signRequest({ apiId, key }, mode, method.toUpperCase(), path, body));
     return 0;
   },

@@ -19,11 +19,15 @@ export async function runProduction(
     );
     return 1;
   }
-  const { config, mapping } = checked;
+  const { config, mapping, readings } = checked;
   const logger = createLogger(config.logLevel);
-  const gateway = await startGateway(config, mapping, logger, { crash: crashHook(io.env) });
+  const gateway = await startGateway(config, mapping, logger, { crash: crashHook(io.env), readings });
   gateway.mapping.watch();
-  onReloadSignal?.(() => gateway.mapping.reload());
+  gateway.readings.watch();
+  onReloadSignal?.(() => {
+    gateway.mapping.reload();
+    gateway.readings.reload();
+  });
   await stop;
   logger.info('stopping');
   await gateway.close();

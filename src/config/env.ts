@@ -186,7 +186,17 @@ export const envVarsSchema = z.object({
   RAZER_API_ID: required('the api-id Razer Gold assigned to you'),
   RAZER_API_KEY: required('the api-key Razer Gold assigned to you'),
   RAZER_API_KEY_PREVIOUS: z.string().min(1).optional(),
-  RAZER_SIGNED_CONTENT: z.enum(['body', 'uri'], { error: 'must be body or uri' }).default('body'),
+  // Keys taken out of service: never accepted, only tried when a request fails to verify, so the
+  // log can say that Razer still signs with one.
+  RAZER_API_KEY_RETIRED: z
+    .string()
+    .transform((v) => v.split(',').map((k) => k.trim()).filter((k) => k !== ''))
+    .optional(),
+  // Every reading of the two APIs as a setting. Unset: ./config/readings.yaml if it exists, else
+  // today's readings; set: the file must exist.
+  READINGS_FILE: z.string().min(1).optional(),
+  // Where `gateway conformance` saves its reports, and where the console reads the last one.
+  CONFORMANCE_DIR: z.string().min(1).default('./conformance'),
   // No default: a production gateway must never talk to the development host by omission.
   MITRA_BASE_URL: required(
     `the Mitra API: ${MITRA_PRODUCTION_URL} in production, ${MITRA_DEVELOPMENT_URL} for Mitra's development host`,
@@ -253,6 +263,8 @@ const stuckBeforeDeadline = (ctx: z.core.ParsePayload<z.output<typeof envVarsSch
   });
 };
 
+export const DEFAULT_READINGS_FILE = './config/readings.yaml';
+
 export const configSchema = envVarsSchema.check(stuckBeforeDeadline).transform((v) => ({
   port: v.PORT,
   host: v.HOST,
@@ -261,11 +273,15 @@ export const configSchema = envVarsSchema.check(stuckBeforeDeadline).transform((
   databasePoolSize: v.DATABASE_POOL_SIZE,
   instanceId: v.INSTANCE_ID,
   mappingFile: v.MAPPING_FILE,
+  readingsFile: v.READINGS_FILE ?? DEFAULT_READINGS_FILE,
+  /** Named explicitly: a missing file is an error, never a silent fall back to the defaults. */
+  readingsRequired: v.READINGS_FILE !== undefined,
+  conformanceDir: v.CONFORMANCE_DIR,
   razer: {
     apiId: v.RAZER_API_ID,
     // Rotation: the previous key keeps verifying until it is removed from the environment.
     apiKeys: v.RAZER_API_KEY_PREVIOUS ? [v.RAZER_API_KEY, v.RAZER_API_KEY_PREVIOUS] : [v.RAZER_API_KEY],
-    signedContent: v.RAZER_SIGNED_CONTENT,
+    retiredKeys: v.RAZER_API_KEY_RETIRED ?? [],
   },
   mitra: {
     baseUrl: v.MITRA_BASE_URL,
@@ -309,7 +325,24 @@ export function parseEnv<S extends z.ZodType>(schema: S, source: EnvSource): Par
   };
 }
 
-export const loadConfig = (source: EnvSource): Parsed<Config> => parseEnv(configSchema, source);
+/**
+ * Variables that moved elsewhere: refused where they are still set, so that a deployment that set
+ * RAZER_SIGNED_CONTENT=uri is told at start, instead of refusing every Razer request.
+ */
+const MOVED: Record<string, (value: string) => string> = {
+  RAZER_SIGNED_CONTENT: (value) =>
+    `RAZER_SIGNED_CONTENT has moved to the readings file: write "razer:\n  signed_content: ${value}" in READINGS_FILE (default ./config/readings.yaml) and remove RAZER_SIGNED_CONTENT`,
+};
+
+export const loadConfig = (source: EnvSource): Parsed<Config> => {
+  const moved = Object.entries(MOVED).flatMap(([key, say]) => {
+    const value = source[key];
+    return value === undefined || value === '' ? [] : [say(value)];
+  });
+  const parsed = parseEnv(configSchema, source);
+  if (moved.length === 0) return parsed;
+  return { ok: false, errors: [...moved, ...(parsed.ok ? [] : parsed.errors)] };
+};
 
 /** Only what storage commands (`gateway migrate`) need. */
 export const storageEnvSchema = envVarsSchema.pick({
@@ -351,5 +384,7 @@ export function resolvePaths(config: Config, cwd: string): Config {
     ...config,
     databasePath: resolve(cwd, config.databasePath),
     mappingFile: resolve(cwd, config.mappingFile),
+    readingsFile: resolve(cwd, config.readingsFile),
+    conformanceDir: resolve(cwd, config.conformanceDir),
   };
 }

@@ -1,6 +1,6 @@
-import { statSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { loadMappingFile, type Mapping, type SkuMapping } from './mapping.js';
+import { watchFile } from './watched-file.js';
 
 export interface MappingStore {
   current(): Mapping;
@@ -12,49 +12,22 @@ export interface MappingStore {
 }
 
 export function createMappingStore(file: string, initial: Mapping, logger: Logger): MappingStore {
-  let mapping = initial;
-  let timer: NodeJS.Timeout | null = null;
-  const store: MappingStore = {
-    current: () => mapping,
-    sku: (sku) => mapping.skus.get(sku),
+  const watched = watchFile(file, initial, logger, {
+    name: 'mapping',
+    load: (f) => {
+      const r = loadMappingFile(f);
+      return r.ok ? { ok: true, value: r.mapping } : r;
+    },
+    summary: (m) => ({ skus: [...m.skus.keys()] }),
+  });
+  return {
+    current: watched.current,
+    sku: (sku) => watched.current().skus.get(sku),
     reload() {
-      const result = loadMappingFile(file);
-      if (!result.ok) {
-        logger.error(
-          { file, errors: result.errors },
-          'mapping reload refused: the running mapping stays in force',
-        );
-        return result;
-      }
-      mapping = result.mapping;
-      logger.info({ file, skus: [...mapping.skus.keys()] }, 'mapping reloaded');
-      return { ok: true, skus: mapping.skus.size };
+      const r = watched.reload();
+      return r.ok ? { ok: true, skus: r.value.skus.size } : r;
     },
-    watch(intervalMs = 1000) {
-      // Polling survives editors that replace the file (rename) where fs.watch loses track;
-      // the baseline is taken now, so an edit made right after watch() is still seen.
-      let seen = fingerprint(file);
-      timer ??= setInterval(() => {
-        const current = fingerprint(file);
-        if (current === seen) return;
-        seen = current;
-        store.reload();
-      }, intervalMs);
-      timer.unref();
-    },
-    close: () => {
-      if (timer) clearInterval(timer);
-      timer = null;
-    },
+    watch: watched.watch,
+    close: watched.close,
   };
-  return store;
-}
-
-function fingerprint(file: string): string {
-  try {
-    const s = statSync(file);
-    return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
-  } catch {
-    return 'missing';
-  }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import { type core, z } from 'zod';
+import { z } from 'zod';
 import { parseTemplate, type TemplatePart } from './template.js';
+import { parseYamlWith } from './yaml-file.js';
 
 /** Razer SKUs as they may appear in the mapping (and in Razer's requests). */
 export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
@@ -164,91 +164,16 @@ export type MappingResult = { ok: true; mapping: Mapping } | { ok: false; errors
 
 /** Parses the mapping file's text; every error names the file, line, SKU, field and reason. */
 export function parseMapping(text: string, file: string): MappingResult {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      errors: doc.errors.map((e) => {
-        const line = lineCounter.linePos(e.pos[0]).line;
-        return `${file}${line ? `:${line}` : ''}: YAML syntax error: ${e.message.split('\n')[0]}`;
-      }),
-    };
-  }
-  let content: unknown;
-  try {
-    // yaml's default (100) refuses ordinary files that share an anchor among many SKUs; a bomb
-    // still expands past this many.
-    content = doc.toJS({ maxAliasCount: 10_000 });
-  } catch (err) {
-    // An alias to nothing, or aliases that would expand without end.
-    return {
-      ok: false,
-      errors: [`${file}: YAML error: ${err instanceof Error ? err.message : String(err)}`],
-    };
-  }
-  if (containsItself(content))
-    return { ok: false, errors: [`${file}: YAML error: an alias refers to a node that contains it`] };
-  const parsed = mappingSchema.safeParse(content);
-  if (parsed.success) return { ok: true, mapping: parsed.data };
-
-  const lineOf = (path: readonly PropertyKey[]) => lineOfPath(doc.contents, path, lineCounter);
-  return { ok: false, errors: parsed.error.issues.map((issue) => formatIssue(issue, file, lineOf)) };
-}
-
-/** Whether a value holds itself (a YAML alias inside its own anchor): iterative, with its ancestors. */
-function containsItself(root: unknown): boolean {
-  const stack: { value: unknown; ancestors: ReadonlySet<object> }[] = [{ value: root, ancestors: new Set() }];
-  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-    const { value, ancestors } = next;
-    if (value === null || typeof value !== 'object') continue;
-    if (ancestors.has(value)) return true;
-    const inner = new Set(ancestors).add(value);
-    for (const child of Object.values(value)) stack.push({ value: child, ancestors: inner });
-  }
-  return false;
-}
-
-/** Line of the deepest node on `path` that exists: a key's own line for map entries. */
-function lineOfPath(root: unknown, path: readonly PropertyKey[], lines: LineCounter): number | undefined {
-  let node = root;
-  let offset = (root as { range?: number[] } | null)?.range?.[0];
-  for (const segment of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
-      if (!pair) break;
-      offset = (pair.key as { range?: number[] }).range?.[0] ?? offset;
-      node = pair.value;
-    } else if (isSeq(node) && typeof segment === 'number') {
-      const item = node.items[segment];
-      if (!item) break;
-      offset = (item as { range?: number[] }).range?.[0] ?? offset;
-      node = item;
-    } else break;
-  }
-  return offset === undefined ? undefined : lines.linePos(offset).line;
-}
-
-function formatIssue(
-  issue: core.$ZodIssue,
-  file: string,
-  lineOf: (path: readonly PropertyKey[]) => number | undefined,
-): string {
-  let path = [...issue.path];
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    path = [...path, issue.keys[0] ?? ''];
-    message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-  }
-  if (issue.code === 'invalid_key') message = issue.issues[0]?.message ?? message;
-  const line = lineOf(path);
-  const where = `${file}${line ? `:${line}` : ''}`;
-  if (path[0] === 'skus' && path.length >= 2) {
-    const sku = String(path[1]);
-    const field = path.slice(2).map(String).join('.');
-    return field ? `${where}: sku ${sku}, field ${field}: ${message}` : `${where}: sku ${sku}: ${message}`;
-  }
-  return `${where}: ${path.length ? `${path.map(String).join('.')}: ` : ''}${message}`;
+  const result = parseYamlWith(text, file, mappingSchema, (path, message) => {
+    if (path[0] === 'skus' && path.length >= 2) {
+      const field = path.slice(2).map(String).join('.');
+      return field
+        ? `sku ${String(path[1])}, field ${field}: ${message}`
+        : `sku ${String(path[1])}: ${message}`;
+    }
+    return null;
+  });
+  return result.ok ? { ok: true, mapping: result.value } : result;
 }
 
 export function loadMappingFile(file: string): MappingResult {

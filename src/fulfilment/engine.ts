@@ -5,13 +5,9 @@ import type { CatalogueView } from '../mitra/catalogue.js';
 import type { MitraClient } from '../mitra/client.js';
 import { type Limiter, LimiterClosedError, type Permit } from '../mitra/limiter.js';
 import type { MitraOutcome } from '../mitra/outcome.js';
-import {
-  interpretOrderStatus,
-  ORDER_STATUS_FAILED,
-  ORDER_STATUS_PROCESSING,
-  ORDER_STATUS_SUCCESS,
-} from '../mitra/readings.js';
 import type { CreateOrderData, OrderStatusData } from '../mitra/schemas.js';
+import { describeStatuses, interpretOrderStatus } from '../readings/mitra.js';
+import { DEFAULT_READINGS, type Readings, readingsVersion } from '../readings/settings.js';
 import type { CrashHook } from './crash-points.js';
 import { holderName } from './holders.js';
 import { commitMove } from './moves.js';
@@ -63,6 +59,8 @@ export interface EngineDeps {
   orderingLeaseMs: number;
   /** Test hook: the process dies at these points (crash tests only). */
   crash?: CrashHook | undefined;
+  /** The readings in force (reloadable): how an order status is read, whether tid takes a ref_id. */
+  readings?: () => Readings;
   /** Told of everything an operator must see (metrics, alerting). */
   onAlert?: (alert: {
     kind: string;
@@ -526,6 +524,14 @@ export class FulfilmentEngine implements Fulfilment {
 
   async #checkStatus(row: TransactionRow, tid: string | null, cause: Cause, lease: string): Promise<void> {
     if (!tid) return this.#reschedule(row, 'no reference to ask about', lease);
+    // Asking by ref_id finds nothing where tid takes only trx codes: a webhook or an operator
+    // must name the order. Open until then, flagged at its deadline; never guessed.
+    if (tid === row.refId && tid !== row.trxCode && !this.#readings().mitra.tid_accepts_ref_id)
+      return this.#reschedule(
+        row,
+        'no trx code, and tid takes none but trx codes (mitra.tid_accepts_ref_id: false)',
+        lease,
+      );
     const outcome = await this.#d.client.orderStatus(tid, row.transactionNumber);
     if (outcome.kind !== 'accepted') {
       // A final state is checked only when a webhook contradicts it, and nothing checks it again.
@@ -565,7 +571,11 @@ export class FulfilmentEngine implements Fulfilment {
       await this.#reschedule(row, 'a status of another order', lease);
       return;
     }
-    const status = interpretOrderStatus(data);
+    const readings = this.#readings();
+    const status = interpretOrderStatus(data, readings);
+    // Which readings decided: a story that says why, and by which version of the file.
+    const version = readingsVersion(readings);
+    const why = `${status.decidedBy}${version === 'default' ? '' : `; readings ${version}`}`;
     const voucherWithoutCode = status.kind === 'success' && row.isVoucher && status.voucherCode === null;
     let current = row;
     if (status.kind !== 'failed' && (current.state === 'ORDERING' || current.state === 'UNKNOWN')) {
@@ -595,7 +605,8 @@ export class FulfilmentEngine implements Fulfilment {
           current,
           `a webhook contradicts ${current.state} and the order status is unclear (${status.why}): check by hand`,
         );
-      if (status.unknownStatus !== undefined) this.#unknownStatus(status.unknownStatus, transactionNumber);
+      if (status.unknownStatus !== undefined)
+        this.#unknownStatus(status.unknownStatus, transactionNumber, readings);
       await this.#reschedule(current, `order status unclear: ${status.why}`, lease);
       return;
     }
@@ -616,7 +627,7 @@ export class FulfilmentEngine implements Fulfilment {
           from: 'PROCESSING',
           to: 'SUCCESS',
           cause,
-          detail: `delivered (${data.code})`,
+          detail: `delivered (${data.code}): ${why}`,
           patch: {
             voucherCode: status.voucherCode,
             pricePaid: data.grand_total ?? current.pricePaid,
@@ -641,7 +652,7 @@ export class FulfilmentEngine implements Fulfilment {
         from: current.state,
         to: 'FAILED',
         cause,
-        detail: `${status.refunded ? 'refunded' : 'failed'} (${data.code})`,
+        detail: `${status.refunded ? 'refunded' : 'failed'} (${data.code}): ${why}`,
         patch: {
           trxCode: current.trxCode ?? data.code,
           failureCode: 'FAILED',
@@ -759,15 +770,19 @@ export class FulfilmentEngine implements Fulfilment {
   }
 
   /** The first sighting of a status number the readings do not know: one alert per number. */
-  #unknownStatus(status: number, transactionNumber: string): void {
+  #unknownStatus(status: number, transactionNumber: string, readings: Readings): void {
     if (this.#unknownStatuses.has(status)) return;
     this.#unknownStatuses.add(status);
     this.#alert(
       'unknown-status',
       transactionNumber,
-      `Mitra answered order status ${status}, which the gateway does not read (${ORDER_STATUS_PROCESSING} processing, ${ORDER_STATUS_SUCCESS} success, ${ORDER_STATUS_FAILED} failed), for ${transactionNumber}: it stays open and is checked again on its schedule, flagged at its deadline; never answered 400 for it. Ask Mitra what ${status} means (the order-status readings, mitra-side §5).`,
+      `Mitra answered order status ${status}, which the gateway does not read (${describeStatuses(readings)}), for ${transactionNumber}: it stays open and is checked again on its schedule, flagged at its deadline; never answered 400 for it. Ask Mitra what ${status} means, then add it to mitra.order_status.processing, .success or .failed in the readings file (or run gateway conformance).`,
       String(status),
     );
+  }
+
+  #readings(): Readings {
+    return this.#d.readings?.() ?? DEFAULT_READINGS;
   }
 
   #alert(kind: string, transactionNumber: string | null, message: string, key?: string): void {

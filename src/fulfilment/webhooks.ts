@@ -1,7 +1,7 @@
 import type { Store } from '../db/store.js';
 import type { Logger } from '../log.js';
-import { ORDER_STATUS_SUCCESS } from '../mitra/readings.js';
 import { type KeptBody, keptBody, readWebhook, type WebhookMeaning } from '../mitra/webhook-payload.js';
+import { DEFAULT_READINGS, type Readings } from '../readings/settings.js';
 import type { CrashHook } from './crash-points.js';
 import type { FulfilmentEngine, Hint } from './engine.js';
 
@@ -12,6 +12,8 @@ export interface WebhookDeps {
   now: () => number;
   logger: Logger;
   crash?: CrashHook | undefined;
+  /** The readings in force (reloadable): where a webhook names its transaction. */
+  readings?: () => Readings;
 }
 
 export interface ReceivedWebhook {
@@ -47,16 +49,18 @@ export class WebhookProcessor {
     this.#d = deps;
   }
 
+  #readings(): Readings {
+    return this.#d.readings?.() ?? DEFAULT_READINGS;
+  }
+
   /**
    * Stores the raw webhook; throws if it cannot (the caller answers 500 so Mitra retries).
    * One that certainly calls for nothing (a duplicate about a final transaction, a stranger's
    * reference) is stored already marked, in the same write. `pending`: dispatch it. `kept`: what
    * to store of the body, when the caller has read it already (to count its size).
    */
-  async receive(
-    webhook: ReceivedWebhook,
-    kept: KeptBody = keptBody(webhook.body),
-  ): Promise<{ id: number; pending: boolean }> {
+  async receive(webhook: ReceivedWebhook, given?: KeptBody): Promise<{ id: number; pending: boolean }> {
+    const kept = given ?? keptBody(webhook.body, this.#readings());
     const decision = await this.#decide(kept.meaning);
     const at = this.#d.now();
     // Only a body nothing reads is ever cut, and such a one is always done at once.
@@ -152,7 +156,7 @@ export class WebhookProcessor {
   }
 
   async #apply(id: number, body: string, note = '', was = ''): Promise<WebhookOutcome> {
-    const decision = await this.#decide(readWebhook(body));
+    const decision = await this.#decide(readWebhook(body, this.#readings()));
     let outcome: WebhookOutcome;
     if ('done' in decision) {
       outcome = decision.done;
@@ -200,9 +204,8 @@ export class WebhookProcessor {
     if (row.state === 'SUCCESS' || row.state === 'FAILED') {
       // Only a webhook that contradicts the record is worth a status call (an anomaly check).
       const reported = meaning.reportedStatus;
-      const contradicts =
-        reported !== null &&
-        (row.state === 'SUCCESS' ? reported !== ORDER_STATUS_SUCCESS : reported === ORDER_STATUS_SUCCESS);
+      const success = this.#readings().mitra.order_status.success;
+      const contradicts = reported !== null && (row.state === 'SUCCESS') !== success.includes(reported);
       if (!contradicts)
         return { done: { kind: 'transaction', transactionRef: n, result: `no-op: already ${row.state}` } };
       return {

@@ -1,9 +1,10 @@
 import pRetry from 'p-retry';
 import { request } from 'undici';
 import type { z } from 'zod';
+import { orderTimestamp } from '../readings/mitra.js';
+import { DEFAULT_READINGS, type Readings } from '../readings/settings.js';
 import type { Limiter, Permit } from './limiter.js';
 import { classifyNetworkError, classifyReply, type MitraOutcome, type OutcomeKind } from './outcome.js';
-import { BALANCE_PATH, orderTimestamp } from './readings.js';
 import {
   type BalanceData,
   balanceDataSchema,
@@ -60,9 +61,14 @@ export interface MitraClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Pause after a rate-limit reply that carries no Retry-After. */
   rateLimitBackoffMs?: number;
+  /** The readings in force (reloadable): rc classes, the balance call. */
+  readings?: () => Readings;
 }
 
 export type OrderInput = Omit<OrderRequest, 'timestamp'>;
+
+/** The status of the refusal `balance()` gives, without a call, where the readings say there is none. */
+export const NO_BALANCE_CALL = 'NO_BALANCE_CALL';
 
 class RetryWith extends Error {
   constructor(readonly outcome: MitraOutcome<never>) {
@@ -83,6 +89,7 @@ export class MitraClient {
     this.#o = {
       now: Date.now,
       rateLimitBackoffMs: 5000,
+      readings: () => DEFAULT_READINGS,
       ...options,
       baseUrl: options.baseUrl.replace(/\/+$/, ''),
     };
@@ -115,8 +122,18 @@ export class MitraClient {
     );
   }
 
+  /** Where the readings say there is no balance call, nothing is sent: a refusal that says so. */
   balance(): Promise<MitraOutcome<BalanceData>> {
-    return this.#safe('balance', BALANCE_PATH, {}, signedMessage.balance(), balanceDataSchema, null);
+    const { path, word } = this.#o.readings().mitra.balance;
+    if (path === null)
+      return Promise.resolve({
+        kind: 'refused',
+        rc: '',
+        status: NO_BALANCE_CALL,
+        message: 'the readings say Mitra has no balance call (mitra.balance.path: null)',
+        httpStatus: 0,
+      });
+    return this.#safe('balance', path, {}, signedMessage.balance(word), balanceDataSchema, null);
   }
 
   /** Sent once, paid for with a permit from the limiter's order lane. */
@@ -232,6 +249,7 @@ export class MitraClient {
         call.schema,
         call.operation === 'order',
         this.#o.now(),
+        this.#o.readings(),
       );
     } catch (err) {
       outcome = classifyNetworkError(err);

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { DEFINITIVE_REFUSAL_RC, ORDER_MAY_EXIST_RC } from './readings.js';
+import { DEFAULT_READINGS, type Readings } from '../readings/settings.js';
 import { envelopeSchema } from './schemas.js';
 
 /**
@@ -26,13 +26,18 @@ export type MitraOutcome<T> =
 
 export type OutcomeKind = MitraOutcome<unknown>['kind'];
 
-/** Classifies an HTTP reply. Pure; `isOrder` enables the rc 23 class. */
+/**
+ * Classifies an HTTP reply. Pure; `isOrder` enables the may-exist class (mitra.rc.may_exist). The
+ * rc decides, whatever HTTP status carries it: an rc 23 in a 409 is still rc 23.
+ */
 export function classifyReply<S extends z.ZodType>(
   reply: { status: number; body: string; retryAfter: string | null },
   dataSchema: S,
   isOrder: boolean,
   nowMs: number,
+  readings: Readings = DEFAULT_READINGS,
 ): MitraOutcome<z.output<S>> {
+  const { refused, may_exist: mayExist } = readings.mitra.rc;
   const { status } = reply;
   const retryAfterMs = parseRetryAfter(reply.retryAfter, nowMs);
   if (status === 429)
@@ -74,7 +79,7 @@ export function classifyReply<S extends z.ZodType>(
       httpStatus: status,
       retryAfterMs,
     };
-  if (ORDER_MAY_EXIST_RC.has(rc) && isOrder) return { kind: 'exists', rc, message: text, httpStatus: status };
+  if (mayExist.includes(rc) && isOrder) return { kind: 'exists', rc, message: text, httpStatus: status };
   if (status >= 500 || rc === '50') {
     return {
       kind: 'ambiguous',
@@ -83,7 +88,7 @@ export function classifyReply<S extends z.ZodType>(
       httpStatus: status,
     };
   }
-  if (DEFINITIVE_REFUSAL_RC.has(rc) || (ORDER_MAY_EXIST_RC.has(rc) && !isOrder)) {
+  if (refused.includes(rc) || (mayExist.includes(rc) && !isOrder)) {
     return { kind: 'refused', rc, status: statusText ?? '', message: text, httpStatus: status };
   }
   if (rc === '00' && status >= 200 && status < 300) {

@@ -32,7 +32,8 @@ export const signedMessage = {
   order: (o: OrderSignedFields) =>
     `order${o.brand_key}${o.variation_key}${plainDecimal(o.price)}${o.ref_id}${o.timestamp}`,
   orderStatus: (tid: string) => `orderstatus${tid}`,
-  balance: () => 'balance',
+  /** The word is a reading (mitra.balance.word). */
+  balance: (word: string) => word,
 } as const;
 
 function plainDecimal(n: number): string {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { statusNumber, WEBHOOK_REFERENCE_KEYS } from './readings.js';
+import { statusNumber } from '../readings/mitra.js';
+import { DEFAULT_READINGS, type Readings } from '../readings/settings.js';
 
 /**
  * What a webhook body says, read leniently: the payloads are not published. A webhook is
@@ -17,7 +18,11 @@ const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim(
 
 const NOT_JSON = 'not JSON';
 
-export function readWebhook(body: string): WebhookMeaning {
+/**
+ * Reads a webhook by the readings (mitra.webhook): the layers to look in ('' is the top level),
+ * the keys that carry a trx code, a ref_id, a status number, a brand.
+ */
+export function readWebhook(body: string, readings: Readings = DEFAULT_READINGS): WebhookMeaning {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -25,26 +30,42 @@ export function readWebhook(body: string): WebhookMeaning {
     return { kind: 'unrecognised', why: NOT_JSON };
   }
   if (!isObject(parsed)) return { kind: 'unrecognised', why: 'not a JSON object' };
-  const layers = [parsed, ...(isObject(parsed.data) ? [parsed.data] : [])];
+  const w = readings.mitra.webhook;
+  const layers = w.layers.map((path) => layerAt(parsed, path)).filter((l): l is Json => l !== null);
 
   const refs: string[] = [];
   let trxCode: string | null = null;
   for (const layer of layers) {
-    for (const key of WEBHOOK_REFERENCE_KEYS) {
-      const value = text(layer[key]);
+    for (const [key, isTrx] of [
+      ...w.trx_code_keys.map((k) => [k, true] as const),
+      ...w.ref_id_keys.map((k) => [k, false] as const),
+    ]) {
+      const value = text(own(layer, key));
       if (!value || refs.includes(value)) continue;
       refs.push(value);
-      if (key !== 'ref_id') trxCode ??= value;
+      if (isTrx) trxCode ??= value;
     }
   }
   if (refs.length > 0) {
     // Read as an order status is: a number, or a string of digits.
-    const status = layers.map((l) => statusNumber(l.status)).find((s) => s !== null) ?? null;
+    const status =
+      layers.flatMap((l) => w.status_keys.map((k) => statusNumber(own(l, k)))).find((s) => s !== null) ??
+      null;
     return { kind: 'transaction', refs, trxCode, reportedStatus: status };
   }
-  const brandKey = layers.map((l) => text(l.brand_key)).find((b) => b !== null);
+  const brandKey = layers.flatMap((l) => w.brand_keys.map((k) => text(own(l, k)))).find((b) => b !== null);
   if (brandKey) return { kind: 'product', brandKey };
   return { kind: 'unrecognised', why: 'names no transaction and no product' };
+}
+
+/** Own keys only: a key names what the body holds, never what every object inherits. */
+const own = (layer: Json, key: string): unknown => (Object.hasOwn(layer, key) ? layer[key] : undefined);
+
+/** The object at a dot path ('' is the root), or null. */
+function layerAt(root: Json, path: string): Json | null {
+  let node: unknown = root;
+  for (const key of path === '' ? [] : path.split('.')) node = isObject(node) ? own(node, key) : undefined;
+  return isObject(node) ? node : null;
 }
 
 /** Bytes of UTF-8 kept of a body nothing reads: enough for an operator to see what it was. */
@@ -68,8 +89,8 @@ export interface KeptBody {
  * is not JSON at all is kept as its hash and its first UTF-8 kilobyte only: nobody reads more of
  * it. What the token's holder can store in all is bounded by the webhook cap, not by this.
  */
-export function keptBody(body: string): KeptBody {
-  const meaning = readWebhook(body);
+export function keptBody(body: string, readings: Readings = DEFAULT_READINGS): KeptBody {
+  const meaning = readWebhook(body, readings);
   const bodySha256 = createHash('sha256').update(body).digest('hex');
   if (meaning.kind !== 'unrecognised' || meaning.why !== NOT_JSON)
     return { meaning, body, bodySha256, cut: null };
@@ -92,8 +113,11 @@ export function utf8Start(text: string, maxBytes: number): { text: string; bytes
  * What `readWebhook` looks for, as a schema for the API document. Nothing is validated with it:
  * the payloads are not published, so every body is stored and answered 200 whatever it holds.
  */
+const defaults = DEFAULT_READINGS.mitra.webhook;
 const webhookLayer = {
-  ...Object.fromEntries(WEBHOOK_REFERENCE_KEYS.map((key) => [key, z.string().optional()])),
+  ...Object.fromEntries(
+    [...defaults.trx_code_keys, ...defaults.ref_id_keys].map((key) => [key, z.string().optional()]),
+  ),
   status: z.union([z.int(), z.string().regex(/^\s*\d+\s*$/)]).optional(),
   brand_key: z.string().optional(),
 };

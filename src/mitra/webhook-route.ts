@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { WebhookProcessor } from '../fulfilment/webhooks.js';
 import type { GatewayEnv } from '../http/env.js';
 import type { Logger } from '../log.js';
+import { DEFAULT_READINGS, type Readings } from '../readings/settings.js';
 import { sameSecret, secretRedactor } from '../secrets.js';
 import {
   type CapVerdict,
@@ -29,6 +30,8 @@ export interface WebhookRouteDeps {
   onResult?: (result: WebhookResult) => void;
   /** A source's first refusal for the cap in a window: an operator alert (raised once per source). */
   onFlood?: (source: string, message: string) => void;
+  /** The readings in force (reloadable): what a webhook body names. */
+  readings?: () => Readings;
 }
 
 export const WEBHOOK_RESULTS = [
@@ -142,7 +145,7 @@ export function mountWebhook(app: Hono<Env>, deps: WebhookRouteDeps): void {
         const headers = Object.fromEntries(
           Object.entries(c.req.header()).map(([name, value]) => [name, withoutToken(value)]),
         );
-        const kept = keptBody(body);
+        const kept = keptBody(body, deps.readings?.() ?? DEFAULT_READINGS);
         // What would be stored: the body as kept (a body nothing reads is cut) and the headers.
         // Counted once taken: a write that then fails counts too (Mitra sends it again either way).
         const bytes = Buffer.byteLength(kept.body) + Buffer.byteLength(JSON.stringify(headers));

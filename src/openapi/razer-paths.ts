@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { RefusalCode } from '../fulfilment/refusal.js';
-import { MAX_BODY_BYTES } from '../razer/readings.js';
+import { MAX_BODY_BYTES } from '../readings/razer.js';
 import { MAX_BODY_DEPTH } from '../razer/routes.js';
 import {
   cancelSchema,

@@ -18,9 +18,11 @@ import { isTerminal } from '../fulfilment/states.js';
 import { type GatewayEnv, headerOf } from '../http/env.js';
 import { keptPath, loggedPath } from '../http/request-log.js';
 import type { Logger } from '../log.js';
+import { MAX_BODY_BYTES, type SignedContentMode } from '../readings/razer.js';
 import { answerFromState, cancelAnswer, type RazerAnswer, type RazerStatus } from './answers.js';
+import { type ContactEndpoint, firstVerifiedLine, RazerContact } from './contact.js';
+import type { Diagnosis } from './diagnose.js';
 import { QueryAnswers } from './query-answers.js';
-import { MAX_BODY_BYTES, type SignedContentMode } from './readings.js';
 import {
   cancelSchema,
   firstProblem,
@@ -29,12 +31,15 @@ import {
   transactionNumberSchema,
   validateSchema,
 } from './schemas.js';
-import { type RazerCredential, signResponse, verifyRequest } from './signature.js';
+import { type RazerCredential, signResponse, type Verification, verifyRequest } from './signature.js';
 
 export interface RazerDeps extends PurchaseDeps {
   credentials: readonly RazerCredential[];
-  signedContent: SignedContentMode;
+  /** Read at each request, so that a reload of the readings takes effect. */
+  signedContent: () => SignedContentMode;
   logger: Logger;
+  /** Onboarding record and diagnosis of refused signatures (a fresh one if not given). */
+  contact?: RazerContact | undefined;
   /**
    * Batches the records of answers that change nothing (query, validate); others are written at
    * once. A query answered exactly as already recorded is only counted on its transaction.
@@ -160,6 +165,34 @@ const serialize = (answer: RazerAnswer) =>
 export function razerRoutes(deps: RazerDeps): Hono<Env> {
   const app = new Hono<Env>();
   const answers = deps.queryAnswers ?? new QueryAnswers();
+  const contact = deps.contact ?? new RazerContact({ now: deps.now });
+
+  /**
+   * Verifies, and tells the onboarding record: a refusal is diagnosed (within the rate bound),
+   * the first verified request of an endpoint is logged once. The outcome is verifyRequest's.
+   */
+  const verifyFor = (
+    c: Context<Env>,
+    name: ContactEndpoint,
+    header: string | undefined,
+    body: Buffer,
+  ): { verified: Verification; diagnosis: Diagnosis | null } => {
+    const mode = deps.signedContent();
+    const method = c.req.method;
+    const verified = verifyRequest(header, deps.credentials, mode, method, rawUri(c), body);
+    if (verified.ok) {
+      const first = header && contact.verified(name, { mode, apiId: verified.apiId, header });
+      if (first)
+        deps.logger.info(
+          { endpoint: name, mode, apiId: verified.apiId, hexCase: first.hexCase },
+          firstVerifiedLine(first),
+        );
+      return { verified, diagnosis: null };
+    }
+    const request = { header, credentials: deps.credentials, mode, method, uri: rawUri(c), body };
+    const diagnosis = contact.refused({ endpoint: name, method, path: loggedPath(c), request });
+    return { verified, diagnosis };
+  };
 
   const respond = (status: RazerStatus, text: string, headers: Record<string, string>) =>
     new Response(text, { status, headers });
@@ -264,19 +297,12 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
             message: 'the request target has a dot segment (. or ..): what is signed must be what is routed.',
           },
         });
-      const verified = verifyRequest(
-        header,
-        deps.credentials,
-        deps.signedContent,
-        c.req.method,
-        rawUri(c),
-        raw,
-      );
+      const { verified, diagnosis } = verifyFor(c, name, header, raw);
       if (!verified.ok) {
         c.set('transactionNumber', numberOf(c, ''));
         deps.onUnauthorized?.(verified.reason);
         deps.logger.warn(
-          { endpoint: name, reason: verified.reason, path: loggedPath(c) },
+          { endpoint: name, reason: verified.reason, path: loggedPath(c), diagnosis },
           'razer request refused: 401',
         );
         return unverified(c, name, { status: 401, body: { code: 'UNAUTHORIZED', message: verified.reason } });
@@ -443,10 +469,19 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
   app.get('/health', async (c) => {
     const header = c.req.header('x-razer-signature');
     // A dot segment: answered, never signed (see hasDotSegment).
-    const verified =
-      header && !hasDotSegment(rawUri(c))
-        ? verifyRequest(header, deps.credentials, deps.signedContent, c.req.method, rawUri(c), NO_BODY)
-        : null;
+    const checked = header && !hasDotSegment(rawUri(c)) ? verifyFor(c, 'health', header, NO_BODY) : null;
+    const verified = checked?.verified;
+    // Still answered (unsigned): a health check needs no signature, but a wrong one is worth a line.
+    if (checked && !checked.verified.ok)
+      deps.logger.warn(
+        {
+          endpoint: 'health',
+          reason: checked.verified.reason,
+          path: loggedPath(c),
+          diagnosis: checked.diagnosis,
+        },
+        'razer health check signature did not verify: answered unsigned',
+      );
     let answer: RazerAnswer = { status: 200, body: 'OK' };
     try {
       await storageWritable(deps);

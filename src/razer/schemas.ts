@@ -1,5 +1,5 @@
 import { type core, z } from 'zod';
-import { MAX_TRANSACTION_NUMBER_LENGTH } from './readings.js';
+import { MAX_TRANSACTION_NUMBER_LENGTH } from '../readings/razer.js';
 
 /** Control characters (NUL among them, which PostgreSQL cannot store) are never part of Razer's data. */
 const hasControl = (v: string): boolean => {

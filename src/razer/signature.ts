@@ -1,10 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { requestSignedContent, responseSignedContent, type SignedContentMode } from './readings.js';
+import { requestSignedContent, responseSignedContent, type SignedContentMode } from '../readings/razer.js';
 
 /** One api-id and the keys that verify for it (several during a key rotation; the first signs). */
 export interface RazerCredential {
   apiId: string;
   keys: readonly string[];
+  /** Keys taken out of rotation: never accepted, only named by a failed request's diagnosis. */
+  retiredKeys?: readonly string[] | undefined;
 }
 
 const hexSignature = (key: string, content: Buffer) =>

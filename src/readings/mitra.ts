@@ -1,52 +1,14 @@
 /**
- * Every choice about Mitra that no public page settles (the **[reading]** marks of
- * shared/spec/mitra-side.md), in one place: when the sandbox or the onboarding pack
- * answers otherwise, this is the one file to edit.
+ * How a Mitra reply is read by the readings in force (src/readings/settings.ts): the **[reading]**
+ * marks of shared/spec/mitra-side.md. Pure; the readings are passed in, today's by default.
  */
-import type { OrderStatusData } from './schemas.js';
-
-/** Balance call: path and signed word are not published. */
-export const BALANCE_PATH = '/v2/public/balance';
+import type { OrderStatusData } from '../mitra/schemas.js';
+import { DEFAULT_READINGS, type Readings } from './settings.js';
 
 /** Order timestamps are Unix seconds sent as a string. */
 export const orderTimestamp = (nowMs: number): string => String(Math.floor(nowMs / 1000));
 
-/**
- * RC codes after which Mitra certainly did not act on the call. Anything not listed here
- * and not 00/23/45/50 is treated as ambiguous, never as a refusal: a wrong "refused" on
- * create-order would tell Razer "not delivered" about an order that may exist.
- */
-export const DEFINITIVE_REFUSAL_RC = new Set([
-  '21',
-  '22',
-  '24',
-  '25',
-  '40',
-  '41',
-  '42',
-  '43',
-  '44',
-  '46',
-  '47',
-]);
-
-/**
- * Create-order rc codes that say an order for this ref_id may already exist: 23 "ref id
- * exists", and 26 "payment unavailable / already paid" (the "already paid" half means the
- * order was taken). Neither is a refusal: the order is looked for before anything is decided.
- */
-export const ORDER_MAY_EXIST_RC = new Set(['23', '26']);
-
-/**
- * Order-status codes: 1 processing and 2 success are seen in public integrations; 3 failed is
- * the one failure number an integration shows. Any other number is unclear, never a failure: a
- * wrong "failed" answers 400 for goods that may be delivered.
- */
-export const ORDER_STATUS_PROCESSING = 1;
-export const ORDER_STATUS_SUCCESS = 2;
-export const ORDER_STATUS_FAILED = 3;
-
-export type OrderState =
+export type OrderState = (
   | { kind: 'processing' }
   | { kind: 'success'; voucherCode: string | null; serial: string | null }
   | { kind: 'failed'; refunded: boolean; reason: string | null }
@@ -54,7 +16,11 @@ export type OrderState =
    * The reply says nothing certain (no numeric status, or a number the readings do not know:
    * `unknownStatus`): ask again later, never guess.
    */
-  | { kind: 'unclear'; why: string; unknownStatus?: number };
+  | { kind: 'unclear'; why: string; unknownStatus?: number }
+) & {
+  /** Which reading decided, as the readings file names it: recorded in the transaction's story. */
+  decidedBy: string;
+};
 
 /** An empty or blank string is no value. */
 const value = (s: string | null | undefined): string | null => (s && s.trim() !== '' ? s.trim() : null);
@@ -69,45 +35,103 @@ export function statusNumber(raw: unknown): number | null {
   return null;
 }
 
-/**
- * A history entry that says a refund happened, whole: "Refund", "Refunded", "Refund success",
- * "Refund processed", "Refunded to balance", "Cancelled and refunded". Only these: a wrong "yes"
- * answers 400 for goods delivered, and the names that say it has not happened are many and in two
- * languages ("Refund rejected", "Refund cancelled", "Refund pending", "Refund Ditolak", "Proses
- * Refund", "Menunggu Refund", "Non-refundable"...). Any other name is not a refund: the status
- * number decides.
- */
-const COMPLETED_REFUND =
-  /^(refund(ed)?( (success(ful)?|succeeded|processed|completed?|done|berhasil|sukses))?|refunded to .+|cancell?ed and refunded)$/i;
+/** The refund pattern a history name matches, if any (mitra.refund_names: whole name, any case). */
+export function refundPattern(statusName: string, readings: Readings = DEFAULT_READINGS): number | null {
+  const name = statusName.trim().replace(/\s+/g, ' ');
+  const i = readings.refundPatterns.findIndex((p) => p.test(name));
+  return i === -1 ? null : i;
+}
 
-export function namesRefund(statusName: string): boolean {
-  return COMPLETED_REFUND.test(statusName.trim().replace(/\s+/g, ' '));
+export function namesRefund(statusName: string, readings: Readings = DEFAULT_READINGS): boolean {
+  return refundPattern(statusName, readings) !== null;
+}
+
+/** The text at a dot path of a reply (a string, or a number written as one); blank is no value. */
+export function textAt(root: unknown, path: string): string | null {
+  let node: unknown = root;
+  for (const key of path.split('.')) {
+    // Own keys only: a path names what the reply holds, never what every object inherits.
+    if (typeof node !== 'object' || node === null || Array.isArray(node) || !Object.hasOwn(node, key))
+      return null;
+    node = (node as Record<string, unknown>)[key];
+  }
+  if (typeof node === 'number' && Number.isFinite(node)) return String(node);
+  return typeof node === 'string' ? value(node) : null;
+}
+
+/** The first of `paths` that holds a value, and which one it was. */
+export function firstAt(root: unknown, paths: readonly string[]): { text: string; path: string } | null {
+  for (const path of paths) {
+    const text = textAt(root, path);
+    if (text !== null) return { text, path };
+  }
+  return null;
 }
 
 /**
- * Reads an order-status reply. 1 processing, 2 success, 3 failed; any other number, or no
- * number at all, is unclear. A history entry naming a refund (see namesRefund) means refunded, even
- * after a success. The reason is in `sn` (top level, then `detail.sn`); the voucher in
- * `detail.voucher_code`, else `sn` (an empty string is no value).
+ * Reads an order-status reply by the readings (mitra.order_status; defaults 1 processing,
+ * 2 success, 3 failed). Any other number, or no number at all, is unclear. A history entry that
+ * a refund pattern matches means refunded, even after a success. The reason and serial are at the
+ * first of mitra.reason_at that holds one; the voucher at the first of mitra.voucher_code_at.
  */
-export function interpretOrderStatus(data: OrderStatusData): OrderState {
-  const refunded = (data.history_status ?? []).some((h) => namesRefund(h.status_name));
-  const sn = value(data.sn) ?? value(data.detail?.sn);
-  if (refunded) return { kind: 'failed', refunded: true, reason: sn };
+export function interpretOrderStatus(
+  data: OrderStatusData,
+  readings: Readings = DEFAULT_READINGS,
+): OrderState {
+  const m = readings.mitra;
+  const reason = firstAt(data, m.reason_at);
+  const sn = reason?.text ?? null;
+  for (const h of data.history_status ?? []) {
+    const i = refundPattern(h.status_name, readings);
+    if (i !== null)
+      return {
+        kind: 'failed',
+        refunded: true,
+        reason: sn,
+        decidedBy: `history name ${JSON.stringify(h.status_name)} matches mitra.refund_names[${i}]`,
+      };
+  }
   const status = statusNumber(data.status);
   if (status === null)
-    return { kind: 'unclear', why: `no numeric status (${JSON.stringify(data.status) ?? 'missing'})` };
-  if (status === ORDER_STATUS_PROCESSING) return { kind: 'processing' };
-  if (status === ORDER_STATUS_SUCCESS) {
-    return { kind: 'success', voucherCode: value(data.detail?.voucher_code) ?? sn, serial: sn };
+    return {
+      kind: 'unclear',
+      why: `no numeric status (${JSON.stringify(data.status) ?? 'missing'})`,
+      decidedBy: 'no status number',
+    };
+  const s = m.order_status;
+  if (s.processing.includes(status))
+    return { kind: 'processing', decidedBy: `status ${status} in mitra.order_status.processing` };
+  if (s.success.includes(status)) {
+    const code = firstAt(data, m.voucher_code_at);
+    return {
+      kind: 'success',
+      voucherCode: code?.text ?? null,
+      serial: sn,
+      decidedBy: `status ${status} in mitra.order_status.success${code ? `, code at ${code.path}` : ''}`,
+    };
   }
-  if (status === ORDER_STATUS_FAILED) return { kind: 'failed', refunded: false, reason: sn };
+  if (s.failed.includes(status))
+    return {
+      kind: 'failed',
+      refunded: false,
+      reason: sn,
+      decidedBy: `status ${status} in mitra.order_status.failed${reason ? `, reason at ${reason.path}` : ''}`,
+    };
   return {
     kind: 'unclear',
-    why: `status ${status} is none the gateway reads (${ORDER_STATUS_PROCESSING} processing, ${ORDER_STATUS_SUCCESS} success, ${ORDER_STATUS_FAILED} failed)`,
+    why: `status ${status} is none the gateway reads (${describeStatuses(readings)})`,
     unknownStatus: status,
+    decidedBy: `status ${status} in no mitra.order_status list`,
   };
 }
 
-/** Keys under which a webhook may name a transaction, at the top level or under `data`. */
-export const WEBHOOK_REFERENCE_KEYS = ['trx_code', 'tid', 'ref_id', 'code'] as const;
+/** "1 processing, 2 success, 3 failed", from the readings in force. */
+export function describeStatuses(readings: Readings = DEFAULT_READINGS): string {
+  const s = readings.mitra.order_status;
+  const part = (list: number[], name: string) => (list.length ? [`${list.join('/')} ${name}`] : []);
+  return [
+    ...part(s.processing, 'processing'),
+    ...part(s.success, 'success'),
+    ...part(s.failed, 'failed'),
+  ].join(', ');
+}

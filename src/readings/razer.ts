@@ -3,7 +3,10 @@
  * published introduction leaves open and the onboarding pack may settle otherwise.
  */
 
-export type SignedContentMode = 'body' | 'uri';
+import type { Readings } from './settings.js';
+
+/** razer.signed_content in the readings file. */
+export type SignedContentMode = Readings['razer']['signed_content'];
 
 /**
  * What the request signature covers: verb + relative URI with query + raw body (`body`, as the

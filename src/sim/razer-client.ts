@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import type { SignedContentMode } from '../razer/readings.js';
+import type { SignedContentMode } from '../readings/razer.js';
 import { signRequest, signResponse } from '../razer/signature.js';
 
 export interface RazerReply {

@@ -7,10 +7,11 @@ import type { Store } from '../../src/db/store.js';
 import type { TransactionRow } from '../../src/db/types.js';
 import type { Fulfilment } from '../../src/fulfilment/ports.js';
 import type { RefusalCode } from '../../src/fulfilment/refusal.js';
-import { createLogger } from '../../src/log.js';
-import { requestSignedContent, type SignedContentMode } from '../../src/razer/readings.js';
+import { createLogger, type Logger } from '../../src/log.js';
+import type { RazerContact } from '../../src/razer/contact.js';
 import type { RazerDeps } from '../../src/razer/routes.js';
 import { signatureHeader } from '../../src/razer/signature.js';
+import { requestSignedContent, type SignedContentMode } from '../../src/readings/razer.js';
 import { defaultCatalogue } from '../../src/sim/catalogue.js';
 import { jsonObject } from '../../src/sim/razer-client.js';
 import { T0 } from './fixtures.js';
@@ -71,7 +72,14 @@ export interface RazerHarness {
 }
 
 export async function startRazer(
-  options: { mapping?: Mapping; keys?: string[]; mode?: SignedContentMode; seedCatalogue?: boolean } = {},
+  options: {
+    mapping?: Mapping;
+    keys?: string[];
+    mode?: SignedContentMode;
+    seedCatalogue?: boolean;
+    logger?: Logger;
+    contact?: RazerContact;
+  } = {},
 ): Promise<RazerHarness> {
   const store = await tempStore();
   const clock = { now: T0 };
@@ -92,8 +100,9 @@ export async function startRazer(
     topupWaitMs: 1000,
     resolveDeadlineMs: 24 * 3_600_000,
     credentials: [{ apiId: API_ID, keys: options.keys ?? [API_KEY] }],
-    signedContent: options.mode ?? 'body',
-    logger: createLogger('silent'),
+    signedContent: () => options.mode ?? 'body',
+    logger: options.logger ?? createLogger('silent'),
+    contact: options.contact,
     onUnauthorized: (reason) => unauthorized.push(reason),
   };
   const fulfilment = new FakeFulfilment(deps);

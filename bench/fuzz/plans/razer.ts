@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { MAX_BODY_BYTES, requestSignedContent } from '../../../src/razer/readings.js';
+import { MAX_BODY_BYTES, requestSignedContent } from '../../../src/readings/razer.js';
 import { signatureHeader } from '../../../src/razer/signature.js';
 import {
   anyPath,
