@@ -150,6 +150,11 @@ export async function startGateway(
     config.readingsRequired,
     options.readings ?? initialReadings(config),
     logger,
+    // Said again when a reload turns it on: it weakens every request from then on.
+    (previous, next) => {
+      if (next.razer.signed_content === 'uri' && previous.razer.signed_content !== 'uri')
+        warnUnsignedBodies(logger);
+    },
   );
   const readings = () => readingsStore.current();
   const changed = differences(readings());
@@ -160,11 +165,7 @@ export async function startGateway(
     );
   const counters: GatewayCounters = { unauthorized: 0, alerts: 0, overdue: 0 };
 
-  if (readings().razer.signed_content === 'uri') {
-    logger.warn(
-      'razer.signed_content: uri (readings file): Razer signatures do not cover request bodies. A captured signed init or top-up can be replayed with any body. Use body unless Razer confirms uri.',
-    );
-  }
+  if (readings().razer.signed_content === 'uri') warnUnsignedBodies(logger);
   const audit = new AuditWriter(store, logger);
   const limiter = await createLimiter(store, config, now, logger);
   // Set below, once the catalogue and the balance watch exist; read only at scrape time.
@@ -362,7 +363,9 @@ export async function startGateway(
       newToken: () => randomBytes(24).toString('base64url'),
       topupWaitMs: config.topupWaitMs,
       resolveDeadlineMs: config.resolveDeadlineMs,
-      credentials: [{ apiId: config.razer.apiId, keys: config.razer.apiKeys, retiredKeys: config.razer.retiredKeys }],
+      credentials: [
+        { apiId: config.razer.apiId, keys: config.razer.apiKeys, retiredKeys: config.razer.retiredKeys },
+      ],
       signedContent: () => readings().razer.signed_content,
       logger,
       audit,
@@ -659,4 +662,10 @@ function initialReadings(config: Config): Readings {
   const loaded = loadReadingsFile(config.readingsFile, config.readingsRequired);
   if (!loaded.ok) throw new Error(`the readings file is refused: ${loaded.errors.join('; ')}`);
   return loaded.value;
+}
+
+function warnUnsignedBodies(logger: Logger): void {
+  logger.warn(
+    'razer.signed_content: uri (readings file): Razer signatures do not cover request bodies. A captured signed init or top-up can be replayed with any body. Use body unless Razer confirms uri.',
+  );
 }

@@ -181,7 +181,8 @@ describe('gateway balance and check --online', () => {
     expect(r.out.find((l) => l.startsWith('DIAMOND50'))).toMatch(
       /^DIAMOND50\s+yes\s+MLBB\/MLBB112\s+\d+\s+16000\s+\d+\s+[\d.]+\s+yes$/,
     );
-    expect(r.out.at(-2)).toMatch(/^ok: /);
+    expect(r.out.at(-3)).toMatch(/^ok: /);
+    expect(r.out.at(-2)).toMatch(/^readings: every default/);
     expect(r.out.at(-1)).toMatch(
       /^Mitra https?:\/\/\S+ \((production|development|other host)\), storage .+, instance .+$/,
     );

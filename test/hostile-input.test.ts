@@ -1,8 +1,8 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/env.js';
-import { requestSignedContent, responseSignedContent } from '../src/readings/razer.js';
 import { signatureHeader } from '../src/razer/signature.js';
+import { requestSignedContent, responseSignedContent } from '../src/readings/razer.js';
 import { type E2E, startE2E } from './helpers/e2e.js';
 import { REQUIRED_ENV } from './helpers/env.js';
 import { API_ID, API_KEY, initBody, type RazerHarness, send, startRazer } from './helpers/razer.js';

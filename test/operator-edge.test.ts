@@ -7,8 +7,8 @@ import {
   resolutionSchema,
 } from '../src/fulfilment/operator.js';
 import { createLogger } from '../src/log.js';
-import { interpretOrderStatus } from '../src/readings/mitra.js';
 import { openapiDocument } from '../src/openapi/document.js';
+import { interpretOrderStatus } from '../src/readings/mitra.js';
 import { T0, transactionRow } from './helpers/fixtures.js';
 import { type TempStore, tempStore } from './helpers/storage.js';
 

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseMapping } from '../src/config/mapping.js';
 import { commitMove } from '../src/fulfilment/moves.js';
-import { requestSignedContent, responseSignedContent } from '../src/readings/razer.js';
 import { signatureHeader, verifyRequest } from '../src/razer/signature.js';
+import { requestSignedContent, responseSignedContent } from '../src/readings/razer.js';
 import { API_ID, API_KEY, initBody, purchase, type RazerHarness, send, startRazer } from './helpers/razer.js';
 
 let h: RazerHarness;

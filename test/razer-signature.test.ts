@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { requestSignedContent, type SignedContentMode } from '../src/readings/razer.js';
 import { signatureHeader, verifyRequest } from '../src/razer/signature.js';
+import { requestSignedContent, type SignedContentMode } from '../src/readings/razer.js';
 
 // shared/spec/test-vectors.md, verbatim.
 const API_ID = 'publisherA';

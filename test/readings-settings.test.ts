@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { createReadingsStore, loadReadingsFile, parseReadingsText } from '../src/config/readings-file.js';
@@ -16,6 +16,7 @@ import {
   settingsOf,
 } from '../src/readings/settings.js';
 import { type TempDir, tempDir } from './helpers/storage.js';
+import { waitFor } from './helpers/wait.js';
 
 const readings = (yaml: string): Readings => {
   const r = parseReadingsText(yaml, 'readings.yaml');
@@ -103,18 +104,43 @@ describe('readings as settings', () => {
       /rc 48 is not a refusal Mitra documents/,
     ],
     ['success read as may-exist', "mitra:\n  rc:\n    may_exist: ['00', '23']\n", /rc 00 is success/],
-    ['a refund pattern that matches anything', "mitra:\n  refund_names: ['.*']\n", /matches "", "Success"/],
     [
-      'a refund pattern that matches success',
-      "mitra:\n  refund_names: ['su.*']\n",
-      /matches "Success", "Sukses"/,
+      'a refund name that takes any refund word',
+      "mitra:\n  refund_names: ['Refund *']\n",
+      /matches "Refund requested", "Refund initiated"/,
+    ],
+    ['a refund name that says success', 'mitra:\n  refund_names: [Success]\n', /matches "Success"/],
+    [
+      'a refund name that says it did not happen',
+      'mitra:\n  refund_names: [Refund tidak berhasil]\n',
+      /matches "Refund tidak berhasil"/,
+    ],
+    ['a refund name that negates itself', "mitra:\n  refund_names: ['Refund not done']\n", /holds "not"/],
+    ['a bare wildcard', "mitra:\n  refund_names: ['*']\n", /a \* may only end a name/],
+    ['a wildcard inside a name', "mitra:\n  refund_names: ['Re*fund']\n", /a \* may only end a name/],
+    ['a wildcard after too little', "mitra:\n  refund_names: ['Ref *']\n", /at least 6 letters/],
+    ['an empty refund name', "mitra:\n  refund_names: ['  ']\n", /must not be empty/],
+    ['status 0 read as failed', 'mitra:\n  order_status:\n    failed: [0]\n', /status 0 cannot be failed/],
+    [
+      'status 0 read as delivered',
+      'mitra:\n  order_status:\n    success: [2, 0]\n',
+      /status 0 cannot be success/,
     ],
     [
-      'a refund pattern that matches a refused refund',
-      "mitra:\n  refund_names: ['refund.*']\n",
-      /"Refund rejected"/,
+      'status 3 read as delivered',
+      'mitra:\n  order_status:\n    success: [2, 3]\n    failed: [4]\n',
+      /status 3 cannot be success/,
     ],
-    ['a refund pattern that is no regex', "mitra:\n  refund_names: ['refund(']\n", /does not compile/],
+    [
+      "the voucher code read from the buyer's own data",
+      'mitra:\n  voucher_code_at: [detail.customer_data.user_id, detail.voucher_code]\n',
+      /detail\.customer_data\.user_id never holds/,
+    ],
+    [
+      'the voucher code read from the history',
+      'mitra:\n  voucher_code_at: [history_status.0.status_name]\n',
+      /never holds a voucher code/,
+    ],
     [
       'the voucher code read from our own ref_id',
       'mitra:\n  voucher_code_at: [ref_id]\n',
@@ -150,7 +176,7 @@ describe('readings as settings', () => {
         '  order_status: {processing: [1, 0], failed: [4]}',
         '  voucher_code_at: [detail.code, detail.voucher_code, sn]',
         '  reason_at: [detail.note, sn]',
-        `  refund_names: ['refund(ed)?', 'dana dikembalikan']`,
+        '  refund_names: [Refunded, Dana Dikembalikan, Dana dikembalikan ke *]',
         "  webhook: {layers: ['', transaction], trx_code_keys: [invoice], ref_id_keys: [reference]}",
         '  balance: {path: /v2/public/saldo, word: saldo}',
         '  tid_accepts_ref_id: false',
@@ -215,14 +241,54 @@ describe('the readings decide, and say which', () => {
     });
   });
 
-  it('reads a refund by the names in force, and records which pattern matched', () => {
-    const history = { history_status: [{ status_name: 'Success' }, { status_name: 'Dana  Dikembalikan' }] };
-    expect(status({ status: 2, ...history }, dialect)).toMatchObject({
+  it('reads a refund by the names in force, and records which name matched', () => {
+    const refunded = {
+      history_status: [{ status_name: 'Processing' }, { status_name: 'Dana  Dikembalikan' }],
+    };
+    expect(status({ status: 4, ...refunded }, dialect)).toMatchObject({
       kind: 'failed',
       refunded: true,
       decidedBy: 'history name "Dana  Dikembalikan" matches mitra.refund_names[0]',
     });
-    expect(status({ status: 2, ...history })).toMatchObject({ kind: 'success' });
+    expect(status({ status: 4, ...refunded })).toMatchObject({ kind: 'unclear', unknownStatus: 4 });
+  });
+
+  it("never lets a name the file added overrule a status that says delivered; today's names do", () => {
+    const history = (name: string) => ({
+      history_status: [{ status_name: 'Success' }, { status_name: name }],
+    });
+    expect(status({ status: 2, ...history('Dana Dikembalikan') }, dialect)).toMatchObject({
+      kind: 'unclear',
+      why: 'status 2 says delivered, and history name "Dana Dikembalikan" matches mitra.refund_names[0], a name the readings file added: ask Mitra',
+    });
+    expect(status({ status: 2, ...history('Refunded') })).toMatchObject({ kind: 'failed', refunded: true });
+  });
+
+  it('takes a trailing * for any words that do not negate the refund', () => {
+    expect(status({ status: 1, history_status: [{ status_name: 'Refunded to balance' }] })).toMatchObject({
+      kind: 'failed',
+      refunded: true,
+    });
+    for (const name of [
+      'Refunded to balance failed',
+      'Refunded to  wallet: GAGAL',
+      'Refunded to balance cancelled',
+      'Refunded to',
+    ])
+      expect(status({ status: 1, history_status: [{ status_name: name }] })).toMatchObject({
+        kind: 'processing',
+      });
+  });
+
+  it('never gives the voucher code as a failure reason (the 400 message reaches the buyer)', () => {
+    const code = { detail: { voucher_code: 'STEAM-SECRET' }, sn: 'STEAM-SECRET' };
+    expect(status({ status: 3, ...code })).toMatchObject({ kind: 'failed', reason: null });
+    expect(status({ status: 1, ...code, history_status: [{ status_name: 'Refund' }] })).toMatchObject({
+      kind: 'failed',
+      refunded: true,
+      reason: null,
+    });
+    expect(status({ status: 3, sn: 'out of stock' })).toMatchObject({ reason: 'out of stock' });
   });
 
   it('reads only what the reply itself holds, never what every object inherits', () => {
@@ -297,6 +363,56 @@ describe('the readings file', () => {
     const named = loadReadingsFile(dir.file('absent.yaml'), true);
     expect(named.ok).toBe(false);
     expect(!named.ok && named.errors[0]).toMatch(/absent\.yaml: cannot read the readings file/);
+  });
+
+  it('refuses a file that became empty or went away while settings were in force, and says what went back', () => {
+    const file = dir.file('readings.yaml');
+    const custom =
+      'mitra:\n  order_status:\n    processing: [1, 3]\n    failed: [4]\n  tid_accepts_ref_id: false\n';
+    writeFileSync(file, custom);
+    const lines: string[] = [];
+    const initial = readings(custom);
+    const store = createReadingsStore(
+      file,
+      false,
+      initial,
+      createLogger('info', { write: (l) => lines.push(l) }),
+    );
+    try {
+      for (const emptied of ['', '# nothing\n', '~\n']) {
+        writeFileSync(file, emptied);
+        const r = store.reload();
+        expect(r.ok).toBe(false);
+        expect(!r.ok && r.errors[0]).toMatch(/the readings file is empty; the readings in force stay/);
+        expect(store.current()).toBe(initial);
+      }
+      rmSync(file);
+      const gone = store.reload();
+      expect(!gone.ok && gone.errors[0]).toMatch(/the readings file is gone; the readings in force stay/);
+      // Going back on purpose is written out: it takes effect, and the warning lists what went back.
+      writeFileSync(file, 'mitra:\n  tid_accepts_ref_id: false\n');
+      expect(store.reload().ok).toBe(true);
+      const warning = JSON.parse(lines.at(-1) ?? '{}') as { level: number; msg: string };
+      expect(warning.level).toBe(40);
+      expect(warning.msg).toBe(
+        'readings reloaded: 2 settings back to the default: mitra.order_status.processing, mitra.order_status.failed',
+      );
+    } finally {
+      store.close();
+    }
+  });
+
+  it('reloads what the watcher sees only once the file has held still for a poll', async () => {
+    const file = dir.file('readings.yaml');
+    writeFileSync(file, '');
+    const store = createReadingsStore(file, true, DEFAULT_READINGS, createLogger('silent'));
+    try {
+      store.watch(20);
+      writeFileSync(file, 'mitra:\n  order_status:\n    failed: [4]\n');
+      await waitFor(() => store.current().mitra.order_status.failed[0] === 4, 5000);
+    } finally {
+      store.close();
+    }
   });
 
   it('takes effect on reload; a bad edit keeps the readings in force and says why', () => {

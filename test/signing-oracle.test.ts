@@ -1,8 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { requestSignedContent, responseSignedContent } from '../src/readings/razer.js';
 import { signatureHeader, signRequest } from '../src/razer/signature.js';
+import { requestSignedContent, responseSignedContent } from '../src/readings/razer.js';
 import { jsonObject } from '../src/sim/razer-client.js';
 import {
   API_ID,

@@ -1,5 +1,5 @@
-import { responseSignedContent } from '../../src/readings/razer.js';
 import { signatureHeader } from '../../src/razer/signature.js';
+import { responseSignedContent } from '../../src/readings/razer.js';
 import type { Snapshot } from './harness.js';
 import type { RawRequest, RawResponse } from './http.js';
 

@@ -5,8 +5,8 @@ import { isTerminal } from '../../src/fulfilment/states.js';
 import { type EndpointName, endpointOf } from '../../src/http/request-log.js';
 import { MAX_WEBHOOK_BYTES } from '../../src/mitra/webhook-route.js';
 import { docsAsset } from '../../src/openapi/docs.js';
-import { MAX_BODY_BYTES } from '../../src/readings/razer.js';
 import { hasDotSegment } from '../../src/razer/routes.js';
+import { MAX_BODY_BYTES } from '../../src/readings/razer.js';
 import { CREDENTIALS, type FuzzGateway } from './harness.js';
 import { type RawRequest, type RawResponse, refusedBeforeApp } from './http.js';
 import {

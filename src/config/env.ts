@@ -190,7 +190,12 @@ export const envVarsSchema = z.object({
   // log can say that Razer still signs with one.
   RAZER_API_KEY_RETIRED: z
     .string()
-    .transform((v) => v.split(',').map((k) => k.trim()).filter((k) => k !== ''))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((k) => k.trim())
+        .filter((k) => k !== ''),
+    )
     .optional(),
   // Every reading of the two APIs as a setting. Unset: ./config/readings.yaml if it exists, else
   // today's readings; set: the file must exist.

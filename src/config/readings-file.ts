@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
 import type { Logger } from '../log.js';
 import { DEFAULT_READINGS, differences, type Readings, readingsFileSchema } from '../readings/settings.js';
 import { type WatchedFile, watchFile } from './watched-file.js';
@@ -27,15 +28,52 @@ export function loadReadingsFile(file: string, required: boolean): YamlResult<Re
 
 export type ReadingsStore = WatchedFile<Readings>;
 
+const listed = (r: Readings) => differences(r).map((d) => `${d.path}: ${JSON.stringify(d.value)}`);
+
+/**
+ * The readings in force, reloadable. A file that became empty or disappeared while settings were
+ * in force is refused, not read as "every default": an editor caught mid-write, or a deleted
+ * file, must never bring back a reading the operator corrected.
+ */
 export function createReadingsStore(
   file: string,
   required: boolean,
   initial: Readings,
   logger: Logger,
+  onChange?: (previous: Readings, next: Readings) => void,
 ): ReadingsStore {
-  return watchFile(file, initial, logger, {
+  const store: ReadingsStore = watchFile(file, initial, logger, {
     name: 'readings',
-    load: (f) => loadReadingsFile(f, required),
-    summary: (r) => ({ differences: differences(r).map((d) => `${d.path}: ${JSON.stringify(d.value)}`) }),
+    load: (f) => {
+      const loaded = loadReadingsFile(f, required);
+      if (!loaded.ok || differences(loaded.value).length > 0 || differences(store.current()).length === 0)
+        return loaded;
+      if (!existsSync(f))
+        return {
+          ok: false,
+          errors: [
+            `${f}: the readings file is gone; the readings in force stay (write the defaults explicitly to go back to them)`,
+          ],
+        };
+      if (parseDocument(readFileSync(f, 'utf8')).toJS() == null)
+        return {
+          ok: false,
+          errors: [
+            `${f}: the readings file is empty; the readings in force stay (write the defaults explicitly to go back to them)`,
+          ],
+        };
+      return loaded;
+    },
+    summary: (r) => ({ differences: listed(r) }),
+    onChange: (previous, next) => {
+      const back = differences(previous).filter((d) => !differences(next).some((n) => n.path === d.path));
+      if (back.length > 0)
+        logger.warn(
+          { file, settings: back.map((d) => d.path) },
+          `readings reloaded: ${back.length} setting${back.length === 1 ? '' : 's'} back to the default: ${back.map((d) => d.path).join(', ')}`,
+        );
+      onChange?.(previous, next);
+    },
   });
+  return store;
 }

@@ -18,6 +18,8 @@ export interface WatchedFileOptions<T> {
   load: (file: string) => Loaded<T>;
   /** Log fields that say what a reload brought in force. */
   summary: (value: T) => Record<string, unknown>;
+  /** Told of each reload that took effect, with what was in force before. */
+  onChange?: (previous: T, next: T) => void;
 }
 
 export function watchFile<T>(
@@ -39,18 +41,31 @@ export function watchFile<T>(
         );
         return result;
       }
+      const previous = value;
       value = result.value;
       logger.info({ file, ...options.summary(value) }, `${options.name} reloaded`);
+      options.onChange?.(previous, value);
       return { ok: true, value };
     },
     watch(intervalMs = 1000) {
       // Polling survives editors that replace the file (rename) where fs.watch loses track;
-      // the baseline is taken now, so an edit made right after watch() is still seen.
+      // the baseline is taken now, so an edit made right after watch() is still seen. A change is
+      // read once it has held for a whole poll: a file caught half-written (truncated, then
+      // filled) is never what takes effect.
       let seen = fingerprint(file);
+      let settling: string | null = null;
       timer ??= setInterval(() => {
         const current = fingerprint(file);
-        if (current === seen) return;
+        if (current === seen) {
+          settling = null;
+          return;
+        }
+        if (settling !== current) {
+          settling = current;
+          return;
+        }
         seen = current;
+        settling = null;
         watched.reload();
       }, intervalMs);
       timer.unref();

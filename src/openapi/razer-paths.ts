@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import type { RefusalCode } from '../fulfilment/refusal.js';
-import { MAX_BODY_BYTES } from '../readings/razer.js';
 import { MAX_BODY_DEPTH } from '../razer/routes.js';
 import {
   cancelSchema,
@@ -10,6 +9,7 @@ import {
   validateSchema,
 } from '../razer/schemas.js';
 import { signRequest, signResponse } from '../razer/signature.js';
+import { MAX_BODY_BYTES } from '../readings/razer.js';
 import {
   type Examples,
   errorExample,

@@ -227,7 +227,7 @@ function findingText(id: AlternativeId, reading: { claimed: string; keyApiId: st
     case 'other-api-id-key':
       return `Razer signs with the key of api-id ${keyOf} while sending api-id ${claimed}: ask Razer which api-id it means, or check which api-id each configured key belongs to`;
     case 'retired-key':
-      return `Razer still signs with a retired key of api-id ${keyOf}: ask Razer to switch to the current key, or make it RAZER_API_KEY_PREVIOUS again until it does`;
+      return `Razer still signs with a retired key of api-id ${keyOf}: ask Razer to switch to the current key. Never accept a retired key again: keys are retired because they may have leaked, and whoever holds it can send this`;
     case 'api-id-not-configured':
       return `Razer sends api-id ${claimed}, which is not configured, but signs with the key of api-id ${keyOf}: set RAZER_API_ID to ${claimed} if that is Razer's api-id for this publisher`;
     case 'api-id-not-base64':

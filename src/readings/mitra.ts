@@ -3,7 +3,7 @@
  * marks of shared/spec/mitra-side.md. Pure; the readings are passed in, today's by default.
  */
 import type { OrderStatusData } from '../mitra/schemas.js';
-import { DEFAULT_READINGS, type Readings } from './settings.js';
+import { DEFAULT_READINGS, matchesRefundName, type Readings } from './settings.js';
 
 /** Order timestamps are Unix seconds sent as a string. */
 export const orderTimestamp = (nowMs: number): string => String(Math.floor(nowMs / 1000));
@@ -35,15 +35,23 @@ export function statusNumber(raw: unknown): number | null {
   return null;
 }
 
-/** The refund pattern a history name matches, if any (mitra.refund_names: whole name, any case). */
+/** The refund name a history name matches, if any (mitra.refund_names). */
+export function refundMatch(
+  statusName: string,
+  readings: Readings = DEFAULT_READINGS,
+): { index: number; added: boolean } | null {
+  const index = readings.refundNames.findIndex((n) => matchesRefundName(n, statusName));
+  const found = readings.refundNames[index];
+  return found ? { index, added: found.added } : null;
+}
+
+/** The index of the refund name a history name matches, if any. */
 export function refundPattern(statusName: string, readings: Readings = DEFAULT_READINGS): number | null {
-  const name = statusName.trim().replace(/\s+/g, ' ');
-  const i = readings.refundPatterns.findIndex((p) => p.test(name));
-  return i === -1 ? null : i;
+  return refundMatch(statusName, readings)?.index ?? null;
 }
 
 export function namesRefund(statusName: string, readings: Readings = DEFAULT_READINGS): boolean {
-  return refundPattern(statusName, readings) !== null;
+  return refundMatch(statusName, readings) !== null;
 }
 
 /** The text at a dot path of a reply (a string, or a number written as one); blank is no value. */
@@ -69,6 +77,17 @@ export function firstAt(root: unknown, paths: readonly string[]): { text: string
 }
 
 /**
+ * The failure reason: the first of mitra.reason_at that holds one, unless it is the voucher code
+ * itself (sn holds a voucher's code on success, and a 400's message is shown to the buyer).
+ */
+function failureReason(data: OrderStatusData, readings: Readings): { text: string; path: string } | null {
+  const reason = firstAt(data, readings.mitra.reason_at);
+  if (!reason) return null;
+  const codePaths = readings.mitra.voucher_code_at.filter((p) => !readings.mitra.reason_at.includes(p));
+  return codePaths.some((p) => textAt(data, p) === reason.text) ? null : reason;
+}
+
+/**
  * Reads an order-status reply by the readings (mitra.order_status; defaults 1 processing,
  * 2 success, 3 failed). Any other number, or no number at all, is unclear. A history entry that
  * a refund pattern matches means refunded, even after a success. The reason and serial are at the
@@ -79,19 +98,24 @@ export function interpretOrderStatus(
   readings: Readings = DEFAULT_READINGS,
 ): OrderState {
   const m = readings.mitra;
-  const reason = firstAt(data, m.reason_at);
+  const reason = failureReason(data, readings);
   const sn = reason?.text ?? null;
-  for (const h of data.history_status ?? []) {
-    const i = refundPattern(h.status_name, readings);
-    if (i !== null)
-      return {
-        kind: 'failed',
-        refunded: true,
-        reason: sn,
-        decidedBy: `history name ${JSON.stringify(h.status_name)} matches mitra.refund_names[${i}]`,
-      };
-  }
   const status = statusNumber(data.status);
+  const delivered = status !== null && m.order_status.success.includes(status);
+  for (const h of data.history_status ?? []) {
+    const found = refundMatch(h.status_name, readings);
+    if (!found) continue;
+    const by = `history name ${JSON.stringify(h.status_name)} matches mitra.refund_names[${found.index}]`;
+    // A name the file added is not enough to overrule a status that says delivered: a wrong
+    // "refunded" answers 400 for goods the buyer has. Today's names are.
+    if (found.added && delivered)
+      return {
+        kind: 'unclear',
+        why: `status ${status} says delivered, and ${by}, a name the readings file added: ask Mitra`,
+        decidedBy: `${by} against status ${status} in mitra.order_status.success`,
+      };
+    return { kind: 'failed', refunded: true, reason: sn, decidedBy: by };
+  }
   if (status === null)
     return {
       kind: 'unclear',

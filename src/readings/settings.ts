@@ -11,6 +11,8 @@ import { z } from 'zod';
 /** Status numbers seen in public integrations: their meaning is not a reading and cannot move. */
 export const SEEN_PROCESSING = 1;
 export const SEEN_SUCCESS = 2;
+/** The one failure number a public integration shows: a reading, its default. */
+export const READ_FAILED = 3;
 
 /** RC codes the published list says refuse a call outright: the only ones "refused" may hold. */
 export const DOCUMENTED_REFUSAL_RC = [
@@ -57,13 +59,57 @@ export const NOT_REFUND_NAMES = [
   'Proses Refund',
   'Refund cancelled',
   'Refund requested',
+  'Refund initiated',
+  'Refund in progress',
+  'Refund queued',
+  'Refund on hold',
+  'Refund diproses',
   'Non-refundable',
   'Not refunded',
+  'Refund failed',
+  'Refund gagal',
+  'Refund unsuccessful',
+  'Refund not successful',
+  'Refund tidak berhasil',
+  'Refund belum berhasil',
+  'Dana Tidak Dikembalikan',
+  'Dana belum dikembalikan',
+  'Gagal Dikembalikan',
 ] as const;
 
 /**
+ * Words that, in the text a trailing `*` stands for, say a refund did not happen ("Refunded to
+ * balance failed"): such a name is never a refund.
+ */
+export const NEGATING_WORDS = [
+  'not',
+  'no',
+  'non',
+  'never',
+  'un',
+  'unsuccessful',
+  'fail',
+  'failed',
+  'failure',
+  'rejected',
+  'reject',
+  'declined',
+  'denied',
+  'pending',
+  'tidak',
+  'belum',
+  'gagal',
+  'ditolak',
+  'menunggu',
+  'proses',
+] as const;
+
+/** Words that end a refund after it was named ("Refunded to balance cancelled"): tails only. */
+const UNDOING_WORDS = ['cancelled', 'canceled', 'reversed', 'batal', 'dibatalkan'] as const;
+
+/**
  * Order-status fields that never hold a voucher code: reading the code from one of them would
- * give the buyer our own reference, a price or a date.
+ * give the buyer our own reference, a price, a date or their own account.
  */
 export const NOT_A_CODE_PATHS = [
   'code',
@@ -71,17 +117,68 @@ export const NOT_A_CODE_PATHS = [
   'status',
   'date',
   'grand_total',
-  'history_status',
   'detail',
   'detail.variation_key',
   'detail.variation_name',
   'detail.price',
-  'detail.customer_data',
-  'detail.order_param',
 ] as const;
 
-const DEFAULT_REFUND_NAME =
-  '(refund(ed)?( (success(ful)?|succeeded|processed|completed?|done|berhasil|sukses))?|refunded to .+|cancell?ed and refunded)';
+/** Order-status fields nothing under which is a voucher code (the buyer's data, the history). */
+export const NOT_A_CODE_TREES = ['history_status', 'detail.customer_data', 'detail.order_param'] as const;
+
+export const isNotACodePath = (path: string): boolean =>
+  (NOT_A_CODE_PATHS as readonly string[]).includes(path) ||
+  NOT_A_CODE_TREES.some((tree) => path === tree || path.startsWith(`${tree}.`));
+
+/** Today's refund names: "Refund", "Refunded" and each with a word that says it went through. */
+export const DEFAULT_REFUND_NAMES: readonly string[] = [
+  ...['Refund', 'Refunded'].flatMap((head) => [
+    head,
+    ...[
+      'success',
+      'successful',
+      'succeeded',
+      'processed',
+      'complete',
+      'completed',
+      'done',
+      'berhasil',
+      'sukses',
+    ].map((tail) => `${head} ${tail}`),
+  ]),
+  'Refunded to *',
+  'Cancelled and refunded',
+  'Canceled and refunded',
+];
+
+/** A name as compared: trimmed, spaces folded, lower case. */
+export const foldName = (name: string): string => name.trim().replace(/\s+/g, ' ').toLowerCase();
+
+/**
+ * A refund name: the whole history name (any case, spaces folded), or with a trailing ` *` the
+ * name's start followed by any words, none of which negates it. Plain text, never a regular
+ * expression: matching is linear in the name and cannot escape its anchors.
+ */
+export interface RefundName {
+  text: string;
+  prefix: boolean;
+}
+
+export function refundName(entry: string): RefundName {
+  const folded = foldName(entry);
+  return folded.endsWith(' *')
+    ? { text: folded.slice(0, -1), prefix: true }
+    : { text: folded, prefix: false };
+}
+
+export function matchesRefundName(name: RefundName, historyName: string): boolean {
+  const folded = foldName(historyName);
+  if (!name.prefix) return folded === name.text;
+  if (!folded.startsWith(name.text) || folded.length === name.text.length) return false;
+  const rest = folded.slice(name.text.length).split(/[^\p{L}\p{N}]+/u);
+  const no: readonly string[] = [...NEGATING_WORDS, ...UNDOING_WORDS];
+  return !rest.some((w) => no.includes(w));
+}
 
 const KEY = /^[A-Za-z0-9_-]{1,64}$/;
 const DOT_PATH = /^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,3}$/;
@@ -135,7 +232,7 @@ const orderStatusSchema = z
   .strictObject({
     processing: statusList('status numbers that mean processing').default([SEEN_PROCESSING]),
     success: statusList('status numbers that mean delivered').default([SEEN_SUCCESS]),
-    failed: statusList('status numbers that mean failed, not delivered').default([3]),
+    failed: statusList('status numbers that mean failed, not delivered').default([READ_FAILED]),
   })
   .prefault({});
 
@@ -203,13 +300,23 @@ const mitraSchema = z
     refund_names: z
       .array(
         z
-          .string({ error: 'must be a list of patterns matched against a whole history name' })
-          .min(1, { error: 'a pattern must not be empty' })
-          .max(300, { error: 'a pattern is at most 300 characters' }),
-        { error: 'must be a list of patterns matched against a whole history name' },
+          .string({ error: 'must be a list of history names, such as [Refunded, Dana Dikembalikan]' })
+          .max(100, { error: 'a name is at most 100 characters' })
+          .refine((n) => foldName(n) !== '', { error: 'a name must not be empty' })
+          .refine(
+            (n) =>
+              !foldName(n).slice(0, -1).includes('*') && (!n.trim().endsWith('*') || /\s\*$/.test(n.trim())),
+            {
+              error: 'a * may only end a name, after a space, such as "Refunded to *"',
+            },
+          )
+          .refine((n) => !/\s\*$/.test(n.trim()) || foldName(n).length >= 8, {
+            error: 'a name ending in * needs at least 6 letters before it',
+          }),
+        { error: 'must be a list of history names, such as [Refunded, Dana Dikembalikan]' },
       )
-      .max(20, { error: 'at most 20 patterns' })
-      .default([DEFAULT_REFUND_NAME]),
+      .max(50, { error: 'at most 50 names' })
+      .default([...DEFAULT_REFUND_NAMES]),
     webhook: webhookSchema,
     balance: balanceSchema,
     tid_accepts_ref_id: z.boolean({ error: 'must be true or false' }).default(true),
@@ -231,12 +338,14 @@ const fileSchema = z
   .superRefine((r, ctx) => {
     for (const issue of guardRails(r)) ctx.addIssue({ code: 'custom', ...issue });
   })
-  .transform((r) => ({ ...r, refundPatterns: r.mitra.refund_names.map(wholeName) }));
-
-/** A refund pattern matched against the whole name, case-insensitive, spaces folded. */
-function wholeName(source: string): RegExp {
-  return new RegExp(`^(?:${source})$`, 'iu');
-}
+  .transform((r) => ({
+    ...r,
+    refundNames: r.mitra.refund_names.map((entry) => ({
+      ...refundName(entry),
+      // Only today's names may overrule a status that says delivered: see interpretOrderStatus.
+      added: !DEFAULT_REFUND_NAMES.some((d) => foldName(d) === foldName(entry)),
+    })),
+  }));
 
 type Parsed = z.output<typeof fileSchema>;
 export type Readings = Parsed;
@@ -248,7 +357,7 @@ interface Issue {
 }
 
 /** The guard rails: each names the field and why the value could cost money. */
-export function guardRails(r: Omit<Parsed, 'refundPatterns'>): Issue[] {
+export function guardRails(r: Omit<Parsed, 'refundNames'>): Issue[] {
   const issues: Issue[] = [];
   const s = r.mitra.order_status;
   const classes = [
@@ -268,6 +377,22 @@ export function guardRails(r: Omit<Parsed, 'refundPatterns'>): Issue[] {
     issues.push({
       path: ['mitra', 'order_status', 'success'],
       message: `must include ${SEEN_SUCCESS}: every public integration shows ${SEEN_SUCCESS} as delivered`,
+    });
+  // 0 is what a careless reply's null, "" or false becomes: never enough to decide an outcome.
+  for (const [name, list] of [
+    ['success', s.success],
+    ['failed', s.failed],
+  ] as const)
+    if (list.includes(0))
+      issues.push({
+        path: ['mitra', 'order_status', name],
+        message: `status 0 cannot be ${name}: it is what an empty or false status becomes; list it under processing if Mitra uses it`,
+      });
+  // 3 is the one failure number an integration shows: reading it as delivered answers 200 for goods not delivered.
+  if (s.success.includes(READ_FAILED))
+    issues.push({
+      path: ['mitra', 'order_status', 'success'],
+      message: `status ${READ_FAILED} cannot be success: the one public integration that shows it reads it as failed`,
     });
   if (!s.processing.includes(SEEN_PROCESSING))
     issues.push({
@@ -298,7 +423,7 @@ export function guardRails(r: Omit<Parsed, 'refundPatterns'>): Issue[] {
     ['reason_at', r.mitra.reason_at],
   ] as const)
     for (const p of list)
-      if (field === 'voucher_code_at' && (NOT_A_CODE_PATHS as readonly string[]).includes(p))
+      if (field === 'voucher_code_at' && isNotACodePath(p))
         issues.push({
           path: ['mitra', field],
           message: `${p} never holds a voucher code (it is the order's own data): the buyer would get it as a code`,
@@ -306,22 +431,21 @@ export function guardRails(r: Omit<Parsed, 'refundPatterns'>): Issue[] {
   if (r.mitra.voucher_code_at.length === 0)
     issues.push({ path: ['mitra', 'voucher_code_at'], message: 'must list at least one path' });
 
-  for (const [i, source] of r.mitra.refund_names.entries()) {
-    let pattern: RegExp;
-    try {
-      pattern = wholeName(source);
-    } catch (err) {
-      issues.push({
-        path: ['mitra', 'refund_names', i],
-        message: `does not compile: ${(err as Error).message}`,
-      });
-      continue;
-    }
-    const wrong = NOT_REFUND_NAMES.filter((name) => pattern.test(name));
+  for (const [i, entry] of r.mitra.refund_names.entries()) {
+    const name = refundName(entry);
+    const wrong = NOT_REFUND_NAMES.filter((probe) => matchesRefundName(name, probe));
+    const negated = foldName(entry)
+      .split(/[^\p{L}\p{N}]+/u)
+      .filter((w) => (NEGATING_WORDS as readonly string[]).includes(w));
     if (wrong.length > 0)
       issues.push({
         path: ['mitra', 'refund_names', i],
         message: `matches ${wrong.map((w) => JSON.stringify(w)).join(', ')}, which do not say a refund happened: a delivered order would be answered 400`,
+      });
+    else if (negated.length > 0)
+      issues.push({
+        path: ['mitra', 'refund_names', i],
+        message: `holds ${negated.map((w) => JSON.stringify(w)).join(', ')}, which says a refund did not happen`,
       });
   }
 

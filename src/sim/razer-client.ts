@@ -1,6 +1,6 @@
 import { request } from 'undici';
-import type { SignedContentMode } from '../readings/razer.js';
 import { signRequest, signResponse } from '../razer/signature.js';
+import type { SignedContentMode } from '../readings/razer.js';
 
 export interface RazerReply {
   status: number;

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestSignedContent } from '../../src/readings/razer.js';
 import { signatureHeader } from '../../src/razer/signature.js';
+import { requestSignedContent } from '../../src/readings/razer.js';
 import type { MitraSimulator } from '../../src/sim/mitra-sim.js';
 import { type ChildGateway, spawnGateway } from '../helpers/child-gateway.js';
 import { REQUIRED_ENV } from '../helpers/env.js';

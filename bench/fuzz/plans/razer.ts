@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { MAX_BODY_BYTES, requestSignedContent } from '../../../src/readings/razer.js';
 import { signatureHeader } from '../../../src/razer/signature.js';
+import { MAX_BODY_BYTES, requestSignedContent } from '../../../src/readings/razer.js';
 import {
   anyPath,
   body,
