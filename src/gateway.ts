@@ -537,7 +537,7 @@ function cachedFor<T>(ms: number, read: () => Promise<T>): () => Promise<T> {
  * in this process, seeded with the calls recorded in the last window so that a restart does
  * not double a window, plus a tenth of the limit for what a crash could have sent unrecorded.
  */
-async function createLimiter(
+export async function createLimiter(
   store: Store,
   config: Config,
   now: () => number,

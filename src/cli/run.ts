@@ -6,6 +6,7 @@ import { signRequest } from '../razer/signature.js';
 import { SANDBOX_CREDENTIALS } from '../sandbox-credentials.js';
 import { runBalance } from './balance.js';
 import { runCheck } from './check.js';
+import { runConformance } from './conformance.js';
 import { runDemo } from './demo.js';
 import { runPrune } from './prune.js';
 import { runSandbox } from './sandbox.js';
@@ -40,6 +41,12 @@ commands:
                              list and read transactions (from the database); recheck and resolve
                              them through the running gateway (gateway tx for the options)
   balance [--json]           the supplier balance the running gateway last polled
+  conformance [--listen HOST:PORT] [--timeout S] [--webhook-wait S] [--fail-product B/V]
+              [--refund-product B/V] [--form KEY=VALUE]... [--production --confirm-spend IDR] [--json]
+                             test the readings against MITRA_BASE_URL with real orders (the published
+                             sandbox scenarios); report in CONFORMANCE_DIR (exit 1: a reading is
+                             contradicted, 2: could not run; production needs --production and
+                             --confirm-spend)
   sign <METHOD> <PATH> [BODY]
                              print the X-Razer-Signature Razer Gold would send (RAZER_API_ID/KEY)
   demo                       play four purchases against a fresh sandbox and print their stories
@@ -105,6 +112,7 @@ const commands: Record<string, Command> = {
     return 0;
   },
   check: (args, io) => runCheck(args, io),
+  conformance: (args, io) => runConformance(args, io),
   migrate: (args, io) => {
     const { values } = parseArgs({ args, options: { database: { type: 'string' } }, strict: true });
     const found = storeSettings(storageEnvSchema, io, values.database);

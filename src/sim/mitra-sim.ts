@@ -17,6 +17,7 @@ import {
   type SupplierWire,
   wireOf,
 } from './dialects.js';
+import { scenarioBrands, scenarioEnding } from './scenarios.js';
 
 /**
  * What each call signs after the secret (mitra-side §1), as the default supplier checks it. The
@@ -205,7 +206,8 @@ export class MitraSimulator {
   constructor(options: MitraSimOptions) {
     this.#o = {
       balance: 10_000_000,
-      catalogue: defaultCatalogue(),
+      // With the products that always fail or are refunded (src/sim/scenarios.ts).
+      catalogue: [...defaultCatalogue(), ...scenarioBrands()],
       completeAfterMs: 100,
       rateLimit: { limit: 200, windowMs: 60_000 },
       statusAcceptsRefId: true,
@@ -604,7 +606,8 @@ export class MitraSimulator {
     this.#byTrx.set(order.trxCode, order);
     if (this.#o.newTransactionWebhook) this.#orderWebhook('new_transaction', order);
 
-    const ending = this.#nextEndings.shift() ?? this.#randomEnding();
+    const ending =
+      this.#nextEndings.shift() ?? scenarioEnding(brand.key, variation.key) ?? this.#randomEnding();
     if (ending.kind !== 'stay') this.#later(this.#o.completeAfterMs, () => this.#end(order, ending));
     return ok(c, {
       trx_code: order.trxCode,
