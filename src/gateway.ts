@@ -13,6 +13,7 @@ import { type Config, describeMitra } from './config/env.js';
 import type { Mapping } from './config/mapping.js';
 import { createMappingStore, type MappingStore } from './config/mapping-store.js';
 import { createReadingsStore, loadReadingsFile, type ReadingsStore } from './config/readings-file.js';
+import { lastConformanceReport } from './conformance/last-report.js';
 import { AuditWriter } from './db/audit-writer.js';
 import { describeStore, openStore } from './db/open.js';
 import { pruneAuditRecords, retentionCutoff } from './db/retention.js';
@@ -389,7 +390,17 @@ export async function startGateway(
       onFlood: (source, message) => alerter.raise({ kind: 'webhook-flood', key: source, message }),
     },
     admin: adminDeps,
-    console: adminDeps && { ...adminDeps, now },
+    console: adminDeps && {
+      ...adminDeps,
+      now,
+      goLive: {
+        lastConformance: () => lastConformanceReport(config.conformanceDir),
+        conformanceDir: config.conformanceDir,
+        readingsFile: config.readingsFile,
+        readings,
+        razerContact: () => razerContact.snapshot(),
+      },
+    },
     metrics,
     readiness: {
       storageWritable: () => store.checkWritable(),

@@ -2,7 +2,7 @@ import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import { CSS } from './style.js';
 
-export type Section = 'overview' | 'transactions' | 'supplier' | 'none';
+export type Section = 'overview' | 'transactions' | 'supplier' | 'go-live' | 'none';
 
 export interface Chrome {
   /** Null on the sign-in page: no navigation for a visitor without a session. */
@@ -15,6 +15,7 @@ const NAV: { section: Section; href: string; label: string }[] = [
   { section: 'overview', href: '/console', label: 'Overview' },
   { section: 'transactions', href: '/console/transactions', label: 'Transactions' },
   { section: 'supplier', href: '/console/supplier', label: 'Supplier' },
+  { section: 'go-live', href: '/console/go-live', label: 'Go live' },
 ];
 
 export function Layout(props: { title: string; chrome: Chrome; children?: Child }) {

@@ -29,9 +29,11 @@ import { loggedPath } from '../http/request-log.js';
 import { answerFromState } from '../razer/answers.js';
 import { transactionNumberSchema } from '../razer/schemas.js';
 import { sameSecret } from '../secrets.js';
+import { type GoLiveDeps, gatherGoLive } from './go-live.js';
 import type { Chrome, Section } from './layout.js';
 import { chartWindow, failedToday, hourlyBars } from './overview.js';
 import { ConfirmPage, ResultPage } from './pages/confirm.js';
+import { GoLivePage } from './pages/go-live.js';
 import { MessagePage } from './pages/message.js';
 import { OverviewPage } from './pages/overview.js';
 import { SignInPage } from './pages/sign-in.js';
@@ -53,6 +55,8 @@ import { timeline } from './timeline.js';
 
 export interface ConsoleDeps extends AdminDeps {
   now: () => number;
+  /** What the Go live page shows: the last conformance report, the readings, Razer contact. */
+  goLive: GoLiveDeps;
 }
 
 type Env = { Variables: { session: Session } };
@@ -520,6 +524,13 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<Env> {
 
   app.get('/supplier', async (c) =>
     page(c, SupplierPage({ chrome: chrome(c, 'supplier'), report: await deps.supplier() })),
+  );
+
+  app.get('/go-live', async (c) =>
+    page(
+      c,
+      GoLivePage({ chrome: chrome(c, 'go-live'), view: await gatherGoLive(deps.goLive), now: deps.now() }),
+    ),
   );
 
   app.all('*', (c) => {

@@ -35,6 +35,7 @@ button.danger{background:#cf222e;color:#fff;border-color:#a40e26}
 .timeline li.event{border-left-color:#8250df}.timeline li.razer{border-left-color:#0969da}
 .timeline li.supplier{border-left-color:#bf8700}.timeline li.webhook{border-left-color:#1a7f37}
 .timeline .facts{color:#57606a;font-size:.85rem}
+pre.fix{background:#dafbe1;border:1px solid #4ac26b}pre.fix.refused{background:#ffebe9;border-color:#ff8182}
 pre{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:.4rem;margin:.2rem 0;font-size:.8rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;background:#fff;padding:.6rem;border:1px solid #d0d7de}
 dt{color:#57606a}dd{margin:0}

@@ -2,6 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type E2E, startE2E } from '../helpers/e2e.js';
 import { transactionRow } from '../helpers/fixtures.js';
+import { initBody, send } from '../helpers/razer.js';
 import { waitFor } from '../helpers/wait.js';
 import { launchChromium } from './chromium.js';
 
@@ -62,6 +63,7 @@ describe('console in Chromium', () => {
       '/console/transactions',
       '/console/transactions/SECRET-1',
       '/console/supplier',
+      '/console/go-live',
     ]) {
       await page.goto(`${e.url}${path}`);
       expect(new URL(page.url()).pathname).toBe('/console/sign-in');
@@ -187,6 +189,21 @@ describe('console in Chromium', () => {
     expect(new URL(page.url()).pathname).toBe('/console/sign-in');
     await page.goto(`${e.url}/console/supplier`);
     expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+  });
+
+  it('shows the Go live page from the navigation: a refused Razer request diagnosed', async () => {
+    const { e, page } = await start();
+    const refused = await send(e, 'POST', '/transaction/init', initBody('GL-1'), { mode: 'uri' });
+    expect(refused.status).toBe(401);
+    await signIn(page, e.url);
+    await page.click('header a:has-text("Go live")');
+    expect(new URL(page.url()).pathname).toBe('/console/go-live');
+    expect(await page.getAttribute('header a:has-text("Go live")', 'class')).toBe('here');
+    expect(await page.textContent('h2#mitra')).toContain('conformance report');
+    expect(await page.locator('#razer-endpoints tbody tr').count()).toBe(6);
+    expect(await page.textContent('#razer-failures tbody tr[data-endpoint=init]')).toContain(
+      'set razer.signed_content: uri',
+    );
   });
 
   it('acknowledges a flag whose text has a line break (the browser posts it back as CRLF)', async () => {
