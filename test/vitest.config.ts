@@ -10,6 +10,7 @@ const ADAPTER_FREE = [
   'test/architecture.test.ts',
   'test/sim-dialects.test.ts',
   'test/readings-settings.test.ts',
+  'test/conformance-judge.test.ts',
   'test/env.test.ts',
   'test/env-example.test.ts',
   'test/start-command.test.ts',
