@@ -43,4 +43,36 @@ describe('architecture', () => {
     expect(bad).toEqual([]);
     expect(importsUnder('razer').some((i) => i.to.startsWith('fulfilment/'))).toBe(true);
   });
+
+  it('src/readings, every reading of the two APIs, is pure: it imports no I/O, no rules and no HTTP', () => {
+    const bad = importsUnder('readings').filter((i) => !/^(readings\/|mitra\/schemas\.js$)/.test(i.to));
+    expect(bad).toEqual([]);
+  });
+
+  it("the simulator is the supplier: it never reads the gateway's readings", () => {
+    const bad = importsUnder('sim').filter(
+      (i) => i.to.startsWith('readings/settings') || i.to.startsWith('readings/mitra'),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it('the readings live in src/readings alone: no other module holds a status number class, an rc class or the balance path', () => {
+    const literals = [
+      /['"]\/v2\/public\/balance['"]/,
+      /\[\s*['"]21['"],\s*['"]22['"]/, // the refused rc list
+      /['"]23['"],\s*['"]26['"]/, // the may-exist rc list
+      /ORDER_STATUS_(PROCESSING|SUCCESS|FAILED)/,
+      /status\s*===\s*[123]\b/,
+    ];
+    // The simulator speaks for the supplier, and conformance probes alternatives to the readings.
+    const outside = sources(SRC).filter(
+      (f) => !/\/src\/(readings|sim)\//.test(f) && !/\/conformance\/plan\.ts$/.test(f),
+    );
+    const found = outside.flatMap((f) => {
+      const text = readFileSync(f, 'utf8');
+      return literals.filter((l) => l.test(text)).map((l) => `${relative(SRC, f)}: ${l.source}`);
+    });
+    expect(found).toEqual([]);
+    expect(outside.length).toBeGreaterThan(50);
+  });
 });

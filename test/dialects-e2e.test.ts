@@ -419,13 +419,16 @@ describe('with the fix in the readings file: the whole purchase path works under
     env.sim.nextFault('order', { kind: 'dropReplyAfterCreate' });
     const { topup } = await env.purchase('D-LOST');
     expect(topup.status).toBe(408);
-    // Sent again with the same ref_id: the supplier says it exists (rc 23), nothing more is
-    // known, and the order status is never asked by ref_id.
+    // Sent again with the same ref_id: the supplier says it exists (rc 23). Nothing more can be
+    // learnt by resending, so no more is sent, and the order status is never asked by ref_id.
     await waitFor(
-      async () => (await supplierCalls(env, 'D-LOST')).filter((c) => c.outcome === 'exists').length >= 2,
+      async () => (await env.gw.store.getTransaction('D-LOST'))?.resends === MAX_RESENDS,
       5000,
-      'two resends refused as duplicates',
+      'the resends stopped after the duplicate',
     );
+    const exists = async () =>
+      (await supplierCalls(env, 'D-LOST')).filter((c) => c.outcome === 'exists').length;
+    expect(await exists()).toBe(1);
     expect(env.sim.order('RG-D-LOST')?.status).toBe(2); // delivered at the supplier
     expect(await env.state('D-LOST')).toBe('UNKNOWN');
     expect((await env.query('D-LOST')).status).toBe(408);
@@ -441,6 +444,9 @@ describe('with the fix in the readings file: the whole purchase path works under
     );
     expect(await alerts(env, 'flagged')).toBe(1);
     expect((await env.query('D-LOST')).status).toBe(408);
+    // Checked again and again meanwhile: still the one resend, still the one order.
+    expect(await exists()).toBe(1);
+    expect(env.sim.ordersFor('RG-D-LOST')).toHaveLength(1);
   });
 });
 

@@ -513,7 +513,18 @@ export class FulfilmentEngine implements Fulfilment {
       this.#learnt.delete(row.transactionNumber);
       return;
     }
-    if (outcome.kind === 'exists') return this.#checkStatus(row, row.refId, cause, lease);
+    if (outcome.kind === 'exists') {
+      // The order exists and only its trx code finds it: another resend would learn nothing,
+      // and each is one more create-order sent for a ref_id Mitra already holds.
+      if (!this.#readings().mitra.tid_accepts_ref_id)
+        return this.#reschedule(
+          row,
+          `an order for the ref_id exists (rc ${outcome.rc}) and tid takes only trx codes: a webhook or an operator names it`,
+          lease,
+          { resends: MAX_RESENDS },
+        );
+      return this.#checkStatus(row, row.refId, cause, lease);
+    }
     // Refused, retryable or ambiguous: nothing is learnt. Never guess; look again later.
     await this.#reschedule(
       row,
@@ -744,7 +755,12 @@ export class FulfilmentEngine implements Fulfilment {
    * Sets the next check of a still-open transaction, one step further along the schedule; a day
    * after its top-up (flagged for an operator by then) at the slow cadence.
    */
-  async #reschedule(row: TransactionRow, why: string, lease: string | undefined): Promise<void> {
+  async #reschedule(
+    row: TransactionRow,
+    why: string,
+    lease: string | undefined,
+    extra: MovePatch = {},
+  ): Promise<void> {
     const fresh = await this.#d.store.getTransaction(row.transactionNumber);
     if (!fresh || isTerminal(fresh.state)) return;
     const now = this.#d.now();
@@ -753,6 +769,7 @@ export class FulfilmentEngine implements Fulfilment {
     const slow = overdue && (fresh.toppedUpAt === null || now - fresh.toppedUpAt >= SLOW_CHECKS_AFTER_MS);
     const delay = nextCheckDelay(this.#d.schedule, fresh.checks);
     const patch: MovePatch = {
+      ...extra,
       checks: fresh.checks + 1,
       nextCheckAt: now + (slow ? Math.max(delay, OVERDUE_CHECK_MS) : delay),
     };
