@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { orderEnded, type Sighting } from '../src/conformance/ending.js';
 import { combineFixes, makeFix } from '../src/conformance/fix.js';
-import { judge } from '../src/conformance/judge.js';
+import { judge } from '../src/conformance/judge/index.js';
 import { lastConformanceReport } from '../src/conformance/last-report.js';
 import {
   balanceAlternatives,

@@ -1,6 +1,6 @@
 import { differences, type Readings } from '../readings/settings.js';
 import { combineFixes } from './fix.js';
-import { judge } from './judge.js';
+import { judge } from './judge/index.js';
 import {
   type ConformanceReport,
   type Finding,
