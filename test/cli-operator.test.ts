@@ -57,7 +57,11 @@ describe('gateway story', () => {
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
     expect(r.out[0]).toBe('transaction STORY-1: SUCCESS');
-    const kinds = r.out.slice(3).map((l) => l.trim().split(/\s+/)[2]);
+    // What the sale cost, earned (the example's DIAMOND50: 1.05 USD) and made.
+    expect(r.out[3]).toBe(
+      '  cost IDR 15,000 (charged by the supplier); revenue 1.05 USD at 16250.5 IDR (rate set 2026-12-01) = IDR 17,063; profit IDR 2,063',
+    );
+    const kinds = r.out.slice(4).map((l) => l.trim().split(/\s+/)[2]);
     // The webhook's place depends on when the simulator sent it; the rest is in order.
     expect(kinds.filter((k) => k !== 'webhook')).toEqual([
       'razer',

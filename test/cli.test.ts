@@ -228,6 +228,7 @@ describe('gateway check', () => {
         ],
       },
       readings: { file: './config/readings.yaml', differences: [] },
+      warnings: [],
       mitra: { url: 'https://h2h-api.vcg.my.id', host: 'development' },
       storage: expect.stringMatching(/gateway\.db$/),
       instance: 'gw-b',
@@ -283,6 +284,28 @@ describe('gateway check', () => {
       'broken.yaml:7: sku DIAMOND50, field form.user_id: unknown template variable {uid}: there is no account.pattern to define a group of that name (use {accountId}, {customParam.X} or a named group)',
       'check failed: 2 problems',
     ]);
+  });
+
+  it('reports a revenue in a currency without a rate, and warns of a rate set after today', async () => {
+    const example = readFileSync(EXAMPLE_MAPPING, 'utf8');
+    writeFileSync(dir.file('norate.yaml'), example.replace('currency: MYR }', 'currency: EUR }'));
+    const r = await run(['check', '--mapping', 'norate.yaml'], REQUIRED_ENV);
+    expect(r.code).toBe(1);
+    const line = example.split('\n').findIndex((l) => l.includes('currency: MYR }')) + 1;
+    expect(r.err).toEqual([
+      `norate.yaml:${line}: sku GENSHIN60, field revenue.currency: no rate for EUR: add one to the top-level rates:, such as rates: { EUR: { idr: <IDR per EUR>, set: <YYYY-MM-DD> } }`,
+      'check failed: 1 problem',
+    ]);
+    writeFileSync(
+      dir.file('future.yaml'),
+      example.replace('MYR: { idr: 3890.25, set: 2026-12-01 }', 'MYR: { idr: 3890.25, set: 2999-12-01 }'),
+    );
+    const warned = await run(['check', '--mapping', 'future.yaml'], REQUIRED_ENV);
+    expect(warned.code).toBe(0);
+    expect(warned.out[0]).toMatch(
+      /^warning: future\.yaml: rates\.MYR\.set 2999-12-01 is after today \(\d{4}-\d\d-\d\d\): a typo\?$/,
+    );
+    expect(warned.out[1]).toMatch(/^ok: 3 SKUs from future\.yaml/);
   });
 
   it('reports environment problems and a missing mapping file together', async () => {

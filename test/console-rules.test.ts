@@ -361,6 +361,19 @@ describe('console timeline', () => {
       queriesRepeated: 0,
       lastQueriedAt: null,
       limitKey: null,
+      revenueMinor: null,
+      revenueCurrency: null,
+      revenueRateE6: null,
+      revenueRateSet: null,
+      revenueIdr: null,
+    },
+    money: {
+      outcome: 'open',
+      revenue: null,
+      revenueIdr: null,
+      costIdr: null,
+      costFrom: 'open',
+      profitIdr: null,
     },
     events: [
       {

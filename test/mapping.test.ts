@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMapping } from '../src/config/mapping.js';
+import { parseMapping, rateWarnings } from '../src/config/mapping.js';
 import { exampleMapping } from './helpers/mapping.js';
 
 const FILE = 'config/mapping.yaml';
@@ -240,5 +240,121 @@ describe('mapping file', () => {
     expect(dup).toEqual([
       expect.stringMatching(/^config\/mapping\.yaml:4: YAML syntax error: Map keys must be unique/),
     ]);
+  });
+});
+
+describe('mapping file: revenue and rates', () => {
+  const RATES =
+    'rates:\n  USD: { idr: 16250.5, set: 2026-12-01 }\n  MYR: { idr: "3890.25", set: 2026-11-30 }\n';
+  const revenueOf = (text: string) => {
+    const result = parseMapping(text, FILE);
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    return result.mapping.skus.get('DIAMOND50')?.revenue;
+  };
+
+  it('converts a revenue to IDR at its rate, in integers, when the file is read', () => {
+    expect(revenueOf(withEntry('revenue: { amount: "0.99", currency: USD }') + RATES)).toEqual({
+      amountMinor: 99,
+      currency: 'USD',
+      rateE6: 16_250_500_000,
+      rateSet: '2026-12-01',
+      idr: 16088,
+    });
+    expect(revenueOf(withEntry('revenue: { amount: 4.29, currency: MYR }') + RATES)).toMatchObject({
+      amountMinor: 429,
+      idr: 16689, // 4.29 × 3890.25 = 16689.1725
+    });
+    // IDR needs no rate.
+    expect(revenueOf(withEntry('revenue: { amount: 58500, currency: IDR }'))).toEqual({
+      amountMinor: 5_850_000,
+      currency: 'IDR',
+      rateE6: 1_000_000,
+      rateSet: null,
+      idr: 58500,
+    });
+    expect(revenueOf(withEntry(''))).toBeNull();
+    const mapping = parseMapping(withEntry('') + RATES, FILE);
+    expect(mapping.ok && [...mapping.mapping.rates]).toEqual([
+      ['USD', { rateE6: 16_250_500_000, set: '2026-12-01' }],
+      ['MYR', { rateE6: 3_890_250_000, set: '2026-11-30' }],
+    ]);
+    // A YAML 1.1 file reads the date as a timestamp: the same day.
+    expect(
+      revenueOf(`%YAML 1.1\n---\n${withEntry('revenue: { amount: "1", currency: USD }')}${RATES}`),
+    ).toMatchObject({ rateSet: '2026-12-01', idr: 16251 });
+  });
+
+  it('refuses a revenue in a currency without a rate with file, line, SKU and field', () => {
+    expect(errorsOf(withEntry('revenue: { amount: "0.99", currency: EUR }') + RATES)).toEqual([
+      `${FILE}:6: sku DIAMOND50, field revenue.currency: no rate for EUR: add one to the top-level rates:, such as rates: { EUR: { idr: <IDR per EUR>, set: <YYYY-MM-DD> } }`,
+    ]);
+    // Reported with the file's other problems, in one run.
+    expect(
+      errorsOf(
+        withEntry(
+          'revenue:\n  amount: "0.999"\n  currency: EUR',
+          'brand: MLBB\n    variation: MLBB112\n    max_price: 0',
+        ),
+      ),
+    ).toEqual([
+      `${FILE}:5: sku DIAMOND50, field max_price: must be greater than 0 (IDR), got 0`,
+      `${FILE}:7: sku DIAMOND50, field revenue.amount: has at most 2 decimals, got 0.999 (EUR has 2 minor digits)`,
+      `${FILE}:8: sku DIAMOND50, field revenue.currency: no rate for EUR: add one to the top-level rates:, such as rates: { EUR: { idr: <IDR per EUR>, set: <YYYY-MM-DD> } }`,
+    ]);
+  });
+
+  it('refuses amounts and rates that are not exact positive decimals, and bad currencies and dates', () => {
+    const errors = errorsOf(
+      [
+        withEntry('revenue:\n  amount: -1\n  currency: usd\n  when: today'),
+        'rates:',
+        '  USD: { idr: 16250.1234567, set: 2026-02-30 }',
+        '  JPY: { idr: 0, set: 1 December }',
+        '  IDR: { idr: 1, set: 2026-12-01 }',
+        '  eur: { idr: 17000, set: 2026-12-01 }',
+        '  MYR: { idr: 2000000, set: 2026-12-01, by: me }',
+      ].join('\n'),
+    );
+    expect(errors).toEqual([
+      `${FILE}:8: sku DIAMOND50, field revenue.currency: must be an ISO 4217 currency code: three upper-case letters such as USD`,
+      `${FILE}:9: sku DIAMOND50, field revenue.when: unknown field 'when'`,
+      `${FILE}:7: sku DIAMOND50, field revenue.amount: must be a decimal number such as "0.99", got -1`,
+      `${FILE}:12: rates.USD.idr: has at most 6 decimals, got 16250.1234567 (IDR per unit)`,
+      `${FILE}:12: rates.USD.set: must be the date the rate was set, such as 2026-12-01, got "2026-02-30"`,
+      `${FILE}:13: rates.JPY.idr: must be greater than 0, got 0 (IDR per unit)`,
+      `${FILE}:13: rates.JPY.set: must be the date the rate was set, such as 2026-12-01, got "1 December"`,
+      `${FILE}:14: rates.IDR: IDR needs no rate: every figure is counted in IDR`,
+      `${FILE}:15: rates.eur: must be an ISO 4217 currency code: three upper-case letters such as USD`,
+      `${FILE}:16: rates.MYR.idr: must be at most 1,000,000, got 2000000 (IDR per unit)`,
+      `${FILE}:16: rates.MYR.by: unknown field 'by'`,
+    ]);
+    // Minor digits are the currency's: none for JPY, three for KWD.
+    const rates = 'rates:\n  JPY: { idr: 105.5, set: 2026-12-01 }\n  KWD: { idr: 53000, set: 2026-12-01 }\n';
+    expect(errorsOf(withEntry('revenue: { amount: "1.5", currency: JPY }') + rates)).toEqual([
+      `${FILE}:6: sku DIAMOND50, field revenue.amount: must be a whole number, got 1.5 (JPY has 0 minor digits)`,
+    ]);
+    expect(revenueOf(withEntry('revenue: { amount: "1.005", currency: KWD }') + rates)).toMatchObject({
+      amountMinor: 1005,
+      idr: 53265,
+    });
+  });
+
+  it('warns of a rate set after today, and uses it', () => {
+    const result = parseMapping(withEntry('') + RATES, FILE);
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(rateWarnings(result.mapping, '2026-12-07')).toEqual([]);
+    expect(rateWarnings(result.mapping, '2026-11-30')).toEqual([
+      'rates.USD.set 2026-12-01 is after today (2026-11-30): a typo?',
+    ]);
+  });
+
+  it('gives the shipped example a revenue for each SKU, two currencies with rates and one in IDR', () => {
+    const mapping = exampleMapping();
+    expect([...mapping.skus.values()].map((s) => [s.sku, s.revenue?.currency, s.revenue?.idr])).toEqual([
+      ['DIAMOND50', 'USD', 17063],
+      ['STEAMV50', 'IDR', 58500],
+      ['GENSHIN60', 'MYR', 16689],
+    ]);
+    expect([...mapping.rates.keys()]).toEqual(['USD', 'MYR']);
   });
 });

@@ -26,6 +26,11 @@ const row = (state: State, over: Partial<TransactionRow> = {}): TransactionRow =
   attentionReason: null,
   queriesRepeated: 0,
   lastQueriedAt: null,
+  revenueMinor: null,
+  revenueCurrency: null,
+  revenueRateE6: null,
+  revenueRateSet: null,
+  revenueIdr: null,
   ...transactionRow('OP-1', state),
   ...over,
 });

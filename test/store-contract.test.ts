@@ -125,6 +125,66 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     expect(read?.isVoucher).toBe(false);
   });
 
+  it('keeps what a sale earns as init wrote it, exactly, through moves; a row written without it reads null', async () => {
+    const store = await adapter.open();
+    const revenue = {
+      revenueMinor: 99,
+      revenueCurrency: 'USD',
+      revenueRateE6: 16_250_500_000,
+      revenueRateSet: '2026-12-01',
+      revenueIdr: 16088,
+    };
+    expect(await store.insertInitiated(row('REV-1', 'INITIATED', revenue), initExchange('REV-1'))).toBe(
+      'created',
+    );
+    // The largest figures a mapping allows (1e9 units at 1e6 IDR each) come back exactly.
+    const largest = {
+      revenueMinor: 100_000_000_000,
+      revenueCurrency: 'USD',
+      revenueRateE6: 1_000_000_000_000,
+      revenueRateSet: '2026-12-01',
+      revenueIdr: 1_000_000_000_000_000,
+    };
+    await store.insertTransaction(row('REV-2', 'QUEUED', largest));
+    // IDR: no rate date.
+    const idr = {
+      ...revenue,
+      revenueMinor: 5_850_000,
+      revenueCurrency: 'IDR',
+      revenueRateE6: 1_000_000,
+      revenueRateSet: null,
+      revenueIdr: 58500,
+    };
+    await store.insertTransaction(row('REV-3', 'QUEUED', idr));
+    // Written before the columns, or for a SKU without revenue.
+    await store.insertTransaction(row('OLD-1', 'SUCCESS', { pricePaid: 15000 }));
+
+    expect(await store.getTransaction('REV-1')).toMatchObject(revenue);
+    expect(await store.getTransaction('REV-2')).toMatchObject(largest);
+    expect(await store.getTransaction('REV-3')).toMatchObject(idr);
+    expect(await store.getTransaction('OLD-1')).toMatchObject({
+      revenueMinor: null,
+      revenueCurrency: null,
+      revenueRateE6: null,
+      revenueRateSet: null,
+      revenueIdr: null,
+      pricePaid: 15000,
+    });
+    // Moves and patches of the sale leave its revenue as recorded; the cost is the supplier's.
+    await store.moveTransaction(move('REV-1', 'INITIATED', 'QUEUED', { cause: 'razer' }));
+    await store.moveTransaction(move('REV-1', 'QUEUED', 'ORDERING', { patch: { priceOffered: 15000 } }));
+    await store.moveTransaction(move('REV-1', 'ORDERING', 'PROCESSING', { patch: { pricePaid: 14900 } }));
+    expect(await store.patchTransaction('REV-1', 'PROCESSING', { checks: 1 }, T0 + 2000)).toBe(true);
+    await store.moveTransaction(move('REV-1', 'PROCESSING', 'SUCCESS', { patch: { pricePaid: 15000 } }));
+    expect(await store.getTransaction('REV-1')).toMatchObject({
+      ...revenue,
+      state: 'SUCCESS',
+      pricePaid: 15000,
+    });
+    const listed = await store.pageTransactions({ limit: 10, q: 'REV-2' });
+    expect(listed.items[0]).toMatchObject(largest);
+  });
+
   it('moves by compare-and-set: of two moves from one state exactly one wins, one event', async () => {
     const store = await adapter.open();
     await store.insertTransaction(row('TX1'));

@@ -23,6 +23,7 @@ const ADAPTER_FREE = [
   'test/limiter.test.ts',
   'test/shared-limiter.test.ts',
   'test/mapping.test.ts',
+  'test/profit.test.ts',
   'test/mapping-check.test.ts',
   'test/cli-table.test.ts',
   'test/mapping-store.test.ts',

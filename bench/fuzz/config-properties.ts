@@ -25,6 +25,21 @@ function mappingProblems(mapping: Mapping): string | null {
     if (!Number.isSafeInteger(e.maxPrice) || e.maxPrice <= 0)
       return `${sku}: max_price ${e.maxPrice} accepted`;
     if (e.countries?.some((c) => !/^[A-Z]{2}$/.test(c))) return `${sku}: countries ${e.countries} accepted`;
+    const r = e.revenue;
+    if (
+      r &&
+      !(
+        Number.isSafeInteger(r.amountMinor) &&
+        r.amountMinor > 0 &&
+        Number.isSafeInteger(r.rateE6) &&
+        r.rateE6 > 0 &&
+        Number.isSafeInteger(r.idr) &&
+        r.idr >= 0 &&
+        /^[A-Z]{3}$/.test(r.currency) &&
+        (r.currency === 'IDR' || mapping.rates.has(r.currency))
+      )
+    )
+      return `${sku}: revenue ${JSON.stringify(r)} accepted`;
   }
   return null;
 }

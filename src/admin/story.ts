@@ -6,6 +6,7 @@ import type {
   TransactionRow,
   WebhookRow,
 } from '../db/types.js';
+import { type SaleFigures, saleFigures } from '../fulfilment/profit.js';
 
 /** A transaction as operators see it: the Razer transactionToken (a credential of top-ups) stays inside. */
 export type TransactionView = Omit<TransactionRow, 'token'>;
@@ -31,17 +32,23 @@ const SHOWN_HEADERS = new Set([
   'x-request-id',
 ]);
 
+/** A webhook's headers as operators see them (the admin API, a conformance report): only harmless ones keep their values. */
+export const shownHeaders = (headers: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      SHOWN_HEADERS.has(name.toLowerCase()) ? value : '[redacted]',
+    ]),
+  );
+
 /** A stored webhook as operators see it: only harmless headers keep their values. */
-export const webhookView = (w: WebhookRow): WebhookRow => ({
-  ...w,
-  headers: Object.fromEntries(
-    Object.entries(w.headers).map(([name, value]) => [name, SHOWN_HEADERS.has(name) ? value : '[redacted]']),
-  ),
-});
+export const webhookView = (w: WebhookRow): WebhookRow => ({ ...w, headers: shownHeaders(w.headers) });
 
 /** Everything recorded about one transaction, each list oldest first. */
 export interface Story {
   transaction: TransactionView;
+  /** What the sale cost, earned and made (src/fulfilment/profit.ts), from what its row recorded. */
+  money: SaleFigures;
   events: TransactionEventRow[];
   exchanges: ExchangeRow[];
   supplierCalls: SupplierCallRow[];
@@ -63,6 +70,7 @@ export async function readStory(store: Store, transactionNumber: string): Promis
   ]);
   return {
     transaction: transactionView(row),
+    money: saleFigures(row),
     events,
     exchanges: exchanges.map(exchangeView(row.token)),
     supplierCalls,

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CatalogueJson, snapshotFromJson } from '../admin/supplier.js';
 import { DEFAULT_READINGS_FILE, readEnvironment } from '../config/env.js';
-import type { Mapping } from '../config/mapping.js';
+import { type Mapping, rateWarnings } from '../config/mapping.js';
 import { checkMapping } from '../fulfilment/mapping-check.js';
 import { type Whereabouts, whereaboutsLine } from '../gateway.js';
 import { differences } from '../readings/settings.js';
@@ -70,6 +70,11 @@ async function check(args: string[], io: CliIo): Promise<number> {
       : `readings: ${plural(changed.length, 'setting')} differ from the defaults in ${readingsFile}:`,
     ...changed.map((d) => `  ${d.path}: ${JSON.stringify(d.value)} (default ${JSON.stringify(d.default)})`),
   ];
+  // Allowed, but said: a rate dated after today.
+  const warnings = rateWarnings(checked.mapping, new Date().toISOString().slice(0, 10)).map(
+    (w) => `${file}: ${w}`,
+  );
+  if (!json) for (const w of warnings) io.out(`warning: ${w}`);
   const skus = [...checked.mapping.skus.values()];
   const disabled = skus.filter((s) => !s.enabled).length;
   const offline = `${plural(skus.length, 'SKU')} from ${file} (${skus.map((s) => s.sku).join(', ')}; ${disabled} disabled), environment valid`;
@@ -80,6 +85,7 @@ async function check(args: string[], io: CliIo): Promise<number> {
           ok: true,
           mapping: { file, skus: skus.map((s) => ({ sku: s.sku, enabled: s.enabled })) },
           readings: readingsJson,
+          warnings,
           ...checked.where,
         }),
       );
@@ -93,6 +99,7 @@ async function check(args: string[], io: CliIo): Promise<number> {
   return online(checked.mapping, offline, checked.where, json, io, {
     json: readingsJson,
     lines: readingsLines,
+    warnings,
   });
 }
 
@@ -103,7 +110,7 @@ async function online(
   where: Whereabouts,
   json: boolean,
   io: CliIo,
-  readings: { json: unknown; lines: string[] },
+  readings: { json: unknown; lines: string[]; warnings: string[] },
 ): Promise<number> {
   const call = adminClient('check --online', io);
   if (!call) return 1;
@@ -129,6 +136,7 @@ async function online(
         problems: check.problems,
         notFetched: stale,
         readings: readings.json,
+        warnings: readings.warnings,
         ...where,
       }),
     );

@@ -1,6 +1,7 @@
 import { readStory, type Story } from '../admin/story.js';
 import { storageEnvSchema } from '../config/env.js';
 import type { Store } from '../db/store.js';
+import { figuresText } from '../fulfilment/profit.js';
 import type { CliIo } from './run.js';
 import { storeSettings, withStore } from './storage.js';
 
@@ -17,6 +18,8 @@ export function formatStory(story: Story): string[] {
     `  ref_id ${row.refId}${row.trxCode ? `, trx_code ${row.trxCode}` : ''}${row.pricePaid ? `, paid ${row.pricePaid} IDR` : ''}${row.voucherCode ? `, voucher/serial ${row.voucherCode}` : ''}`,
   ];
   if (row.failureCode) lines.push(`  failure ${row.failureCode}: ${row.failureReason ?? ''}`);
+  const money = figuresText(story.money);
+  lines.push(`  cost ${money.cost}; revenue ${money.revenue}; profit ${money.profit}`);
   const entries: { at: number; order: number; text: string }[] = [
     // An answer is placed when it was sent, after the moves it reports.
     ...exchanges.map((x) => ({

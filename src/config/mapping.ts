@@ -1,5 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import {
+  CURRENCY_PATTERN,
+  IDR,
+  isCalendarDate,
+  MAX_AMOUNT_UNITS,
+  MAX_RATE_IDR,
+  minorDigits,
+  parseDecimal,
+  RATE_DECIMALS,
+  RATE_SCALE,
+  toIdr,
+} from './money.js';
 import { parseTemplate, type TemplatePart } from './template.js';
 import { parseYamlWith } from './yaml-file.js';
 
@@ -32,6 +44,93 @@ const limitsSchema = z.strictObject({
   per_sku_per_day: positiveInt('purchases of this SKU per day').optional(),
 });
 
+const currencySchema = z
+  .string({ error: 'must be an ISO 4217 currency code such as USD' })
+  .regex(CURRENCY_PATTERN, {
+    error: 'must be an ISO 4217 currency code: three upper-case letters such as USD',
+  });
+
+const decimalSchema = z.union([z.string(), z.number()], {
+  error: (iss) => `must be a decimal number such as "0.99", got ${describe(iss.input)}`,
+});
+
+/**
+ * What Razer settles to the operator for one sale of the SKU, in its own currency. Its value in
+ * IDR is computed with the file's `rates:` (mappingSchema).
+ */
+const revenueSchema = z
+  .strictObject(
+    { amount: decimalSchema, currency: currencySchema },
+    { error: 'must be a map such as { amount: "0.99", currency: USD }' },
+  )
+  // The amount's decimals depend on the currency: checked whenever both are there, even when
+  // one of them failed, so that every problem is reported at once.
+  .superRefine(
+    (revenue, ctx) => {
+      const raw = (revenue && typeof revenue === 'object' ? revenue : {}) as {
+        amount?: unknown;
+        currency?: unknown;
+      };
+      if (raw.amount === undefined || (typeof raw.amount !== 'string' && typeof raw.amount !== 'number'))
+        return;
+      const currency =
+        typeof raw.currency === 'string' && CURRENCY_PATTERN.test(raw.currency) ? raw.currency : null;
+      const digits = currency === null ? 2 : minorDigits(currency);
+      const parsed = parseDecimal(raw.amount, digits, MAX_AMOUNT_UNITS);
+      if (!parsed.ok)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['amount'],
+          message:
+            currency === null ? parsed.reason : `${parsed.reason} (${currency} has ${digits} minor digits)`,
+        });
+    },
+    { when: () => true },
+  )
+  .transform((revenue) => {
+    const parsed = parseDecimal(revenue.amount, minorDigits(revenue.currency), MAX_AMOUNT_UNITS);
+    // Refused above when not ok.
+    return { amountMinor: parsed.ok ? Number(parsed.scaled) : 0, currency: revenue.currency };
+  });
+
+/** IDR per unit of a currency, and the day it was set. */
+const rateSchema = z.strictObject(
+  {
+    idr: decimalSchema.transform((value, ctx) => {
+      const parsed = parseDecimal(value, RATE_DECIMALS, MAX_RATE_IDR);
+      if (parsed.ok) return Number(parsed.scaled);
+      ctx.addIssue({ code: 'custom', message: `${parsed.reason} (IDR per unit)` });
+      return z.NEVER;
+    }),
+    // A YAML 1.1 file reads an unquoted date as a timestamp: taken back as the day it names.
+    set: z.preprocess(
+      (value) =>
+        value instanceof Date &&
+        !Number.isNaN(value.getTime()) &&
+        value.toISOString().endsWith('T00:00:00.000Z')
+          ? value.toISOString().slice(0, 10)
+          : value,
+      z
+        .string({
+          error: (iss) => `must be the date the rate was set, such as 2026-12-01, got ${describe(iss.input)}`,
+        })
+        .refine(isCalendarDate, {
+          error: (iss) => `must be the date the rate was set, such as 2026-12-01, got ${describe(iss.input)}`,
+        }),
+    ),
+  },
+  { error: 'must be a map such as { idr: 16250.5, set: 2026-12-01 }' },
+);
+
+const ratesSchema = z.record(
+  currencySchema.refine((c) => c !== IDR, { error: 'IDR needs no rate: every figure is counted in IDR' }),
+  rateSchema,
+  {
+    error:
+      'must be a map of currency -> { idr: rate, set: date }, such as USD: { idr: 16250.5, set: 2026-12-01 }',
+  },
+);
+
 const entrySchema = z
   .strictObject({
     brand: nonEmptyText('the Mitra brand_key'),
@@ -58,6 +157,7 @@ const entrySchema = z
     limits: limitsSchema.optional(),
     enabled: z.boolean({ error: 'must be true or false' }).default(true),
     voucher: z.boolean({ error: 'must be true or false' }).optional(),
+    revenue: revenueSchema.optional(),
   })
   // Patterns and templates are checked even when a sibling field failed, so that one run of
   // `gateway check` reports every problem of the file.
@@ -90,6 +190,7 @@ const entrySchema = z
       enabled: entry.enabled,
       // null when the file does not say.
       voucher: entry.voucher ?? null,
+      revenue: entry.revenue ?? null,
     };
   });
 
@@ -138,6 +239,19 @@ function compileRules(patternSource: string | undefined, form: Record<string, un
   return { pattern, form: compiled, issues };
 }
 
+/** A SKU's revenue as a sale records it at init: its amount, and its value in IDR at the rate in force. */
+export interface SaleRevenue {
+  /** In the currency's minor units (ISO 4217): 99 for 0.99 USD. */
+  amountMinor: number;
+  currency: string;
+  /** IDR per unit of the currency times 1,000,000; 1,000,000 for IDR itself. */
+  rateE6: number;
+  /** The day the rate was set, YYYY-MM-DD; null for IDR. */
+  rateSet: string | null;
+  /** amountMinor at rateE6, in whole IDR, rounded half up. */
+  idr: number;
+}
+
 const mappingSchema = z
   .strictObject(
     {
@@ -150,12 +264,55 @@ const mappingSchema = z
           { error: 'must be a map of Razer SKU -> entry' },
         )
         .refine((skus) => Object.keys(skus).length > 0, { error: 'no SKU is defined' }),
+      rates: ratesSchema.optional(),
     },
     { error: 'the file must be a YAML map with a top-level "skus:" key' },
   )
-  .transform(({ skus }) => ({
-    skus: new Map(Object.entries(skus).map(([sku, entry]) => [sku, { sku, ...entry }])),
-  }));
+  // A revenue in a currency without a rate is refused with its SKU and line, even when other
+  // fields failed too: one run of `gateway check` reports every problem of the file.
+  .superRefine(
+    (file, ctx) => {
+      const raw = (file && typeof file === 'object' ? file : {}) as { skus?: unknown; rates?: unknown };
+      const rates = raw.rates && typeof raw.rates === 'object' ? raw.rates : {};
+      const skus = raw.skus && typeof raw.skus === 'object' ? (raw.skus as Record<string, unknown>) : {};
+      for (const [sku, entry] of Object.entries(skus)) {
+        const revenue = (entry as { revenue?: unknown } | null)?.revenue;
+        const currency = (revenue as { currency?: unknown } | null | undefined)?.currency;
+        if (typeof currency !== 'string' || !CURRENCY_PATTERN.test(currency) || currency === IDR) continue;
+        if (Object.hasOwn(rates, currency)) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['skus', sku, 'revenue', 'currency'],
+          message: `no rate for ${currency}: add one to the top-level rates:, such as rates: { ${currency}: { idr: <IDR per ${currency}>, set: <YYYY-MM-DD> } }`,
+        });
+      }
+    },
+    { when: () => true },
+  )
+  .transform(({ skus, rates = {} }) => {
+    const revenueOf = (revenue: { amountMinor: number; currency: string } | null): SaleRevenue | null => {
+      if (!revenue) return null;
+      const rate = revenue.currency === IDR ? { idr: RATE_SCALE, set: null } : rates[revenue.currency];
+      // Refused above when missing.
+      if (!rate) return null;
+      return {
+        ...revenue,
+        rateE6: rate.idr,
+        rateSet: rate.set,
+        idr: toIdr(revenue.amountMinor, revenue.currency, rate.idr),
+      };
+    };
+    return {
+      skus: new Map(
+        Object.entries(skus).map(([sku, entry]) => [
+          sku,
+          { sku, ...entry, revenue: revenueOf(entry.revenue) },
+        ]),
+      ),
+      /** Currency -> IDR per unit (times 1,000,000) and the day it was set. */
+      rates: new Map(Object.entries(rates).map(([currency, r]) => [currency, { rateE6: r.idr, set: r.set }])),
+    };
+  });
 
 export type Mapping = z.output<typeof mappingSchema>;
 export type SkuMapping = Mapping['skus'] extends Map<string, infer E> ? E : never;
@@ -174,6 +331,16 @@ export function parseMapping(text: string, file: string): MappingResult {
     return null;
   });
   return result.ok ? { ok: true, mapping: result.value } : result;
+}
+
+/**
+ * What is allowed but looks wrong: a rate set after `today` (YYYY-MM-DD), likely a typo of the
+ * year. Said by `gateway check`; the rate is used as written.
+ */
+export function rateWarnings(mapping: Mapping, today: string): string[] {
+  return [...mapping.rates]
+    .filter(([, rate]) => rate.set > today)
+    .map(([currency, rate]) => `rates.${currency}.set ${rate.set} is after today (${today}): a typo?`);
 }
 
 export function loadMappingFile(file: string): MappingResult {

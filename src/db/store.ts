@@ -145,6 +145,14 @@ export interface Store {
   listSupplierCalls(transactionNumber: string): Promise<SupplierCallRow[]>;
   /** When each call that ended at or after `since` ended (epoch ms). */
   listCallEndsSince(since: number, longestCallMs: number): Promise<number[]>;
+  /**
+   * The newest call started at or after `since` by an instance other than `instanceId` (one
+   * without an instance id included): whether another process is calling Mitra from here.
+   */
+  lastCallOfOtherInstance(
+    instanceId: string,
+    since: number,
+  ): Promise<{ instanceId: string | null; startedAt: number } | null>;
   /** Audit rows, and counts of repeated queries added to their transactions, in one commit. */
   writeAudit(
     exchanges: readonly NewExchange[],

@@ -93,8 +93,29 @@ async function planPurchase(
     expiresAt: now + INIT_TTL_MS,
     createdAt: now,
     updatedAt: now,
+    ...revenueColumns(checked.entry.revenue),
   };
   return { row, entry: checked.entry };
+}
+
+/**
+ * What the sale earns if delivered, as the mapping and its rates say now: recorded with the row,
+ * so that a later edit of either never rewrites it. Nothing when the SKU has no revenue.
+ */
+function revenueColumns(
+  revenue: SkuMapping['revenue'],
+): Pick<
+  NewTransaction,
+  'revenueMinor' | 'revenueCurrency' | 'revenueRateE6' | 'revenueRateSet' | 'revenueIdr'
+> {
+  if (!revenue) return {};
+  return {
+    revenueMinor: revenue.amountMinor,
+    revenueCurrency: revenue.currency,
+    revenueRateE6: revenue.rateE6,
+    revenueRateSet: revenue.rateSet,
+    revenueIdr: revenue.idr,
+  };
 }
 
 async function load(store: Store, transactionNumber: string): Promise<TransactionRow> {

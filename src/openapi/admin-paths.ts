@@ -7,10 +7,11 @@ import {
   webhookIdParam,
   webhookListQuery,
 } from '../admin/schemas.js';
-import type { TransactionView } from '../admin/story.js';
+import type { Story, TransactionView } from '../admin/story.js';
 import { TRANSACTION_STATES } from '../db/vocabulary.js';
 import { limitKey } from '../fulfilment/limit-key.js';
 import { acknowledgementSchema, actorSchema, resolutionSchema } from '../fulfilment/operator.js';
+import { saleFigures } from '../fulfilment/profit.js';
 import {
   catalogueRefreshResult,
   recheckResult,
@@ -167,7 +168,22 @@ const transactionExample: TransactionView = {
     { key: 'user_id', type: 'numeric' },
     { key: 'zone_id', type: 'numeric' },
   ]),
+  revenueMinor: 99,
+  revenueCurrency: 'USD',
+  revenueRateE6: 16_250_500_000,
+  revenueRateSet: '2026-12-01',
+  revenueIdr: 16088,
 };
+
+/** A story of `transaction` with its figures and nothing recorded around it. */
+const storyExample = (transaction: TransactionView): Story => ({
+  transaction,
+  money: saleFigures(transaction),
+  events: [],
+  exchanges: [],
+  supplierCalls: [],
+  webhooks: [],
+});
 
 const STATE_LIST = TRANSACTION_STATES.join(', ');
 const INSTANT = 'An ISO 8601 time (`2026-11-22`, `2026-11-22T10:00:00Z`) or epoch milliseconds.';
@@ -250,13 +266,16 @@ const ROUTES = (): Record<string, Partial<Record<'get' | 'post', Route>>> => ({
       ok: jsonResponse('The story.', story, {
         story: {
           summary: 'Just initiated',
-          value: {
-            transaction: { ...transactionExample, state: 'INITIATED', trxCode: null, attention: false },
-            events: [],
-            exchanges: [],
-            supplierCalls: [],
-            webhooks: [],
-          },
+          value: storyExample({ ...transactionExample, state: 'INITIATED', trxCode: null, attention: false }),
+        },
+        delivered: {
+          summary: 'Delivered: its cost, revenue and profit',
+          value: storyExample({
+            ...transactionExample,
+            state: 'SUCCESS',
+            pricePaid: 15000,
+            attention: false,
+          }),
         },
       }),
       errors: { 400: ERRORS[400]([BAD_NUMBER]), 404: ERRORS[404](`no transaction ${N}`) },

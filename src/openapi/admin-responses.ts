@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Story, TransactionView } from '../admin/story.js';
 import type { CatalogueJson, supplierReport } from '../admin/supplier.js';
 import type { ExchangeRow, SupplierCallRow, TransactionEventRow, WebhookRow } from '../db/types.js';
+import type { SaleFigures } from '../fulfilment/profit.js';
 import { causeSchema, type State, stateSchema } from '../fulfilment/states.js';
 import type { WebhookOutcome } from '../fulfilment/webhooks.js';
 import { described, named } from './responses.js';
@@ -67,6 +68,23 @@ export const transactionView = named(
     limitKey: described(
       z.string().nullable(),
       'What the per-account daily limit counts this purchase by: a hash of its normalised supplier data (values trimmed and lowercased, leading zeros of numeric fields dropped). Null on transactions created before the gateway kept it; those count by accountId.',
+    ),
+    revenueMinor: described(
+      z.int().nullable(),
+      "What the sale earns if delivered, recorded at init from the SKU's `revenue`: in its currency's minor units (ISO 4217: 99 for 0.99 USD). The five revenue fields are null when the SKU had no revenue, and on transactions created before the gateway kept it.",
+    ),
+    revenueCurrency: described(z.string().nullable(), 'The ISO 4217 currency of `revenueMinor`.'),
+    revenueRateE6: described(
+      z.int().nullable(),
+      'The rate used at init: IDR per unit of the currency, times 1,000,000 (1,000,000 for IDR).',
+    ),
+    revenueRateSet: described(
+      z.string().nullable(),
+      "The day that rate was set (YYYY-MM-DD), from the mapping's `rates:`; null for IDR.",
+    ),
+    revenueIdr: described(
+      z.int().nullable(),
+      'The revenue at that rate, in whole IDR rounded half up, computed in integers.',
     ),
   }),
   'TransactionView',
@@ -147,9 +165,43 @@ export const storedWebhook = named(
   'A Mitra webhook as received, and what came of it.',
 );
 
+const recordedRevenue = z.object({
+  amount: described(z.string(), 'In its own currency, every minor digit written: `0.99`.'),
+  currency: z.string(),
+  rate: described(z.string(), 'IDR per unit of the currency, as used at init (`1` for IDR).'),
+  rateSet: described(z.string().nullable(), 'The day that rate was set (YYYY-MM-DD); null for IDR.'),
+  idr: described(z.int(), 'The amount at that rate, whole IDR rounded half up.'),
+});
+
+export const saleFigures = named(
+  z.object({
+    outcome: described(
+      z.enum(['open', 'delivered', 'not-delivered']),
+      '`open` until final; `delivered` (SUCCESS); `not-delivered` (FAILED, refunded included, CANCELLED, EXPIRED).',
+    ),
+    revenue: described(
+      recordedRevenue.nullable(),
+      'What the sale earns if delivered, as recorded at init; null: not recorded (the SKU had no revenue then, or the sale is older than the revenue columns).',
+    ),
+    revenueIdr: described(
+      int.nullable(),
+      'What it earned, whole IDR: the recorded revenue when delivered, 0 when not; null while open or not recorded.',
+    ),
+    costIdr: described(int.nullable(), 'What it cost, whole IDR; null while open or not recorded.'),
+    costFrom: described(
+      z.enum(['supplier', 'order-price', 'nothing-charged', 'not-recorded', 'open']),
+      "`supplier`: the supplier's charged amount (selling_total, or grand_total at delivery); `order-price`: the supplier did not say, so the price sent with the order; `nothing-charged`: not delivered.",
+    ),
+    profitIdr: described(int.nullable(), 'revenueIdr - costIdr; null unless both are known.'),
+  }),
+  'SaleFigures',
+  'What a sale cost, earned and made, in IDR, from what it recorded when each happened: a later edit of the mapping or the rates changes none of it.',
+);
+
 export const story = named(
   z.object({
     transaction: transactionView,
+    money: saleFigures,
     events: z.array(transactionEvent),
     exchanges: z.array(exchange),
     supplierCalls: z.array(supplierCall),
@@ -276,6 +328,7 @@ export type AdminAnswersMatchTheirTypes = [
   Holds<Same<z.infer<typeof supplierCall>, SupplierCallRow>>,
   Holds<Same<z.infer<typeof storedWebhook>, WebhookRow>>,
   Holds<Same<z.infer<typeof story>, Story>>,
+  Holds<Same<z.infer<typeof saleFigures>, SaleFigures>>,
   Holds<Same<z.infer<typeof recheckResult>['before'], State>>,
   Holds<Same<Omit<z.infer<typeof replayResult>, 'id'>, WebhookOutcome>>,
   Holds<Same<z.infer<typeof supplierReportBody>, Awaited<ReturnType<typeof supplierReport>>>>,

@@ -1,4 +1,5 @@
 import type { Story } from '../../admin/story.js';
+import { figuresText } from '../../fulfilment/profit.js';
 import { isTerminal } from '../../fulfilment/states.js';
 import { idr, openAge, stateClass, when } from '../format.js';
 import { type Chrome, CsrfField, Layout, Notice } from '../layout.js';
@@ -115,6 +116,7 @@ export function TransactionPage(props: {
 }) {
   const t = props.story.transaction;
   const age = openAge(t, props.now);
+  const money = figuresText(props.story.money);
   return (
     <Layout title={t.transactionNumber} chrome={props.chrome}>
       <p>
@@ -146,6 +148,10 @@ export function TransactionPage(props: {
         <dt>Price ceiling / offered / paid</dt>
         <dd>
           {idr(t.maxPrice)} / {idr(t.priceOffered)} / {idr(t.pricePaid)}
+        </dd>
+        <dt>Cost / revenue / profit</dt>
+        <dd id="money">
+          {money.cost} / {money.revenue} / <strong>{money.profit}</strong>
         </dd>
         <dt>ref_id / trx code</dt>
         <dd>

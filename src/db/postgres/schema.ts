@@ -68,6 +68,12 @@ export const transactions = pgTable(
     queriesRepeated: integer('queries_repeated').notNull().default(0),
     lastQueriedAt: epochMs('last_queried_at'),
     limitKey: text('limit_key'),
+    // What the sale earns if delivered, recorded at init (see the SQLite schema).
+    revenueMinor: bigint('revenue_minor', { mode: 'number' }),
+    revenueCurrency: text('revenue_currency'),
+    revenueRateE6: bigint('revenue_rate_e6', { mode: 'number' }),
+    revenueRateSet: text('revenue_rate_set'),
+    revenueIdr: bigint('revenue_idr', { mode: 'number' }),
     // PostgreSQL only: the step lease, so that instances sharing the database take turns.
     // Timed by the database's clock; never part of TransactionRow.
     leaseHolder: text('lease_holder'),

@@ -595,6 +595,21 @@ export class PostgresStore implements Store {
     return rows.map((r) => r.ended);
   }
 
+  async lastCallOfOtherInstance(instanceId: string, since: number) {
+    const [row] = await this.#db
+      .select({ instanceId: supplierCalls.instanceId, startedAt: supplierCalls.startedAt })
+      .from(supplierCalls)
+      .where(
+        and(
+          gte(supplierCalls.startedAt, since),
+          or(isNull(supplierCalls.instanceId), ne(supplierCalls.instanceId, instanceId)),
+        ),
+      )
+      .orderBy(desc(supplierCalls.startedAt))
+      .limit(1);
+    return row ? { instanceId: row.instanceId, startedAt: Number(row.startedAt) } : null;
+  }
+
   async writeAudit(
     exchanges: readonly NewExchange[],
     calls: readonly NewSupplierCall[],

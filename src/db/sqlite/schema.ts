@@ -4,7 +4,8 @@ import type { FormField } from '../../config/form-data.js';
 import type { CatalogueForm } from '../types.js';
 import { EVENT_CAUSES as CAUSES, OPEN_STATES, TRANSACTION_STATES as STATES } from '../vocabulary.js';
 
-// Times are Unix epoch milliseconds from the injected clock; money is whole IDR.
+// Times are Unix epoch milliseconds from the injected clock; money is whole IDR, except a
+// revenue's own amount (minor units of its currency) and its rate (IDR per unit, times 1e6).
 
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
@@ -56,6 +57,18 @@ export const transactions = sqliteTable(
     // What a per-account daily limit counts by: the supplier account, normalised (the rules'
     // limitKey). Null on rows written before it was; those count by account_id.
     limitKey: text('limit_key'),
+    // What the sale earns if delivered, recorded at init from the mapping and its rates then in
+    // force, so that a later edit of either changes no recorded sale. All null when the SKU had
+    // no revenue, and on rows written before they were kept: "not recorded".
+    // The amount in its currency's minor units (ISO 4217: 99 for 0.99 USD), and the currency.
+    revenueMinor: integer('revenue_minor'),
+    revenueCurrency: text('revenue_currency'),
+    // The rate used: IDR per unit of the currency times 1,000,000 (1,000,000 for IDR), and the
+    // day it was set (null for IDR).
+    revenueRateE6: integer('revenue_rate_e6'),
+    revenueRateSet: text('revenue_rate_set'),
+    // The amount at that rate in whole IDR, rounded half up, computed in integers.
+    revenueIdr: integer('revenue_idr'),
   },
   (t) => [
     check('transactions_state_valid', sql`${t.state} in (${inList(STATES)})`),

@@ -172,6 +172,9 @@ export class SqliteStore implements Store {
   async listCallEndsSince(since: number, longestCallMs: number) {
     return calls.listCallEndsSince(this.#db, since, longestCallMs);
   }
+  async lastCallOfOtherInstance(instanceId: string, since: number) {
+    return calls.lastCallOfOtherInstance(this.#db, instanceId, since);
+  }
   async writeAudit(
     rows: readonly NewExchange[],
     callRows: readonly NewSupplierCall[],

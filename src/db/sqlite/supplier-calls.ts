@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, isNull, ne, or, sql } from 'drizzle-orm';
 import type { NewSupplierCall } from '../types.js';
 import type { Db } from './connection.js';
 import { insertRow } from './prepared.js';
@@ -29,4 +29,25 @@ export function listCallEndsSince(db: Db, since: number, longestCallMs: number):
     .where(and(gte(supplierCalls.startedAt, since - longestCallMs), gte(ended, since)))
     .all()
     .map((r) => Number(r.ended));
+}
+
+/** The newest call started at or after `since` by another instance (or by none named). */
+export function lastCallOfOtherInstance(
+  db: Db,
+  instanceId: string,
+  since: number,
+): { instanceId: string | null; startedAt: number } | null {
+  const row = db
+    .select({ instanceId: supplierCalls.instanceId, startedAt: supplierCalls.startedAt })
+    .from(supplierCalls)
+    .where(
+      and(
+        gte(supplierCalls.startedAt, since),
+        or(isNull(supplierCalls.instanceId), ne(supplierCalls.instanceId, instanceId)),
+      ),
+    )
+    .orderBy(desc(supplierCalls.startedAt))
+    .limit(1)
+    .get();
+  return row ? { instanceId: row.instanceId, startedAt: Number(row.startedAt) } : null;
 }
