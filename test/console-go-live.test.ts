@@ -1,7 +1,9 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { lastConformanceReport, MAX_REPORT_BYTES } from '../src/conformance/last-report.js';
 import {
   type ConformanceReport,
   conformanceReportSchema,
@@ -264,13 +266,32 @@ describe('console: Go live', () => {
 
   it('a report that cannot be read is said on the page; the rest still shows', async () => {
     const { e, reports } = await start();
-    await saveReport(reports, 'conformance-20260304T050607Z.json', '{"version": ');
+    await saveReport(reports, 'conformance-20260304T050607Z.json', 'MITRA_SECRET_KEY=hunter2 {"version": ');
     const page = await goLive(e.url);
     expect(page.status).toBe(200);
     expect(page.text).toContain('The last conformance report cannot be read');
-    expect(page.text).toContain('conformance-20260304T050607Z.json: not readable JSON');
+    expect(page.text).toContain('conformance-20260304T050607Z.json: not valid JSON');
+    // The parser's message quotes the file's first bytes: never shown.
+    expect(page.text).not.toContain('MITRA_SECRET');
     expect(section(page.html, 'div', 'conformance-how')).toContain('gateway conformance');
     expect(row(page.html, 'data-endpoint', 'init')).toContain('not seen yet');
+  });
+
+  it('requests without a signature header are shown as a count, never as kept failures', async () => {
+    const { e } = await start();
+    for (let i = 0; i < 30; i++)
+      expect(
+        (await send(e, 'POST', '/transaction/init', initBody(`GL-N${i}`), { header: null })).status,
+      ).toBe(401);
+    const refused = await send(e, 'POST', '/transaction/init', initBody('GL-BAD'), { mode: 'uri' });
+    expect(refused.status).toBe(401);
+    const page = await goLive(e.url);
+    expect(section(page.html, 'p', 'razer-unsigned')).toContain(
+      '30 requests without an X-Razer-Signature header refused (401), counted only',
+    );
+    expect(row(page.html, 'data-outcome', 'matched')).toContain('publisherA');
+    expect(page.html).not.toContain('data-outcome="unmatched"');
+    expect(section(page.html, 'div', 'summary-razer')).toContain('1 failed verification kept');
   });
 
   it('readings in force: every setting that differs from its default, with both values', async () => {
@@ -354,5 +375,69 @@ describe('console: Go live', () => {
     expect(page.text).toContain(`POST /transaction/init ${hostile}`);
     for (const href of page.html.matchAll(/(?:href|action)="([^"]*)"/g))
       expect(decode(href[1] ?? '')).toMatch(/^\/console(\/|$)/);
+  });
+});
+
+describe('the last report, as the page reads it', () => {
+  const NAME = 'conformance-20260304T050607Z.json';
+  let reports: string;
+  const setup = async () => {
+    dir = await mkdtemp(join(tmpdir(), 'go-live-reader-'));
+    reports = join(dir, 'conformance');
+    await mkdir(reports);
+  };
+
+  it('never follows a symbolic link: the page would show what any readable file begins with', async () => {
+    await setup();
+    await writeFile(join(dir ?? '', 'secret.env'), 'MITRA_SECRET_KEY=hunter2-very-secret-value\n');
+    await symlink(join(dir ?? '', 'secret.env'), join(reports, NAME));
+    const last = await lastConformanceReport(reports);
+    expect(last).toEqual({
+      ok: false,
+      file: join(reports, NAME),
+      problem: 'a symbolic link, not a report: the console reads regular files only',
+    });
+    expect(JSON.stringify(last)).not.toContain('hunter2');
+  });
+
+  it('never waits on a FIFO named like a report', async () => {
+    await setup();
+    execFileSync('mkfifo', [join(reports, NAME)]);
+    const last = await Promise.race([
+      lastConformanceReport(reports),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 2000)),
+    ]);
+    expect(last).toEqual({
+      ok: false,
+      file: join(reports, NAME),
+      problem: 'not a regular file: the console reads regular files only',
+    });
+  });
+
+  it('refuses a report larger than 20 MiB without reading it', async () => {
+    await setup();
+    const file = join(reports, NAME);
+    await writeFile(file, '');
+    await truncate(file, MAX_REPORT_BYTES + 1);
+    const last = await lastConformanceReport(reports);
+    expect(last?.ok).toBe(false);
+    expect(last?.ok === false && last.problem).toBe(
+      `too large to show here (${MAX_REPORT_BYTES + 1} bytes, more than ${MAX_REPORT_BYTES}): read it with a text editor`,
+    );
+  });
+
+  it('reads a report once while its file is unchanged, again once it changes', async () => {
+    await setup();
+    const file = join(reports, NAME);
+    await writeFile(file, JSON.stringify(report()));
+    const first = await lastConformanceReport(reports);
+    expect(first?.ok).toBe(true);
+    // The same object: not parsed again.
+    expect(await lastConformanceReport(reports)).toBe(first);
+    await writeFile(file, JSON.stringify(report({ problems: ['changed'] })));
+    await utimes(file, new Date(), new Date(Date.now() + 5000));
+    const second = await lastConformanceReport(reports);
+    expect(second).not.toBe(first);
+    expect(second?.ok && second.report.problems).toEqual(['changed']);
   });
 });

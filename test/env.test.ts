@@ -1,7 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig, MITRA_WEBHOOK_IPS, readEnvironment } from '../src/config/env.js';
+import {
+  describeMitra,
+  isFreeMitra,
+  loadConfig,
+  MITRA_WEBHOOK_IPS,
+  readEnvironment,
+} from '../src/config/env.js';
 import { REQUIRED_ENV } from './helpers/env.js';
 import { tempDir } from './helpers/storage.js';
 
@@ -173,6 +179,66 @@ describe('environment', () => {
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
   ])('refuses a malformed %s (%s) with one line naming it', (name, value, message) => {
     expect(errorsFor({ ...REQUIRED_ENV, [name]: value })).toEqual([message]);
+  });
+
+  it("knows Mitra's hosts under any spelling: case, trailing dots, percent-escapes, a port", () => {
+    for (const url of [
+      'https://mitra-api.vcgamers.com',
+      'https://mitra-api.vcgamers.com.',
+      'https://mitra-api.vcgamers.com..',
+      'https://mitra-api.vcgamers.com.:443/',
+      'https://mitra-api.vcgamers.com%2e',
+      'https://mitra-api%2evcgamers.com',
+      'https://mitra-api.vcgamers.com:8443',
+      'HTTPS://MITRA-API.VCGAMERS.COM',
+      'https://MITRA-API.VCGAMERS.COM.',
+    ]) {
+      expect(describeMitra(url), url).toBe('production');
+      expect(isFreeMitra(url), url).toBe(false);
+      // Accepted as https however the scheme is spelt.
+      expect(loadConfig({ ...REQUIRED_ENV, MITRA_BASE_URL: url }).ok, url).toBe(true);
+    }
+    for (const url of [
+      'https://h2h-api.vcg.my.id',
+      'https://H2H-API.vcg.my.id.',
+      'https://h2h-api.vcg.my.id/v2',
+    ]) {
+      expect(describeMitra(url), url).toBe('development');
+      expect(isFreeMitra(url), url).toBe(true);
+    }
+    // The https rule follows the host, whatever its spelling.
+    for (const url of [
+      'http://mitra-api.vcgamers.com.',
+      'http://MITRA-API.vcgamers.com%2e:80',
+      'http://h2h-api.vcg.my.id.',
+    ])
+      expect(errorsFor({ ...REQUIRED_ENV, MITRA_BASE_URL: url }), url).toEqual([
+        "MITRA_BASE_URL must be https for Mitra's hosts (the API key would cross the network in clear)",
+      ]);
+  });
+
+  it('takes only the development host and this machine for hosts where orders cost nothing', () => {
+    for (const url of [
+      'http://127.0.0.1:8080',
+      'http://127.9.9.9',
+      'http://[::1]:3000',
+      'http://[::ffff:127.0.0.1]:3000',
+      'http://localhost:9000',
+      'http://LOCALHOST.:9000',
+      'http://2130706433:80',
+    ]) {
+      expect(describeMitra(url), url).toBe('other host');
+      expect(isFreeMitra(url), url).toBe(true);
+    }
+    // A relay or a proxy may lead to production.
+    for (const url of [
+      'https://relay.example.com',
+      'http://10.0.0.1:8080',
+      'http://[::2]',
+      'http://localhost.example.com',
+      'not a url',
+    ])
+      expect(isFreeMitra(url), url).toBe(false);
   });
 
   it('parses rate limits, IP lists, rotation keys and switches', () => {

@@ -221,7 +221,9 @@ describe('a request signed another way', () => {
       outcome: 'unmatched',
       reason: expect.stringContaining('no X-Razer-Signature header'),
     });
-    expect(s.contact.snapshot().failures.map((f) => f.apiId)).toEqual([API_ID, null]);
+    // The request without a header is counted, not kept.
+    expect(s.contact.snapshot().failures.map((f) => f.apiId)).toEqual([API_ID]);
+    expect(s.contact.snapshot().unsigned).toBe(1);
   });
 
   it('diagnoses a health check whose signature fails, still answering it unsigned', async () => {
@@ -330,16 +332,83 @@ describe('the cost bound', () => {
     expect(s.diagnoses()).toBe(6);
   });
 
-  it('keeps the last 20 diagnoses', async () => {
+  it('keeps the last 20 diagnoses of unknown api-ids, and the last 5 of each configured one', async () => {
     const s = await setup();
     for (let i = 0; i < 25; i++) {
       s.clock.now += 1000;
-      await send(s.h, 'GET', `/transaction/TX-${i}`, undefined, { key: 'some-other-key' });
+      await send(s.h, 'GET', `/transaction/TX-${i}`, undefined, {
+        apiId: 'someone-else',
+        key: 'some-other-key',
+      });
     }
-    const failures = s.contact.snapshot().failures;
+    let failures = s.contact.snapshot().failures;
     expect(failures).toHaveLength(20);
     expect(failures[0]).toMatchObject({ path: '/transaction/TX-5', at: T0 + 6000 });
     expect(failures[19]).toMatchObject({ path: '/transaction/TX-24', at: T0 + 25_000 });
+    for (let i = 0; i < 7; i++) {
+      s.clock.now += 1000;
+      await send(s.h, 'GET', `/transaction/OURS-${i}`, undefined, { key: 'some-other-key' });
+    }
+    failures = s.contact.snapshot().failures;
+    expect(failures).toHaveLength(25);
+    expect(failures.filter((f) => f.apiId === API_ID).map((f) => f.path)).toEqual(
+      [2, 3, 4, 5, 6].map((i) => `/transaction/OURS-${i}`),
+    );
+  });
+
+  it('a request without a signature header is only counted: it spends no diagnosis and keeps no entry', async () => {
+    const s = await setup();
+    // Internet noise: 100 unsigned requests within one millisecond of the clock.
+    const noise = await Promise.all(
+      Array.from({ length: 100 }, () => send(s.h, 'POST', '/transaction/init', INIT_TEXT, { header: null })),
+    );
+    expect(noise.every((r) => r.status === 401)).toBe(true);
+    // Razer's call right after, signed the `uri` way: still diagnosed, the bound untouched.
+    expect((await send(s.h, 'POST', '/transaction/init', INIT_TEXT, { mode: 'uri' })).status).toBe(401);
+    expect(s.diagnoses()).toBe(1);
+    const snapshot = s.contact.snapshot();
+    expect(snapshot.unsigned).toBe(100);
+    expect(snapshot.skippedDiagnoses).toBe(0);
+    expect(snapshot.failures).toHaveLength(1);
+    expect(snapshot.failures[0]).toMatchObject({ apiId: API_ID, diagnosis: { outcome: 'matched' } });
+    // Each still says why in its log line.
+    expect(refusals(s.lines).filter((l) => l.diagnosis?.outcome === 'unmatched')).toHaveLength(100);
+  });
+
+  it("keeps a configured api-id's last failures apart: noise claiming other api-ids cannot push them out", () => {
+    let now = T0;
+    const contact = new RazerContact({ now: () => now, perSecond: 1000, burst: 1000 });
+    const credentials: RazerCredential[] = [{ apiId: API_ID, keys: [API_KEY] }];
+    const refuse = (apiId: string, path: string) => {
+      now += 10;
+      contact.refused({
+        endpoint: 'init',
+        method: 'POST',
+        path,
+        request: {
+          header: `${b64(apiId)}:${b64('0'.repeat(64))}`,
+          credentials,
+          mode: 'body',
+          method: 'POST',
+          uri: '/transaction/init',
+          body: Buffer.from(INIT_TEXT),
+        },
+      });
+    };
+    for (let i = 0; i < 7; i++) refuse(API_ID, `/razer-${i}`);
+    for (let i = 0; i < 100; i++) refuse(`scanner-${i}`, `/noise-${i}`);
+    const failures = contact.snapshot().failures;
+    // The last 5 of the configured api-id, and the last 20 of the others, oldest first.
+    expect(failures.filter((f) => f.apiId === API_ID).map((f) => f.path)).toEqual([
+      '/razer-2',
+      '/razer-3',
+      '/razer-4',
+      '/razer-5',
+      '/razer-6',
+    ]);
+    expect(failures.filter((f) => f.apiId !== API_ID)).toHaveLength(20);
+    expect(failures.at(-1)?.path).toBe('/noise-99');
+    expect(failures.map((f) => f.at)).toEqual([...failures.map((f) => f.at)].sort((a, b) => a - b));
   });
 
   it('bounds the HMACs of one diagnosis, however many keys are configured', () => {

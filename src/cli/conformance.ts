@@ -4,20 +4,24 @@
  * unconfirmed production run, then the run (src/conformance/run/), the report saved and its
  * exit code. The judgement is src/conformance/judge/.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import {
   type Config,
   DEFAULT_READINGS_FILE,
   describeMitra,
+  isFreeMitra,
   loadConfig,
+  MITRA_DEVELOPMENT_URL,
   readEnvironment,
   resolvePaths,
 } from '../config/env.js';
 import { loadReadingsFile } from '../config/readings-file.js';
 import { SCENARIO_KEYS } from '../conformance/plan.js';
 import { renderSummary, renderText, reportStamp } from '../conformance/render.js';
+import type { ConformanceReport } from '../conformance/report.js';
 import { type ConformanceClock, realClock } from '../conformance/run/clock.js';
 import { ProductionSpend, Run } from '../conformance/run/index.js';
 import { describeStore, openStore } from '../db/open.js';
@@ -38,6 +42,9 @@ export const CONFORMANCE_USAGE = `usage: gateway conformance [--listen HOST:PORT
 export interface ConformanceIo extends CliIo {
   conformanceClock?: ConformanceClock;
 }
+
+/** How far back a call of another process says that a gateway is running (it asks the balance every 5 minutes, the catalogue every 10). */
+export const OTHER_CALLER_LOOKBACK_MS = 10 * 60_000;
 
 /** Exit codes: 0 nothing contradicted, 1 something contradicted, 2 could not run. */
 export async function runConformance(args: string[], io: CliIo): Promise<number> {
@@ -70,12 +77,16 @@ export async function runConformance(args: string[], io: CliIo): Promise<number>
   }
 
   const where = whereabouts(config);
-  const production = describeMitra(config.mitra.baseUrl) === 'production';
+  const host = describeMitra(config.mitra.baseUrl);
   // Progress goes where it does not mix with the JSON on stdout.
   const say = (line: string) => (json ? io.err(line) : io.out(line));
-  if (production && !(a.production && a.confirmSpend !== null)) {
+  // An allow-list: orders are free only on Mitra's development host and on this machine (the
+  // simulator). Any other host may be production under another name: a relay, a proxy.
+  if (!isFreeMitra(config.mitra.baseUrl) && !(a.production && a.confirmSpend !== null)) {
     io.err(
-      `gateway conformance: ${where.mitra.url} is Mitra's production: every order it places is paid for. It would order:`,
+      host === 'production'
+        ? `gateway conformance: ${where.mitra.url} is Mitra's production: every order it places is paid for. It would order:`
+        : `gateway conformance: ${where.mitra.url} is neither Mitra's development host (${MITRA_DEVELOPMENT_URL}) nor this machine: it may lead to Mitra's production (a relay, a proxy), where every order it places is paid for. It would order:`,
     );
     for (const line of describePlanWithoutPrices(a)) io.err(`  ${line}`);
     io.err(
@@ -85,10 +96,24 @@ export async function runConformance(args: string[], io: CliIo): Promise<number>
       io.out(
         JSON.stringify({
           exitCode: 2,
-          problems: ['production refused without --production and --confirm-spend'],
+          problems: [
+            host === 'production'
+              ? 'production refused without --production and --confirm-spend'
+              : 'a host other than the development host or this machine, refused without --production and --confirm-spend',
+          ],
         }),
       );
     return 2;
+  }
+
+  // Where the report will be saved, proven writable before anything is spent.
+  const dir = config.conformanceDir;
+  try {
+    await provenWritable(dir);
+  } catch (err) {
+    return fail([
+      `the report could not be saved in ${dir} (CONFORMANCE_DIR): ${(err as Error).message}; nothing was sent to Mitra`,
+    ]);
   }
 
   const clock = (io as ConformanceIo).conformanceClock ?? realClock;
@@ -97,16 +122,36 @@ export async function runConformance(args: string[], io: CliIo): Promise<number>
     stopped = true;
   });
   let store: Store;
+  // Its own instance name, whatever INSTANCE_ID the settings file gives the gateway too: its
+  // calls are told from a running gateway's.
+  const instanceId = `${config.instanceId}-conformance`;
   try {
-    store = await openStore(config);
+    store = await openStore({ ...config, instanceId });
     await store.migrate();
   } catch (err) {
     return fail([`the database ${describeStore(config)} cannot be opened: ${(err as Error).message}`]);
   }
-  const run = new Run(config, readings, readingsFile, a, store, clock, say, () => stopped);
+  let run: Run | null = null;
   try {
-    const report = await run.execute(cliLogger(io));
-    const dir = config.conformanceDir;
+    const busy = await otherCaller(config, store, instanceId);
+    if (busy) return fail([busy]);
+    run = new Run(config, readings, readingsFile, a, store, clock, say, () => stopped);
+    let report: ConformanceReport;
+    try {
+      report = await run.execute(cliLogger(io));
+    } catch (err) {
+      // Could not run to its end: 2, never 1 (which says a reading is contradicted).
+      if (err instanceof ProductionSpend) return fail([run.redacted(err.message)]);
+      const why = `stopped by an error: ${(err as Error).message}`;
+      const partial = await run.partialReport(
+        `${why} (this report is partial: what was observed until then)`,
+      );
+      if (!partial) return fail([run.redacted(why)]);
+      io.err(`gateway conformance: ${run.redacted(why)}`);
+      report = partial;
+    }
+    // Every string of it: the supplier's words may carry a secret or a sign anywhere.
+    report = run.redacted(report);
     const stem = join(dir, `conformance-${reportStamp(Date.parse(report.startedAt))}`);
     try {
       await mkdir(dir, { recursive: true });
@@ -126,14 +171,41 @@ export async function runConformance(args: string[], io: CliIo): Promise<number>
     }
     return report.exitCode;
   } catch (err) {
-    // Could not run to its end: 2, never 1 (which says a reading is contradicted).
-    return fail([
-      err instanceof ProductionSpend ? err.message : `stopped by an error: ${(err as Error).message}`,
-    ]);
+    const why = `stopped by an error: ${(err as Error).message}`;
+    return fail([run ? run.redacted(why) : why]);
   } finally {
-    await run.close();
+    await run?.close();
     await store.close();
   }
+}
+
+/** `dir` made if needed, and a file written in it and removed: the report will be saved there. */
+async function provenWritable(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  // Not named like a report: the console never takes it for one.
+  const probe = join(dir, `.write-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await writeFile(probe, '');
+  await rm(probe, { force: true });
+}
+
+/**
+ * Why conformance must not run now, or null: a gateway calling Mitra from this database, whose
+ * rate budget it would not share (SQLite, or MITRA_RATE_LIMIT_SCOPE=instance): each would spend
+ * the whole MITRA_RATE_LIMIT. A running gateway's calls are recorded here, one at least every
+ * 10 minutes (the balance every 5).
+ */
+async function otherCaller(config: Config, store: Store, instanceId: string): Promise<string | null> {
+  const shared = config.mitra.rateLimitScope === 'shared' && config.databaseUrl !== null;
+  if (shared) return null;
+  const other = await store.lastCallOfOtherInstance(instanceId, Date.now() - OTHER_CALLER_LOOKBACK_MS);
+  if (!other) return null;
+  const at = new Date(other.startedAt).toISOString();
+  const clearAt = new Date(other.startedAt + OTHER_CALLER_LOOKBACK_MS).toISOString();
+  return (
+    `a gateway is calling Mitra from this database (instance ${other.instanceId ?? '(unnamed)'}, last call at ${at}): ` +
+    'its rate budget is not shared on SQLite; stop it during conformance, or use PostgreSQL with MITRA_RATE_LIMIT_SCOPE=shared ' +
+    `(once it is stopped, run again after ${clearAt})`
+  );
 }
 
 /** What the run would order, before any price is known. */

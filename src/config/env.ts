@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
@@ -10,12 +10,47 @@ export const MITRA_WEBHOOK_IPS = ['172.236.143.138', '2600:3c15::f03c:95ff:fe98:
 export const MITRA_DEVELOPMENT_URL = 'https://h2h-api.vcg.my.id';
 export const MITRA_PRODUCTION_URL = 'https://mitra-api.vcgamers.com';
 
-/** What a Mitra URL is, for the start log and `gateway check`: production, development, or another host. */
+/**
+ * A URL's host name as a resolver reads it: lower case (the URL parser does that), without the
+ * trailing dots of a fully qualified name (`mitra-api.vcgamers.com.` is the same host), without
+ * the brackets of an IPv6 address; the port aside. '' when the URL cannot be parsed.
+ */
+export function hostNameOf(url: string): string {
+  if (!URL.canParse(url)) return '';
+  const name = new URL(url).hostname.toLowerCase().replace(/\.+$/, '');
+  return name.startsWith('[') && name.endsWith(']') ? name.slice(1, -1) : name;
+}
+
+/**
+ * What a Mitra URL is, for the start log and `gateway check`: production, development, or another
+ * host. By host name whatever its spelling (case, trailing dot, percent-escapes, port): any URL
+ * that reaches Mitra's production host is production.
+ */
 export function describeMitra(url: string): 'production' | 'development' | 'other host' {
-  const host = URL.canParse(url) ? new URL(url).host : '';
-  if (host === new URL(MITRA_PRODUCTION_URL).host) return 'production';
-  if (host === new URL(MITRA_DEVELOPMENT_URL).host) return 'development';
+  const host = hostNameOf(url);
+  if (host === '') return 'other host';
+  if (host === hostNameOf(MITRA_PRODUCTION_URL)) return 'production';
+  if (host === hostNameOf(MITRA_DEVELOPMENT_URL)) return 'development';
   return 'other host';
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * Whether orders placed at `url` cost nothing for certain: Mitra's development host, or this
+ * machine (127.0.0.0/8, ::1, localhost: the bundled simulator). Any other host may be Mitra's
+ * production under another name (a relay, a proxy, an address of it), so `gateway conformance`
+ * orders there only when told --production --confirm-spend.
+ */
+export function isFreeMitra(url: string): boolean {
+  if (describeMitra(url) === 'development') return true;
+  const host = hostNameOf(url);
+  if (host === 'localhost') return true;
+  const family = isIP(host);
+  // An IPv4-mapped IPv6 address is checked against the IPv4 rule.
+  return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 const required = (what: string) =>
@@ -208,7 +243,7 @@ export const envVarsSchema = z.object({
   )
     .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }))
     // Mitra's own hosts only over TLS: the key and every signed call would cross in clear.
-    .refine((u) => describeMitra(u) === 'other host' || u.startsWith('https:'), {
+    .refine((u) => describeMitra(u) === 'other host' || new URL(u).protocol === 'https:', {
       error: "must be https for Mitra's hosts (the API key would cross the network in clear)",
     })
     .transform((u) => u.replace(/\/+$/, '')),

@@ -35,29 +35,54 @@ export function together(...patches: SettingsPatch[]): SettingsPatch {
   return patches.reduce<SettingsPatch>((acc, p) => mergeSettings(acc, p) as SettingsPatch, {});
 }
 
-export function makeFix(change: SettingsPatch, readings: Readings, caution: string | null = null): Fix {
+/** How a fix's refusal starts when it is not the guard rails' but the evidence's: see makeFix. */
+export const NOT_CORROBORATED = 'not corroborated: ';
+
+/**
+ * The fix of `change`. `uncorroborated`: why the evidence is not enough to apply it (the polling
+ * took a number as final, but nothing else says what it means): it is then shown, never accepted.
+ */
+export function makeFix(
+  change: SettingsPatch,
+  readings: Readings,
+  caution: string | null = null,
+  uncorroborated: string | null = null,
+): Fix {
   const merged = mergeSettings(plain(settingsOf(readings)), change);
   const parsed = parseReadings(merged);
   return {
     change,
     yaml: stringify(change, { lineWidth: 0 }).trimEnd(),
-    accepted: parsed.success,
-    refusedBecause: parsed.success
-      ? []
-      : parsed.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`),
+    accepted: parsed.success && uncorroborated === null,
+    refusedBecause: [
+      ...(uncorroborated === null ? [] : [`${NOT_CORROBORATED}${uncorroborated}`]),
+      ...(parsed.success
+        ? []
+        : parsed.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`)),
+    ],
     caution,
   };
 }
 
-/** Every fix merged in the order given, checked as one (two fixes may be fine apart, not together). */
+/**
+ * Every fix merged in the order given, checked as one (two fixes may be fine apart, not
+ * together); never accepted when one of them is not corroborated.
+ */
 export function combineFixes(fixes: readonly Fix[], readings: Readings): Fix | null {
   if (fixes.length === 0) return null;
   const cautions = fixes.flatMap((f) => (f.caution ? [f.caution] : []));
-  return makeFix(
+  const combined = makeFix(
     together(...fixes.map((f) => f.change)),
     readings,
     cautions.length ? cautions.join(' ') : null,
   );
+  const uncorroborated = fixes.flatMap((f) => f.refusedBecause.filter((r) => r.startsWith(NOT_CORROBORATED)));
+  if (uncorroborated.length === 0) return combined;
+  return {
+    ...combined,
+    accepted: false,
+    refusedBecause: [...uncorroborated, ...combined.refusedBecause],
+  };
 }
 
 /** A list with `items` added at its end, each once. */

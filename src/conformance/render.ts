@@ -1,6 +1,6 @@
 import { differences, type Readings } from '../readings/settings.js';
-import { combineFixes } from './fix.js';
-import { judge } from './judge/index.js';
+import { combineFixes, NOT_CORROBORATED } from './fix.js';
+import { catalogueBlocked, judge } from './judge/index.js';
 import {
   type ConformanceReport,
   type Finding,
@@ -30,6 +30,10 @@ export function buildReport(input: ReportInput): ConformanceReport {
   const count = (v: Finding['verdict']) => findings.filter((f) => f.verdict === v).length;
   const contradicted = count('contradicted');
   const fixes = findings.flatMap((f) => (f.fix ? [f.fix] : []));
+  // Without the brand list nothing was tested: never a pass, whatever the findings say.
+  const blocked = catalogueBlocked(input.observations);
+  const incomplete = input.incomplete || blocked !== null;
+  const problems = blocked && !input.incomplete ? [...input.problems, blocked] : input.problems;
   return {
     version: REPORT_VERSION,
     startedAt: new Date(input.startedAt).toISOString(),
@@ -40,11 +44,11 @@ export function buildReport(input: ReportInput): ConformanceReport {
       file: input.readingsFile,
       differences: differences(input.readings).map((d) => `${d.path}: ${JSON.stringify(d.value)}`),
     },
-    exitCode: input.incomplete ? 2 : contradicted > 0 ? 1 : 0,
+    exitCode: incomplete ? 2 : contradicted > 0 ? 1 : 0,
     summary: { confirmed: count('confirmed'), contradicted, notObserved: count('not-observed') },
     findings,
     combinedFix: combineFixes(fixes, input.readings),
-    problems: input.problems,
+    problems,
     observations: input.observations,
   };
 }
@@ -62,9 +66,14 @@ const indent = (text: string, by: string) =>
     .join('\n');
 
 function fixLines(fix: Fix, file: string): string[] {
+  const unsure = fix.refusedBecause.filter((r) => r.startsWith(NOT_CORROBORATED));
+  const rails = fix.refusedBecause.filter((r) => !r.startsWith(NOT_CORROBORATED));
   const state = fix.accepted
     ? 'passes the guard rails'
-    : `REFUSED by the guard rails: ${fix.refusedBecause.join('; ')}`;
+    : [
+        ...(unsure.length ? [`NOT ACCEPTED, ${unsure.join('; ')}`] : []),
+        ...(rails.length ? [`REFUSED by the guard rails: ${rails.join('; ')}`] : []),
+      ].join('; ');
   return [
     `merge into ${file} (${state}):`,
     indent(fix.yaml, '  '),
@@ -113,6 +122,10 @@ export function renderText(report: ConformanceReport): string {
       `  ${r.scenario}: ${r.brandKey}/${r.variationKey} IDR ${r.price} ref_id ${JSON.stringify(r.refId)} data ${JSON.stringify(r.data)}`,
       `    create-order: ${r.create.outcome}${r.create.rc ? ` rc ${r.create.rc}` : ''}${r.create.status ? ` ${r.create.status}` : ''} (HTTP ${r.create.httpStatus ?? 'none'})${r.create.trxCode ? ` trx ${r.create.trxCode}` : ''}${r.create.message ? `: ${r.create.message}` : ''}`,
     );
+    if (r.createLookup)
+      lines.push(
+        `    asked by ref_id after the unclear create-order: ${r.createLookup.outcome}${r.createLookup.rc ? ` rc ${r.createLookup.rc}` : ''} (HTTP ${r.createLookup.httpStatus ?? 'none'})${r.createLookup.trxCode ? `: Mitra has it, trx ${r.createLookup.trxCode}` : ''}${r.createLookup.note ? `: ${r.createLookup.note}` : ''}`,
+      );
     if (r.create.trxCode)
       lines.push(
         `    status by trx code: ${runs || 'never answered'}; history ${names.map((n) => JSON.stringify(n)).join(', ') || 'none'}`,

@@ -149,6 +149,22 @@ export const orderRecordSchema = z.object({
     reasonAt: z.string().nullable(),
     reasonRead: z.boolean(),
   }),
+  /**
+   * After a create-order whose answer was unclear (ambiguous, or the ref_id exists): order status
+   * asked once by ref_id, since the order may have been placed (and charged). `trxCode`: the
+   * order it found, which is then followed as placed (create.trxCode). Null when not asked.
+   */
+  createLookup: z
+    .object({
+      outcome: z.string(),
+      rc: z.string().nullable(),
+      httpStatus: z.number().nullable(),
+      trxCode: z.string().nullable(),
+      /** Why it was not asked (an empty ref_id), or what the answer said. */
+      note: z.string().nullable(),
+    })
+    .nullable()
+    .default(null),
   /** Order status asked with tid = ref_id once the order ended. */
   byRef: z
     .object({
@@ -235,7 +251,10 @@ export const observationsSchema = z.object({
   webhooks: z.object({
     via: z.enum(['listener', 'store']),
     waitedSeconds: z.number(),
+    /** The webhooks naming one of the run's orders (its ref_ids, its trx codes): no other is kept. */
     items: z.array(webhookRecordSchema),
+    /** Webhooks received meanwhile that named none of them (other purchases): counted only. */
+    others: z.number().optional(),
   }),
   exchanges: z.array(exchangeSchema),
 });

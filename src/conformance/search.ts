@@ -41,6 +41,30 @@ const wordsOf = (key: string): string[] =>
 const CODE_WORDS = ['code', 'voucher', 'serial', 'pin', 'sn', 'kode'];
 const REASON_WORDS = ['reason', 'note', 'notes', 'message', 'keterangan', 'remark'];
 
+/**
+ * Parts of a key that say its value is not a delivered code, whatever else the key says:
+ * currency_code, error_code, pin_status, sn_type, voucher_expired_at, promo_code, product_code,
+ * variation_code, price_code, date, time… Any key of the path counts (product.code too).
+ */
+const NOT_A_CODE_KEY_PARTS = [
+  'currency',
+  'error',
+  'status',
+  'type',
+  'expire',
+  'promo',
+  'product',
+  'variation',
+  'price',
+  'date',
+  'time',
+  'name',
+  'desc',
+];
+
+/** Money words a short code-like field may hold (currency_code: "IDR"). */
+const CURRENCY_WORDS = ['idr', 'rp', 'rupiah', 'usd', 'sgd', 'myr', 'php', 'thb', 'vnd', 'eur', 'dollar'];
+
 const looksLike = (path: string, words: readonly string[]) => {
   const key = path.split('.').at(-1) ?? '';
   return (
@@ -49,10 +73,38 @@ const looksLike = (path: string, words: readonly string[]) => {
   );
 };
 
+const keyMayHoldACode = (path: string) =>
+  looksLike(path, CODE_WORDS) &&
+  !path
+    .toLowerCase()
+    .split('.')
+    .some((key) => NOT_A_CODE_KEY_PARTS.some((part) => key.includes(part)));
+
+/**
+ * Whether a value looks like a delivered code: at least 6 characters; not a number under 8
+ * digits (a price, an id, a count), a date or a currency; not one of `own` (our ref_id, the trx
+ * code, the brand and variation keys); and not a sentence ("invalid user id", "OUT OF STOCK"):
+ * words apart are codes only as groups of capitals and digits with a digit among them.
+ */
+export function looksLikeCode(text: string, own: readonly string[]): boolean {
+  const t = text.trim();
+  if (t.length < 6) return false;
+  const lower = t.toLowerCase();
+  if (own.some((x) => x !== '' && x.toLowerCase() === lower)) return false;
+  if (CURRENCY_WORDS.includes(lower)) return false;
+  if (/^[\d\s.,:+-]+$/.test(t) && t.replace(/\D/g, '').length < 8) return false;
+  if (/^\d{4}-\d{2}-\d{2}/.test(t) || /^\d{1,2}[/-]\d{1,2}[/-]\d{2,4}/.test(t)) return false;
+  const groups = t.split(/\s+/);
+  if (groups.length > 1 && !(groups.every((g) => /^[A-Z0-9-]+$/.test(g)) && /\d/.test(t))) return false;
+  return true;
+}
+
 /**
  * Fields of an order-status `data` that look like a delivered code: a key naming a code,
- * voucher, serial, pin or sn, holding text that is not our ref_id nor the trx code, at a path the
- * readings file can hold and the guard rails allow (never one isNotACodePath refuses).
+ * voucher, serial, pin or sn (and nothing that says otherwise: currency, error, status, type,
+ * expiry, promo, product, variation, price, date, time, name), holding a value that looks like
+ * a code (looksLikeCode), at a path the readings file can hold and the guard rails allow (never
+ * one isNotACodePath refuses). `own`: our ref_id, the trx code, the brand and variation keys.
  */
 export function codeCandidates(data: unknown, own: readonly string[]): string[] {
   return textLeaves(data)
@@ -60,8 +112,8 @@ export function codeCandidates(data: unknown, own: readonly string[]): string[] 
       (l) =>
         SETTING_PATH.test(l.path) &&
         !isNotACodePath(l.path) &&
-        !own.includes(l.text) &&
-        looksLike(l.path, CODE_WORDS),
+        keyMayHoldACode(l.path) &&
+        looksLikeCode(l.text, own),
     )
     .map((l) => l.path);
 }

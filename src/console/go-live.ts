@@ -4,12 +4,11 @@ import type { LastReport } from '../conformance/last-report.js';
 import type { ConformanceReport, Fix } from '../conformance/report.js';
 import {
   CONTACT_ENDPOINTS,
-  type ContactEndpoint,
   type ContactSnapshot,
   ENDPOINT_PATHS,
   type EndpointContact,
+  type FailureContact,
 } from '../razer/contact.js';
-import type { Diagnosis } from '../razer/diagnose.js';
 import { differences, type Readings, readingsVersion } from '../readings/settings.js';
 
 /**
@@ -140,14 +139,8 @@ export interface ReadingsSide {
   differences: { path: string; value: string; default: string }[];
 }
 
-export interface RazerFailure {
-  at: number;
-  endpoint: ContactEndpoint;
-  method: string;
-  path: string;
-  apiId: string | null;
-  diagnosis: Diagnosis;
-}
+/** A refused request as the contact record keeps it. */
+export type RazerFailure = FailureContact;
 
 export interface RazerEndpoint extends EndpointContact {
   path: string;
@@ -161,6 +154,8 @@ export interface RazerSide {
   /** Every kept failed verification, newest first. */
   failures: RazerFailure[];
   skippedDiagnoses: number;
+  /** Refused requests that carried no X-Razer-Signature header: counted only (noise, or a proxy dropping it). */
+  unsigned: number;
 }
 
 export interface GoLiveView {
@@ -220,6 +215,7 @@ export function goLiveView(input: GoLiveInput): GoLiveView {
       verified: endpoints.filter((e) => e.firstVerifiedAt !== null).length,
       failures,
       skippedDiagnoses: input.contact.skippedDiagnoses,
+      unsigned: input.contact.unsigned,
     },
   };
 }

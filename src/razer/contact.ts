@@ -49,10 +49,16 @@ export interface FailureContact {
 
 export interface ContactSnapshot {
   endpoints: EndpointContact[];
-  /** The last diagnosed failures, oldest first. */
+  /**
+   * The last diagnosed failures, oldest first: a few per configured api-id the header claims,
+   * and the last of the others (unknown or unreadable api-ids) apart, so that noise can never
+   * push out a failure of Razer's.
+   */
   failures: FailureContact[];
   /** Failures whose diagnosis the rate bound skipped (since start). */
   skippedDiagnoses: number;
+  /** Refused requests without an X-Razer-Signature header (since start): counted, never diagnosed nor kept. */
+  unsigned: number;
 }
 
 /** A token bucket: `perSecond` tokens a second, at most `burst` saved. */
@@ -87,8 +93,10 @@ export interface ContactOptions {
   perSecond?: number;
   /** Diagnoses that may run at once after a quiet spell (5). */
   burst?: number;
-  /** Failures kept for the console (20). */
+  /** Failures kept for the console whose header claims no configured api-id (20). */
   keep?: number;
+  /** Failures kept for the console per configured api-id the header claims (5). */
+  keepPerApiId?: number;
   /** The diagnosis (tests count its calls). */
   diagnose?: (request: FailedRequest) => Diagnosis;
 }
@@ -101,38 +109,69 @@ export interface RefusedRequest {
   request: FailedRequest;
 }
 
+/** A kept failure, numbered in the order it came. */
+type Kept = FailureContact & { n: number };
+
 export class RazerContact {
   readonly #now: () => number;
   readonly #bucket: TokenBucket;
   readonly #keep: number;
+  readonly #keepPerApiId: number;
   readonly #diagnose: (request: FailedRequest) => Diagnosis;
   readonly #endpoints = new Map<ContactEndpoint, EndpointContact>();
-  readonly #failures: FailureContact[] = [];
+  /** Kept failures whose header claims a configured api-id, by that api-id. */
+  readonly #configured = new Map<string, Kept[]>();
+  /** Kept failures of every other api-id (unknown, unreadable). */
+  readonly #others: Kept[] = [];
+  #kept = 0;
   #skipped = 0;
+  #unsigned = 0;
 
   constructor(options: ContactOptions) {
     this.#now = options.now;
     this.#bucket = new TokenBucket(options.now, options.perSecond ?? 5, options.burst ?? 5);
     this.#keep = options.keep ?? 20;
+    this.#keepPerApiId = options.keepPerApiId ?? 5;
     this.#diagnose = options.diagnose ?? ((request) => diagnose(request));
   }
 
-  /** A request refused for its signature: diagnosed when the rate bound allows, and kept. */
+  /**
+   * A request refused for its signature: diagnosed when the rate bound allows, and kept. One
+   * without an X-Razer-Signature header (a scanner, or a proxy that drops it) costs nothing and
+   * is only counted: it cannot use up the bound or push out a failure worth reading.
+   */
   refused(r: RefusedRequest): Diagnosis {
+    if (!r.request.header) {
+      this.#unsigned++;
+      // Costs no HMAC: says there was no header.
+      return diagnose(r.request);
+    }
     if (!this.#bucket.take()) {
       this.#skipped++;
       return RATE_BOUND_SKIP;
     }
     const diagnosis = this.#diagnose(r.request);
-    this.#failures.push({
+    const apiId = claimedApiId(r.request.header);
+    const failure: Kept = {
+      n: this.#kept++,
       at: this.#now(),
       endpoint: r.endpoint,
       method: r.method,
       path: r.path,
-      apiId: claimedApiId(r.request.header),
+      apiId,
       diagnosis,
-    });
-    if (this.#failures.length > this.#keep) this.#failures.shift();
+    };
+    // The api-id as configured (claimedApiId shows it cut to printable text: a configured one is).
+    const configured = apiId !== null && r.request.credentials.some((c) => c.apiId === apiId);
+    if (configured) {
+      const kept = this.#configured.get(apiId) ?? [];
+      kept.push(failure);
+      if (kept.length > this.#keepPerApiId) kept.shift();
+      this.#configured.set(apiId, kept);
+    } else {
+      this.#others.push(failure);
+      if (this.#others.length > this.#keep) this.#others.shift();
+    }
     return diagnosis;
   }
 
@@ -159,8 +198,11 @@ export class RazerContact {
         const seen = this.#endpoints.get(name);
         return seen ? { ...seen } : { name, firstVerifiedAt: null, mode: null, apiId: null, hexCase: null };
       }),
-      failures: this.#failures.map((f) => ({ ...f })),
+      failures: [...[...this.#configured.values()].flat(), ...this.#others]
+        .sort((a, b) => a.n - b.n)
+        .map(({ n: _n, ...f }) => f),
       skippedDiagnoses: this.#skipped,
+      unsigned: this.#unsigned,
     };
   }
 }

@@ -6,7 +6,7 @@ import type { Readings } from '../../readings/settings.js';
 import { at, makeFix, together, withAdded } from '../fix.js';
 import type { BalanceProbe, Finding, Observations, OrderRecord } from '../report.js';
 import { finding } from './findings.js';
-import { createText, label } from './orders.js';
+import { createText, label, mayBePlaced, placed } from './orders.js';
 
 const probeText = (p: BalanceProbe) =>
   `${p.path} signed with ${JSON.stringify(p.word)}: ${p.outcome}${p.rc ? ` rc ${p.rc}` : ''}${p.status ? ` ${p.status}` : ''} (HTTP ${p.httpStatus ?? 'none'})`;
@@ -172,8 +172,15 @@ export function judgeRefused(obs: Observations, readings: Readings): Finding {
     } else if (o.create.outcome === 'accepted') {
       accepted = true;
       evidence.push(`${text}: accepted, order ${o.create.trxCode}`);
+    } else if (placed(o)) {
+      accepted = true;
+      evidence.push(
+        `${text}: ${o.create.outcome}, but asked by ref_id Mitra has the order ${o.create.trxCode}: it was accepted`,
+      );
     } else if (o.create.rc !== null && o.create.rc !== '45' && o.create.rc !== '50') {
-      evidence.push(`${text}: read as ${o.create.outcome}, not a refusal`);
+      evidence.push(
+        `${text}: read as ${o.create.outcome}, not a refusal${mayBePlaced(o) ? ' (it may have been placed: the lookup by ref_id did not find it)' : ''}`,
+      );
       if (!add.includes(o.create.rc)) add.push(o.create.rc);
     } else evidence.push(`${text}: no clear answer, not judged`);
   }

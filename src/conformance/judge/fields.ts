@@ -4,7 +4,7 @@
  */
 import { firstAt } from '../../readings/mitra.js';
 import type { Readings } from '../../readings/settings.js';
-import { at, makeFix, withFirst } from '../fix.js';
+import { at, makeFix, withAdded, withFirst } from '../fix.js';
 import type { Finding, Observations, OrderRecord } from '../report.js';
 import { codeCandidates, reasonCandidates } from '../search.js';
 import { finding } from './findings.js';
@@ -17,6 +17,7 @@ import { label, lastStatus, noEnd, own, refundNamed, statusRuns } from './orders
 export function foundIn(o: Omit<OrderRecord, 'found'>, readings: Readings): OrderRecord['found'] {
   const m = readings.mitra;
   const refs = [o.refId, ...(o.create.trxCode ? [o.create.trxCode] : [])].filter(Boolean);
+  const notCodes = [...refs, o.brandKey, o.variationKey];
   const last = statusRuns(o).at(-1);
   const refunded = refundNamed(o, readings);
   const failed =
@@ -31,7 +32,7 @@ export function foundIn(o: Omit<OrderRecord, 'found'>, readings: Readings): Orde
   const code = delivered ? firstAt(o.last, m.voucher_code_at) : null;
   const reason = failed ? firstAt(o.last, m.reason_at) : null;
   return {
-    voucherAt: code?.path ?? (delivered ? (codeCandidates(o.last, refs)[0] ?? null) : null),
+    voucherAt: code?.path ?? (delivered ? (codeCandidates(o.last, notCodes)[0] ?? null) : null),
     voucherRead: code !== null,
     reasonAt: reason?.path ?? (failed ? (reasonCandidates(o.last, refs)[0] ?? null) : null),
     reasonRead: reason !== null,
@@ -43,15 +44,20 @@ export function judgeVoucher(obs: Observations, readings: Readings): Finding {
   const vouchers = obs.orders.filter(
     (o) => o.expect === 'success' && (o.isVoucher === true || o.scenario === 'voucher'),
   );
-  const delivered = vouchers.filter(
-    (o) => o.ended && !refundNamed(o, readings) && m.order_status.failed.every((n) => n !== lastStatus(o)),
-  );
+  // Only a number the readings read as delivered: a code is looked for where one was delivered.
+  const deliveredOrder = (o: OrderRecord) =>
+    o.ended && !refundNamed(o, readings) && m.order_status.success.includes(lastStatus(o) ?? -1);
+  const delivered = vouchers.filter(deliveredOrder);
   if (delivered.length === 0)
     return finding(
       'mitra.voucher_code_at',
       readings,
       'not-observed',
-      vouchers.map(noEnd),
+      vouchers.map((o) =>
+        o.ended && lastStatus(o) !== null && !refundNamed(o, readings)
+          ? `${label(o)} ended with status ${lastStatus(o)}, not in mitra.order_status.success: its code is not looked for`
+          : noEnd(o),
+      ),
       vouchers.length === 0 ? 'no voucher product was ordered' : 'no voucher order ended delivered',
     );
   const evidence: string[] = [];
@@ -64,11 +70,13 @@ export function judgeVoucher(obs: Observations, readings: Readings): Finding {
       continue;
     }
     missing = true;
-    const candidates = codeCandidates(o.last, own(o)).filter((p) => !m.voucher_code_at.includes(p));
+    const candidates = codeCandidates(o.last, [...own(o), o.brandKey, o.variationKey]).filter(
+      (p) => !m.voucher_code_at.includes(p),
+    );
     evidence.push(
       candidates.length
-        ? `${label(o)}: nothing at ${m.voucher_code_at.join(', ')}; a code-like field at ${candidates.join(', ')}`
-        : `${label(o)}: nothing at ${m.voucher_code_at.join(', ')}, and no field looks like a code`,
+        ? `${label(o)}: nothing at ${m.voucher_code_at.join(', ')} (${o.endedWhy}); a code-like field at ${candidates.join(', ')}`
+        : `${label(o)}: nothing at ${m.voucher_code_at.join(', ')} (${o.endedWhy}), and no field looks like a code`,
     );
     if (candidates[0] && !proposed.includes(candidates[0])) proposed.push(candidates[0]);
   }
@@ -79,15 +87,29 @@ export function judgeVoucher(obs: Observations, readings: Readings): Finding {
       readings,
       'contradicted',
       evidence,
-      'no field of the reply looks like a code: the gateway keeps such a voucher open (never 200 without its code); ask Mitra where the code is',
+      'no field of the reply looks like a code (a code in a list cannot be named by a path): the gateway keeps such a voucher open (never 200 without its code); ask Mitra where the code is',
     );
+  // A path in force that held something on any delivered order stays first: the search's find
+  // is a guess by key name and value, and must not take the place of what the readings found.
+  const held = m.voucher_code_at.filter((p) =>
+    obs.orders.some((o) => deliveredOrder(o) && firstAt(o.last, [p]) !== null),
+  );
+  const list = held.length ? withAdded(m.voucher_code_at, proposed) : withFirst(m.voucher_code_at, proposed);
   return finding(
     'mitra.voucher_code_at',
     readings,
     'contradicted',
     evidence,
     null,
-    makeFix(at('mitra.voucher_code_at', withFirst(m.voucher_code_at, proposed)), readings),
+    makeFix(
+      at('mitra.voucher_code_at', list),
+      readings,
+      `${proposed.join(', ')} was found by a search (a key that names a code, holding a value that looks like one), not by Mitra's word: check with Mitra that it holds the voucher code before applying this; ${
+        held.length
+          ? `it is added after ${held.join(', ')}, which held a value on a delivered order and stays first`
+          : 'it is read first, as no path in force held anything on a delivered order'
+      }`,
+    ),
   );
 }
 

@@ -14,6 +14,7 @@ import { judgeFailed, judgeProcessing, judgeSuccess } from './statuses.js';
 import { judgeWebhook } from './webhook.js';
 
 export { isBalanceNotFound } from './calls.js';
+export { catalogueBlocked } from './catalogue.js';
 export { foundIn } from './fields.js';
 export { statusRuns } from './orders.js';
 export { webhookReading } from './webhook.js';

@@ -19,12 +19,21 @@ export function statusRuns(o: Pick<OrderRecord, 'polls'>): number[] {
 export const lastStatus = (o: OrderRecord): number | null => statusRuns(o).at(-1) ?? null;
 export const refundNamed = (o: Pick<OrderRecord, 'polls'>, readings: Readings) =>
   o.polls.some((p) => p.historyNames.some((n) => refundPattern(n, readings) !== null));
-export const placed = (o: OrderRecord) => o.create.outcome === 'accepted' && o.create.trxCode !== null;
+/** Mitra took it: create-order accepted, or asked by ref_id after an unclear answer, Mitra has it. */
+export const placed = (o: OrderRecord) =>
+  o.create.trxCode !== null &&
+  (o.create.outcome === 'accepted' || (o.createLookup?.trxCode ?? null) !== null);
+/** The create-order answer left open whether Mitra took (and charged) it, and no lookup found it. */
+export const mayBePlaced = (o: OrderRecord) => !placed(o) && o.createLookup !== null;
 export const own = (o: OrderRecord) =>
   [o.refId, ...(o.create.trxCode ? [o.create.trxCode] : [])].filter(Boolean);
 
 /** Why an order gave nothing to judge its end by. */
 export function noEnd(o: OrderRecord): string {
+  if (mayBePlaced(o)) {
+    const l = o.createLookup;
+    return `${label(o)} may have been placed (and charged): create-order ${createText(o)} (${o.create.outcome}); asked by ref_id: ${l?.note ?? `${l?.outcome}${l?.rc ? ` rc ${l.rc}` : ''} (HTTP ${l?.httpStatus ?? 'none'})`}: check it with Mitra`;
+  }
   if (!placed(o))
     return `${label(o)} was not placed: create-order ${o.create.outcome}${o.create.rc ? ` rc ${o.create.rc}` : ''}${o.create.httpStatus ? ` (HTTP ${o.create.httpStatus})` : ''}${o.create.message ? `: ${o.create.message}` : ''}`;
   return `${label(o)} did not end: ${o.endedWhy}`;

@@ -8,6 +8,7 @@ import { at, makeFix, withAdded } from '../fix.js';
 import type { Finding, Observations } from '../report.js';
 import { finding } from './findings.js';
 import { historyText, label, lastStatus, noEnd, refundNamed, statusRuns } from './orders.js';
+import { hasRefundWord, hasSuccessWord, negated } from './words.js';
 
 const NOT_REFUND = new Set(NOT_REFUND_NAMES.map((n) => n.toLowerCase()));
 const folded = (name: string) => name.trim().replace(/\s+/g, ' ');
@@ -41,6 +42,7 @@ export function judgeRefund(obs: Observations, readings: Readings): Finding {
   const proposed: string[] = [];
   let matched = 0;
   let unjudged = 0;
+  let delivered = 0;
   const othersNames = new Set(
     obs.orders
       .filter((o) => o.scenario !== 'refund-product')
@@ -62,15 +64,28 @@ export function judgeRefund(obs: Observations, readings: Readings): Finding {
       evidence.push(`${noEnd(o)}; history ${historyText(o)}`);
       continue;
     }
-    const candidates = names.filter((n) => {
+    const last = lastStatus(o);
+    if (last !== null && m.order_status.success.includes(last)) {
+      // A delivered order's names never become a refund (the gateway would not let an added
+      // name overrule a success anyway): the product did not refund this time.
+      delivered++;
+      evidence.push(
+        `${label(o)} ended with status ${last}, which reads as delivered (history ${historyText(o)}): no name of it is proposed as a refund`,
+      );
+      continue;
+    }
+    const fresh = names.filter((n) => {
       const f = folded(n).toLowerCase();
       return f !== '' && !othersNames.has(f) && !NOT_REFUND.has(f);
     });
+    // Only a name that says refunded in words, and nothing that says delivered or denies it.
+    const candidates = fresh.filter((n) => hasRefundWord(n) && !hasSuccessWord(n) && !negated(n));
+    const left = fresh.filter((n) => !candidates.includes(n));
     evidence.push(
-      `${label(o)} ended (${o.endedWhy}) with history ${historyText(o)}: no name matches a refund pattern${candidates.length ? `; not seen on other orders: ${candidates.map((c) => JSON.stringify(c)).join(', ')}` : ''}`,
+      `${label(o)} ended (${o.endedWhy}) with history ${historyText(o)}: no name matches a refund pattern${candidates.length ? `; a refund in words, not seen on other orders: ${candidates.map((c) => JSON.stringify(c)).join(', ')}` : ''}${left.length ? `; not seen on other orders but not a refund in words (refund, dikembalikan, kembali, return, reversal, reimburse, with no word of success or denial): ${left.map((c) => JSON.stringify(c)).join(', ')}` : ''}`,
     );
-    const last = candidates.at(-1);
-    if (last && !proposed.includes(last)) proposed.push(last);
+    const proposal = candidates.at(-1);
+    if (proposal && !proposed.includes(proposal)) proposed.push(proposal);
   }
   if (misread.length > 0)
     return finding(
@@ -90,19 +105,21 @@ export function judgeRefund(obs: Observations, readings: Readings): Finding {
       makeFix(at('mitra.refund_names', withAdded(m.refund_names, proposed.map(folded))), readings),
     );
   if (matched > 0) return finding('mitra.refund_names', readings, 'confirmed', evidence);
-  if (unjudged === refunds.length)
+  if (unjudged + delivered === refunds.length)
     return finding(
       'mitra.refund_names',
       readings,
       'not-observed',
       evidence,
-      'the refunding product did not end',
+      delivered > 0
+        ? 'the refunding product ended delivered, not refunded: name a product that ends refunded on this sandbox'
+        : 'the refunding product did not end',
     );
   return finding(
     'mitra.refund_names',
     readings,
     'contradicted',
     evidence,
-    'the order ended with no history name that names a refund and none new to it: ask Mitra how a refund is named',
+    'the order ended with no history name that matches a refund pattern, and none new to it that says refunded in words: ask Mitra how a refund is named',
   );
 }

@@ -2,7 +2,7 @@
  * One run of `gateway conformance`: the calls, the waiting and the records the judgement reads.
  * Apart from the command, which only parses, refuses production and saves the report.
  */
-import { type Config, describeMitra } from '../../config/env.js';
+import { type Config, describeMitra, isFreeMitra } from '../../config/env.js';
 import { describeStore } from '../../db/open.js';
 import type { Store } from '../../db/store.js';
 import { createLimiter, whereabouts } from '../../gateway.js';
@@ -10,7 +10,7 @@ import type { Logger } from '../../log.js';
 import { MitraClient, type SupplierCallRecord } from '../../mitra/client.js';
 import type { Limiter } from '../../mitra/limiter.js';
 import type { Readings } from '../../readings/settings.js';
-import { secretRedactor } from '../../secrets.js';
+import { redactStrings, textRedactor } from '../../secrets.js';
 import { foundIn, isBalanceNotFound } from '../judge/index.js';
 import { balanceAlternatives, type PlannedOrder, planOrders, SCENARIO_KEYS, spendOf } from '../plan.js';
 import { buildReport } from '../render.js';
@@ -25,9 +25,10 @@ import type {
 } from '../report.js';
 import type { ConformanceClock } from './clock.js';
 import { type Listener, startListener } from './listener.js';
-import { envelopeOf, outcomeFields, probe } from './outcomes.js';
+import { envelopeOf, lookupRecord, needsLookup, outcomeFields, probe } from './outcomes.js';
 import { pollOrders } from './poll.js';
 import { ProductFinder } from './products.js';
+import { signOfCall } from './signs.js';
 import { awaitWebhooks } from './webhooks.js';
 
 /** What the operator asked of a run (the command's arguments, parsed). */
@@ -53,7 +54,13 @@ const where = (config: Config) => whereabouts(config).mitra;
 export class Run {
   readonly #exchanges: Exchange[] = [];
   readonly #writes: Promise<void>[] = [];
+  /** The configured secrets, redacted from everything kept (bodies as sent but for them). */
   readonly #redact: (text: string) => string;
+  readonly #secrets: string[];
+  /** The sign of every call made: Mitra may echo one anywhere (a reply, a message). */
+  readonly #signs = new Set<string>();
+  /** What was observed so far, as a report that says it is partial (set once the run starts). */
+  #partial: ((why: string) => Promise<ConformanceReport>) | null = null;
   #step = 'catalogue';
   #limiter: Limiter | null = null;
   #listener: Listener | null = null;
@@ -70,7 +77,8 @@ export class Run {
     private readonly stopped: () => boolean,
   ) {
     const m = config.mitra;
-    this.#redact = secretRedactor([m.apiKey, m.secretKey, m.webhookToken]);
+    this.#secrets = [m.apiKey, m.secretKey, m.webhookToken];
+    this.#redact = textRedactor(this.#secrets);
   }
 
   async close(): Promise<void> {
@@ -89,25 +97,50 @@ export class Run {
       secretKey: m.secretKey,
       timeoutMs: m.timeoutMs,
       limiter,
-      record: (call) => this.#record(call),
+      record: (call) => this.#record(call, readings.mitra.balance.word),
     });
   }
 
-  #record(call: SupplierCallRecord): void {
+  /**
+   * `value` (the report, a message) with every string redacted: the configured secrets and the
+   * sign of every call made, in any spelling. What is printed or saved goes through here.
+   */
+  redacted<T>(value: T): T {
+    return redactStrings(value, textRedactor([...this.#secrets, ...this.#signs]));
+  }
+
+  /**
+   * After an error that stopped the run: what was observed until then, as a report whose
+   * problems say why it is partial (exit 2); null when the run had not started, or the
+   * observations cannot be judged.
+   */
+  async partialReport(why: string): Promise<ConformanceReport | null> {
+    try {
+      return this.#partial ? await this.#partial(why) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  #record(call: SupplierCallRecord, balanceWord: string): void {
     const url = new URL(call.url);
+    // This call's own sign too, as Mitra may echo it in the reply or its message.
+    const sign = signOfCall(call, this.config.mitra.secretKey, balanceWord);
+    if (sign) this.#signs.add(sign);
+    const redact = sign ? textRedactor([...this.#secrets, sign]) : this.#redact;
     this.#exchanges.push({
       at: new Date(call.startedAt).toISOString(),
       step: this.#step,
       operation: call.operation,
       method: call.method,
       path: url.pathname,
-      query: Object.fromEntries([...url.searchParams].map(([k, v]) => [k, this.#redact(v)])),
-      requestBody: call.requestBody === null ? null : this.#redact(call.requestBody),
+      query: Object.fromEntries([...url.searchParams].map(([k, v]) => [k, redact(v)])),
+      requestBody: call.requestBody === null ? null : redact(call.requestBody),
       httpStatus: call.httpStatus,
-      replyBody: call.replyBody === null ? null : this.#redact(call.replyBody),
+      replyBody: call.replyBody === null ? null : redact(call.replyBody),
       outcome: call.outcome,
       rc: call.rcCode,
-      error: call.error,
+      error: call.error === null ? null : redact(call.error),
       durationMs: call.durationMs,
     });
     // Kept where the gateway keeps its own: a gateway that starts next counts these calls too.
@@ -166,6 +199,11 @@ export class Run {
         incomplete,
       });
     };
+    this.#partial = (why) => {
+      this.#problems.push(why);
+      incomplete = true;
+      return finish();
+    };
 
     if (this.a.listen) {
       try {
@@ -223,12 +261,11 @@ export class Run {
     this.say(
       `  total: ${idr(spend.expected)} expected, at most ${idr(spend.atMost)} if Mitra took every one`,
     );
-    if (
-      describeMitra(this.config.mitra.baseUrl) === 'production' &&
-      spend.atMost > (this.a.confirmSpend ?? 0)
-    )
+    // Wherever orders may be paid for (production, or a host that may lead there), never more
+    // than the operator confirmed.
+    if (!isFreeMitra(this.config.mitra.baseUrl) && spend.atMost > (this.a.confirmSpend ?? 0))
       throw new ProductionSpend(
-        `production: the orders may cost up to ${idr(spend.atMost)}, more than --confirm-spend ${idr(this.a.confirmSpend ?? 0)}: nothing was ordered`,
+        `${describeMitra(this.config.mitra.baseUrl)}: the orders may cost up to ${idr(spend.atMost)}, more than --confirm-spend ${idr(this.a.confirmSpend ?? 0)}: nothing was ordered`,
       );
 
     // Balance: the configured call, then a few alternatives when it is not there.
@@ -245,6 +282,26 @@ export class Run {
         }
       }
       orders.push(await this.#order(limiter, client, p));
+    }
+    // An unclear create-order may have been placed (and charged): asked once by ref_id, after
+    // the others were sent (time for Mitra to have it). Found, it is followed as placed; not
+    // found, the run cannot say what it cost: incomplete.
+    for (const o of orders) {
+      if (this.stopped() || !needsLookup(o)) continue;
+      this.#step = `lookup by ref_id ${o.scenario}`;
+      o.createLookup = lookupRecord(o.refId === '' ? null : await client.orderStatus(o.refId), o.refId);
+      if (o.createLookup.trxCode !== null) {
+        o.create.trxCode = o.createLookup.trxCode;
+        o.endedWhy = 'not asked yet';
+        this.#problems.push(
+          `${o.scenario} (ref_id ${JSON.stringify(o.refId)}): create-order answered ${o.create.outcome}${o.create.rc ? ` rc ${o.create.rc}` : ''} (HTTP ${o.create.httpStatus ?? 'none'}), yet Mitra has it by ref_id as ${o.createLookup.trxCode}: followed as placed`,
+        );
+      } else {
+        incomplete = true;
+        this.#problems.push(
+          `${o.scenario} (ref_id ${JSON.stringify(o.refId)}) may have been placed (and charged): create-order answered ${o.create.outcome}${o.create.rc ? ` rc ${o.create.rc}` : ''} (HTTP ${o.create.httpStatus ?? 'none'})${o.create.message ? `: ${o.create.message}` : ''}; asked by ref_id: ${o.createLookup.note ?? `${o.createLookup.outcome}${o.createLookup.rc ? ` rc ${o.createLookup.rc}` : ''} (HTTP ${o.createLookup.httpStatus ?? 'none'})`}: check it with Mitra`,
+        );
+      }
     }
     await pollOrders(client, orders, {
       readings: this.readings,
@@ -346,6 +403,7 @@ export class Run {
       ended: false,
       endedWhy: r.kind === 'accepted' ? 'not asked yet' : 'not placed',
       found: { voucherAt: null, voucherRead: false, reasonAt: null, reasonRead: false },
+      createLookup: null,
       byRef: null,
     };
   }

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { type HttpBindings, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { shownHeaders } from '../../admin/story.js';
 import type { Config } from '../../config/env.js';
 import { MAX_WEBHOOK_BYTES, normaliseIp } from '../../mitra/webhook-route.js';
 import { sameSecret } from '../../secrets.js';
@@ -41,7 +42,10 @@ export async function startListener(
         at: Date.now(),
         via: 'listener',
         source: normaliseIp(c.env?.incoming?.socket.remoteAddress ?? ''),
-        headers: Object.fromEntries(Object.entries(c.req.header()).map(([k, v]) => [k, redact(v)])),
+        // As the admin API shows them: only harmless headers keep their values.
+        headers: Object.fromEntries(
+          Object.entries(shownHeaders(c.req.header())).map(([k, v]) => [k, redact(v)]),
+        ),
         body,
       });
       return c.json({ received: true }, 200);

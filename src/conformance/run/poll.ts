@@ -3,9 +3,9 @@
  * ending.ts or the timeout passes, each reply kept on its order as Mitra wrote it.
  */
 import type { MitraClient } from '../../mitra/client.js';
-import { refundPattern, statusNumber } from '../../readings/mitra.js';
+import { firstAt, refundPattern, statusNumber } from '../../readings/mitra.js';
 import type { Readings } from '../../readings/settings.js';
-import { orderEnded, type Sighting } from '../ending.js';
+import { orderEnded, SETTLE_MS, type Sighting } from '../ending.js';
 import type { Exchange, OrderRecord } from '../report.js';
 import { type ConformanceClock, POLL_INTERVAL_MS } from './clock.js';
 import { envelopeOf, outcomeFields } from './outcomes.js';
@@ -14,6 +14,8 @@ export interface Polling {
   readings: Readings;
   clock: ConformanceClock;
   timeoutMs: number;
+  /** How long an unknown number, or a voucher's success without its code, must hold (SETTLE_MS). */
+  settleMs?: number;
   stopped: () => boolean;
   /** Names the step the next calls are recorded under. */
   step: (name: string) => void;
@@ -26,6 +28,7 @@ export async function pollOrders(client: MitraClient, orders: OrderRecord[], run
   const open = orders.filter((o) => o.create.trxCode !== null);
   const sightings = new Map<OrderRecord, Sighting[]>(open.map((o) => [o, []]));
   const deadline = run.clock.now() + run.timeoutMs;
+  const settleMs = run.settleMs ?? SETTLE_MS;
   for (;;) {
     for (const o of open.filter((x) => !x.ended)) {
       if (run.stopped()) return;
@@ -46,11 +49,16 @@ export async function pollOrders(client: MitraClient, orders: OrderRecord[], run
       }
       const seen = sightings.get(o) ?? [];
       seen.push({
+        at: run.clock.now(),
         status,
         historyLength: history.length,
         refundNamed: history.some((n) => refundPattern(n, run.readings) !== null),
+        codeRead: r.kind === 'accepted' && firstAt(o.last, run.readings.mitra.voucher_code_at) !== null,
       });
-      const end = orderEnded(seen, run.readings);
+      const end = orderEnded(seen, run.readings, {
+        settleMs,
+        voucher: o.isVoucher === true || o.scenario === 'voucher',
+      });
       o.ended = end.ended;
       o.endedWhy = end.why;
     }

@@ -2,6 +2,7 @@
  * The webhooks a run's orders caused, from its listener or as a running gateway stored them,
  * waited for and kept as records (secrets redacted) with what names our orders in them.
  */
+import { shownHeaders } from '../../admin/story.js';
 import type { Config } from '../../config/env.js';
 import type { Store } from '../../db/store.js';
 import { normaliseIp } from '../../mitra/webhook-route.js';
@@ -31,7 +32,15 @@ export interface WebhookWait {
   stopped: () => boolean;
 }
 
-/** The webhooks our orders caused: from the listener, or as a running gateway stored them. */
+/** Pages of stored webhooks read at most per look: 10,000 webhooks. */
+const MAX_PAGES = 20;
+const PAGE = 500;
+
+/**
+ * The webhooks our orders caused: from the listener, or as a running gateway stored them. Only
+ * those naming one of our ref_ids or trx codes are kept (a running gateway stores every
+ * customer's); the others are counted. Headers as the admin API shows them.
+ */
 export async function awaitWebhooks(
   orders: OrderRecord[],
   wallStart: number,
@@ -44,10 +53,15 @@ export async function awaitWebhooks(
   const placed = orders.filter((o) => o.create.trxCode !== null);
   const started = w.clock.now();
   const deadline = started + w.waitMs;
-  let items: WebhookRecord[] = [];
+  const fresh = w.listened ? listenerReader(w.listened) : storeReader(w.store, wallStart);
+  const items: WebhookRecord[] = [];
+  let others = 0;
   for (;;) {
-    const received = w.listened ? [...w.listened] : await storedWebhooks(w.store, wallStart);
-    items = received.map((h) => webhookRecord(h, names, w));
+    for (const h of await fresh()) {
+      const record = webhookRecord(h, names, w);
+      if (record.names.length > 0) items.push(record);
+      else others++;
+    }
     const named = new Set(items.flatMap((h) => h.names));
     const all = placed.every((o) => named.has(o.create.trxCode ?? '') || named.has(o.refId));
     if (all || placed.length === 0 || w.stopped()) break;
@@ -55,19 +69,46 @@ export async function awaitWebhooks(
     if (left <= 0) break;
     await w.clock.sleep(Math.min(POLL_INTERVAL_MS, left));
   }
-  return { via, waitedSeconds: Math.round((w.clock.now() - started) / 1000), items };
+  items.sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+  return { via, waitedSeconds: Math.round((w.clock.now() - started) / 1000), items, others };
 }
 
-async function storedWebhooks(store: Store, wallStart: number): Promise<Received[]> {
-  // Only what arrived since this run began (with a margin for the clocks of other instances).
-  const page = await store.pageWebhooks({ since: wallStart - 60_000, limit: 500 });
-  return page.items.map((row) => ({
-    at: row.receivedAt,
-    via: 'store' as const,
-    source: row.sourceIp,
-    headers: row.headers,
-    body: row.body,
-  }));
+/** What the listener received since the last look. */
+function listenerReader(listened: readonly Received[]): () => Promise<Received[]> {
+  let read = 0;
+  return async () => {
+    const fresh = listened.slice(read);
+    read += fresh.length;
+    return fresh;
+  };
+}
+
+/** What the store received since the last look, newest first, from 60 s before the run. */
+function storeReader(store: Store, wallStart: number): () => Promise<Received[]> {
+  const seen = new Set<number>();
+  return async () => {
+    const fresh: Received[] = [];
+    let beforeId: number | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      // A margin before the run for the clocks of other instances.
+      const p = await store.pageWebhooks({ since: wallStart - 60_000, limit: PAGE, beforeId });
+      const unseen = p.items.filter((row) => !seen.has(row.id));
+      for (const row of unseen) {
+        seen.add(row.id);
+        fresh.push({
+          at: row.receivedAt,
+          via: 'store',
+          source: row.sourceIp,
+          headers: row.headers,
+          body: row.body,
+        });
+      }
+      // Newest first: a page with one seen before reaches what the last look read.
+      if (unseen.length < p.items.length || p.next === null) break;
+      beforeId = p.next;
+    }
+    return fresh;
+  };
 }
 
 function webhookRecord(
@@ -88,7 +129,7 @@ function webhookRecord(
     via: h.via,
     source: h.source,
     allowedSource: allow === '*' || allow.map(normaliseIp).includes(normaliseIp(h.source)),
-    headers: Object.fromEntries(Object.entries(h.headers).map(([k, v]) => [k, w.redact(v)])),
+    headers: Object.fromEntries(Object.entries(shownHeaders(h.headers)).map(([k, v]) => [k, w.redact(v)])),
     body: w.redact(h.body),
     // Whole values only: conf-…-1 must not be found in conf-…-10.
     names: names.filter((n) => (parsed ? placesOf(body, n).length > 0 : h.body.includes(n))),

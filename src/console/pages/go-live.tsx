@@ -32,10 +32,11 @@ function HowToRun(props: { mitra: MitraSide }) {
       </p>
       <pre>npm run gateway -- conformance --listen 0.0.0.0:8099</pre>
       <p>
-        (or, with this gateway running and its webhook URL registered at Mitra, without <code>--listen</code>:
-        it reads the webhooks the gateway stored). It places the published sandbox scenarios and judges every
-        reading. It saves its report in {props.mitra.conformanceDir} (CONFORMANCE_DIR); this page shows the
-        newest one.
+        (or, with this gateway running on PostgreSQL, its rate limit shared, and its webhook URL registered at
+        Mitra, without <code>--listen</code>: it reads the webhooks the gateway stored. On SQLite, stop the
+        gateway first: their rate budgets are not shared there, and the command refuses to run beside it). It
+        places the published sandbox scenarios and judges every reading. It saves its report in{' '}
+        {props.mitra.conformanceDir} (CONFORMANCE_DIR); this page shows the newest one.
       </p>
     </div>
   );
@@ -49,7 +50,9 @@ function FixBlock(props: { fix: FixView; title: string }) {
       <pre class={fix.accepted ? 'fix' : 'fix refused'}>{fix.yaml}</pre>
       {!fix.accepted && (
         <div class="flag">
-          The guard rails refuse it (the gateway would not start with it):
+          {fix.refusedBecause.some((r) => r.startsWith('not corroborated'))
+            ? 'Not accepted: the evidence does not show what it means (ask Mitra before applying it):'
+            : 'The guard rails refuse it (the gateway would not start with it):'}
           <ul class="lines">
             {fix.refusedBecause.map((reason) => (
               <li>{reason}</li>
@@ -240,13 +243,18 @@ function DiagnosisText(props: { diagnosis: Diagnosis }) {
   );
 }
 
-function Failures(props: { failures: RazerFailure[]; skipped: number; now: number }) {
+function Failures(props: { failures: RazerFailure[]; skipped: number; unsigned: number; now: number }) {
   return (
     <>
       <p id="razer-skipped" class={props.skipped > 0 ? 'flag' : 'muted'}>
         {props.skipped === 0
           ? 'No diagnosis skipped.'
           : `${plural(props.skipped, 'failed verification')} not diagnosed (skipped: rate bound).`}
+      </p>
+      <p id="razer-unsigned" class="muted">
+        {props.unsigned === 0
+          ? 'No request without an X-Razer-Signature header.'
+          : `${plural(props.unsigned, 'request')} without an X-Razer-Signature header refused (401), counted only: Internet noise, or a proxy that drops the header if Razer's calls are among them.`}
       </p>
       {props.failures.length === 0 ? (
         <p id="razer-no-failures" class="muted">
@@ -289,7 +297,8 @@ function RazerSideView(props: { view: GoLiveView; now: number }) {
       <p class="muted">
         Since this gateway process started (each instance keeps its own): the first request of each endpoint
         whose signature verified, and the last requests refused for their signature, with the other reading
-        that would have verified them. A diagnosis is advice: it never accepts a request.
+        that would have verified them (the last few of each configured api-id, and apart the last of any other
+        api-id). A diagnosis is advice: it never accepts a request.
       </p>
       <table id="razer-endpoints">
         <thead>
@@ -318,7 +327,12 @@ function RazerSideView(props: { view: GoLiveView; now: number }) {
         </tbody>
       </table>
       <h2 id="razer-failures-title">Razer: last failed verifications</h2>
-      <Failures failures={razer.failures} skipped={razer.skippedDiagnoses} now={props.now} />
+      <Failures
+        failures={razer.failures}
+        skipped={razer.skippedDiagnoses}
+        unsigned={razer.unsigned}
+        now={props.now}
+      />
     </>
   );
 }
