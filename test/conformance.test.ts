@@ -274,6 +274,9 @@ describe('gateway conformance against the default simulator', () => {
       [['--confirm-spend', '1.5'], /--confirm-spend must be a whole amount in IDR/],
       [['--listen', 'nowhere'], /--listen must be HOST:PORT/],
       [['--form', 'novalue'], /--form must be KEY=VALUE/],
+      [['--settle', '0'], /--settle must be a whole number of seconds from 1 to 3600/],
+      [['--settle', '120'], /--settle \(120 s\) must be shorter than --timeout \(120 s\)/],
+      [['--timeout', '30', '--settle', '45'], /--settle \(45 s\) must be shorter than --timeout \(30 s\)/],
       [['--nope'], /Unknown option '--nope'/],
     ] as const) {
       const r = await conformance(null, [...args], { MITRA_BASE_URL: url });

@@ -3,6 +3,7 @@
  * one is a usage error (exit 2), never a half-run.
  */
 import { parseArgs } from 'node:util';
+import { SETTLE_MS } from '../conformance/ending.js';
 import { parseFormOverride, parseProductRef } from '../conformance/plan.js';
 import type { RunArgs } from '../conformance/run/index.js';
 
@@ -65,6 +66,7 @@ export function parseConformanceArgs(
         listen,
         timeoutMs: seconds(values.timeout, 'timeout', 1, 3600, 120) * 1000,
         webhookWaitMs: seconds(values['webhook-wait'], 'webhook-wait', 0, 600, 30) * 1000,
+        settleMs: settle(values.settle, values.timeout),
         fail: product('fail-product'),
         refund: product('refund-product'),
         forms,
@@ -85,6 +87,7 @@ const parseOptions = (args: string[]) =>
       listen: { type: 'string' },
       timeout: { type: 'string' },
       'webhook-wait': { type: 'string' },
+      settle: { type: 'string' },
       'fail-product': { type: 'string' },
       'refund-product': { type: 'string' },
       form: { type: 'string', multiple: true },
@@ -93,3 +96,19 @@ const parseOptions = (args: string[]) =>
     strict: true,
     allowPositionals: false,
   });
+
+/**
+ * How long a status number the readings do not know must hold before it is taken as an order's
+ * end: shorter than --timeout, or no such number could ever end an order.
+ */
+function settle(text: string | undefined, timeout: string | undefined): number {
+  const timeoutS = timeout === undefined ? 120 : Number(timeout);
+  if (text === undefined) return SETTLE_MS;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 3600)
+    throw new Error(`--settle must be a whole number of seconds from 1 to 3600, got "${text}"`);
+  if (Number(text) >= timeoutS)
+    throw new Error(
+      `--settle (${text} s) must be shorter than --timeout (${timeoutS} s): no unknown status could ever settle`,
+    );
+  return Number(text) * 1000;
+}

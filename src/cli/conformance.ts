@@ -35,7 +35,7 @@ import type { CliIo } from './run.js';
 export type { ConformanceClock } from '../conformance/run/clock.js';
 export { POLL_INTERVAL_MS } from '../conformance/run/clock.js';
 
-export const CONFORMANCE_USAGE = `usage: gateway conformance [--listen HOST:PORT] [--timeout SECONDS] [--webhook-wait SECONDS]
+export const CONFORMANCE_USAGE = `usage: gateway conformance [--listen HOST:PORT] [--timeout SECONDS] [--settle SECONDS] [--webhook-wait SECONDS]
          [--fail-product BRAND/VARIATION] [--refund-product BRAND/VARIATION] [--form KEY=VALUE]...
          [--production --confirm-spend IDR] [--json]`;
 

@@ -41,7 +41,7 @@ commands:
                              list and read transactions (from the database); recheck and resolve
                              them through the running gateway (gateway tx for the options)
   balance [--json]           the supplier balance the running gateway last polled
-  conformance [--listen HOST:PORT] [--timeout S] [--webhook-wait S] [--fail-product B/V]
+  conformance [--listen HOST:PORT] [--timeout S] [--settle S] [--webhook-wait S] [--fail-product B/V]
               [--refund-product B/V] [--form KEY=VALUE]... [--production --confirm-spend IDR] [--json]
                              test the readings against MITRA_BASE_URL with real orders (the published
                              sandbox scenarios); report in CONFORMANCE_DIR (exit 1: a reading is

@@ -38,6 +38,8 @@ export interface RunArgs {
   listen: { host: string; port: number; text: string } | null;
   timeoutMs: number;
   webhookWaitMs: number;
+  /** How long an unknown status number must hold to be taken as an order's end (--settle). */
+  settleMs: number;
   fail: { brandKey: string; variationKey: string } | null;
   refund: { brandKey: string; variationKey: string } | null;
   forms: Record<string, string>;
@@ -307,6 +309,7 @@ export class Run {
       readings: this.readings,
       clock: this.clock,
       timeoutMs: this.a.timeoutMs,
+      settleMs: this.a.settleMs,
       stopped: this.stopped,
       step: (name) => {
         this.#step = name;
