@@ -18,6 +18,7 @@ import { AuditWriter } from './db/audit-writer.js';
 import { describeStore, openStore } from './db/open.js';
 import { pruneAuditRecords, retentionCutoff } from './db/retention.js';
 import type { Store } from './db/store.js';
+import { committedIdr } from './fulfilment/balance-guard.js';
 import type { CrashHook } from './fulfilment/crash-points.js';
 import { FulfilmentEngine } from './fulfilment/engine.js';
 import { holderName } from './fulfilment/holders.js';
@@ -183,6 +184,7 @@ export async function startGateway(
     lowBalanceThreshold: config.alerts.balanceBelowIdr,
     catalogueAgeSeconds: () => catalogueAge(),
     rateLimitWaiting: () => limiter.stats().waiting,
+    committedIdr: cachedFor(5000, async () => committedIdr(await store.openCommitments())),
   });
   const alerter = new Alerter({
     logger,
@@ -364,6 +366,19 @@ export async function startGateway(
       newToken: () => randomBytes(24).toString('base64url'),
       topupWaitMs: config.topupWaitMs,
       resolveDeadlineMs: config.resolveDeadlineMs,
+      balanceGuard: {
+        reading: () => balance.last(),
+        maxAgeMs: config.balanceGuardMaxAgeMs,
+        // One alert while stale, not one per init: cleared once a fresh reading is judged.
+        stale: (ageMs) =>
+          alerter.raise({
+            kind: 'stale-balance',
+            key: 'balance',
+            message: `the supplier balance was last read ${Math.round(ageMs / 60_000)} min ago, longer than BALANCE_GUARD_MAX_AGE: inits are not refused for balance until it is read again`,
+          }),
+        fresh: () => alerter.clear('stale-balance', 'balance'),
+      },
+      onInitRefused: (code, reason) => metrics.initRefused(code, reason),
       credentials: [
         { apiId: config.razer.apiId, keys: config.razer.apiKeys, retiredKeys: config.razer.retiredKeys },
       ],

@@ -96,8 +96,11 @@ describe('razer-side §4: supplier outcomes become answers', () => {
 
   it('create-order insufficient balance (rc 25) -> 400 OOS, operator alerted', async () => {
     e = await startE2E();
+    // Lowered after the init: the balance guard would refuse the init itself.
+    const init = await e.init('T-BAL');
+    expect(init.status).toBe(200);
     e.sim.balance = 100;
-    const { topup } = await e.purchase('T-BAL');
+    const topup = await e.topup('T-BAL', init.json.transactionToken);
     expect(topup.json).toMatchObject({ code: 'OOS' });
     expect(e.gw.counters.alerts).toBe(1);
     noOrder('T-BAL');

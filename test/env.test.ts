@@ -54,8 +54,16 @@ describe('environment', () => {
       adminToken: null,
       metricsPort: null,
       alerts: { webhookUrl: null, balanceBelowIdr: null },
+      balanceGuardMaxAgeMs: 15 * 60 * 1000,
       logLevel: 'info',
     });
+  });
+
+  it('reads BALANCE_GUARD_MAX_AGE as a duration from 1m to 1d', () => {
+    const at = (value: string) => loadConfig({ ...REQUIRED_ENV, BALANCE_GUARD_MAX_AGE: value });
+    const r = at('30m');
+    expect(r.ok && r.value.balanceGuardMaxAgeMs).toBe(30 * 60_000);
+    for (const bad of ['30s', '2d', '15', 'soon']) expect(at(bad).ok, bad).toBe(false);
   });
 
   it('selects PostgreSQL with DATABASE_URL, where the rate limit is shared unless told otherwise', () => {

@@ -111,6 +111,7 @@ describe('metrics', () => {
       gateway_rate_limit_waiting: 'gauge',
       gateway_webhooks_total: 'counter',
       gateway_unauthorized_total: 'counter',
+      gateway_init_refusals_total: 'counter',
       gateway_alerts_total: 'counter',
     });
     expect(types.get('process_cpu_user_seconds_total')).toBe('counter');

@@ -12,6 +12,8 @@ export const ALERT_KINDS = [
   'unknown-status',
   // Keyed by the transaction number; a purchase is told of once (the watch moves past it).
   'stuck',
+  // Keyed `balance`: inits judged on a balance older than BALANCE_GUARD_MAX_AGE; cleared by a fresh one.
+  'stale-balance',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 

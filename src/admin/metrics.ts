@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { OldestOpen, TransactionCounts } from '../db/types.js';
 import { OPEN_STATES, TRANSACTION_STATES } from '../db/vocabulary.js';
+import { REFUSAL_CODES, REFUSAL_REASONS } from '../fulfilment/refusal.js';
 import { ENDPOINT_NAMES } from '../http/request-log.js';
 import type { Logger } from '../log.js';
 import type { Operation, SupplierCallRecord } from '../mitra/client.js';
@@ -50,6 +51,8 @@ export interface MetricsSources {
   /** Age of the catalogue in seconds; null: never fetched (no sample). */
   catalogueAgeSeconds(): number | null | Promise<number | null>;
   rateLimitWaiting(): Record<Lane, number> | Promise<Record<Lane, number>>;
+  /** What open purchases will still be charged by Mitra (IDR): the balance guard's figure. */
+  committedIdr?: () => number | Promise<number>;
   /** The process defaults (CPU, memory, event loop); default true. */
   defaultMetrics?: boolean;
 }
@@ -58,6 +61,8 @@ export interface GatewayMetrics {
   /** The registry of this gateway alone (never prom-client's global one). */
   readonly registry: Registry;
   razerRequest(endpoint: string, status: number, seconds: number): void;
+  /** An init refused (400), by its code and why (a request check or a guard). */
+  initRefused(code: string, reason: string): void;
   supplierCall(record: Pick<SupplierCallRecord, 'operation' | 'outcome' | 'durationMs'>): void;
   webhook(result: string): void;
   unauthorized(): void;
@@ -222,6 +227,20 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
       for (const lane of LANES) this.set({ lane }, w[lane] ?? 0);
     },
   });
+  const committedSource = sources.committedIdr;
+  if (committedSource)
+    new Gauge({
+      name: 'gateway_supplier_committed_idr',
+      help: 'What open purchases will still be charged by Mitra (IDR): the balance guard subtracts it from the balance.',
+      registers,
+      async collect() {
+        try {
+          this.set(await committedSource());
+        } catch (err) {
+          sources.logger.warn({ err }, 'metrics: committed balance not read');
+        }
+      },
+    });
   // prom-client starts a gauge without labels at 0: these show nothing until their source answers.
   for (const gauge of [attention, balanceIdr, balanceLow, catalogueAgeGauge]) gauge.remove({});
 
@@ -234,6 +253,12 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
   const unauthorized = new Counter({
     name: 'gateway_unauthorized_total',
     help: 'Requests refused for a bad or missing credential.',
+    registers,
+  });
+  const initRefusals = new Counter({
+    name: 'gateway_init_refusals_total',
+    help: 'Inits refused (400), by code and reason: a request check, or the balance guard.',
+    labelNames: ['code', 'reason'] as const,
     registers,
   });
   const alerts = new Counter({
@@ -255,6 +280,9 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
       const e = bounded(ENDPOINTS, endpoint);
       razerRequests.inc({ endpoint: e, status: statusLabel(status) });
       if (Number.isFinite(seconds) && seconds >= 0) razerDuration.observe({ endpoint: e }, seconds);
+    },
+    initRefused(code, reason) {
+      initRefusals.inc({ code: bounded(REFUSAL_CODES, code), reason: bounded(REFUSAL_REASONS, reason) });
     },
     supplierCall(record) {
       const operation = bounded(OPERATIONS, record.operation);

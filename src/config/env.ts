@@ -283,6 +283,8 @@ export const envVarsSchema = z.object({
   // /metrics without the token, on its own port (for a private network).
   METRICS_PORT: wholeNumber(0, 65535).optional(),
   SUPPLIER_BALANCE_ALERT_IDR: wholeNumber(0, 1_000_000_000_000).optional(),
+  // A balance read longer ago than this does not refuse an init (balance guard): it alerts.
+  BALANCE_GUARD_MAX_AGE: duration('1m', '1d').default(15 * 60_000),
   ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -346,6 +348,7 @@ export const configSchema = envVarsSchema.check(stuckBeforeDeadline).transform((
     webhookUrl: v.ALERT_WEBHOOK_URL ?? null,
     balanceBelowIdr: v.SUPPLIER_BALANCE_ALERT_IDR ?? null,
   },
+  balanceGuardMaxAgeMs: v.BALANCE_GUARD_MAX_AGE,
   logLevel: v.LOG_LEVEL,
 }));
 export type Config = z.output<typeof configSchema>;

@@ -18,6 +18,7 @@ import type {
   NewWebhook,
   OldestOpen,
   OpenByTopUpQuery,
+  OpenCommitment,
   OpenPurchasePage,
   PruneBatch,
   PurchaseLimits,
@@ -87,6 +88,11 @@ export interface Store {
    * index lookups whatever the number of rows.
    */
   oldestOpen(): Promise<OldestOpen>;
+  /**
+   * Open topped-up transactions (QUEUED, ORDERING, PROCESSING, UNKNOWN) counted by state,
+   * whether they have a trx code, price_offered and max_price: what the balance guard judges.
+   */
+  openCommitments(): Promise<OpenCommitment[]>;
   /**
    * Open topped-up transactions (QUEUED, ORDERING, PROCESSING, UNKNOWN) after `after` and topped
    * up at or before `through`, oldest top-up first (then by number): one page, and how many more.

@@ -45,6 +45,19 @@ export interface FlagCondition {
   inState?: StoredState;
 }
 
+/**
+ * Open purchases with the same state, charged-or-not and prices, counted together: what the
+ * store gives the balance guard (a few groups, however many rows).
+ */
+export interface OpenCommitment {
+  state: StoredState;
+  /** Mitra gave the order a trx code: it accepted it, and so charged it. */
+  hasTrxCode: boolean;
+  priceOffered: number | null;
+  maxPrice: number;
+  count: number;
+}
+
 export type InitInsert = 'created' | 'exists' | 'over-account-limit' | 'over-sku-limit';
 
 /** Queries of one transaction answered as before, since the last write: a count, not rows. */

@@ -6,6 +6,7 @@ import type { NewExchange, NewInitiated, NewTransaction, TransactionRow } from '
 export type { NewExchange, TransactionRow };
 
 import type { CatalogueView } from '../mitra/catalogue.js';
+import { type BalanceReading, committedIdr, judgeBalance } from './balance-guard.js';
 import { commitMove } from './moves.js';
 import type { Fulfilment } from './ports.js';
 import { checkPurchase, limitRefusal, type PurchaseRequest } from './purchase-checks.js';
@@ -27,6 +28,19 @@ export interface PurchaseDeps {
    * applies to purchases topped up after it.
    */
   resolveDeadlineMs: number;
+  /**
+   * The balance guard at init (absent: off). `reading` is the last polled supplier balance, null
+   * when none was read; one older than `maxAgeMs` never refuses: `stale` is told instead, and
+   * `fresh` when a reading young enough is judged again.
+   */
+  balanceGuard?: BalanceGuardDeps | undefined;
+}
+
+export interface BalanceGuardDeps {
+  reading: () => BalanceReading | null;
+  maxAgeMs: number;
+  stale?: (ageMs: number) => void;
+  fresh?: () => void;
 }
 
 export interface InitRequest extends PurchaseRequest {
@@ -71,6 +85,7 @@ async function planPurchase(
   apiId: string,
 ): Promise<{ row: NewInitiated; entry: SkuMapping }> {
   const checked = await checkRequest(deps, req);
+  if (deps.balanceGuard) await guardBalance(deps, deps.balanceGuard, checked.entry.sku, checked.price);
   const now = deps.now();
   const row: NewInitiated = {
     transactionNumber: req.transactionNumber,
@@ -96,6 +111,37 @@ async function planPurchase(
     ...revenueColumns(checked.entry.revenue),
   };
   return { row, entry: checked.entry };
+}
+
+const idr = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/**
+ * The balance guard, the last init check: refuses OOS when the last balance read, minus what
+ * open purchases will still be charged, cannot pay this SKU's price. Never at top-up.
+ */
+async function guardBalance(
+  deps: Pick<PurchaseDeps, 'store' | 'now'>,
+  guard: BalanceGuardDeps,
+  sku: string,
+  price: number,
+): Promise<void> {
+  const reading = guard.reading();
+  if (!reading) return;
+  const now = deps.now();
+  // Counted only when there is a reading to judge by.
+  const committed = now - reading.at <= guard.maxAgeMs ? committedIdr(await deps.store.openCommitments()) : 0;
+  const verdict = judgeBalance({ reading, committed, price, now, maxAgeMs: guard.maxAgeMs });
+  if (verdict.kind === 'stale') {
+    guard.stale?.(verdict.ageMs);
+    return;
+  }
+  guard.fresh?.();
+  if (verdict.kind === 'refuse')
+    throw new Refusal(
+      'OOS',
+      `${sku} cannot be paid for now: the supplier balance left after open purchases is ${idr.format(Math.max(0, verdict.available))} IDR, below its price of ${idr.format(price)} IDR`,
+      'balance',
+    );
 }
 
 /**

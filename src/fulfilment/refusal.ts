@@ -17,12 +17,20 @@ export const REFUSAL_CODES = [
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
+/**
+ * Why an init was refused, for counting: a guard of "sell only what can be delivered", or one of
+ * the request checks (`check`).
+ */
+export const REFUSAL_REASONS = ['check', 'balance'] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
 /** A definitive "no" about a request: answered 400 with its code, and nothing changed. */
 export class Refusal extends Error {
   override readonly name = 'Refusal';
   constructor(
     readonly code: RefusalCode,
     message: string,
+    readonly reason: RefusalReason = 'check',
   ) {
     super(message);
   }

@@ -49,6 +49,8 @@ export interface RazerDeps extends PurchaseDeps {
     | undefined;
   /** This instance's memory of its query answers (a fresh one if not given). */
   queryAnswers?: QueryAnswers | undefined;
+  /** Counts inits refused with a code (400), by why. */
+  onInitRefused?: ((code: string, reason: string) => void) | undefined;
   /** Counts refused signatures (they are logged, never stored). */
   onUnauthorized?: (reason: string) => void;
 }
@@ -365,7 +367,10 @@ export function razerRoutes(deps: RazerDeps): Hono<Env> {
   }
 
   function errorAnswer(err: unknown, name: Endpoint): RazerAnswer {
-    if (err instanceof Refusal) return { status: 400, body: { code: err.code, message: err.message } };
+    if (err instanceof Refusal) {
+      if (name === 'init') deps.onInitRefused?.(err.code, err.reason);
+      return { status: 400, body: { code: err.code, message: err.message } };
+    }
     if (err instanceof RazerError)
       return { status: err.status, body: { code: err.code, message: err.message } };
     deps.logger.error({ err, endpoint: name }, 'unexpected error answering Razer: 500');

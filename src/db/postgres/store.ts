@@ -41,6 +41,7 @@ import type {
   NewWebhook,
   OldestOpen,
   OpenByTopUpQuery,
+  OpenCommitment,
   OpenPurchase,
   OpenPurchasePage,
   PruneBatch,
@@ -387,6 +388,22 @@ export class PostgresStore implements Store {
       PROCESSING: epochOrNull(row.PROCESSING),
       UNKNOWN: epochOrNull(row.UNKNOWN),
     };
+  }
+
+  async openCommitments(): Promise<OpenCommitment[]> {
+    const result = await this.#db.execute<Record<string, unknown>>(
+      sql`select ${transactions.state} as state, (${transactions.trxCode} is not null) as "hasTrxCode",
+        ${transactions.priceOffered} as "priceOffered", ${transactions.maxPrice} as "maxPrice", count(*) as count
+        from ${transactions} where ${openOnly}
+        group by ${transactions.state}, (${transactions.trxCode} is not null), ${transactions.priceOffered}, ${transactions.maxPrice}`,
+    );
+    return result.rows.map((r) => ({
+      state: r.state as OpenCommitment['state'],
+      hasTrxCode: r.hasTrxCode === true,
+      priceOffered: r.priceOffered === null ? null : Number(r.priceOffered),
+      maxPrice: Number(r.maxPrice),
+      count: Number(r.count),
+    }));
   }
 
   async fillTopUpTimes(deadlineMs: number): Promise<number> {

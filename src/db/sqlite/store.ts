@@ -112,6 +112,9 @@ export class SqliteStore implements Store {
   async oldestOpen() {
     return txs.oldestOpen(this.#db);
   }
+  async openCommitments() {
+    return txs.openCommitments(this.#db);
+  }
   async fillTopUpTimes(deadlineMs: number) {
     return this.#write(() => txs.fillTopUpTimes(this.#db, deadlineMs));
   }

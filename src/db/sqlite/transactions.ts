@@ -10,6 +10,7 @@ import type {
   NewTransaction,
   OldestOpen,
   OpenByTopUpQuery,
+  OpenCommitment,
   OpenPurchase,
   OpenPurchasePage,
   RepeatedQueries,
@@ -377,6 +378,17 @@ export function oldestOpen(db: Db): OldestOpen {
     sql`select (select min(${transactions.createdAt}) from ${transactions} where ${transactions.state} = 'INITIATED') as INITIATED, ${sql.join(columns, sql`, `)}`,
   );
   return row;
+}
+
+/** Open topped-up rows, grouped by what the balance guard needs (see stillToCharge). */
+export function openCommitments(db: Db): OpenCommitment[] {
+  const rows = db.all<Omit<OpenCommitment, 'hasTrxCode'> & { hasTrxCode: number }>(
+    sql`select ${transactions.state} as state, (${transactions.trxCode} is not null) as hasTrxCode,
+      ${transactions.priceOffered} as priceOffered, ${transactions.maxPrice} as maxPrice, count(*) as count
+      from ${transactions} where ${openOnly}
+      group by ${transactions.state}, (${transactions.trxCode} is not null), ${transactions.priceOffered}, ${transactions.maxPrice}`,
+  );
+  return rows.map((r) => ({ ...r, hasTrxCode: r.hasTrxCode === 1 }));
 }
 
 /** Per state, the first `limit` rows after the cursor in index order; then the first `limit` of those. */
