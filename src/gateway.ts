@@ -377,6 +377,7 @@ export async function startGateway(
             message: `the supplier balance was last read ${Math.round(ageMs / 60_000)} min ago, longer than BALANCE_GUARD_MAX_AGE: inits are not refused for balance until it is read again`,
           }),
         fresh: () => alerter.clear('stale-balance', 'balance'),
+        refused: (why) => logger.warn(why),
       },
       onInitRefused: (code, reason) => metrics.initRefused(code, reason),
       credentials: [

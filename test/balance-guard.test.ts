@@ -21,10 +21,10 @@ describe('what an open purchase will still be charged', () => {
     expect(stillToCharge(open({ state: 'QUEUED', priceOffered: 15_000 }))).toBe(15_000);
   });
 
-  it('counts an order being sent, or of unknown fate, at its order price', () => {
-    expect(stillToCharge(open({ state: 'ORDERING', priceOffered: 15_000 }))).toBe(15_000);
-    expect(stillToCharge(open({ state: 'UNKNOWN', priceOffered: 15_500 }))).toBe(15_500);
-    expect(stillToCharge(open({ state: 'UNKNOWN' }))).toBe(16_000);
+  it('counts nothing for an order being sent or of unknown fate: it may be charged and in the balance already', () => {
+    expect(stillToCharge(open({ state: 'ORDERING', priceOffered: 15_000 }))).toBe(0);
+    expect(stillToCharge(open({ state: 'UNKNOWN', priceOffered: 15_500 }))).toBe(0);
+    expect(stillToCharge(open({ state: 'UNKNOWN' }))).toBe(0);
   });
 
   it('counts nothing for an order Mitra accepted (charged at acceptance)', () => {
@@ -42,7 +42,8 @@ describe('what an open purchase will still be charged', () => {
     expect(
       committedIdr([
         open({ state: 'QUEUED', count: 3 }),
-        open({ state: 'ORDERING', priceOffered: 15_000, count: 2 }),
+        open({ state: 'QUEUED', priceOffered: 15_000, count: 2 }),
+        open({ state: 'ORDERING', priceOffered: 15_000, count: 4 }),
         open({ state: 'PROCESSING', priceOffered: 15_000, hasTrxCode: true, count: 10 }),
       ]),
     ).toBe(3 * 16_000 + 2 * 15_000);
@@ -70,6 +71,8 @@ describe('the balance guard', () => {
   it('never refuses on a reading older than the set age, nor without any reading', () => {
     expect(judge(0, 0, maxAgeMs)).toEqual({ kind: 'refuse', available: 0 });
     expect(judge(0, 0, maxAgeMs + 1)).toEqual({ kind: 'stale', ageMs: maxAgeMs + 1 });
+    // Read "in the future": the clock stepped back, the reading's age is unknown.
+    expect(judge(0, 0, -1)).toEqual({ kind: 'stale', ageMs: -1 });
     expect(judgeBalance({ reading: null, committed: 0, price: 15_000, now, maxAgeMs })).toEqual({
       kind: 'unknown',
     });

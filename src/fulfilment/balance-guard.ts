@@ -4,14 +4,16 @@ export type { OpenCommitment };
 
 /**
  * What one open purchase will still be charged by Mitra, on top of the last balance read.
- * - QUEUED, ORDERING, UNKNOWN without a trx code: not charged yet (or not known to be): the
- *   price of its order (price_offered) once one was sent, else its ceiling (max_price).
+ * - QUEUED without a trx code: certainly not sent, so not charged: the price of its order
+ *   (price_offered) once one was priced, else its ceiling (max_price).
+ * - ORDERING and UNKNOWN: the order may have been taken and charged already, and so be in the
+ *   balance read; counting it again would refuse sales the balance can pay (a Mitra incident
+ *   fills UNKNOWN). Nothing: the guard leans towards selling.
  * - PROCESSING, or any with a trx code: Mitra charged it when it accepted the order: nothing.
  * - INITIATED (not paid, may never be), and final states: nothing.
  */
 export function stillToCharge(c: Omit<OpenCommitment, 'count'>): number {
-  if (c.hasTrxCode) return 0;
-  if (c.state !== 'QUEUED' && c.state !== 'ORDERING' && c.state !== 'UNKNOWN') return 0;
+  if (c.hasTrxCode || c.state !== 'QUEUED') return 0;
   return c.priceOffered ?? c.maxPrice;
 }
 
@@ -51,7 +53,8 @@ export function judgeBalance(input: {
   const { reading, committed, price, now, maxAgeMs } = input;
   if (!reading) return { kind: 'unknown' };
   const ageMs = now - reading.at;
-  if (ageMs > maxAgeMs) return { kind: 'stale', ageMs };
+  // A reading from the future is a clock that stepped back: its age is unknown, so never fresh.
+  if (ageMs > maxAgeMs || ageMs < 0) return { kind: 'stale', ageMs };
   const available = reading.idr - committed;
   return available < price ? { kind: 'refuse', available } : { kind: 'sell' };
 }

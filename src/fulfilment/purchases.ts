@@ -41,6 +41,8 @@ export interface BalanceGuardDeps {
   maxAgeMs: number;
   stale?: (ageMs: number) => void;
   fresh?: () => void;
+  /** Told why a sale was refused, with the amounts (for the log: the answer to Razer has none). */
+  refused?: (why: string) => void;
 }
 
 export interface InitRequest extends PurchaseRequest {
@@ -136,12 +138,17 @@ async function guardBalance(
     return;
   }
   guard.fresh?.();
-  if (verdict.kind === 'refuse')
+  if (verdict.kind === 'refuse') {
+    // The amounts are ours, not Razer's to read: they go to the log, not into the answer.
+    guard.refused?.(
+      `init of ${sku} refused: the supplier balance left after open purchases (${idr.format(verdict.available)} IDR of ${idr.format(reading.idr)} IDR read at ${new Date(reading.at).toISOString()}) is below its price (${idr.format(price)} IDR)`,
+    );
     throw new Refusal(
       'OOS',
-      `${sku} cannot be paid for now: the supplier balance left after open purchases is ${idr.format(Math.max(0, verdict.available))} IDR, below its price of ${idr.format(price)} IDR`,
+      `${sku} cannot be paid for now: the supplier balance is too low for it (the operator must top it up)`,
       'balance',
     );
+  }
 }
 
 /**
