@@ -437,46 +437,90 @@ export async function startGateway(
     record: requestRecorder(requestLog),
     logger,
   });
-  const server = await listen(app.fetch, config.port, config.host, logger, shortcut);
+  // Workers start once both ports listen; `shutdown` stops whatever has started, so a start
+  // that fails halfway (a port taken) leaves no connection, timer or refresh behind.
+  let server: Awaited<ReturnType<typeof listen>> | undefined;
+  let metricsServer: Awaited<ReturnType<typeof listen>> | null = null;
+  let workers: ReturnType<typeof startWorkers> | undefined;
+  const startWorkers = () => {
+    const retention = startRetention(store, turn, config.retentionDays, now, logger);
+    void webhooks.processBacklog().then((backlog) => {
+      if (backlog > 0) logger.info({ webhookBacklog: backlog }, 'stored webhooks processed');
+    });
+    const webhookSweep = sweepWebhooks(webhooks, turn, logger);
+    reconciler.start();
+    balance.start(options.balancePollMs ?? 300_000, turn);
+    const catalogueWatch = watchCatalogue({
+      age: () => catalogue.age(),
+      alerter,
+      turn,
+      intervalMs: options.catalogueWatchMs ?? 60_000,
+      onError: (err) => logger.warn({ err }, 'catalogue age could not be read'),
+    });
+    const stuckWatch = watchStuckPurchases({
+      store,
+      alerter,
+      turn,
+      now,
+      logger,
+      stuckAfterMs: config.stuckAfterMs,
+      resolveDeadlineMs: config.resolveDeadlineMs,
+      intervalMs: options.stuckWatchMs ?? 60_000,
+    });
+    return { retention, webhookSweep, catalogueWatch, stuckWatch };
+  };
+  const shutdown = async () => {
+    // New requests stop first; calls under way finish; what waits for a slot stays queued.
+    mappingStore.close();
+    readingsStore.close();
+    workers?.retention.stop();
+    if (workers) clearInterval(workers.webhookSweep);
+    workers?.catalogueWatch.stop();
+    workers?.stuckWatch.stop();
+    balance.stop();
+    const listening = server;
+    const closed = listening && new Promise<void>((resolve) => listening.close(() => resolve()));
+    server?.closeIdleConnections();
+    if (metricsServer) {
+      metricsServer.close();
+      metricsServer.closeIdleConnections();
+    }
+    await reconciler.stop();
+    // Before waiting for the catalogue: a refresh waiting for a slot would otherwise wait a window.
+    limiter.close();
+    await catalogue.stop();
+    await closed;
+    await webhooks.idle();
+    await balance.idle();
+    await workers?.stuckWatch.idle();
+    await engine.idle();
+    engine.close();
+    await audit.close();
+    await workers?.retention.idle();
+    alerter.close();
+    await alerter.idle();
+    await store.close();
+    logger.info({ ...counters }, 'gateway stopped');
+  };
+  try {
+    server = await listen(app.fetch, config.port, config.host, logger, shortcut);
+    // The metrics-only listener of METRICS_PORT: no token, meant for a private network. When it
+    // cannot listen, the main one stops too: a half-started gateway must not serve.
+    if (config.metricsPort !== null)
+      metricsServer = await listen(
+        metricsRoute(metrics, null).fetch,
+        config.metricsPort,
+        config.host,
+        logger,
+      );
+  } catch (err) {
+    await shutdown();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
-  // The metrics-only listener of METRICS_PORT: no token, meant for a private network. When it
-  // cannot listen, the main one stops too: a half-started gateway must not serve.
-  const metricsServer =
-    config.metricsPort === null
-      ? null
-      : await listen(metricsRoute(metrics, null).fetch, config.metricsPort, config.host, logger).catch(
-          (err: unknown) => {
-            server.close();
-            server.closeIdleConnections();
-            throw err;
-          },
-        );
   const metricsPort = metricsServer && (metricsServer.address() as AddressInfo).port;
   if (metricsPort !== null) logger.info({ metricsPort }, 'metrics served without a token on their own port');
-  const retention = startRetention(store, turn, config.retentionDays, now, logger);
-  void webhooks.processBacklog().then((backlog) => {
-    if (backlog > 0) logger.info({ webhookBacklog: backlog }, 'stored webhooks processed');
-  });
-  const webhookSweep = sweepWebhooks(webhooks, turn, logger);
-  reconciler.start();
-  balance.start(options.balancePollMs ?? 300_000, turn);
-  const catalogueWatch = watchCatalogue({
-    age: () => catalogue.age(),
-    alerter,
-    turn,
-    intervalMs: options.catalogueWatchMs ?? 60_000,
-    onError: (err) => logger.warn({ err }, 'catalogue age could not be read'),
-  });
-  const stuckWatch = watchStuckPurchases({
-    store,
-    alerter,
-    turn,
-    now,
-    logger,
-    stuckAfterMs: config.stuckAfterMs,
-    resolveDeadlineMs: config.resolveDeadlineMs,
-    intervalMs: options.stuckWatchMs ?? 60_000,
-  });
+  workers = startWorkers();
   logger.info({ host: config.host, port, skus: mapping.skus.size }, 'gateway listening');
 
   let closing: Promise<void> | undefined;
@@ -500,38 +544,7 @@ export async function startGateway(
     metricsPort,
     catalogueReady,
     close() {
-      // New requests stop first; calls under way finish; what waits for a slot stays queued.
-      closing ??= (async () => {
-        mappingStore.close();
-        readingsStore.close();
-        retention.stop();
-        clearInterval(webhookSweep);
-        catalogueWatch.stop();
-        stuckWatch.stop();
-        balance.stop();
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        if (metricsServer) {
-          metricsServer.close();
-          metricsServer.closeIdleConnections();
-        }
-        await reconciler.stop();
-        // Before waiting for the catalogue: a refresh waiting for a slot would otherwise wait a window.
-        limiter.close();
-        await catalogue.stop();
-        await closed;
-        await webhooks.idle();
-        await balance.idle();
-        await stuckWatch.idle();
-        await engine.idle();
-        engine.close();
-        await audit.close();
-        await retention.idle();
-        alerter.close();
-        await alerter.idle();
-        await store.close();
-        logger.info({ ...counters }, 'gateway stopped');
-      })();
+      closing ??= shutdown();
       return closing;
     },
   };

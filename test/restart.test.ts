@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer } from 'node:net';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/env.js';
 import { openStore } from '../src/db/open.js';
@@ -25,7 +26,11 @@ afterEach(async () => {
 });
 
 /** Starts a gateway on a database the test prepared, with its log lines kept. */
-async function start(env: Record<string, string>, prepare: (store: Store) => Promise<void>) {
+async function start(
+  env: Record<string, string>,
+  prepare: (store: Store) => Promise<void>,
+  lines: string[] = [],
+) {
   sim = await startSim();
   database = await tempDatabase();
   const store = await openStore(database.settings);
@@ -47,7 +52,6 @@ async function start(env: Record<string, string>, prepare: (store: Store) => Pro
     ...env,
   });
   if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
-  const lines: string[] = [];
   const logger = createLogger('info', { write: (line: string) => lines.push(line) });
   gw = await startGateway(parsed.value, exampleMapping(), logger);
   return { gw, lines };
@@ -122,9 +126,25 @@ describe('restart', () => {
     await new Promise((resolve) => free.close(resolve));
     try {
       const metricsPort = String((taken.address() as AddressInfo).port);
+      const lines: string[] = [];
       await expect(
-        start({ PORT: String(mainPort), METRICS_PORT: metricsPort }, async () => {}),
+        start({ PORT: String(mainPort), METRICS_PORT: metricsPort }, async () => {}, lines),
       ).rejects.toThrow(/EADDRINUSE/);
+      // Everything the start had opened is released: no database connection is left behind (on
+      // PostgreSQL a leaked one broke when the database was dropped, an uncaught error).
+      expect(lines.some((l) => l.includes('"gateway stopped"'))).toBe(true);
+      if (database?.settings.databaseUrl) {
+        const admin = new pg.Client({ connectionString: database.settings.databaseUrl });
+        await admin.connect();
+        try {
+          const { rows } = await admin.query<{ n: number }>(
+            'select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+          );
+          expect(rows[0]?.n).toBe(0);
+        } finally {
+          await admin.end();
+        }
+      }
       const refused = await new Promise<string>((resolve) => {
         const socket = connect(mainPort, '127.0.0.1', () => {
           socket.destroy();
