@@ -55,6 +55,8 @@ describe('environment', () => {
       metricsPort: null,
       alerts: { webhookUrl: null, balanceBelowIdr: null },
       balanceGuardMaxAgeMs: 15 * 60 * 1000,
+      reportUtcOffsetMinutes: 0,
+      dailySummaryHour: null,
       logLevel: 'info',
     });
   });
@@ -64,6 +66,22 @@ describe('environment', () => {
     const r = at('30m');
     expect(r.ok && r.value.balanceGuardMaxAgeMs).toBe(30 * 60_000);
     for (const bad of ['30s', '2d', '15', 'soon']) expect(at(bad).ok, bad).toBe(false);
+  });
+
+  it('reads REPORT_UTC_OFFSET as minutes east of UTC, and DAILY_SUMMARY_HOUR as 0-23', () => {
+    const at = (over: Record<string, string>) => loadConfig({ ...REQUIRED_ENV, ...over });
+    const offset = (value: string) => {
+      const r = at({ REPORT_UTC_OFFSET: value });
+      return r.ok ? r.value.reportUtcOffsetMinutes : r.errors.join();
+    };
+    expect(offset('+07:00')).toBe(420);
+    expect(offset('-03:30')).toBe(-210);
+    expect(offset('+00:00')).toBe(0);
+    for (const bad of ['7', '+7:00', '+15:00', '+07:60', 'WIB', '07:00'])
+      expect(offset(bad), bad).toMatch(/REPORT_UTC_OFFSET must be an offset like \+07:00/);
+    const hour = at({ DAILY_SUMMARY_HOUR: '8' });
+    expect(hour.ok && hour.value.dailySummaryHour).toBe(8);
+    for (const bad of ['24', '-1', '8am']) expect(at({ DAILY_SUMMARY_HOUR: bad }).ok, bad).toBe(false);
   });
 
   it('selects PostgreSQL with DATABASE_URL, where the rate limit is shared unless told otherwise', () => {

@@ -285,6 +285,19 @@ export const envVarsSchema = z.object({
   SUPPLIER_BALANCE_ALERT_IDR: wholeNumber(0, 1_000_000_000_000).optional(),
   // A balance read longer ago than this does not refuse an init (balance guard): it alerts.
   BALANCE_GUARD_MAX_AGE: duration('1m', '1d').default(15 * 60_000),
+  // Where report days begin and end, and the daily summary's hour is read: a fixed offset from
+  // UTC (Indonesia keeps no daylight saving: +07:00 is WIB all year).
+  REPORT_UTC_OFFSET: z
+    .string()
+    .regex(/^[+-](0\d|1[0-4]):[0-5]\d$/, {
+      error: (iss) => `must be an offset like +07:00 or -03:30, got "${iss.input}"`,
+    })
+    .transform(
+      (text) => (text.startsWith('-') ? -1 : 1) * (Number(text.slice(1, 3)) * 60 + Number(text.slice(4, 6))),
+    )
+    .default(0),
+  // The hour (0-23, at REPORT_UTC_OFFSET) the summary of the day before goes to ALERT_WEBHOOK_URL; empty: none.
+  DAILY_SUMMARY_HOUR: wholeNumber(0, 23).optional(),
   ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -349,6 +362,9 @@ export const configSchema = envVarsSchema.check(stuckBeforeDeadline).transform((
     balanceBelowIdr: v.SUPPLIER_BALANCE_ALERT_IDR ?? null,
   },
   balanceGuardMaxAgeMs: v.BALANCE_GUARD_MAX_AGE,
+  /** Minutes east of UTC where report days are counted. */
+  reportUtcOffsetMinutes: v.REPORT_UTC_OFFSET,
+  dailySummaryHour: v.DAILY_SUMMARY_HOUR ?? null,
   logLevel: v.LOG_LEVEL,
 }));
 export type Config = z.output<typeof configSchema>;
