@@ -488,14 +488,23 @@ export function differences(r: Readings): { path: string; value: unknown; defaul
   return out;
 }
 
+const versions = new WeakMap<Readings, string>();
+
 /** A short name for a set of readings: recorded with a decision, so its story can say which. */
 export function readingsVersion(r: Readings): string {
-  const diff = differences(r);
-  if (diff.length === 0) return 'default';
-  return createHash('sha256')
-    .update(JSON.stringify(settingsOf(r)))
-    .digest('hex')
-    .slice(0, 12);
+  // Asked for every status applied: computed once per loaded readings object (a reload makes a
+  // new one; none is changed in place).
+  const known = versions.get(r);
+  if (known !== undefined) return known;
+  const version =
+    differences(r).length === 0
+      ? 'default'
+      : createHash('sha256')
+          .update(JSON.stringify(settingsOf(r)))
+          .digest('hex')
+          .slice(0, 12);
+  versions.set(r, version);
+  return version;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
