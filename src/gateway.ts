@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { Hono } from 'hono';
 import { Alerter } from './admin/alerts.js';
 import { BalanceWatch } from './admin/balance-watch.js';
+import { type DailySummary, startDailySummary } from './admin/daily-summary.js';
 import { createMetrics, type GatewayMetrics } from './admin/metrics.js';
 import type { AdminDeps } from './admin/routes.js';
 import { watchStuckPurchases } from './admin/stuck-watch.js';
-import { cachedCatalogue, supplierReport } from './admin/supplier.js';
+import { cachedCatalogue, sellingNow, supplierReport } from './admin/supplier.js';
 import { watchCatalogue, watchSupplierAuth } from './admin/watches.js';
 import { createApp, metricsRoute } from './app.js';
 import { type Config, describeMitra } from './config/env.js';
@@ -18,12 +19,14 @@ import { AuditWriter } from './db/audit-writer.js';
 import { describeStore, openStore } from './db/open.js';
 import { pruneAuditRecords, retentionCutoff } from './db/retention.js';
 import type { Store } from './db/store.js';
-import { committedIdr } from './fulfilment/balance-guard.js';
+import { judgeBalance } from './fulfilment/balance-guard.js';
 import type { CrashHook } from './fulfilment/crash-points.js';
 import { FulfilmentEngine } from './fulfilment/engine.js';
 import { holderName } from './fulfilment/holders.js';
 import { type OperatorDeps, OperatorError } from './fulfilment/operator.js';
+import { guardFigures, type QueueGuardDeps } from './fulfilment/queue-guard.js';
 import { Reconciler } from './fulfilment/reconciler.js';
+import { SupplySnapshot } from './fulfilment/supply-snapshot.js';
 import { WebhookProcessor } from './fulfilment/webhooks.js';
 import type { GatewayEnv } from './http/env.js';
 import { listen } from './http/listen.js';
@@ -31,12 +34,13 @@ import { type RequestLogDeps, requestRecorder } from './http/request-log.js';
 import type { Logger } from './log.js';
 import { CatalogueService } from './mitra/catalogue.js';
 import { MitraClient } from './mitra/client.js';
-import { type Limiter, RateLimiter } from './mitra/limiter.js';
+import { type Limiter, RateLimiter, skewMarginMs } from './mitra/limiter.js';
 import { SharedRateLimiter } from './mitra/shared-limiter.js';
 import { RazerContact } from './razer/contact.js';
 import { keptAnswerShortcut } from './razer/kept-answer-shortcut.js';
 import { QueryAnswers } from './razer/query-answers.js';
 import { differences, type Readings } from './readings/settings.js';
+import { salesReport } from './reports/sales.js';
 
 export interface GatewayCounters {
   unauthorized: number;
@@ -62,6 +66,8 @@ export interface RunningGateway {
   metrics: GatewayMetrics;
   alerter: Alerter;
   balance: BalanceWatch;
+  /** The daily summary's schedule (DAILY_SUMMARY_HOUR), or null when it is off. */
+  dailySummary: DailySummary | null;
   /** What was seen of Razer at onboarding: first verified request per endpoint, diagnosed refusals. */
   razerContact: RazerContact;
   /** The port of the metrics-only listener (METRICS_PORT), or null. */
@@ -84,6 +90,13 @@ export interface GatewayOptions {
   catalogueWatchMs?: number;
   /** How often open purchases are looked at for STUCK_AFTER (default a minute). */
   stuckWatchMs?: number;
+  /** How often the daily summary looks whether it is due (default a minute). */
+  dailySummaryCheckMs?: number;
+  /**
+   * How long one read of the open purchases answers both init guards, the metrics, the supplier
+   * page and /readyz (default 1000 ms; tests may use 0).
+   */
+  supplySnapshotMs?: number;
   /** Alert deliveries' retry pacing (tests shorten it). */
   alertDelivery?: { tries?: number; minDelayMs?: number; maxDelayMs?: number; timeoutMs?: number };
 }
@@ -173,6 +186,20 @@ export async function startGateway(
   // Set below, once the catalogue and the balance watch exist; read only at scrape time.
   let catalogueAge: () => Promise<number | null> = async () => null;
   let lastBalance: () => number | null = () => null;
+  // What both init guards judge by, and what the metrics, the supplier page and /readyz show: one
+  // grouped read of the open purchases per second at most, however many inits (see SupplySnapshot
+  // for what that costs the guards).
+  const supply = new SupplySnapshot({
+    read: () => store.openCommitments(),
+    now,
+    maxAgeMs: options.supplySnapshotMs,
+  });
+  const queueGuard: QueueGuardDeps = {
+    maxWaitMs: config.maxSupplierWaitMs,
+    budget: config.mitra.rateLimit,
+    refused: (why) => logger.warn(why),
+  };
+  const supplierGuards = async () => guardFigures(await supply.current(), queueGuard);
   const metrics = createMetrics({
     logger,
     // A scrape counts every row: at most once per 5 s, however often it is scraped.
@@ -184,7 +211,9 @@ export async function startGateway(
     lowBalanceThreshold: config.alerts.balanceBelowIdr,
     catalogueAgeSeconds: () => catalogueAge(),
     rateLimitWaiting: () => limiter.stats().waiting,
-    committedIdr: cachedFor(5000, async () => committedIdr(await store.openCommitments())),
+    committedIdr: async () => (await supply.current()).committedIdr,
+    expectedWaitSeconds: async () => (await supplierGuards()).expectedWaitSeconds,
+    sellingVariations: () => selling(),
   });
   const alerter = new Alerter({
     logger,
@@ -214,7 +243,9 @@ export async function startGateway(
     client,
     store,
     turn,
-    brandsInUse: () => [...mappingStore.current().skus.values()].map((s) => s.brand),
+    // Backups' brands too: a backup is only chosen on a price the catalogue holds.
+    brandsInUse: () =>
+      [...mappingStore.current().skus.values()].flatMap((s) => [s.brand, ...s.backups.map((b) => b.brand)]),
     now,
     logger,
   });
@@ -231,6 +262,17 @@ export async function startGateway(
     now,
   });
   lastBalance = () => balance.last()?.idr ?? null;
+  // What init's balance guard would say of a price now (its reading, its committed figure): which
+  // variation each SKU sells through, on the supplier page and in the metrics, is init's choice.
+  const balanceJudge = async () => {
+    const reading = balance.last();
+    if (!reading) return undefined;
+    const at = now();
+    const maxAgeMs = config.balanceGuardMaxAgeMs;
+    const committed = at - reading.at <= maxAgeMs ? (await supply.current()).committedIdr : 0;
+    return (price: number) => judgeBalance({ reading, committed, price, now: at, maxAgeMs });
+  };
+  const selling = () => sellingNow({ store, mapping: () => mappingStore.current(), balanceJudge });
   // Longer than one create-order call: a row past it has no reply coming.
   const leaseMs = 2 * config.mitra.timeoutMs + 1000;
   const engine = new FulfilmentEngine({
@@ -322,6 +364,8 @@ export async function startGateway(
             // keeping the reading (its gauge and alert stay with the polling instance).
             balance: async () => balance.last() ?? (await readBalance(client, now)),
             balanceAlertBelowIdr: config.alerts.balanceBelowIdr,
+            guards: supplierGuards,
+            balanceJudge,
             now,
           }),
         refreshCatalogue: async (items) => {
@@ -340,6 +384,7 @@ export async function startGateway(
             refreshing = false;
           }
         },
+        reportUtcOffsetMinutes: config.reportUtcOffsetMinutes,
         logger,
         onUnauthorized: () => {
           counters.unauthorized++;
@@ -379,6 +424,8 @@ export async function startGateway(
         fresh: () => alerter.clear('stale-balance', 'balance'),
         refused: (why) => logger.warn(why),
       },
+      queueGuard,
+      supply: () => supply.current(),
       onInitRefused: (code, reason) => metrics.initRefused(code, reason),
       credentials: [
         { apiId: config.razer.apiId, keys: config.razer.apiKeys, retiredKeys: config.razer.retiredKeys },
@@ -424,6 +471,8 @@ export async function startGateway(
       migrated: () => true,
       cataloguePresent: async () => (await catalogue.age()).brandsMs !== null,
       onFailure: (check, err) => logger.error({ err, check }, 'readiness check failed'),
+      details: async () => ({ supplier: await supplierGuards() }),
+      onAnswer: (answer) => logger.info(answer, 'readiness'),
     },
     requestLog,
   });
@@ -467,7 +516,35 @@ export async function startGateway(
       resolveDeadlineMs: config.resolveDeadlineMs,
       intervalMs: options.stuckWatchMs ?? 60_000,
     });
-    return { retention, webhookSweep, catalogueWatch, stuckWatch };
+    const dailySummary =
+      config.dailySummaryHour === null
+        ? null
+        : startDailySummary({
+            store,
+            sales: async (day) =>
+              (
+                await salesReport(store, {
+                  from: day,
+                  to: day,
+                  by: 'day',
+                  utcOffsetMinutes: config.reportUtcOffsetMinutes,
+                })
+              ).total,
+            // As the supplier page: the polling instance's reading, else one read now.
+            balance: async () => balance.last() ?? (await readBalance(client, now).catch(() => null)),
+            post: alerter.posting ? (message) => alerter.post(message) : null,
+            hour: config.dailySummaryHour,
+            utcOffsetMinutes: config.reportUtcOffsetMinutes,
+            resolveDeadlineMs: config.resolveDeadlineMs,
+            holder: jobHolder,
+            // Outlasts any delivery: a claim never runs out while its holder still posts.
+            claimMs: alerter.longestDeliveryMs + 60_000,
+            intervalMs: options.dailySummaryCheckMs ?? 60_000,
+            now,
+            logger,
+            onResult: (result) => metrics.dailySummary(result),
+          });
+    return { retention, webhookSweep, catalogueWatch, stuckWatch, dailySummary };
   };
   const shutdown = async () => {
     // New requests stop first; calls under way finish; what waits for a slot stays queued.
@@ -477,6 +554,7 @@ export async function startGateway(
     if (workers) clearInterval(workers.webhookSweep);
     workers?.catalogueWatch.stop();
     workers?.stuckWatch.stop();
+    workers?.dailySummary?.stop();
     balance.stop();
     const listening = server;
     const closed = listening && new Promise<void>((resolve) => listening.close(() => resolve()));
@@ -499,6 +577,8 @@ export async function startGateway(
     await workers?.retention.idle();
     alerter.close();
     await alerter.idle();
+    // After the alerter: a summary being posted gives up, and gives its claim up, before the store closes.
+    await workers?.dailySummary?.idle();
     await store.close();
     logger.info({ ...counters }, 'gateway stopped');
   };
@@ -540,6 +620,7 @@ export async function startGateway(
     metrics,
     alerter,
     balance,
+    dailySummary: workers.dailySummary,
     razerContact,
     metricsPort,
     catalogueReady,
@@ -585,7 +666,7 @@ export async function createLimiter(
 ): Promise<Limiter> {
   const { limit, windowMs } = config.mitra.rateLimit;
   // As the local limiter: a margin for clock and network skew between us and Mitra.
-  const marginMs = Math.min(1000, Math.ceil(windowMs / 5));
+  const marginMs = skewMarginMs(windowMs);
   if (config.mitra.rateLimitScope === 'shared') {
     const budget = store.rateBudget({
       limit,

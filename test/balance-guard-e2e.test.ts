@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type E2E, startE2E } from './helpers/e2e.js';
+import { waitFor } from './helpers/wait.js';
 
 // The balance guard against the simulator: init refuses what the supplier balance cannot pay
 // for, never a top-up; a stale reading alerts instead of refusing.
@@ -67,9 +68,17 @@ describe('balance guard', () => {
     const topup = await e.topup('T-PAID', paid.json.transactionToken);
     expect(topup.status).not.toBe(400);
     expect(await e.state('T-PAID')).toBe('QUEUED');
+    // The guards read the open purchases at most once a second (one snapshot, shared with the
+    // metrics): an init within a second of the top-up may not see it yet. Once the figure shows
+    // it, the next init is judged by it.
+    const env = e;
+    await waitFor(
+      async () => (await metric(env, 'gateway_supplier_committed_idr')) >= PRICE,
+      5000,
+      'the snapshot to count the paid purchase',
+    );
     const refused = await e.init('T-OVER');
     expect(refused.json.code).toBe('OOS');
-    expect(await metric(e, 'gateway_supplier_committed_idr')).toBeGreaterThanOrEqual(PRICE);
     e.sim.clearQueued();
   });
 

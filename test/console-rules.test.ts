@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Story } from '../src/admin/story.js';
 import { duration, openAge, stateClass } from '../src/console/format.js';
 import { chartWindow, failedToday, HOUR_MS, hourlyBars, outcomeOf } from '../src/console/overview.js';
+import { chartDays, type DayFigures, moneyScale, offsetText, salesForm } from '../src/console/sales.js';
 import {
   csrfMatches,
   csrfToken,
@@ -538,5 +539,73 @@ describe('console timeline', () => {
     expect(timeline({ ...s, events: [], exchanges: [], supplierCalls: [], webhooks: [] })).toEqual([]);
     timeline(s);
     expect(s.exchanges.map((x) => x.id)).toEqual([10, 9]);
+  });
+});
+
+describe('sales page: the default range and the chart scale', () => {
+  const figures = (revenueIdr: number, costIdr: number): DayFigures => ({
+    day: '2026-12-01',
+    revenueIdr,
+    costIdr,
+    profitIdr: revenueIdr - costIdr,
+    sold: 1,
+  });
+
+  it('defaults to the last 30 days at the offset, today included, and keeps what was typed', () => {
+    // 2026-11-30 20:00 UTC is already 2026-12-01 at +07:00.
+    const now = Date.UTC(2026, 10, 30, 20, 0);
+    expect(salesForm({}, now, 420)).toEqual({ from: '2026-11-02', to: '2026-12-01', by: 'sku' });
+    expect(salesForm({}, now, 0)).toEqual({ from: '2026-11-01', to: '2026-11-30', by: 'sku' });
+    expect(salesForm({ from: ' ', to: '', by: '' }, now, 420)).toEqual(salesForm({}, now, 420));
+    // A `to` alone: the 30 days ending there.
+    expect(salesForm({ to: '2026-03-01' }, now, 0)).toMatchObject({ from: '2026-01-31', to: '2026-03-01' });
+    // Not a day: kept as typed, for the report's schema to refuse with its reason.
+    expect(salesForm({ to: 'soon', by: 'week' }, now, 0)).toEqual({
+      from: '2026-11-01',
+      to: 'soon',
+      by: 'week',
+    });
+  });
+
+  it('names the offset', () => {
+    expect([offsetText(420), offsetText(-210), offsetText(0), offsetText(345)]).toEqual([
+      'UTC+07:00',
+      'UTC-03:30',
+      'UTC',
+      'UTC+05:45',
+    ]);
+  });
+
+  it('draws every day of the range, a day without a line at zero', () => {
+    const line = { sold: 2, delivered: 2, failed: 0, refunded: 0, open: 0, unpriced: 0 };
+    const days = chartDays({
+      query: { from: '2026-12-30', to: '2027-01-02', by: 'day', utcOffsetMinutes: 0 },
+      lines: [{ key: '2026-12-31', ...line, revenueIdr: 10, costIdr: 4, profitIdr: 6 }],
+      total: { key: 'total', ...line, revenueIdr: 10, costIdr: 4, profitIdr: 6 },
+    });
+    expect(days.map((d) => [d.day, d.profitIdr])).toEqual([
+      ['2026-12-30', 0],
+      ['2026-12-31', 6],
+      ['2027-01-01', 0],
+      ['2027-01-02', 0],
+    ]);
+  });
+
+  it('scales in whole steps of 1, 2 or 5, zero always a tick, below it when a day lost money', () => {
+    expect(moneyScale([figures(17063, 15000)])).toEqual({
+      min: 0,
+      max: 20000,
+      ticks: [0, 5000, 10000, 15000, 20000],
+    });
+    const loss = moneyScale([figures(55000, 50000), figures(17063, 20000)]);
+    expect(loss.min).toBeLessThan(0);
+    expect(loss.ticks).toContain(0);
+    expect(loss.min).toBeLessThanOrEqual(-2937);
+    expect(loss.max).toBeGreaterThanOrEqual(55000);
+    for (const t of loss.ticks) expect(Number.isInteger(t)).toBe(true);
+    // A cost with nothing earned: the cost above zero, the loss as far below.
+    expect(moneyScale([figures(0, 12000)])).toMatchObject({ min: -15000, max: 15000 });
+    // Nothing at all: a scale all the same, never a division by zero.
+    expect(moneyScale([figures(0, 0)])).toEqual({ min: 0, max: 200, ticks: [0, 200] });
   });
 });

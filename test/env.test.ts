@@ -55,6 +55,7 @@ describe('environment', () => {
       metricsPort: null,
       alerts: { webhookUrl: null, balanceBelowIdr: null },
       balanceGuardMaxAgeMs: 15 * 60 * 1000,
+      maxSupplierWaitMs: 10 * 60 * 1000,
       reportUtcOffsetMinutes: 0,
       dailySummaryHour: null,
       logLevel: 'info',
@@ -66,6 +67,22 @@ describe('environment', () => {
     const r = at('30m');
     expect(r.ok && r.value.balanceGuardMaxAgeMs).toBe(30 * 60_000);
     for (const bad of ['30s', '2d', '15', 'soon']) expect(at(bad).ok, bad).toBe(false);
+  });
+
+  it('reads MAX_SUPPLIER_WAIT as a duration from 1s to 1d, or 0 for off, and names it when wrong', () => {
+    const at = (value: string) => {
+      const r = loadConfig({ ...REQUIRED_ENV, MAX_SUPPLIER_WAIT: value });
+      return r.ok ? r.value.maxSupplierWaitMs : r.errors;
+    };
+    expect(at('15m')).toBe(15 * 60_000);
+    expect(at('90s')).toBe(90_000);
+    expect(at('1d')).toBe(86_400_000);
+    expect(at('0')).toBe(0);
+    expect(at('0m')).toBe(0);
+    for (const bad of ['10', '2d', '-1m', '10 minutes', 'off', '0.5m'])
+      expect(at(bad), bad).toEqual([
+        `MAX_SUPPLIER_WAIT must be 0 (off) or a duration from 1s to 1d (a whole number with s, m, h or d: 90s, 10m, 1h), got "${bad}"`,
+      ]);
   });
 
   it('reads REPORT_UTC_OFFSET as minutes east of UTC, and DAILY_SUMMARY_HOUR as 0-23', () => {

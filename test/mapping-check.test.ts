@@ -101,6 +101,15 @@ describe('checkMapping', () => {
         marginPercent: 20,
         active: true,
         problems: [],
+        sellsThrough: {
+          choice: 'main',
+          brand: 'mobile-legends',
+          variation: 'ml-86',
+          price: 20000,
+          maxPrice: 25000,
+        },
+        passedOver: [],
+        backups: [],
       },
       {
         sku: 'GI60',
@@ -114,6 +123,9 @@ describe('checkMapping', () => {
         marginPercent: 6.3,
         active: true,
         problems: [],
+        sellsThrough: { choice: 'main', brand: 'genshin', variation: 'gi-60', price: 15000, maxPrice: 16000 },
+        passedOver: [],
+        backups: [],
       },
       {
         sku: 'OLD1',
@@ -126,6 +138,10 @@ describe('checkMapping', () => {
         marginPercent: 0,
         active: true,
         problems: [],
+        // Disabled: sells through nothing.
+        sellsThrough: null,
+        passedOver: [],
+        backups: [],
       },
     ]);
   });

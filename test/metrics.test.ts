@@ -113,6 +113,7 @@ describe('metrics', () => {
       gateway_unauthorized_total: 'counter',
       gateway_init_refusals_total: 'counter',
       gateway_alerts_total: 'counter',
+      gateway_daily_summaries_total: 'counter',
     });
     expect(types.get('process_cpu_user_seconds_total')).toBe('counter');
     expect(types.get('nodejs_eventloop_lag_seconds')).toBe('gauge');

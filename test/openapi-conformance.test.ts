@@ -3,6 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type E2E, startE2E } from './helpers/e2e.js';
 import { initBody, send } from './helpers/razer.js';
+import { seedSales } from './helpers/sales.js';
 import { waitFor } from './helpers/wait.js';
 
 // The answers the documented operations give to requests test/openapi.test.ts does not
@@ -346,6 +347,47 @@ describe('answers not exercised by test/openapi.test.ts, against the document', 
         headers: { 'content-type': 'text/plain' },
         body: 'hello',
       }),
+    );
+  });
+
+  it('sales reports: JSON, both CSV files, refusals', async () => {
+    await seedSales(e);
+    const range = 'from=2026-12-01&to=2026-12-03';
+    for (const by of ['day', 'sku']) {
+      const json = await http('GET', `/admin/reports/sales?${range}&by=${by}`);
+      expect(json.status).toBe(200);
+      expect(JSON.parse(json.text).total.sold).toBeGreaterThan(0);
+      check(`report by ${by}`, 'get', '/admin/reports/sales', json);
+      const csv = await http('GET', `/admin/reports/sales.csv?${range}&by=${by}`);
+      expect(csv.type).toMatch(/^text\/csv/);
+      check(`report CSV by ${by}`, 'get', '/admin/reports/sales.csv', csv);
+    }
+    const transactions = await http('GET', `/admin/reports/transactions.csv?${range}`);
+    expect(transactions.status).toBe(200);
+    check('transactions CSV', 'get', '/admin/reports/transactions.csv', transactions);
+    check(
+      'transactions CSV, empty range',
+      'get',
+      '/admin/reports/transactions.csv',
+      await http('GET', '/admin/reports/transactions.csv?from=2030-01-01&to=2030-01-01'),
+    );
+    for (const path of [
+      '/admin/reports/sales',
+      '/admin/reports/sales.csv',
+      '/admin/reports/transactions.csv',
+    ]) {
+      for (const query of ['', 'from=2026-12-03&to=2026-12-01', 'from=x&to=y', `${range}&bogus=1`]) {
+        const refused = await http('GET', `${path}?${query}`);
+        expect(refused.status, `${path}?${query}`).toBe(400);
+        check(`refused ${query}`, 'get', path, refused);
+      }
+      check('no token', 'get', path, await http('GET', `${path}?${range}`, { admin: false }));
+    }
+    check(
+      'report, unknown grouping',
+      'get',
+      '/admin/reports/sales',
+      await http('GET', `/admin/reports/sales?${range}&by=week`),
     );
   });
 

@@ -238,7 +238,7 @@ describe('migration: sales recorded before the revenue columns', () => {
       try {
         await migratePostgres(store.connection.pool, previousRelease(PG_MIGRATIONS, dir, '0006'));
         for (const sql of rows) await store.connection.pool.query(sql);
-        expect(await store.migrate()).toBe(1);
+        expect(await store.migrate()).toBeGreaterThan(0);
         expectNotRecorded(await store.getTransaction('OLD-S'), await store.getTransaction('OLD-F'));
       } finally {
         await store.close();

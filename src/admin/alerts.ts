@@ -29,7 +29,8 @@ export interface AlertEvent {
 export interface AlertBody {
   text: string;
   content: string;
-  kind: AlertKind;
+  /** An alert's kind, or `daily-summary` for the daily summary (./daily-summary.ts). */
+  kind: AlertKind | 'daily-summary';
   key: string;
   transactionNumber: string | null;
   /** Discord: an `@everyone` in a message never pings anyone (Slack ignores the field). */
@@ -43,6 +44,16 @@ export interface AlertDelivery {
   maxDelayMs: number;
   /** Per try. */
   timeoutMs: number;
+}
+
+/** How one POST ended, after its retries: delivered, or why not. */
+export type Delivery = { ok: true } | { ok: false; reason: string };
+
+/** A message that is not an event (the daily summary): posted when asked, never deduplicated. */
+export interface PostedMessage {
+  kind: 'daily-summary';
+  key: string;
+  text: string;
 }
 
 export interface AlerterOptions {
@@ -141,6 +152,38 @@ export class Alerter {
     this.#stop.abort(new Error('alerter closed'));
   }
 
+  /** Whether messages go to a webhook (ALERT_WEBHOOK_URL is set), or are only logged. */
+  get posting(): boolean {
+    return this.#url !== null;
+  }
+
+  /**
+   * The longest one delivery may take, every try timing out and every pause at its longest:
+   * whoever holds a claim on a message while it is posted holds it at least this long.
+   */
+  get longestDeliveryMs(): number {
+    const { tries, maxDelayMs, timeoutMs } = this.#delivery;
+    return tries * timeoutMs + Math.max(0, tries - 1) * maxDelayMs;
+  }
+
+  /**
+   * Posts `message` now with the alerts' delivery (same body, tries, backoff and timeout), and
+   * resolves once it is delivered or given up: the caller learns which, and logs it. Not
+   * deduplicated: the caller decides it is sent once. Without a URL it is not delivered.
+   */
+  post(message: PostedMessage): Promise<Delivery> {
+    if (this.#url === null) return Promise.resolve({ ok: false, reason: 'ALERT_WEBHOOK_URL is not set' });
+    const body: AlertBody = {
+      text: message.text,
+      content: message.text,
+      allowed_mentions: { parse: [] },
+      kind: message.kind,
+      key: message.key,
+      transactionNumber: null,
+    };
+    return this.#deliver(this.#url, body);
+  }
+
   #send(url: string, body: AlertBody): void {
     const context = { alert: body.kind, key: body.key };
     if (this.#stop.signal.aborted) {
@@ -151,6 +194,21 @@ export class Alerter {
       this.#logger.error(context, 'alert not delivered: too many deliveries under way');
       return;
     }
+    void this.#deliver(url, body, (delivery) => {
+      if (delivery.ok) this.#logger.debug(context, 'alert delivered');
+      else this.#logger.error({ ...context, reason: delivery.reason }, 'alert not delivered');
+    });
+  }
+
+  /**
+   * One delivery with its retries; never rejects. `done` is told how it ended before `idle()`
+   * stops counting it.
+   */
+  #deliver(url: string, body: AlertBody, done: (delivery: Delivery) => void = () => {}): Promise<Delivery> {
+    if (this.#stop.signal.aborted) return Promise.resolve({ ok: false, reason: 'the alerter is closed' });
+    if (this.#pending.size >= this.#maxPending)
+      return Promise.resolve({ ok: false, reason: 'too many deliveries under way' });
+    const context = { alert: body.kind, key: body.key };
     const payload = JSON.stringify(body);
     const { tries, minDelayMs, maxDelayMs, timeoutMs } = this.#delivery;
     const attempt = async () => {
@@ -184,14 +242,16 @@ export class Alerter {
           );
       },
     }).then(
-      () => this.#logger.debug(context, 'alert delivered'),
-      (err: unknown) => {
-        const reason = this.#stop.signal.aborted ? 'the alerter was closed' : describe(err, url);
-        this.#logger.error({ ...context, reason }, 'alert not delivered');
-      },
+      (): Delivery => ({ ok: true }),
+      (err: unknown): Delivery => ({
+        ok: false,
+        reason: this.#stop.signal.aborted ? 'the alerter was closed' : describe(err, url),
+      }),
     );
-    this.#pending.add(delivery);
-    void delivery.finally(() => this.#pending.delete(delivery));
+    const settled = delivery.then(done);
+    this.#pending.add(settled);
+    void settled.finally(() => this.#pending.delete(settled));
+    return delivery;
   }
 }
 

@@ -53,8 +53,21 @@ export interface MetricsSources {
   rateLimitWaiting(): Record<Lane, number> | Promise<Record<Lane, number>>;
   /** What open purchases will still be charged by Mitra (IDR): the balance guard's figure. */
   committedIdr?: () => number | Promise<number>;
+  /** How long a new order would wait for its create-order slot (s): the queue guard's figure. */
+  expectedWaitSeconds?: () => number | Promise<number>;
+  /**
+   * Which supplier variation each enabled SKU sells through now, as init would choose it (null:
+   * none can sell).
+   */
+  sellingVariations?: () => Promise<readonly SkuSelling[]>;
   /** The process defaults (CPU, memory, event loop); default true. */
   defaultMetrics?: boolean;
+}
+
+/** What an enabled SKU sells through now: its main variation, a backup, or nothing. */
+export interface SkuSelling {
+  sku: string;
+  sellsThrough: { choice: string; brand: string; variation: string } | null;
 }
 
 export interface GatewayMetrics {
@@ -67,6 +80,8 @@ export interface GatewayMetrics {
   webhook(result: string): void;
   unauthorized(): void;
   alert(kind: string): void;
+  /** A daily summary sent (delivered, or logged without a webhook), or a try that failed. */
+  dailySummary(result: 'sent' | 'failed'): void;
   render(): Promise<{ contentType: string; body: string }>;
 }
 
@@ -241,6 +256,51 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
         }
       },
     });
+  const waitSource = sources.expectedWaitSeconds;
+  if (waitSource)
+    new Gauge({
+      name: 'gateway_supplier_expected_wait_seconds',
+      help: 'How long a new order would wait for its create-order slot, from the paid orders queued (every instance) and the rate budget: the queue guard refuses inits above MAX_SUPPLIER_WAIT.',
+      registers,
+      async collect() {
+        try {
+          this.set(await waitSource());
+        } catch (err) {
+          sources.logger.warn({ err }, 'metrics: expected supplier wait not read');
+        }
+      },
+    });
+  const sellingSource = sources.sellingVariations;
+  if (sellingSource) {
+    const selling = shared('sellingVariations', sellingSource);
+    // One series per enabled SKU that can sell, on the option it sells through; the mapping
+    // (the operator's file) bounds the SKUs and variations. Redrawn at each scrape.
+    new Gauge({
+      name: 'gateway_sku_selling_variation',
+      help: 'The supplier variation each enabled SKU sells through now (1), as init chooses: its main, else the first backup that is active, within its max_price and payable by the balance guard (choice main, backup1, ...). No series for a SKU that cannot sell: see gateway_sku_can_sell.',
+      labelNames: ['sku', 'brand', 'variation', 'choice'] as const,
+      registers,
+      async collect() {
+        const rows = await selling();
+        if (rows === FAILED) return;
+        this.reset();
+        for (const { sku, sellsThrough: t } of rows)
+          if (t) this.set({ sku, brand: t.brand, variation: t.variation, choice: t.choice }, 1);
+      },
+    });
+    new Gauge({
+      name: 'gateway_sku_can_sell',
+      help: 'Whether an enabled SKU can sell now through some variation, main or backup (1), or init refuses it as out of stock (0).',
+      labelNames: ['sku'] as const,
+      registers,
+      async collect() {
+        const rows = await selling();
+        if (rows === FAILED) return;
+        this.reset();
+        for (const { sku, sellsThrough } of rows) this.set({ sku }, sellsThrough ? 1 : 0);
+      },
+    });
+  }
   // prom-client starts a gauge without labels at 0: these show nothing until their source answers.
   for (const gauge of [attention, balanceIdr, balanceLow, catalogueAgeGauge]) gauge.remove({});
 
@@ -257,7 +317,7 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
   });
   const initRefusals = new Counter({
     name: 'gateway_init_refusals_total',
-    help: 'Inits refused (400), by code and reason: a request check, or the balance guard.',
+    help: 'Inits refused (400), by code and reason: a request check (check), the balance guard (balance) or the queue guard (queue).',
     labelNames: ['code', 'reason'] as const,
     registers,
   });
@@ -267,6 +327,13 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
     labelNames: ['kind'] as const,
     registers,
   });
+  const dailySummaries = new Counter({
+    name: 'gateway_daily_summaries_total',
+    help: 'Daily summaries sent by this instance, and tries that failed (tried again a minute later).',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  for (const result of ['sent', 'failed']) dailySummaries.inc({ result }, 0);
 
   // Series that exist from the start: rate() sees the first event as an increase from 0.
   for (const result of WEBHOOK_RESULTS) webhooks.inc({ result }, 0);
@@ -298,6 +365,9 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
     },
     alert(kind) {
       alerts.inc({ kind: bounded(ALERT_KINDS, kind) });
+    },
+    dailySummary(result) {
+      dailySummaries.inc({ result });
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

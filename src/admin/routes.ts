@@ -16,13 +16,18 @@ import {
 import type { WebhookProcessor } from '../fulfilment/webhooks.js';
 import { loggedPath } from '../http/request-log.js';
 import type { Logger } from '../log.js';
+import { reportCsv, salesReport, transactionCsvLines } from '../reports/sales.js';
 import { bearerMatches } from './auth.js';
+import { csvHeaders, csvStream, salesCsvName, transactionsCsvName } from './reports.js';
 import {
   catalogueRefreshBody,
   encodeCursor,
   firstIssue,
+  reportIssue,
+  salesReportQuery,
   storeQuery,
   transactionListQuery,
+  transactionsCsvQuery,
   webhookIdParam,
   webhookListQuery,
 } from './schemas.js';
@@ -38,6 +43,8 @@ export interface AdminDeps {
   supplier: () => Promise<SupplierReport>;
   /** Fetches the brand list and these variations' brands now, then reads them back. */
   refreshCatalogue: (items: readonly { brand: string; variation: string }[]) => Promise<unknown>;
+  /** Where report days begin: minutes east of UTC (REPORT_UTC_OFFSET). */
+  reportUtcOffsetMinutes: number;
   logger: Logger;
   onUnauthorized?: () => void;
 }
@@ -50,9 +57,13 @@ const transactionNumberPattern = /^[!-~]{1,64}$/;
 
 const invalid = (message: string) => new OperatorError(400, 'INVALID', message);
 
-function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+function parse<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  reason: (error: z.ZodError) => string = firstIssue,
+): z.output<S> {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) throw invalid(firstIssue(parsed.error));
+  if (!parsed.success) throw invalid(reason(parsed.error));
   return parsed.data;
 }
 
@@ -179,6 +190,31 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.post('/supplier/catalogue', async (c) => {
     const body = parse(catalogueRefreshBody, await jsonBody(c));
     return c.json(await deps.refreshCatalogue(body.items));
+  });
+
+  app.get('/reports/sales', async (c) => {
+    const query = parse(salesReportQuery, listingQuery(c), reportIssue);
+    return c.json(await salesReport(deps.store, { ...query, utcOffsetMinutes: deps.reportUtcOffsetMinutes }));
+  });
+
+  app.get('/reports/sales.csv', async (c) => {
+    const query = parse(salesReportQuery, listingQuery(c), reportIssue);
+    const report = await salesReport(deps.store, { ...query, utcOffsetMinutes: deps.reportUtcOffsetMinutes });
+    return c.body(reportCsv(report), 200, csvHeaders(salesCsvName(query)));
+  });
+
+  app.get('/reports/transactions.csv', async (c) => {
+    const { from, to } = parse(transactionsCsvQuery, listingQuery(c), reportIssue);
+    const lines = transactionCsvLines(deps.store, {
+      from,
+      to,
+      utcOffsetMinutes: deps.reportUtcOffsetMinutes,
+    });
+    const path = loggedPath(c);
+    const body = await csvStream(lines, (err) =>
+      deps.logger.error({ err, path }, 'transactions CSV cut short: its stream failed'),
+    );
+    return c.body(body, 200, csvHeaders(transactionsCsvName({ from, to })));
   });
 
   app.all('*', (c) =>

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { TransactionCursor, TransactionQuery } from '../db/types.js';
 import { TRANSACTION_STATES } from '../db/vocabulary.js';
+import { reportQuerySchema } from '../reports/sales.js';
 
 /** Most items on one page of a listing. */
 export const MAX_PAGE = 200;
@@ -124,6 +125,31 @@ export const catalogueRefreshBody = z.strictObject({
       error: 'may name at most 100 distinct brands',
     }),
 });
+
+/**
+ * GET /admin/reports/sales and /admin/reports/sales.csv: the days (YYYY-MM-DD at
+ * REPORT_UTC_OFFSET, both included) and the grouping. Unknown parameters are refused.
+ */
+export const salesReportQuery = reportQuerySchema.strict();
+
+/** GET /admin/reports/transactions.csv: the range alone, as the documented parameters. */
+export const transactionsCsvParams = z.strictObject({
+  from: reportQuerySchema.shape.from,
+  to: reportQuerySchema.shape.to,
+});
+
+/** The same, with the report's own checks of the range (in order, not longer than allowed). */
+export const transactionsCsvQuery = transactionsCsvParams.pipe(reportQuerySchema);
+
+/**
+ * The first problem of a report's parameters: the report's own messages are whole sentences
+ * naming their parameter (`from must be a day written YYYY-MM-DD, got "x"`), kept as they are.
+ */
+export function reportIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (issue?.code === 'unrecognized_keys') return firstIssue(error);
+  return issue?.message ?? 'invalid request';
+}
 
 /** The first problem of a failed parse, as one line naming the field. */
 export function firstIssue(error: z.ZodError): string {

@@ -1,7 +1,10 @@
 import type { Mapping } from '../config/mapping.js';
 import type { Store } from '../db/store.js';
 import type { CachedBrand, CachedVariation } from '../db/types.js';
-import { type CatalogueSnapshot, checkMapping } from '../fulfilment/mapping-check.js';
+import type { BalanceVerdict } from '../fulfilment/balance-guard.js';
+import { optionsOf } from '../fulfilment/choose-variation.js';
+import { type CatalogueSnapshot, checkMapping, type SellingOption } from '../fulfilment/mapping-check.js';
+import type { SupplierGuardFigures } from '../fulfilment/queue-guard.js';
 import type { Limiter } from '../mitra/limiter.js';
 
 type BrandView = Pick<CachedBrand, 'isActive' | 'isVoucher' | 'forms'>;
@@ -52,16 +55,40 @@ export interface SupplierReportDeps {
   limiter: Pick<Limiter, 'stats'>;
   balance: () => Promise<{ idr: number; at: number } | null>;
   balanceAlertBelowIdr: number | null;
+  /** The init guards' figures (the committed balance, the queue and its expected wait). */
+  guards: () => Promise<SupplierGuardFigures>;
+  /**
+   * What init's balance guard would say of a price now, to tell which variation each SKU sells
+   * through (absent, or undefined: the balance is not judged, as at init without a reading).
+   */
+  balanceJudge?: () => Promise<((price: number) => BalanceVerdict) | undefined>;
   now: () => number;
 }
 
-/** GET /admin/supplier: the balance, the catalogue's age, the limiter, every SKU's margin. */
+/** Every (brand, variation) a mapping may sell through: each SKU's main, then its backups. */
+export const mappedOptions = (mapping: Mapping) => [...mapping.skus.values()].flatMap(optionsOf);
+
+/** Which variation each enabled SKU sells through now (null: none can), as init would choose. */
+export async function sellingNow(
+  deps: Pick<SupplierReportDeps, 'store' | 'mapping' | 'balanceJudge'>,
+): Promise<{ sku: string; sellsThrough: SellingOption | null }[]> {
+  const mapping = deps.mapping();
+  const catalogue = await cachedCatalogue(deps.store, mappedOptions(mapping));
+  const check = checkMapping(mapping, snapshotFromJson(catalogue), await deps.balanceJudge?.());
+  return check.rows.filter((r) => r.enabled).map((r) => ({ sku: r.sku, sellsThrough: r.sellsThrough }));
+}
+
+/**
+ * GET /admin/supplier: the balance, the catalogue's age, the limiter, the init guards' figures,
+ * every SKU's margin.
+ */
 export async function supplierReport(deps: SupplierReportDeps) {
   const mapping = deps.mapping();
-  const catalogue = await cachedCatalogue(deps.store, mapping.skus.values());
-  const check = checkMapping(mapping, snapshotFromJson(catalogue));
+  const catalogue = await cachedCatalogue(deps.store, mappedOptions(mapping));
+  const check = checkMapping(mapping, snapshotFromJson(catalogue), await deps.balanceJudge?.());
   const age = await deps.catalogueAge();
   const balance = await deps.balance();
+  const guards = await deps.guards();
   return {
     balance,
     balanceAlertBelowIdr: deps.balanceAlertBelowIdr,
@@ -73,8 +100,14 @@ export async function supplierReport(deps: SupplierReportDeps) {
         age.oldestVariationsMs === null ? null : Math.round(age.oldestVariationsMs / 1000),
     },
     limiter: deps.limiter.stats(),
+    guards: {
+      ...guards,
+      // What the balance guard sells against: a SKU whose price is above it is refused at init.
+      availableIdr: balance === null ? null : balance.idr - guards.committedIdr,
+    },
     skus: check.rows,
     problems: check.problems,
+    warnings: check.warnings,
   };
 }
 

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type CatalogueJson, snapshotFromJson } from '../admin/supplier.js';
+import { type CatalogueJson, mappedOptions, snapshotFromJson } from '../admin/supplier.js';
 import { DEFAULT_READINGS_FILE, readEnvironment } from '../config/env.js';
 import { type Mapping, rateWarnings } from '../config/mapping.js';
-import { checkMapping } from '../fulfilment/mapping-check.js';
+import { checkMapping, type MappingCheckRow, type OptionCheck } from '../fulfilment/mapping-check.js';
 import { type Whereabouts, whereaboutsLine } from '../gateway.js';
 import { differences } from '../readings/settings.js';
 import { adminClient } from './admin-client.js';
@@ -114,7 +114,8 @@ async function online(
 ): Promise<number> {
   const call = adminClient('check --online', io);
   if (!call) return 1;
-  const pairs = new Map([...mapping.skus.values()].map((s) => [`${s.brand}\n${s.variation}`, s]));
+  // Every option of every SKU: the main, then its backups.
+  const pairs = new Map(mappedOptions(mapping).map((o) => [`${o.brand}\n${o.variation}`, o]));
   const items = [...pairs.values()].map((s) => ({ brand: s.brand, variation: s.variation }));
   const result = await call('POST', '/admin/supplier/catalogue', { items });
   if (!result.ok) return 1;
@@ -136,12 +137,29 @@ async function online(
         problems: check.problems,
         notFetched: stale,
         readings: readings.json,
-        warnings: readings.warnings,
+        warnings: [...readings.warnings, ...check.warnings],
         ...where,
       }),
     );
     return check.problems.length === 0 ? 0 : 1;
   }
+  // A mapping with backups gets a row per backup under its SKU's, and a NOW column: the option
+  // each SKU sells through now (NONE: none can); one without keeps the table it always had.
+  const withBackups = check.rows.some((r) => r.backups.length > 0);
+  const cells = (o: OptionCheck) => [
+    `${o.brand}/${o.variation}`,
+    o.price === null ? '-' : String(o.price),
+    String(o.maxPrice),
+    o.margin === null ? '-' : String(o.margin),
+    o.marginPercent === null ? '-' : o.marginPercent.toFixed(1),
+    o.active ? 'yes' : 'NO',
+  ];
+  const now = (r: MappingCheckRow, choice: string) =>
+    r.sellsThrough?.choice === choice
+      ? 'sells'
+      : choice === 'main' && r.enabled && !r.sellsThrough
+        ? 'NONE'
+        : '';
   const table = formatTable(
     [
       { header: 'SKU' },
@@ -152,24 +170,35 @@ async function online(
       { header: 'MARGIN', align: 'right' },
       { header: '%', align: 'right' },
       { header: 'ACTIVE' },
+      ...(withBackups ? [{ header: 'NOW' }] : []),
     ],
-    check.rows.map((r) => [
-      r.sku,
-      r.enabled ? 'yes' : 'no',
-      `${r.brand}/${r.variation}`,
-      r.price === null ? '-' : String(r.price),
-      String(r.maxPrice),
-      r.margin === null ? '-' : String(r.margin),
-      r.marginPercent === null ? '-' : r.marginPercent.toFixed(1),
-      r.active ? 'yes' : 'NO',
+    check.rows.flatMap((r) => [
+      [r.sku, r.enabled ? 'yes' : 'no', ...cells(r), ...(withBackups ? [now(r, 'main')] : [])],
+      ...r.backups.map((b) => [
+        `  ${b.choice.replace('backup', 'backup ')}`,
+        '',
+        ...cells(b),
+        now(r, b.choice),
+      ]),
     ]),
   );
   for (const line of table) io.out(line);
+  // Which option each SKU with backups sells through, and why the earlier ones are passed over.
+  for (const r of check.rows)
+    if (r.backups.length > 0 && r.enabled) {
+      const t = r.sellsThrough;
+      const head = t
+        ? `${r.sku} sells through ${t.choice === 'main' ? 'its main' : t.choice.replace('backup', 'backup ')} ${t.brand}/${t.variation} at ${t.price}`
+        : `${r.sku} cannot sell through any of its variations`;
+      io.out(r.passedOver.length > 0 ? `${head}; passed over: ${r.passedOver.join('; ')}` : head);
+    }
+  for (const w of check.warnings) io.out(`warning: ${w}`);
   for (const line of stale) io.err(`not fetched now, last cache used: ${line}`);
   for (const row of check.rows)
-    for (const p of row.problems) {
-      if (row.enabled) io.err(p);
-      else io.out(p);
+    for (const p of [...row.problems, ...row.backups.flatMap((b) => b.problems)]) {
+      // An enabled SKU's problem fails the check, unless it sells through another option (warned above).
+      if (!row.enabled) io.out(p);
+      else if (check.problems.includes(p)) io.err(p);
     }
   if (check.problems.length > 0) {
     io.err(`check --online failed: ${plural(check.problems.length, 'problem')}`);

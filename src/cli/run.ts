@@ -9,6 +9,7 @@ import { runCheck } from './check.js';
 import { runConformance } from './conformance.js';
 import { runDemo } from './demo.js';
 import { runPrune } from './prune.js';
+import { runReport } from './report.js';
 import { runSandbox } from './sandbox.js';
 import { runSim } from './sim.js';
 import { storeSettings, withStore } from './storage.js';
@@ -41,6 +42,11 @@ commands:
                              list and read transactions (from the database); recheck and resolve
                              them through the running gateway (gateway tx for the options)
   balance [--json]           the supplier balance the running gateway last polled
+  report --from D --to D [--by day|sku] [--csv FILE|-] [--force] [--database PATH]
+                             sales per day or SKU: sold, delivered, failed, refunded, open, revenue,
+                             cost and profit in IDR (days at REPORT_UTC_OFFSET, both ends included)
+  report --transactions --from D --to D --csv FILE|- [--force] [--database PATH]
+                             one CSV row per transaction created in the range, for the accountant
   conformance [--listen HOST:PORT] [--timeout S] [--settle S] [--webhook-wait S] [--fail-product B/V]
               [--refund-product B/V] [--form KEY=VALUE]... [--production --confirm-spend IDR] [--json]
                              test the readings against MITRA_BASE_URL with real orders (the published
@@ -78,6 +84,7 @@ const commands: Record<string, Command> = {
   },
   tx: (args, io) => runTx(args, io),
   balance: (args, io) => runBalance(args, io),
+  report: (args, io) => runReport(args, io),
   sign: (args, io) => {
     const [method, path, body = ''] = args;
     if (!method || !path?.startsWith('/')) {

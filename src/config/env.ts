@@ -202,6 +202,19 @@ const duration = (min: string, max: string) =>
     `a duration from ${min} to ${max} (a whole number with s, m, h or d: 90m, 24h, 2d)`,
   );
 
+/** A duration that `0` turns off: `0` (with or without a unit), or a duration from `min` to `max`, in ms. */
+const durationOrOff = (min: string, max: string) => {
+  const [low, high] = [durationMs(min), durationMs(max)];
+  const form = `0 (off) or a duration from ${min} to ${max} (a whole number with s, m, h or d: 90s, 10m, 1h)`;
+  return z.string().transform((text, ctx) => {
+    if (/^0\s*[smhd]?$/.test(text.trim())) return 0;
+    const ms = durationMs(text);
+    if (ms >= low && ms <= high) return ms;
+    ctx.issues.push({ code: 'custom', input: text, message: `must be ${form}, got "${text}"` });
+    return z.NEVER;
+  });
+};
+
 /** Every variable of the design's configuration contract, as text, with its default. */
 export const envVarsSchema = z.object({
   PORT: wholeNumber(0, 65535).default(8080),
@@ -285,6 +298,8 @@ export const envVarsSchema = z.object({
   SUPPLIER_BALANCE_ALERT_IDR: wholeNumber(0, 1_000_000_000_000).optional(),
   // A balance read longer ago than this does not refuse an init (balance guard): it alerts.
   BALANCE_GUARD_MAX_AGE: duration('1m', '1d').default(15 * 60_000),
+  // Init refuses when a new order would wait longer than this for its supplier slot (queue guard).
+  MAX_SUPPLIER_WAIT: durationOrOff('1s', '1d').default(10 * 60_000),
   // Where report days begin and end, and the daily summary's hour is read: a fixed offset from
   // UTC (Indonesia keeps no daylight saving: +07:00 is WIB all year).
   REPORT_UTC_OFFSET: z
@@ -362,6 +377,8 @@ export const configSchema = envVarsSchema.check(stuckBeforeDeadline).transform((
     balanceBelowIdr: v.SUPPLIER_BALANCE_ALERT_IDR ?? null,
   },
   balanceGuardMaxAgeMs: v.BALANCE_GUARD_MAX_AGE,
+  /** The queue guard's limit on a new order's expected wait (ms); 0: off. */
+  maxSupplierWaitMs: v.MAX_SUPPLIER_WAIT,
   /** Minutes east of UTC where report days are counted. */
   reportUtcOffsetMinutes: v.REPORT_UTC_OFFSET,
   dailySummaryHour: v.DAILY_SUMMARY_HOUR ?? null,

@@ -19,9 +19,14 @@ import { parseYamlWith } from './yaml-file.js';
 export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const FORM_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 
-const positiveInt = (what: string) =>
+const positiveInt = (what: string, missing?: string) =>
   z
-    .number({ error: (iss) => `must be a number (${what}), got ${describe(iss.input)}` })
+    .number({
+      error: (iss) =>
+        missing !== undefined && iss.input === undefined
+          ? missing
+          : `must be a number (${what}), got ${describe(iss.input)}`,
+    })
     .int({ error: (iss) => `must be a whole number (${what}), got ${describe(iss.input)}` })
     .positive({ error: (iss) => `must be greater than 0 (${what}), got ${describe(iss.input)}` });
 
@@ -131,6 +136,26 @@ const ratesSchema = z.record(
   },
 );
 
+/** The most backups a SKU may list: each is a catalogue lookup at every init that needs it. */
+export const MAX_BACKUPS = 5;
+
+/**
+ * A backup variation: another supplier product that sells the same Razer SKU when the main one
+ * cannot. Its own ceiling is required (a backup is often dearer); its brand defaults to the
+ * main's; its revenue to the SKU's.
+ */
+const backupSchema = z.strictObject(
+  {
+    brand: nonEmptyText("the Mitra brand_key; leave it out for the main one's").optional(),
+    variation: nonEmptyText('the Mitra variation_key'),
+    max_price: positiveInt('IDR', 'is required: each backup has its own price ceiling (IDR)'),
+    revenue: revenueSchema.optional(),
+  },
+  {
+    error: 'must be a map such as { variation: MLBB86, max_price: 21000 }',
+  },
+);
+
 const entrySchema = z
   .strictObject({
     brand: nonEmptyText('the Mitra brand_key'),
@@ -158,6 +183,12 @@ const entrySchema = z
     enabled: z.boolean({ error: 'must be true or false' }).default(true),
     voucher: z.boolean({ error: 'must be true or false' }).optional(),
     revenue: revenueSchema.optional(),
+    backups: z
+      .array(backupSchema, {
+        error: 'must be a list of backup variations, such as [{ variation: MLBB86, max_price: 21000 }]',
+      })
+      .max(MAX_BACKUPS, { error: `lists at most ${MAX_BACKUPS} backups` })
+      .optional(),
   })
   // Patterns and templates are checked even when a sibling field failed, so that one run of
   // `gateway check` reports every problem of the file.
@@ -167,10 +198,14 @@ const entrySchema = z
       const raw = (entry && typeof entry === 'object' ? entry : {}) as {
         account?: { pattern?: unknown } | null;
         form?: unknown;
+        brand?: unknown;
+        variation?: unknown;
+        backups?: unknown;
       };
       const pattern = typeof raw.account?.pattern === 'string' ? raw.account.pattern : undefined;
       const form = raw.form && typeof raw.form === 'object' ? (raw.form as Record<string, unknown>) : {};
       for (const issue of compileRules(pattern, form).issues) ctx.addIssue({ code: 'custom', ...issue });
+      for (const issue of backupRepeats(raw)) ctx.addIssue({ code: 'custom', ...issue });
     },
     { when: () => true },
   )
@@ -191,8 +226,56 @@ const entrySchema = z
       // null when the file does not say.
       voucher: entry.voucher ?? null,
       revenue: entry.revenue ?? null,
+      backups: (entry.backups ?? []).map((b) => ({
+        brand: b.brand ?? entry.brand,
+        variation: b.variation,
+        maxPrice: b.max_price,
+        /** Its own, if it differs from the SKU's. */
+        revenue: b.revenue ?? null,
+      })),
     };
   });
+
+const text = (value: unknown) => (typeof value === 'string' ? value.trim() : undefined);
+
+/**
+ * A backup that names the main variation, or one listed before it: each is another product
+ * (brand + variation), or it would only repeat a choice already made.
+ */
+function backupRepeats(raw: { brand?: unknown; variation?: unknown; backups?: unknown }): {
+  path: (string | number)[];
+  message: string;
+}[] {
+  if (!Array.isArray(raw.backups)) return [];
+  const mainBrand = text(raw.brand);
+  const mainVariation = text(raw.variation);
+  const seen = new Map<string, number>();
+  if (mainBrand && mainVariation) seen.set(`${mainBrand}/${mainVariation}`, 0);
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  raw.backups.forEach((backup: unknown, i) => {
+    const b = (backup && typeof backup === 'object' ? backup : {}) as {
+      brand?: unknown;
+      variation?: unknown;
+    };
+    const brand = b.brand === undefined ? mainBrand : text(b.brand);
+    const variation = text(b.variation);
+    if (!brand || !variation) return;
+    const key = `${brand}/${variation}`;
+    const first = seen.get(key);
+    if (first === 0)
+      issues.push({
+        path: ['backups', i, 'variation'],
+        message: `${key} is the main variation: a backup is another supplier product`,
+      });
+    else if (first !== undefined)
+      issues.push({
+        path: ['backups', i, 'variation'],
+        message: `${key} is already backup ${first}: list each backup once`,
+      });
+    else seen.set(key, i + 1);
+  });
+  return issues;
+}
 
 interface CompiledRules {
   pattern: RegExp | null;
@@ -276,15 +359,24 @@ const mappingSchema = z
       const rates = raw.rates && typeof raw.rates === 'object' ? raw.rates : {};
       const skus = raw.skus && typeof raw.skus === 'object' ? (raw.skus as Record<string, unknown>) : {};
       for (const [sku, entry] of Object.entries(skus)) {
-        const revenue = (entry as { revenue?: unknown } | null)?.revenue;
-        const currency = (revenue as { currency?: unknown } | null | undefined)?.currency;
-        if (typeof currency !== 'string' || !CURRENCY_PATTERN.test(currency) || currency === IDR) continue;
-        if (Object.hasOwn(rates, currency)) continue;
-        ctx.addIssue({
-          code: 'custom',
-          path: ['skus', sku, 'revenue', 'currency'],
-          message: `no rate for ${currency}: add one to the top-level rates:, such as rates: { ${currency}: { idr: <IDR per ${currency}>, set: <YYYY-MM-DD> } }`,
-        });
+        const backups = (entry as { backups?: unknown } | null)?.backups;
+        const revenues: [unknown, (string | number)[]][] = [
+          [(entry as { revenue?: unknown } | null)?.revenue, ['skus', sku, 'revenue']],
+          ...(Array.isArray(backups) ? backups : []).map((b: unknown, i): [unknown, (string | number)[]] => [
+            (b as { revenue?: unknown } | null)?.revenue,
+            ['skus', sku, 'backups', i, 'revenue'],
+          ]),
+        ];
+        for (const [revenue, path] of revenues) {
+          const currency = (revenue as { currency?: unknown } | null | undefined)?.currency;
+          if (typeof currency !== 'string' || !CURRENCY_PATTERN.test(currency) || currency === IDR) continue;
+          if (Object.hasOwn(rates, currency)) continue;
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'currency'],
+            message: `no rate for ${currency}: add one to the top-level rates:, such as rates: { ${currency}: { idr: <IDR per ${currency}>, set: <YYYY-MM-DD> } }`,
+          });
+        }
       }
     },
     { when: () => true },
@@ -304,10 +396,12 @@ const mappingSchema = z
     };
     return {
       skus: new Map(
-        Object.entries(skus).map(([sku, entry]) => [
-          sku,
-          { sku, ...entry, revenue: revenueOf(entry.revenue) },
-        ]),
+        Object.entries(skus).map(([sku, entry]) => {
+          const revenue = revenueOf(entry.revenue);
+          // A backup without its own revenue earns the SKU's.
+          const backups = entry.backups.map((b) => ({ ...b, revenue: revenueOf(b.revenue) ?? revenue }));
+          return [sku, { sku, ...entry, revenue, backups }];
+        }),
       ),
       /** Currency -> IDR per unit (times 1,000,000) and the day it was set. */
       rates: new Map(Object.entries(rates).map(([currency, r]) => [currency, { rateE6: r.idr, set: r.set }])),
@@ -322,6 +416,12 @@ export type MappingResult = { ok: true; mapping: Mapping } | { ok: false; errors
 /** Parses the mapping file's text; every error names the file, line, SKU, field and reason. */
 export function parseMapping(text: string, file: string): MappingResult {
   const result = parseYamlWith(text, file, mappingSchema, (path, message) => {
+    if (path[0] === 'skus' && path[2] === 'backups' && typeof path[3] === 'number') {
+      // Backups are counted from 1, as the choice at init names them.
+      const field = path.slice(4).map(String).join('.');
+      const backup = `sku ${String(path[1])}, backup ${path[3] + 1}`;
+      return field ? `${backup}, field ${field}: ${message}` : `${backup}: ${message}`;
+    }
     if (path[0] === 'skus' && path.length >= 2) {
       const field = path.slice(2).map(String).join('.');
       return field

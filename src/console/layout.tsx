@@ -2,7 +2,7 @@ import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import { CSS } from './style.js';
 
-export type Section = 'overview' | 'transactions' | 'supplier' | 'go-live' | 'none';
+export type Section = 'overview' | 'transactions' | 'sales' | 'supplier' | 'go-live' | 'none';
 
 export interface Chrome {
   /** Null on the sign-in page: no navigation for a visitor without a session. */
@@ -14,6 +14,7 @@ export interface Chrome {
 const NAV: { section: Section; href: string; label: string }[] = [
   { section: 'overview', href: '/console', label: 'Overview' },
   { section: 'transactions', href: '/console/transactions', label: 'Transactions' },
+  { section: 'sales', href: '/console/sales', label: 'Sales' },
   { section: 'supplier', href: '/console/supplier', label: 'Supplier' },
   { section: 'go-live', href: '/console/go-live', label: 'Go live' },
 ];

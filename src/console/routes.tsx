@@ -3,10 +3,12 @@ import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import { csvHeaders, csvStream, salesCsvName, transactionsCsvName } from '../admin/reports.js';
 import type { AdminDeps } from '../admin/routes.js';
 import {
   encodeCursor,
   firstIssue,
+  reportIssue,
   storeQuery,
   transactionListQuery,
   webhookIdParam,
@@ -28,6 +30,13 @@ import { isTerminal } from '../fulfilment/states.js';
 import { loggedPath } from '../http/request-log.js';
 import { answerFromState } from '../razer/answers.js';
 import { transactionNumberSchema } from '../razer/schemas.js';
+import {
+  type ReportQuery,
+  reportCsv,
+  reportQuerySchema,
+  salesReport,
+  transactionCsvLines,
+} from '../reports/sales.js';
 import { sameSecret } from '../secrets.js';
 import { type GoLiveDeps, gatherGoLive } from './go-live.js';
 import type { Chrome, Section } from './layout.js';
@@ -36,10 +45,12 @@ import { ConfirmPage, ResultPage } from './pages/confirm.js';
 import { GoLivePage } from './pages/go-live.js';
 import { MessagePage } from './pages/message.js';
 import { OverviewPage } from './pages/overview.js';
+import { SalesPage } from './pages/sales.js';
 import { SignInPage } from './pages/sign-in.js';
 import { SupplierPage } from './pages/supplier.js';
 import { TransactionPage } from './pages/transaction.js';
 import { FILTERS, type Filters, TransactionsPage } from './pages/transactions.js';
+import { salesForm } from './sales.js';
 import {
   csrfMatches,
   csrfToken,
@@ -520,6 +531,45 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<Env> {
         backLabel: 'Back',
       }),
     );
+  });
+
+  /** The Sales page's range and grouping, defaults filled in; a 400 with its reason when wrong. */
+  const reportQuery = (c: C): ReportQuery => {
+    const parsed = reportQuerySchema.safeParse(
+      salesForm(c.req.query(), deps.now(), deps.reportUtcOffsetMinutes),
+    );
+    if (!parsed.success) throw new OperatorError(400, 'INVALID', reportIssue(parsed.error));
+    return { ...parsed.data, utcOffsetMinutes: deps.reportUtcOffsetMinutes };
+  };
+
+  app.get('/sales', async (c) => {
+    const form = salesForm(c.req.query(), deps.now(), deps.reportUtcOffsetMinutes);
+    const view = { chrome: chrome(c, 'sales'), form, utcOffsetMinutes: deps.reportUtcOffsetMinutes };
+    const parsed = reportQuerySchema.safeParse(form);
+    if (!parsed.success) return page(c, SalesPage({ ...view, error: reportIssue(parsed.error) }), 400);
+    const query = { ...parsed.data, utcOffsetMinutes: deps.reportUtcOffsetMinutes };
+    // The chart is per day whatever the table is per.
+    const [days, perSku] = await Promise.all([
+      salesReport(deps.store, { ...query, by: 'day' }),
+      query.by === 'sku' ? salesReport(deps.store, query) : null,
+    ]);
+    const table = perSku ?? days;
+    return page(c, SalesPage({ ...view, report: { days, table } }));
+  });
+
+  app.get('/sales/report.csv', async (c) => {
+    const query = reportQuery(c);
+    const report = await salesReport(deps.store, query);
+    return c.body(reportCsv(report), 200, csvHeaders(salesCsvName(query)));
+  });
+
+  app.get('/sales/transactions.csv', async (c) => {
+    const { from, to, utcOffsetMinutes } = reportQuery(c);
+    const path = loggedPath(c);
+    const body = await csvStream(transactionCsvLines(deps.store, { from, to, utcOffsetMinutes }), (err) =>
+      deps.logger.error({ err, path }, 'transactions CSV cut short: its stream failed'),
+    );
+    return c.body(body, 200, csvHeaders(transactionsCsvName({ from, to })));
   });
 
   app.get('/supplier', async (c) =>

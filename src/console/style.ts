@@ -45,6 +45,8 @@ svg.chart{background:#fff;border:1px solid #d0d7de;max-width:100%}
 .not-bought{fill:#8c959f;background:#8c959f}.open{fill:#d4a72c;background:#d4a72c}
 .muted{color:#57606a}
 .lines li{white-space:pre-wrap}
+.num{text-align:right}.negative,.negative b{color:#cf222e}
+#exports{gap:1.5rem;margin:.6rem 0}
 .signin{max-width:22rem;margin:4rem auto;background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:1.2rem;display:flex;flex-direction:column;gap:.7rem}
 `;
 

@@ -1,11 +1,14 @@
+import type { SaleRow, SalesGroup, SalesGroupQuery, SalesPageQuery } from './sales.js';
 import type {
   AuditTable,
   BrandInput,
   CachedBrand,
   CachedVariation,
+  DailySummaryRow,
   ExchangeRow,
   FlagCondition,
   HourlyCount,
+  InitEvent,
   InitInsert,
   LimitAccount,
   Move,
@@ -112,6 +115,14 @@ export interface Store {
    */
   purchasesByHour(since: number, until: number): Promise<HourlyCount[]>;
   /**
+   * The transactions created in the range, per day (at an offset) or per SKU, grouped with rows
+   * alike in state, trx code and which figures they recorded, with exact integer sums: what the
+   * sales reports apply the profit rule to. One read of the range.
+   */
+  salesGroups(query: SalesGroupQuery): Promise<SalesGroup[]>;
+  /** One page of the transactions created in the range, in (created_at, number) order: the CSV export. */
+  salesPage(query: SalesPageQuery): Promise<SaleRow[]>;
+  /**
    * Raises the operator flag (any state); `when.clear`: only when not raised yet; `when.inState`:
    * only while the row is still in that state, checked in the same write. True if it was set.
    */
@@ -143,7 +154,13 @@ export interface Store {
    * atomically with the insert, when it would pass a daily limit of `limits` (counted as
    * countRecentPurchases does, the account by the row's limitKey and accountId).
    */
-  insertInitiated(row: NewInitiated, exchange: NewExchange, limits?: PurchaseLimits): Promise<InitInsert>;
+  insertInitiated(
+    row: NewInitiated,
+    exchange: NewExchange,
+    limits?: PurchaseLimits,
+    /** Written with the row, in the same database transaction (see InitEvent). */
+    initEvent?: InitEvent,
+  ): Promise<InitInsert>;
   listExchanges(transactionNumber: string): Promise<ExchangeRow[]>;
 
   // -- supplier calls
@@ -203,6 +220,22 @@ export interface Store {
   rateBudget(budget: SharedBudget): SharedRateBudget | null;
   /** Called with the transaction number of every move, made by this instance or another. */
   onMoved(listener: (transactionNumber: string) => void): () => void;
+
+  // -- the daily summary: sent once per day, whatever the number of instances
+  /**
+   * Takes the sending of `day`'s summary for `ttlMs` of database time: true unless it was sent
+   * already or another claim on it has not run out. One compare-and-set; counts the attempt.
+   */
+  claimDailySummary(day: string, holder: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Records `day`'s summary as delivered (`at`, caller's clock) unless it was recorded already:
+   * true when this call recorded it. Recorded whoever holds the claim now: it was delivered.
+   */
+  markDailySummarySent(day: string, holder: string, at: number): Promise<boolean>;
+  /** A send of `holder` failed: its claim ends now, so any instance may try again, and `reason` is kept. */
+  releaseDailySummary(day: string, holder: string, reason: string): Promise<void>;
+  /** `day`'s row: who claimed it, the attempts, whether it was sent. */
+  getDailySummary(day: string): Promise<DailySummaryRow | undefined>;
 
   // -- life
   /** Proves the database accepts writes now. */

@@ -1,6 +1,7 @@
 import type {
   catalogueBrands,
   catalogueVariations,
+  dailySummaries,
   razerExchanges,
   supplierCalls,
   transactionEvents,
@@ -20,6 +21,8 @@ export type TransactionEventRow = typeof transactionEvents.$inferSelect;
 export type ExchangeRow = typeof razerExchanges.$inferSelect;
 export type NewExchange = typeof razerExchanges.$inferInsert;
 export type SupplierCallRow = typeof supplierCalls.$inferSelect;
+/** The daily summary of one day: who sends it until when, and whether it was sent. */
+export type DailySummaryRow = typeof dailySummaries.$inferSelect;
 /**
  * Whose purchases a per-account limit counts: the rows of this limit key (the same supplier
  * account, however Razer spelled it) or of this accountId (as counted before limit keys, rows
@@ -59,6 +62,14 @@ export interface OpenCommitment {
 }
 
 export type InitInsert = 'created' | 'exists' | 'over-account-limit' | 'over-sku-limit';
+
+/**
+ * A note on a purchase's history written with its init, as an INITIATED -> INITIATED event of
+ * cause razer: which supplier option a SKU with backups sells through, and why.
+ */
+export interface InitEvent {
+  detail: string;
+}
 
 /** Queries of one transaction answered as before, since the last write: a count, not rows. */
 export interface RepeatedQueries {

@@ -1,7 +1,17 @@
 import type { Mapping, SkuMapping } from '../config/mapping.js';
 import type { TemplatePart } from '../config/template.js';
 import type { CachedBrand, CachedVariation } from '../db/types.js';
-import { formProblem, isVoucherProduct } from './purchase-checks.js';
+import type { BalanceVerdict } from './balance-guard.js';
+import {
+  type Choice,
+  chooseVariation,
+  formProblem,
+  isVoucherProduct,
+  optionName,
+  optionsOf,
+  passedOverText,
+  type VariationOption,
+} from './choose-variation.js';
 
 /** The catalogue as last fetched; full cached rows fit too. */
 export interface CatalogueSnapshot {
@@ -13,7 +23,11 @@ export interface CatalogueSnapshot {
   variations: ReadonlyMap<string, ReadonlyMap<string, Pick<CachedVariation, 'name' | 'price' | 'isActive'>>>;
 }
 
-export type MappingCheckRow = Pick<SkuMapping, 'sku' | 'enabled' | 'brand' | 'variation' | 'maxPrice'> & {
+/** One supplier product of a SKU against the catalogue: its price, margin and problems. */
+export interface OptionCheck {
+  brand: string;
+  variation: string;
+  maxPrice: number;
   price: CachedVariation['price'] | null;
   /** maxPrice - price: what the ceiling leaves above the supplier's price. */
   margin: number | null;
@@ -21,30 +35,140 @@ export type MappingCheckRow = Pick<SkuMapping, 'sku' | 'enabled' | 'brand' | 'va
   marginPercent: number | null;
   /** Brand and variation both known and active: what the init checks need to sell it. */
   active: boolean;
-  /** Every problem of the SKU, one line each naming it; "(disabled)" on a disabled SKU. */
+  /** Every problem of the option, one line each naming its SKU; "(disabled)" on a disabled SKU. */
   problems: string[];
-};
+}
+
+/** What a sale of the SKU goes through now. */
+export interface SellingOption {
+  choice: Choice;
+  brand: string;
+  variation: string;
+  price: number;
+  maxPrice: number;
+}
+
+export type MappingCheckRow = Pick<SkuMapping, 'sku' | 'enabled'> &
+  OptionCheck & {
+    /**
+     * The option a sale would go through now, chosen as init chooses (the first that can sell);
+     * null when the SKU is disabled or none can. The balance counts only where it is given.
+     */
+    sellsThrough: SellingOption | null;
+    /** Why each option before that one (every option, when none can sell) is passed over, one line each. */
+    passedOver: string[];
+    /** The SKU's backups in order (backup 1 first), each checked as the main is. */
+    backups: (OptionCheck & { choice: Choice })[];
+  };
 
 export interface MappingCheck {
   /** One per mapped SKU, in mapping order, enabled or not. */
   rows: MappingCheckRow[];
   /**
    * The enabled SKUs' problems only: a disabled SKU is not sold, so its problems (still in its
-   * row) block nothing.
+   * row) block nothing. Nor do those of the options a SKU with backups passes over while
+   * another one sells: they are `warnings`.
    */
   problems: string[];
+  /** Problems of options passed over by an enabled SKU that sells through another. */
+  warnings: string[];
 }
 
-/** Compares the mapping with the last fetched catalogue: what would keep each SKU from selling. */
-export function checkMapping(mapping: Mapping, catalogue: CatalogueSnapshot): MappingCheck {
-  const rows = [...mapping.skus.values()].map((entry) => checkSku(entry, catalogue));
-  return { rows, problems: rows.filter((r) => r.enabled).flatMap((r) => r.problems) };
+/**
+ * Compares the mapping with the last fetched catalogue: what would keep each SKU from selling,
+ * and which option each sells through now. `balance`: the balance guard's verdict on a price
+ * (absent: the balance is not judged).
+ */
+export function checkMapping(
+  mapping: Mapping,
+  catalogue: CatalogueSnapshot,
+  balance?: (price: number) => BalanceVerdict,
+): MappingCheck {
+  const checked = [...mapping.skus.values()].map((entry) => checkSku(entry, catalogue, balance));
+  const enabled = checked.filter((c) => c.row.enabled);
+  return {
+    rows: checked.map((c) => c.row),
+    problems: enabled.flatMap((c) => c.blocking),
+    warnings: enabled.flatMap((c) => c.warnings),
+  };
 }
 
-function checkSku(entry: SkuMapping, catalogue: CatalogueSnapshot): MappingCheckRow {
-  const { sku, enabled, brand: brandKey, variation: variationKey, maxPrice } = entry;
+function checkSku(
+  entry: SkuMapping,
+  catalogue: CatalogueSnapshot,
+  balance: ((price: number) => BalanceVerdict) | undefined,
+): { row: MappingCheckRow; blocking: string[]; warnings: string[] } {
+  const { sku, enabled } = entry;
+  const options = optionsOf(entry);
+  const withBackups = options.length > 1;
+  const mainBrand = catalogue.brands.get(entry.brand);
+  const mainKind = mainBrand ? isVoucherProduct(entry.voucher, mainBrand.isVoucher) : null;
+  // A SKU without backups says its problems as it always has; with backups, each names its option.
+  const checks = options.map((option) =>
+    checkOption(entry, option, catalogue, withBackups ? `${optionName(option)}: ` : '', mainKind),
+  );
+  const [main, ...backups] = checks as [OptionChecked, ...OptionChecked[]];
+  const states = options.map((option) => ({
+    option,
+    brand: catalogue.brands.get(option.brand),
+    variation: catalogue.variations.get(option.brand)?.get(option.variation),
+  }));
+  const choose = (judge: (price: number) => BalanceVerdict) =>
+    chooseVariation({
+      states,
+      voucher: entry.voucher,
+      formProblem: (option, forms) => formProblems(entry, forms, option.brand)[0] ?? null,
+      balance: judge,
+    });
+  const unjudged = (): BalanceVerdict => ({ kind: 'unknown' });
+  const choice = choose(balance ?? unjudged);
+  const problems = checks.flatMap((c) => c.check.problems);
+  // Whether the catalogue lets it sell through some option (the balance is not a mapping problem).
+  const sells = !withBackups || (balance ? choose(unjudged) : choice).ok;
+  // The main's forms judge every request (INVALID_ACCT whatever option would sell).
+  const blocking = !withBackups ? problems : sells ? main.formProblems : problems;
+  return {
+    row: {
+      sku,
+      enabled,
+      ...main.check,
+      sellsThrough:
+        enabled && choice.ok
+          ? {
+              choice: choice.option.choice,
+              brand: choice.option.brand,
+              variation: choice.option.variation,
+              price: choice.price,
+              maxPrice: choice.option.maxPrice,
+            }
+          : null,
+      passedOver: enabled ? passedOverText(choice.passedOver) : [],
+      backups: backups.map((b, i) => ({ choice: (options[i + 1] as VariationOption).choice, ...b.check })),
+    },
+    blocking,
+    warnings: withBackups && sells ? problems.filter((p) => !blocking.includes(p)) : [],
+  };
+}
+
+interface OptionChecked {
+  check: OptionCheck;
+  /** Those of its problems that are about the mapping's forms. */
+  formProblems: string[];
+}
+
+function checkOption(
+  entry: SkuMapping,
+  option: VariationOption,
+  catalogue: CatalogueSnapshot,
+  prefix: string,
+  mainKind: boolean | null,
+): OptionChecked {
+  const { sku, enabled } = entry;
+  const { brand: brandKey, variation: variationKey, maxPrice } = option;
   const problems: string[] = [];
-  const problem = (text: string) => problems.push(`SKU ${sku}${enabled ? '' : ' (disabled)'}: ${text}`);
+  const formProblemTexts: string[] = [];
+  const line = (text: string) => `SKU ${sku}${enabled ? '' : ' (disabled)'}: ${prefix}${text}`;
+  const problem = (text: string) => problems.push(line(text));
 
   const brand = catalogue.brands.get(brandKey);
   const variations = catalogue.variations.get(brandKey);
@@ -57,12 +181,23 @@ function checkSku(entry: SkuMapping, catalogue: CatalogueSnapshot): MappingCheck
     if (!variations) problem(`variations of brand ${brandKey} not fetched yet: ${variationKey} unknown`);
     else if (!variation) problem(`variation ${variationKey} not found in brand ${brandKey}`);
     else if (!variation.isActive) problem(`variation ${variationKey} of brand ${brandKey} is inactive`);
-    for (const text of formProblems(entry, brand.forms, brandKey)) problem(text);
-    if (isVoucherProduct(entry.voucher, brand.isVoucher) === null) {
+    // A backup of the main's brand has the main's forms: said once, of the main.
+    if (option.rank === 0 || brandKey !== entry.brand)
+      for (const text of formProblems(entry, brand.forms, brandKey)) {
+        problem(text);
+        formProblemTexts.push(line(text));
+      }
+    const kind = isVoucherProduct(entry.voucher, brand.isVoucher);
+    if (kind === null) {
       problem(
         'neither the catalogue nor the mapping says whether it is a voucher (set voucher: true or false)',
       );
-    }
+    } else if (option.rank > 0 && mainKind !== null && kind !== mainKind)
+      problem(
+        kind
+          ? 'a voucher, and the main is a top-up: never chosen'
+          : 'a top-up, and the main is a voucher: never chosen',
+      );
   }
 
   const price = variation?.price ?? null;
@@ -71,20 +206,21 @@ function checkSku(entry: SkuMapping, catalogue: CatalogueSnapshot): MappingCheck
     problem(`price ${price} is above max_price ${maxPrice} (margin ${margin})`);
   }
   return {
-    sku,
-    enabled,
-    brand: brandKey,
-    variation: variationKey,
-    price,
-    maxPrice,
-    margin,
-    marginPercent: margin === null ? null : oneDecimal((margin / maxPrice) * 100),
-    active: Boolean(brand?.isActive && variation?.isActive),
-    problems,
+    check: {
+      brand: brandKey,
+      variation: variationKey,
+      price,
+      maxPrice,
+      margin,
+      marginPercent: margin === null ? null : oneDecimal((margin / maxPrice) * 100),
+      active: Boolean(brand?.isActive && variation?.isActive),
+      problems,
+    },
+    formProblems: formProblemTexts,
   };
 }
 
-function formProblems(entry: SkuMapping, forms: CachedBrand['forms'], brandKey: string): string[] {
+function formProblems(entry: SkuMapping, forms: Readonly<CachedBrand['forms']>, brandKey: string): string[] {
   const filled = new Map(entry.form.map((f) => [f.key, f.parts]));
   const out: string[] = [];
   for (const form of forms) {

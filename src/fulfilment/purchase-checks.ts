@@ -1,6 +1,16 @@
 import { buildFormData, type FormField } from '../config/form-data.js';
 import type { SkuMapping } from '../config/mapping.js';
-import type { CachedBrand, CachedVariation, CatalogueForm } from '../db/types.js';
+import type { CachedBrand, CachedVariation } from '../db/types.js';
+import type { BalanceVerdict } from './balance-guard.js';
+import {
+  chooseVariation,
+  formProblem,
+  optionsOf,
+  type PassedOver,
+  refusalFor,
+  type VariationChoice,
+  type VariationOption,
+} from './choose-variation.js';
 import { limitKey } from './limit-key.js';
 import type { RefusalCode } from './refusal.js';
 
@@ -13,8 +23,11 @@ export interface PurchaseRequest {
 
 export interface CheckInputs {
   entry: SkuMapping | undefined;
-  /** Looked up only once the SKU is known. */
-  catalogue: (entry: SkuMapping) => Promise<{
+  /** Looked up only once the SKU is known: its main variation, then (if needed) its backups. */
+  catalogue: (
+    brandKey: string,
+    variationKey: string,
+  ) => Promise<{
     brand: CachedBrand | undefined;
     variation: CachedVariation | undefined;
   }>;
@@ -26,7 +39,18 @@ export interface CheckInputs {
 }
 
 export type CheckResult =
-  | { ok: true; entry: SkuMapping; data: FormField[]; limitKey: string; isVoucher: boolean; price: number }
+  | {
+      ok: true;
+      entry: SkuMapping;
+      data: FormField[];
+      limitKey: string;
+      /** The option the catalogue allows now (the balance not judged yet), its kind and price. */
+      choice: Extract<VariationChoice, { ok: true }>;
+      isVoucher: boolean;
+      price: number;
+      /** The same choice again, with the balance guard's verdict on each price (init's last check). */
+      choose: (balance: (price: number) => BalanceVerdict) => VariationChoice;
+    }
   | { ok: false; code: RefusalCode; message: string };
 
 const refuse = (code: RefusalCode, message: string): CheckResult => ({ ok: false, code, message });
@@ -67,7 +91,8 @@ export async function checkPurchase(req: PurchaseRequest, inputs: CheckInputs): 
 
   const form = buildFormData(entry, req);
   if (!form.ok) return refuse('INVALID_ACCT', form.reason);
-  const { brand, variation } = await inputs.catalogue(entry);
+  const main = await inputs.catalogue(entry.brand, entry.variation);
+  const { brand } = main;
   if (brand) {
     const problem = formProblem(form.data, brand.forms);
     if (problem) return refuse('INVALID_ACCT', problem);
@@ -82,45 +107,43 @@ export async function checkPurchase(req: PurchaseRequest, inputs: CheckInputs): 
     return limitRefusal(entry, 'sku');
   }
 
-  // Never sell what cannot be priced: no catalogue means out of stock.
-  if (!brand || !variation) return refuse('OOS', `${entry.sku} has no current supplier price`);
-  if (!brand.isActive || !variation.isActive)
-    return refuse('OOS', `${entry.sku} is not available from the supplier`);
-  if (variation.price > entry.maxPrice)
-    return refuse('OOS', `${entry.sku} costs more than its price ceiling`);
-  const isVoucher = isVoucherProduct(entry.voucher, brand.isVoucher);
-  if (isVoucher === null) {
-    return refuse(
-      'OOS',
-      `${entry.sku} cannot be sold: neither the supplier's catalogue nor the mapping says whether it is a voucher (set voucher: true or false in the mapping)`,
-    );
+  // Never sell what cannot be priced: no catalogue means out of stock. The main first, then each
+  // backup (looked up only for a SKU that has some), as choose-variation.ts judges them.
+  const [first, ...backups] = optionsOf(entry);
+  const states = [
+    { option: first as VariationOption, ...main },
+    ...(await Promise.all(
+      backups.map(async (option) => ({
+        option,
+        ...(await inputs.catalogue(option.brand, option.variation)),
+      })),
+    )),
+  ];
+  const data = form.data;
+  const choose = (balance: (price: number) => BalanceVerdict) =>
+    chooseVariation({
+      states,
+      voucher: entry.voucher,
+      formProblem: (_option, forms) => formProblem(data, forms),
+      balance,
+    });
+  const choice = choose(() => ({ kind: 'unknown' }));
+  if (!choice.ok) {
+    // Every option passed over: refused for the main's reason, as a SKU without backups always was.
+    const refusal = refusalFor(entry.sku, (choice.passedOver[0] as PassedOver).reason);
+    return refuse(refusal.code, refusal.message);
   }
-  return { ok: true, entry, data: form.data, limitKey: key, isVoucher, price: variation.price };
+  return {
+    ok: true,
+    entry,
+    data,
+    limitKey: key,
+    choice,
+    isVoucher: choice.isVoucher,
+    price: choice.price,
+    choose,
+  };
 }
 
-/**
- * Whether a SKU is a voucher, whose delivery must carry a code: decided here and nowhere else.
- * The catalogue's is_voucher where it speaks, the mapping's `voucher` where it is silent; either
- * saying "voucher" makes it one (a top-up taken for a voucher waits for a code and is flagged; a
- * voucher taken for a top-up would answer 200 without its code). Neither says: null, not sold.
- */
-export function isVoucherProduct(mapping: boolean | null, catalogue: boolean | null): boolean | null {
-  if (mapping === true || catalogue === true) return true;
-  if (mapping === false || catalogue === false) return false;
-  return null;
-}
-
-/** Checks the order data against the supplier's forms for the brand. */
-export function formProblem(data: readonly FormField[], forms: readonly CatalogueForm[]): string | null {
-  const values = new Map(data.map((f) => [f.key, f.value]));
-  for (const form of forms) {
-    const value = values.get(form.key);
-    const name = form.alias ?? form.key;
-    if (value === undefined || value.trim() === '') return `${name} is required`;
-    if (form.type === 'numeric' && !/^\d+$/.test(value)) return `${name} must be digits only`;
-    if (form.type === 'option' && !(form.options ?? []).includes(value)) {
-      return `${name} must be one of ${(form.options ?? []).join(', ')}`;
-    }
-  }
-  return null;
-}
+// Moved to choose-variation.ts, where every option is judged; kept here for their callers.
+export { formProblem, isVoucherProduct } from './choose-variation.js';

@@ -1,17 +1,26 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Mapping, SkuMapping } from '../config/mapping.js';
 import type { Store } from '../db/store.js';
-import type { NewExchange, NewInitiated, NewTransaction, TransactionRow } from '../db/types.js';
+import type { InitEvent, NewExchange, NewInitiated, NewTransaction, TransactionRow } from '../db/types.js';
 
 export type { NewExchange, TransactionRow };
 
 import type { CatalogueView } from '../mitra/catalogue.js';
-import { type BalanceReading, committedIdr, judgeBalance } from './balance-guard.js';
+import { type BalanceReading, judgeBalance } from './balance-guard.js';
+import {
+  choiceText,
+  type PassedOver,
+  passedOverText,
+  refusalFor,
+  type VariationChoice,
+} from './choose-variation.js';
 import { commitMove } from './moves.js';
 import type { Fulfilment } from './ports.js';
-import { checkPurchase, limitRefusal, type PurchaseRequest } from './purchase-checks.js';
+import { type CheckResult, checkPurchase, limitRefusal, type PurchaseRequest } from './purchase-checks.js';
+import { guardQueue, type QueueGuardDeps } from './queue-guard.js';
 import { Refusal } from './refusal.js';
 import type { Cause, State } from './states.js';
+import { type SupplyFigures, supplyFigures } from './supply-snapshot.js';
 import { INIT_TTL_MS, LIMIT_WINDOW_MS } from './windows.js';
 
 export interface PurchaseDeps {
@@ -34,6 +43,13 @@ export interface PurchaseDeps {
    * `fresh` when a reading young enough is judged again.
    */
   balanceGuard?: BalanceGuardDeps | undefined;
+  /** The queue guard at init (absent, or MAX_SUPPLIER_WAIT 0: off). */
+  queueGuard?: QueueGuardDeps | undefined;
+  /**
+   * The open purchases' figures both guards judge by, from the shared snapshot (read at most once
+   * a second, see SupplySnapshot); absent: read from the store at each init.
+   */
+  supply?: (() => Promise<SupplyFigures>) | undefined;
 }
 
 export interface BalanceGuardDeps {
@@ -62,10 +78,10 @@ export async function checkRequest(
 ) {
   const result = await checkPurchase(req, {
     entry: deps.mapping().skus.get(req.sku),
-    catalogue: async (entry) => {
+    catalogue: async (brandKey, variationKey) => {
       const [brand, variation] = await Promise.all([
-        deps.catalogue.brand(entry.brand),
-        deps.catalogue.variation(entry.brand, entry.variation),
+        deps.catalogue.brand(brandKey),
+        deps.catalogue.variation(brandKey, variationKey),
       ]);
       return { brand, variation };
     },
@@ -85,18 +101,24 @@ async function planPurchase(
   deps: PurchaseDeps,
   req: InitRequest,
   apiId: string,
-): Promise<{ row: NewInitiated; entry: SkuMapping }> {
+): Promise<{ row: NewInitiated; entry: SkuMapping; initEvent: InitEvent | undefined }> {
   const checked = await checkRequest(deps, req);
-  if (deps.balanceGuard) await guardBalance(deps, deps.balanceGuard, checked.entry.sku, checked.price);
+  // The queue is the same for every SKU and variation: judged once, before the balance.
+  if (deps.queueGuard) await guardQueue(deps.queueGuard, () => supplyNow(deps), checked.entry.sku);
+  // The balance guard may pass over the option the catalogue allows, for a cheaper backup.
+  const choice =
+    (deps.balanceGuard && (await guardBalance(deps, deps.balanceGuard, checked))) || checked.choice;
+  const { option } = choice;
   const now = deps.now();
   const row: NewInitiated = {
     transactionNumber: req.transactionNumber,
     apiId,
     sku: req.sku,
-    brandKey: checked.entry.brand,
-    variationKey: checked.entry.variation,
-    maxPrice: checked.entry.maxPrice,
-    isVoucher: checked.isVoucher,
+    // The option chosen now: the top-up and the order use these, whatever changes after init.
+    brandKey: option.brand,
+    variationKey: option.variation,
+    maxPrice: option.maxPrice,
+    isVoucher: choice.isVoucher,
     accountId: req.accountId,
     supplierData: checked.data,
     limitKey: checked.limitKey,
@@ -110,45 +132,58 @@ async function planPurchase(
     expiresAt: now + INIT_TTL_MS,
     createdAt: now,
     updatedAt: now,
-    ...revenueColumns(checked.entry.revenue),
+    ...revenueColumns(option.revenue),
   };
-  return { row, entry: checked.entry };
+  // A SKU with backups says in its story which option it sells through, and why not the earlier.
+  const initEvent = checked.entry.backups.length > 0 ? { detail: `init: ${choiceText(choice)}` } : undefined;
+  return { row, entry: checked.entry, initEvent };
 }
 
 const idr = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
+/** The guards' figures: the shared snapshot's, else read now. */
+async function supplyNow(deps: Pick<PurchaseDeps, 'store' | 'now' | 'supply'>): Promise<SupplyFigures> {
+  if (deps.supply) return deps.supply();
+  const readAt = deps.now();
+  return { ...supplyFigures(await deps.store.openCommitments()), readAt };
+}
+
 /**
  * The balance guard, the last init check: refuses OOS when the last balance read, minus what
- * open purchases will still be charged, cannot pay this SKU's price. Never at top-up.
+ * open purchases will still be charged, cannot pay this SKU's price. Never at top-up. For a SKU
+ * with backups, the choice is made again with the guard's verdict on each option's price: the
+ * first option it can pay (null: the catalogue's choice stands, the guard judging nothing).
  */
 async function guardBalance(
-  deps: Pick<PurchaseDeps, 'store' | 'now'>,
+  deps: Pick<PurchaseDeps, 'store' | 'now' | 'supply'>,
   guard: BalanceGuardDeps,
-  sku: string,
-  price: number,
-): Promise<void> {
+  checked: Extract<CheckResult, { ok: true }>,
+): Promise<Extract<VariationChoice, { ok: true }> | null> {
+  const { sku } = checked.entry;
   const reading = guard.reading();
-  if (!reading) return;
+  if (!reading) return null;
   const now = deps.now();
   // Counted only when there is a reading to judge by.
-  const committed = now - reading.at <= guard.maxAgeMs ? committedIdr(await deps.store.openCommitments()) : 0;
-  const verdict = judgeBalance({ reading, committed, price, now, maxAgeMs: guard.maxAgeMs });
+  const committed = now - reading.at <= guard.maxAgeMs ? (await supplyNow(deps)).committedIdr : 0;
+  const judge = (price: number) => judgeBalance({ reading, committed, price, now, maxAgeMs: guard.maxAgeMs });
+  const verdict = judge(checked.price);
   if (verdict.kind === 'stale') {
     guard.stale?.(verdict.ageMs);
-    return;
+    return null;
   }
   guard.fresh?.();
-  if (verdict.kind === 'refuse') {
-    // The amounts are ours, not Razer's to read: they go to the log, not into the answer.
-    guard.refused?.(
-      `init of ${sku} refused: the supplier balance left after open purchases (${idr.format(verdict.available)} IDR of ${idr.format(reading.idr)} IDR read at ${new Date(reading.at).toISOString()}) is below its price (${idr.format(price)} IDR)`,
-    );
-    throw new Refusal(
-      'OOS',
-      `${sku} cannot be paid for now: the supplier balance is too low for it (the operator must top it up)`,
-      'balance',
-    );
-  }
+  const choice = checked.choose(judge);
+  if (choice.ok) return choice;
+  const main = (choice.passedOver[0] as PassedOver).reason;
+  // The amounts are ours, not Razer's to read: they go to the log, not into the answer.
+  guard.refused?.(
+    checked.entry.backups.length === 0 && main.kind === 'balance'
+      ? `init of ${sku} refused: the supplier balance left after open purchases (${idr.format(main.available)} IDR of ${idr.format(reading.idr)} IDR read at ${new Date(reading.at).toISOString()}) is below its price (${idr.format(main.price)} IDR)`
+      : `init of ${sku} refused: no option can sell now (balance ${idr.format(reading.idr)} IDR read at ${new Date(reading.at).toISOString()}): ${passedOverText(choice.passedOver).join('; ')}`,
+  );
+  // As the main alone would be refused (a backup's reasons are in the log above).
+  const refusal = refusalFor(sku, main);
+  throw new Refusal(refusal.code, refusal.message, refusal.reason);
 }
 
 /**
@@ -325,13 +360,13 @@ export async function startPurchase(
     if (err instanceof Refusal && (await deps.store.getTransaction(n))) return replay();
     throw err;
   }
-  const { row, entry } = planned;
+  const { row, entry, initEvent } = planned;
   const limits = {
     since: deps.now() - LIMIT_WINDOW_MS,
     perAccount: entry.limits.perAccountPerDay,
     perSku: entry.limits.perSkuPerDay,
   };
-  const inserted = await deps.store.insertInitiated(row, record(row), limits);
+  const inserted = await deps.store.insertInitiated(row, record(row), limits, initEvent);
   if (inserted === 'exists') return replay();
   if (inserted !== 'created') {
     const refusal = limitRefusal(entry, inserted === 'over-account-limit' ? 'account' : 'sku');

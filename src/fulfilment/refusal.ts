@@ -18,10 +18,11 @@ export const REFUSAL_CODES = [
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
 /**
- * Why an init was refused, for counting: a guard of "sell only what can be delivered", or one of
- * the request checks (`check`).
+ * Why an init was refused, for counting: a guard of "sell only what can be delivered" (`balance`:
+ * the supplier balance cannot pay for it; `queue`: the supplier queue is too long), or one of the
+ * request checks (`check`).
  */
-export const REFUSAL_REASONS = ['check', 'balance'] as const;
+export const REFUSAL_REASONS = ['check', 'balance', 'queue'] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /** A definitive "no" about a request: answered 400 with its code, and nothing changed. */

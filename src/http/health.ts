@@ -10,6 +10,18 @@ export interface ReadinessDeps {
   migrated: () => boolean;
   /** Whether a supplier catalogue has ever been stored: without one every init is refused. */
   cataloguePresent: () => Promise<boolean>;
+  /**
+   * Figures for the log line of each answer, never in the answer (it says only what failed): the
+   * supplier guards' committed balance and expected wait. Not a check: failing to read them
+   * changes nothing of the answer.
+   */
+  details?: () => Promise<Record<string, unknown>>;
+  /** Told each answer's status and checks, with the details (null when they could not be read). */
+  onAnswer?: (answer: {
+    status: string;
+    checks: Record<string, string>;
+    details: Record<string, unknown> | null;
+  }) => void;
 }
 
 /**
@@ -36,7 +48,17 @@ export function healthRoutes(deps: ReadinessDeps): Hono<GatewayEnv> {
       deps.onFailure?.('catalogue', err);
     }
     const ready = Object.values(checks).every((v) => v === 'ok');
-    return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);
+    const status = ready ? 'ready' : 'not ready';
+    if (deps.onAnswer) {
+      let details: Record<string, unknown> | null = null;
+      try {
+        details = (await deps.details?.()) ?? null;
+      } catch (err) {
+        deps.onFailure?.('details', err);
+      }
+      deps.onAnswer({ status, checks, details });
+    }
+    return c.json({ status, checks }, ready ? 200 : 503);
   });
   return app;
 }

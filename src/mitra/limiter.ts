@@ -54,6 +54,12 @@ export class Permit {
   }
 }
 
+/**
+ * The margin a slot is held beyond the window, for clock and network skew between us and Mitra:
+ * a fifth of the window, at most 1 s. The shared budget adds the same.
+ */
+export const skewMarginMs = (windowMs: number): number => Math.min(1000, Math.ceil(windowMs / 5));
+
 /** One admitted call: held while under way, then for one window after it ended. */
 interface Slot {
   endedAt: number | null;
@@ -81,11 +87,7 @@ export class RateLimiter implements Limiter {
   #timerAt = Number.POSITIVE_INFINITY;
   #closed = false;
 
-  constructor(
-    rate: RateLimit,
-    clock: Clock = systemClock,
-    marginMs = Math.min(1000, Math.ceil(rate.windowMs / 5)),
-  ) {
+  constructor(rate: RateLimit, clock: Clock = systemClock, marginMs = skewMarginMs(rate.windowMs)) {
     this.#limit = rate.limit;
     this.#windowMs = rate.windowMs + marginMs;
     this.#clock = clock;

@@ -1,9 +1,12 @@
-import type { z } from 'zod';
+import { z } from 'zod';
+import { salesCsvName, transactionsCsvName } from '../admin/reports.js';
 import { MAX_ADMIN_BODY } from '../admin/routes.js';
 import {
   catalogueRefreshBody,
   MAX_PAGE,
+  salesReportQuery,
   transactionListQuery,
+  transactionsCsvParams,
   webhookIdParam,
   webhookListQuery,
 } from '../admin/schemas.js';
@@ -13,20 +16,28 @@ import { limitKey } from '../fulfilment/limit-key.js';
 import { acknowledgementSchema, actorSchema, resolutionSchema } from '../fulfilment/operator.js';
 import { saleFigures } from '../fulfilment/profit.js';
 import {
+  MAX_REPORT_DAYS,
+  type ReportLine,
+  reportCsv,
+  type SalesReport,
+  TRANSACTION_CSV_HEADER,
+} from '../reports/sales.js';
+import {
   catalogueRefreshResult,
   recheckResult,
   replayResult,
+  salesReportBody,
   story,
   supplierReportBody,
   transactionPage,
   transactionResult,
   webhookPage,
 } from './admin-responses.js';
-import { type Examples, errorExamples, jsonBody, jsonResponse, ref } from './build.js';
+import { type Examples, errorExamples, jsonBody, jsonResponse, ref, textResponse } from './build.js';
 import { componentRef, queryParameters, requestDocs, requestSchema } from './json-schema.js';
 import { ADMIN_SECURITY } from './operations-paths.js';
 import { errorBody } from './responses.js';
-import type { Operation, Parameter, PathsPart, Response } from './types.js';
+import type { Header, Operation, Parameter, PathsPart, Response } from './types.js';
 
 requestDocs.add(resolutionSchema, {
   id: 'Resolution',
@@ -254,6 +265,83 @@ const afterAction = () =>
     },
   });
 
+const day = (key: string, line: Omit<ReportLine, 'key' | 'sold' | 'profitIdr'>): ReportLine => ({
+  key,
+  ...line,
+  sold: line.delivered + line.failed + line.refunded + line.open,
+  profitIdr: line.revenueIdr - line.costIdr,
+});
+
+/** Two days at +07:00: one with a refund and a loss-making sale, one with a sale still open. */
+const reportExample = (): SalesReport => {
+  const lines = [
+    day('2026-12-01', {
+      delivered: 2,
+      failed: 0,
+      refunded: 1,
+      open: 0,
+      revenueIdr: 23613,
+      costIdr: 25000,
+      unpriced: 0,
+    }),
+    day('2026-12-02', {
+      delivered: 1,
+      failed: 1,
+      refunded: 0,
+      open: 1,
+      revenueIdr: 17063,
+      costIdr: 15000,
+      unpriced: 0,
+    }),
+  ];
+  const sum = (k: Exclude<keyof ReportLine, 'key'>) => lines.reduce((n, l) => n + l[k], 0);
+  return {
+    query: { from: '2026-12-01', to: '2026-12-02', by: 'day', utcOffsetMinutes: 420 },
+    lines,
+    total: day('total', {
+      delivered: sum('delivered'),
+      failed: sum('failed'),
+      refunded: sum('refunded'),
+      open: sum('open'),
+      revenueIdr: sum('revenueIdr'),
+      costIdr: sum('costIdr'),
+      unpriced: sum('unpriced'),
+    }),
+  };
+};
+
+const DAY = `A day written YYYY-MM-DD, at REPORT_UTC_OFFSET (the gateway's report offset).`;
+const RANGE = `Purchases created from the start of \`from\` to the end of \`to\`, both included, at most ${MAX_REPORT_DAYS} days.`;
+
+const reportParameters = (withBy: boolean): Parameter[] =>
+  withBy
+    ? queryParameters(salesReportQuery, {
+        from: `The first day. ${DAY}`,
+        to: `The last day, included. ${DAY}`,
+        by: 'A line per `day` or per `sku`.',
+      })
+    : queryParameters(transactionsCsvParams, {
+        from: `The first day. ${DAY}`,
+        to: `The last day, included. ${DAY}`,
+      });
+
+const REPORT_ERRORS = (withBy: boolean) =>
+  ERRORS[400]([
+    ['from must be a day written YYYY-MM-DD, got "yesterday"', 'Not a day'],
+    ['to (2026-11-01) must not be before from (2026-11-30)', 'Backwards'],
+    [`the range 2025-01-01 to 2026-12-31 spans 730 days; at most ${MAX_REPORT_DAYS}`, 'Too long'],
+    ...(withBy
+      ? ([['by must be day or sku, got "month"', 'Unknown grouping']] as const)
+      : ([['unknown parameter by', 'Unknown parameter']] as const)),
+  ]);
+
+const disposition = (example: string): Record<string, Header> => ({
+  'Content-Disposition': {
+    description: `A download, its file name naming the range: \`attachment; filename="${example}"\`.`,
+    schema: { type: 'string' },
+  },
+});
+
 const ROUTES = (): Record<string, Partial<Record<'get' | 'post', Route>>> => ({
   '/admin/transactions': { get: listTransactions() },
   '/admin/transactions/{transactionNumber}': {
@@ -398,16 +486,23 @@ const ROUTES = (): Record<string, Partial<Record<'get' | 'post', Route>>> => ({
       operationId: 'adminSupplier',
       summary: 'The supplier side at a glance',
       description:
-        'The balance, the age of the cached catalogue, the rate limiter, and every SKU against its price ceiling.',
+        'The balance, the age of the cached catalogue, the rate limiter, the figures the init guards judge by (the committed balance, the supplier queue and its expected wait), and every SKU against its price ceiling, with the variation it sells through now (its main, or a backup while the main cannot sell).',
       ok: jsonResponse('The report.', supplierReportBody, {
         report: {
-          summary: 'One SKU, selling',
+          summary: 'One SKU, selling through its backup while its main variation is inactive',
           value: {
             balance: { idr: 1_500_000, at: 1795348800000 },
             balanceAlertBelowIdr: 500_000,
             balanceLow: false,
             catalogue: { brandsAgeSeconds: 120, oldestVariationsAgeSeconds: 300 },
             limiter: { inWindow: 3, waiting: { order: 0, query: 0 }, pausedForMs: 0 },
+            guards: {
+              committedIdr: 45_000,
+              availableIdr: 1_455_000,
+              queuedOrders: 3,
+              expectedWaitSeconds: 0.9,
+              maxWaitSeconds: 600,
+            },
             skus: [
               {
                 sku: 'DIAMOND50',
@@ -418,15 +513,86 @@ const ROUTES = (): Record<string, Partial<Record<'get' | 'post', Route>>> => ({
                 price: 15000,
                 margin: 1000,
                 marginPercent: 6.3,
-                active: true,
-                problems: [],
+                active: false,
+                problems: ['SKU DIAMOND50: main MLBB/MLBB112: variation MLBB112 of brand MLBB is inactive'],
+                sellsThrough: {
+                  choice: 'backup1',
+                  brand: 'MLBB',
+                  variation: 'MLBB112B',
+                  price: 15500,
+                  maxPrice: 16500,
+                },
+                passedOver: ['main MLBB/MLBB112: inactive at the supplier'],
+                backups: [
+                  {
+                    choice: 'backup1',
+                    brand: 'MLBB',
+                    variation: 'MLBB112B',
+                    maxPrice: 16500,
+                    price: 15500,
+                    margin: 1000,
+                    marginPercent: 6.1,
+                    active: true,
+                    problems: [],
+                  },
+                ],
               },
             ],
             problems: [],
+            warnings: ['SKU DIAMOND50: main MLBB/MLBB112: variation MLBB112 of brand MLBB is inactive'],
           },
         },
       }),
       errors: {},
+    },
+  },
+  '/admin/reports/sales': {
+    get: {
+      operationId: 'adminSalesReport',
+      summary: 'Sales, revenue, cost and profit per day or per SKU',
+      description: `${RANGE} Each sale counts on the day it was created. Money is whole IDR, from what each sale recorded when it happened: a later edit of the mapping or the rates changes no past figure. The total is the sum of the lines.`,
+      parameters: reportParameters(true),
+      ok: jsonResponse('The report.', salesReportBody, {
+        byDay: { summary: 'Two days', value: reportExample() },
+      }),
+      errors: { 400: REPORT_ERRORS(true) },
+    },
+  },
+  '/admin/reports/sales.csv': {
+    get: {
+      operationId: 'adminSalesReportCsv',
+      summary: 'The same report as a CSV file',
+      description: `The lines of /admin/reports/sales, then the total, one row each. ${RANGE}`,
+      parameters: reportParameters(true),
+      ok: textResponse(
+        'The report as CSV (RFC 4180: comma-separated, CRLF line ends).',
+        z.string(),
+        { byDay: { summary: 'Two days', value: reportCsv(reportExample()) } },
+        'text/csv',
+        disposition(salesCsvName(reportExample().query)),
+      ),
+      errors: { 400: REPORT_ERRORS(true) },
+    },
+  },
+  '/admin/reports/transactions.csv': {
+    get: {
+      operationId: 'adminTransactionsCsv',
+      summary: 'One row per transaction, for the accountant',
+      description: `To match against Razer's settlement statement and Mitra's invoices. ${RANGE} Every state is listed; money is whole IDR (a delivered sale's revenue also in its own currency), and the columns revenue_idr, cost_idr and profit_idr sum to the total of /admin/reports/sales for the same range. Streamed: a year of transactions is never held in memory.`,
+      parameters: reportParameters(false),
+      ok: textResponse(
+        'The transactions as CSV (RFC 4180), the header row first.',
+        z.string(),
+        {
+          header: {
+            summary: 'A range without transactions: the header alone',
+            value: `${TRANSACTION_CSV_HEADER.join(',')}\r\n`,
+          },
+        },
+        'text/csv',
+        disposition(transactionsCsvName({ from: '2026-12-01', to: '2026-12-31' })),
+      ),
+      errors: { 400: REPORT_ERRORS(false) },
     },
   },
   '/admin/supplier/catalogue': {

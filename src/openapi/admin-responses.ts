@@ -5,6 +5,7 @@ import type { ExchangeRow, SupplierCallRow, TransactionEventRow, WebhookRow } fr
 import type { SaleFigures } from '../fulfilment/profit.js';
 import { causeSchema, type State, stateSchema } from '../fulfilment/states.js';
 import type { WebhookOutcome } from '../fulfilment/webhooks.js';
+import type { SalesReport } from '../reports/sales.js';
 import { described, named } from './responses.js';
 
 // The admin API's answers. Their TypeScript types come from storage and the admin modules; the
@@ -268,6 +269,21 @@ const catalogue = {
   ),
 };
 
+const choiceLabel = described(
+  z.union([z.literal('main'), z.templateLiteral(['backup', z.int()])]),
+  '`main`, or `backupN`: the Nth backup variation of the SKU, as listed in the mapping.',
+);
+const optionCheck = {
+  brand: z.string(),
+  variation: z.string(),
+  maxPrice: int,
+  price: int.nullable(),
+  margin: int.nullable(),
+  marginPercent: z.number().nullable(),
+  active: z.boolean(),
+  problems: z.array(z.string()),
+};
+
 export const supplierReportBody = named(
   z.object({
     balance: z.object({ idr: int, at: time() }).nullable(),
@@ -282,24 +298,69 @@ export const supplierReportBody = named(
       waiting: z.object({ order: int, query: int }),
       pausedForMs: z.number(),
     }),
+    guards: described(
+      z.object({
+        committedIdr: described(
+          z.int(),
+          'What open purchases will still be charged by Mitra (IDR): paid orders not sent yet, at their order price, else their max_price.',
+        ),
+        availableIdr: described(
+          z.int().nullable(),
+          'The balance minus committedIdr: an init of a SKU priced above it is refused OOS (while the balance is younger than BALANCE_GUARD_MAX_AGE). Null: no balance read.',
+        ),
+        queuedOrders: described(
+          z.int(),
+          'Paid orders waiting for their create-order slot, on every instance.',
+        ),
+        expectedWaitSeconds: described(
+          z.number(),
+          'How long a new order would wait for its create-order slot: queuedOrders × (window + margin) / limit of MITRA_RATE_LIMIT.',
+        ),
+        maxWaitSeconds: described(
+          z.number().nullable(),
+          'MAX_SUPPLIER_WAIT: above it inits are refused OOS. Null: the queue guard is off.',
+        ),
+      }),
+      'Sell only what can be delivered: the figures the init guards judge by, read at most once a second.',
+    ),
     skus: z.array(
       z.object({
         sku: z.string(),
         enabled: z.boolean(),
-        brand: z.string(),
-        variation: z.string(),
-        maxPrice: int,
-        price: int.nullable(),
-        margin: int.nullable(),
-        marginPercent: z.number().nullable(),
-        active: z.boolean(),
-        problems: z.array(z.string()),
+        ...optionCheck,
+        sellsThrough: described(
+          z
+            .object({
+              choice: choiceLabel,
+              brand: z.string(),
+              variation: z.string(),
+              price: int,
+              maxPrice: int,
+            })
+            .nullable(),
+          'The supplier product a sale goes through now, chosen as init chooses: the first option that is active, priced within its max_price and payable by the balance guard. Null: disabled, or no option can sell.',
+        ),
+        passedOver: described(
+          z.array(z.string()),
+          'Why each option before that one (every option, when none can sell) is passed over, one line each.',
+        ),
+        backups: described(
+          z.array(z.object({ choice: choiceLabel, ...optionCheck })),
+          "The SKU's backup variations in the order they are tried (backup1 first); the fields above are the main's.",
+        ),
       }),
     ),
-    problems: described(z.array(z.string()), "The enabled SKUs' problems: what keeps them from selling."),
+    problems: described(
+      z.array(z.string()),
+      "The enabled SKUs' problems: what keeps them from selling (a SKU that sells through a backup: only its main's form problems).",
+    ),
+    warnings: described(
+      z.array(z.string()),
+      'Problems of options an enabled SKU passes over while it sells through another.',
+    ),
   }),
   'SupplierReport',
-  'The supplier balance, the age of the cached catalogue, the rate limiter and every SKU against its price.',
+  'The supplier balance, the age of the cached catalogue, the rate limiter, the figures of the init guards and every SKU against its price.',
 );
 
 export const catalogueRefreshResult = named(
@@ -315,6 +376,45 @@ export const catalogueRefreshResult = named(
   }),
   'CatalogueRefresh',
   'What each fetch did, then what the cache now holds about the variations named.',
+);
+
+const count = (what: string) => described(z.int(), what);
+
+export const salesReportLine = named(
+  z.object({
+    key: described(z.string(), 'The day (YYYY-MM-DD at the offset) or the SKU; `total` on the total line.'),
+    sold: count(
+      'Purchases topped up (the buyer paid) and not cancelled: delivered + failed + refunded + open.',
+    ),
+    delivered: count('SUCCESS.'),
+    failed: count('FAILED before the supplier took an order: answered failed, Razer refunds the buyer.'),
+    refunded: count('FAILED after the supplier took the order: failed or refunded at the supplier.'),
+    open: count('Topped up, not final yet (QUEUED, ORDERING, PROCESSING, UNKNOWN).'),
+    revenueIdr: described(z.int(), 'What the delivered sales earned, whole IDR, as recorded at init.'),
+    costIdr: described(z.int(), 'What they cost, whole IDR.'),
+    profitIdr: described(z.int(), 'revenueIdr - costIdr; negative at a loss.'),
+    unpriced: count('Delivered sales whose revenue or cost was not recorded: left out of the money figures.'),
+  }),
+  'SalesReportLine',
+  'One day or one SKU of a sales report, or its total.',
+);
+
+export const salesReportBody = named(
+  z.object({
+    query: z.object({
+      from: described(z.string(), 'The first day, YYYY-MM-DD at the offset, included.'),
+      to: described(z.string(), 'The last day, YYYY-MM-DD at the offset, included.'),
+      by: z.enum(['day', 'sku']),
+      utcOffsetMinutes: described(
+        z.int(),
+        'Where days begin: minutes east of UTC (REPORT_UTC_OFFSET; 420 for +07:00).',
+      ),
+    }),
+    lines: described(z.array(salesReportLine), 'By day or by SKU, as asked.'),
+    total: salesReportLine,
+  }),
+  'SalesReport',
+  'Sales of the purchases created in the range, per day or per SKU, and their total: counts by outcome and revenue, cost and profit in whole IDR, from what each sale recorded when it happened.',
 );
 
 /** Both ways assignable: a column added, dropped or retyped on either side fails to compile. */
@@ -333,4 +433,5 @@ export type AdminAnswersMatchTheirTypes = [
   Holds<Same<Omit<z.infer<typeof replayResult>, 'id'>, WebhookOutcome>>,
   Holds<Same<z.infer<typeof supplierReportBody>, Awaited<ReturnType<typeof supplierReport>>>>,
   Holds<Same<Omit<z.infer<typeof catalogueRefreshResult>, 'refreshed'>, CatalogueJson>>,
+  Holds<Same<z.infer<typeof salesReportBody>, SalesReport>>,
 ];

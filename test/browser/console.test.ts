@@ -1,8 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type E2E, startE2E } from '../helpers/e2e.js';
 import { transactionRow } from '../helpers/fixtures.js';
 import { initBody, send } from '../helpers/razer.js';
+import { SALES_OFFSET, seedSales } from '../helpers/sales.js';
 import { waitFor } from '../helpers/wait.js';
 import { launchChromium } from './chromium.js';
 
@@ -24,9 +26,11 @@ afterEach(async () => {
   e = undefined;
 });
 
-async function start(): Promise<{ e: E2E; page: Page }> {
+async function start(env: Record<string, string> = {}): Promise<{ e: E2E; page: Page }> {
   // No reconciler step within the test: it would hold a row the operator is resolving (BUSY).
-  e = await startE2E({ env: { ADMIN_TOKEN, TOPUP_WAIT_MS: '300', RECONCILE_SCHEDULE_MS: '60000' } });
+  e = await startE2E({
+    env: { ADMIN_TOKEN, TOPUP_WAIT_MS: '300', RECONCILE_SCHEDULE_MS: '60000', ...env },
+  });
   context = await browser.newContext();
   const page = await context.newPage();
   // Nothing the console serves may reach beyond the gateway (no CDN, no font, no script).
@@ -64,6 +68,8 @@ describe('console in Chromium', () => {
       '/console/transactions/SECRET-1',
       '/console/supplier',
       '/console/go-live',
+      '/console/sales',
+      '/console/sales/transactions.csv?from=2026-12-01&to=2026-12-03',
     ]) {
       await page.goto(`${e.url}${path}`);
       expect(new URL(page.url()).pathname).toBe('/console/sign-in');
@@ -204,6 +210,75 @@ describe('console in Chromium', () => {
     expect(await page.textContent('#razer-failures tbody tr[data-endpoint=init]')).toContain(
       'set razer.signed_content: uri',
     );
+  });
+
+  it('shows the Sales page from the navigation: the chart per day, the table per SKU, and the CSV downloads', async () => {
+    const { e, page } = await start({ REPORT_UTC_OFFSET: SALES_OFFSET });
+    await seedSales(e);
+    // Anything the page's policy refuses (an inline style, a script) is reported on the console.
+    const refused: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') refused.push(m.text());
+    });
+    await signIn(page, e.url);
+    await page.click('header a:has-text("Sales")');
+    expect(new URL(page.url()).pathname).toBe('/console/sales');
+    expect(await page.getAttribute('header a:has-text("Sales")', 'class')).toBe('here');
+
+    await page.fill('#range input[name=from]', '2026-12-01');
+    await page.fill('#range input[name=to]', '2026-12-03');
+    await page.selectOption('#range select[name=by]', 'sku');
+    await page.click('#range button[type=submit]');
+    expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({
+      from: '2026-12-01',
+      to: '2026-12-03',
+      by: 'sku',
+    });
+
+    // One group of three bars per day, drawn: the loss of the last day hangs below the others' base.
+    expect(await page.locator('#sales-chart g.day').count()).toBe(3);
+    const box = async (selector: string) => {
+      const b = await page.locator(selector).boundingBox();
+      if (!b) throw new Error(`${selector} is not drawn`);
+      return b;
+    };
+    const profit = await box('#sales-chart g[data-day="2026-12-01"] rect.profit');
+    const loss = await box('#sales-chart g[data-day="2026-12-03"] rect.loss');
+    expect(profit.height).toBeGreaterThan(0);
+    expect(loss.height).toBeGreaterThan(0);
+    expect(loss.y).toBeCloseTo(profit.y + profit.height, 0);
+    expect(await page.locator('#sales-legend g[data-series]').count()).toBe(4);
+
+    // The table per SKU and its total, styled by the page's one stylesheet.
+    const skus = await page
+      .locator('#report tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
+    expect(skus).toEqual(['DIAMOND50', 'GENSHIN60', 'STEAMV50']);
+    expect(await page.textContent('#total th:nth-child(9)')).toBe('IDR 3,189');
+    const lossColour = await page
+      .locator('#report tbody tr[data-key=DIAMOND50] td.negative')
+      .evaluate((td) => td.ownerDocument.defaultView?.getComputedStyle(td).color);
+    expect(lossColour).toBe('rgb(207, 34, 46)');
+
+    // Both exports download, named after the range.
+    const download = async (selector: string) => {
+      const [file] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+      const path = await file.path();
+      return { name: file.suggestedFilename(), text: await readFile(path, 'utf8') };
+    };
+    const report = await download('#export-report');
+    expect(report.name).toBe('sales-by-sku-2026-12-01-to-2026-12-03.csv');
+    expect(report.text.split('\r\n').at(-2)).toBe('total,8,5,1,1,1,106189,103000,3189,1');
+    const transactions = await download('#export-transactions');
+    expect(transactions.name).toBe('transactions-2026-12-01-to-2026-12-03.csv');
+    expect(transactions.text).toContain('SALE-3C,');
+    expect(refused).toEqual([]);
+
+    // Signed out, the same link leads to the sign-in page.
+    const href = (await page.getAttribute('#export-transactions', 'href')) ?? '';
+    await page.click('header button:has-text("Sign out")');
+    await page.goto(`${e.url}${href}`);
+    expect(new URL(page.url()).pathname).toBe('/console/sign-in');
   });
 
   it('acknowledges a flag whose text has a line break (the browser posts it back as CRLF)', async () => {

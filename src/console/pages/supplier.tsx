@@ -5,6 +5,15 @@ import { type Chrome, Layout, Notice } from '../layout.js';
 const age = (seconds: number | null) =>
   seconds === null ? 'never fetched' : `${duration(seconds * 1000)} ago`;
 
+/** "main", "backup 1 (MLBB / MLBB86)", or "none" when no option can sell. */
+const through = (s: SupplierReport['skus'][number]) => {
+  const t = s.sellsThrough;
+  if (!t) return s.enabled ? 'none' : '–';
+  return t.choice === 'main'
+    ? 'main'
+    : `${t.choice.replace('backup', 'backup ')} (${t.brand} / ${t.variation})`;
+};
+
 export function SupplierPage(props: { chrome: Chrome; report: SupplierReport }) {
   const r = props.report;
   const waiting = Object.entries(r.limiter.waiting)
@@ -23,6 +32,16 @@ export function SupplierPage(props: { chrome: Chrome; report: SupplierReport }) 
           </ul>
         </Notice>
       )}
+      {r.warnings.length > 0 && (
+        <Notice kind="warn">
+          Selling through a backup variation; the options passed over:
+          <ul id="backup-warnings">
+            {r.warnings.map((p) => (
+              <li>{p}</li>
+            ))}
+          </ul>
+        </Notice>
+      )}
       <dl>
         <dt>Balance</dt>
         <dd id="balance">
@@ -34,6 +53,23 @@ export function SupplierPage(props: { chrome: Chrome; report: SupplierReport }) 
           brand list {age(r.catalogue.brandsAgeSeconds)}; oldest variation list{' '}
           {age(r.catalogue.oldestVariationsAgeSeconds)}
         </dd>
+        <dt>Committed</dt>
+        <dd id="committed">
+          {idr(r.guards.committedIdr)} still to be charged by open purchases
+          {r.guards.availableIdr !== null &&
+            `; ${idr(r.guards.availableIdr)} left for new sales (a SKU priced above it is refused)`}
+        </dd>
+        <dt>Supplier queue</dt>
+        <dd id="queue">
+          {r.guards.queuedOrders} paid order{r.guards.queuedOrders === 1 ? '' : 's'} waiting for the supplier;
+          a new order would wait about {duration(r.guards.expectedWaitSeconds * 1000)}
+          {r.guards.maxWaitSeconds === null
+            ? ' (queue guard off: MAX_SUPPLIER_WAIT=0)'
+            : ` (inits are refused above ${duration(r.guards.maxWaitSeconds * 1000)})`}
+          {r.guards.maxWaitSeconds !== null && r.guards.expectedWaitSeconds > r.guards.maxWaitSeconds && (
+            <strong class="flag"> ⚑ refusing new sales</strong>
+          )}
+        </dd>
         <dt>Rate limit</dt>
         <dd id="limiter">
           {r.limiter.inWindow} calls in the current window; waiting: {waiting || 'none'}
@@ -43,7 +79,9 @@ export function SupplierPage(props: { chrome: Chrome; report: SupplierReport }) 
       <h2>Margin per SKU</h2>
       <p class="muted">
         Margin is max_price minus the supplier's current price: what the ceiling leaves. A row in red cannot
-        sell (out of margin, inactive, unknown or disabled).
+        sell (out of margin, inactive, unknown, disabled, or beyond the balance). A SKU sells through its main
+        variation, else through the first backup that can sell now (its rows follow the SKU's), as init
+        chooses.
       </p>
       <table id="skus">
         <thead>
@@ -54,24 +92,47 @@ export function SupplierPage(props: { chrome: Chrome; report: SupplierReport }) 
             <th>max_price</th>
             <th>Margin</th>
             <th>Sells</th>
+            <th>Sells through</th>
             <th>Problems</th>
           </tr>
         </thead>
         <tbody>
           {r.skus.map((s) => {
-            const sells = s.enabled && s.active && s.margin !== null && s.margin >= 0;
+            const sells = s.sellsThrough !== null;
             return (
-              <tr class={sells ? '' : 'bad'} data-sku={s.sku}>
-                <td>{s.sku}</td>
-                <td>
-                  {s.brand} / {s.variation}
-                </td>
-                <td>{idr(s.price)}</td>
-                <td>{idr(s.maxPrice)}</td>
-                <td>{s.margin === null ? '–' : `${idr(s.margin)} (${s.marginPercent}%)`}</td>
-                <td>{sells ? 'yes' : 'no'}</td>
-                <td>{s.problems.join('; ')}</td>
-              </tr>
+              <>
+                <tr class={sells ? '' : 'bad'} data-sku={s.sku}>
+                  <td>{s.sku}</td>
+                  <td>
+                    {s.brand} / {s.variation}
+                  </td>
+                  <td>{idr(s.price)}</td>
+                  <td>{idr(s.maxPrice)}</td>
+                  <td>{s.margin === null ? '–' : `${idr(s.margin)} (${s.marginPercent}%)`}</td>
+                  <td>{sells ? 'yes' : 'no'}</td>
+                  <td class="through" data-choice={s.sellsThrough?.choice ?? 'none'}>
+                    {through(s)}
+                    {s.passedOver.length > 0 && (
+                      <div class="muted">passed over: {s.passedOver.join('; ')}</div>
+                    )}
+                  </td>
+                  <td>{s.problems.join('; ')}</td>
+                </tr>
+                {s.backups.map((b) => (
+                  <tr class={sells ? 'backup' : 'backup bad'} data-backup-of={s.sku} data-choice={b.choice}>
+                    <td class="muted">↳ {b.choice.replace('backup', 'backup ')}</td>
+                    <td>
+                      {b.brand} / {b.variation}
+                    </td>
+                    <td>{idr(b.price)}</td>
+                    <td>{idr(b.maxPrice)}</td>
+                    <td>{b.margin === null ? '–' : `${idr(b.margin)} (${b.marginPercent}%)`}</td>
+                    <td />
+                    <td>{s.sellsThrough?.choice === b.choice ? 'now' : ''}</td>
+                    <td>{b.problems.join('; ')}</td>
+                  </tr>
+                ))}
+              </>
             );
           })}
         </tbody>

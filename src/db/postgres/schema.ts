@@ -208,6 +208,18 @@ export const catalogueVariations = pgTable(
   (t) => [primaryKey({ columns: [t.brandKey, t.variationKey] })],
 );
 
+/** The daily summary: one row per day summarised (see the SQLite schema). */
+export const dailySummaries = pgTable('daily_summaries', {
+  day: text('day').primaryKey(),
+  claimedBy: text('claimed_by').notNull(),
+  // Epoch ms of the database's clock, as SQLite's: the claim is a compare-and-set against now().
+  claimedUntil: epochMs('claimed_until').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+  sentAt: epochMs('sent_at'),
+  sentBy: text('sent_by'),
+});
+
 // -- PostgreSQL only: coordination between instances, timed by the database's clock.
 
 /** Which instance runs a periodic job until when. */
@@ -243,4 +255,5 @@ export type SchemaMatchesSqlite = [
   Assert<Same<Row<typeof webhookInbox>, Row<typeof lite.webhookInbox>>>,
   Assert<Same<Row<typeof catalogueBrands>, Row<typeof lite.catalogueBrands>>>,
   Assert<Same<Row<typeof catalogueVariations>, Row<typeof lite.catalogueVariations>>>,
+  Assert<Same<Row<typeof dailySummaries>, Row<typeof lite.dailySummaries>>>,
 ];

@@ -23,12 +23,14 @@ import {
 } from 'drizzle-orm';
 import { alias, type PgColumn } from 'drizzle-orm/pg-core';
 import pg from 'pg';
+import type { SaleRow, SalesGroup, SalesGroupQuery, SalesPageQuery } from '../sales.js';
 import type { SharedRateBudget, Store } from '../store.js';
 import type {
   AuditTable,
   BrandInput,
   FlagCondition,
   HourlyCount,
+  InitEvent,
   InitInsert,
   LimitAccount,
   Move,
@@ -66,9 +68,11 @@ import {
   TRANSACTION_STATES,
 } from '../vocabulary.js';
 import { type Connection, type Db, migrate, openConnection } from './connection.js';
+import * as sales from './sales.js';
 import {
   catalogueBrands,
   catalogueVariations,
+  dailySummaries,
   razerExchanges,
   supplierCalls,
   transactionEvents,
@@ -94,6 +98,8 @@ const { leaseHolder: _leaseHolder, leaseUntil: _leaseUntil, ...rowColumns } = ge
 const millis = (ms: number) => sql`(${ms}::double precision * interval '1 millisecond')`;
 /** A lease ending `ttlMs` from now, in database time. */
 const leaseEnd = (ttlMs: number) => sql`now() + ${millis(ttlMs)}`;
+/** Now in epoch ms, the database's clock (as the daily summary's claims count it). */
+const DB_EPOCH_MS = sql`floor(extract(epoch from now()) * 1000)::int8`;
 /** The row's lease is free: never taken, or run out (database time). */
 const leaseFree = () => or(isNull(transactions.leaseHolder), lte(transactions.leaseUntil, sql`now()`));
 
@@ -445,6 +451,14 @@ export class PostgresStore implements Store {
     return { items, more: counted.rows[0]?.n ?? 0 };
   }
 
+  async salesGroups(query: SalesGroupQuery): Promise<SalesGroup[]> {
+    return sales.salesGroups(this.#db, query);
+  }
+
+  async salesPage(query: SalesPageQuery): Promise<SaleRow[]> {
+    return sales.salesPage(this.#db, query);
+  }
+
   /** created_at is int8: the hour is int8 too, which pg returns as a string, so it is mapped. */
   async purchasesByHour(since: number, until: number): Promise<HourlyCount[]> {
     return this.#db
@@ -551,6 +565,7 @@ export class PostgresStore implements Store {
     row: NewInitiated,
     exchange: NewExchange,
     limits?: PurchaseLimits,
+    initEvent?: InitEvent,
   ): Promise<InitInsert> {
     return this.#db.transaction(async (tx): Promise<InitInsert> => {
       if (limits && (limits.perAccount !== null || limits.perSku !== null)) {
@@ -575,6 +590,16 @@ export class PostgresStore implements Store {
         .returning({ n: transactions.transactionNumber });
       if (inserted.length === 0) return 'exists';
       await tx.insert(razerExchanges).values(exchange);
+      if (initEvent)
+        await tx.insert(transactionEvents).values({
+          transactionNumber: row.transactionNumber,
+          fromState: 'INITIATED',
+          toState: 'INITIATED',
+          cause: 'razer',
+          detail: initEvent.detail,
+          at: row.createdAt,
+          instanceId: this.instanceId,
+        });
       return 'created';
     });
   }
@@ -792,6 +817,42 @@ export class PostgresStore implements Store {
         where job_leases.until <= now() or job_leases.holder = excluded.holder
       returning 1`);
     return result.rowCount === 1;
+  }
+
+  // -- the daily summary: its claim in epoch ms of the database's clock, one statement each
+
+  async claimDailySummary(day: string, holder: string, ttlMs: number) {
+    const result = await this.#db.execute(sql`
+      insert into daily_summaries (day, claimed_by, claimed_until, attempts)
+        values (${day}, ${holder}, ${DB_EPOCH_MS} + ${Math.max(0, Math.round(ttlMs))}::int8, 1)
+      on conflict (day) do update
+        set claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until,
+            attempts = daily_summaries.attempts + 1
+        where daily_summaries.sent_at is null and daily_summaries.claimed_until <= ${DB_EPOCH_MS}
+      returning 1`);
+    return result.rowCount === 1;
+  }
+
+  async markDailySummarySent(day: string, holder: string, at: number) {
+    const result = await this.#db
+      .update(dailySummaries)
+      .set({ sentAt: at, sentBy: holder, lastError: null })
+      .where(and(eq(dailySummaries.day, day), isNull(dailySummaries.sentAt)));
+    return result.rowCount === 1;
+  }
+
+  async releaseDailySummary(day: string, holder: string, reason: string) {
+    await this.#db
+      .update(dailySummaries)
+      .set({ claimedUntil: DB_EPOCH_MS, lastError: reason })
+      .where(
+        and(eq(dailySummaries.day, day), eq(dailySummaries.claimedBy, holder), isNull(dailySummaries.sentAt)),
+      );
+  }
+
+  async getDailySummary(day: string) {
+    const [row] = await this.#db.select().from(dailySummaries).where(eq(dailySummaries.day, day));
+    return row;
   }
 
   rateBudget(budget: SharedBudget): SharedRateBudget {

@@ -1,6 +1,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type {
   ExchangeRow,
+  InitEvent,
   InitInsert,
   LimitAccount,
   NewExchange,
@@ -9,7 +10,7 @@ import type {
 } from '../types.js';
 import type { Db } from './connection.js';
 import { insertRow, prepared } from './prepared.js';
-import { razerExchanges, transactions } from './schema.js';
+import { razerExchanges, transactionEvents, transactions } from './schema.js';
 import { countRecentPurchases } from './transactions.js';
 
 export function recordExchange(db: Db, exchange: NewExchange): void {
@@ -44,6 +45,7 @@ export function insertInitiated(
   row: NewInitiated,
   exchange: NewExchange,
   limits?: PurchaseLimits,
+  initEvent?: InitEvent & { instanceId: string },
 ): InitInsert {
   // The statements run on `db`, the transaction's one connection: prepared once for it.
   return db.transaction(
@@ -63,6 +65,16 @@ export function insertInitiated(
       if (limits?.perSku != null && recent(null) >= limits.perSku) return 'over-sku-limit';
       insertRow(db, transactions, row);
       insertRow(db, razerExchanges, exchange);
+      if (initEvent)
+        insertRow(db, transactionEvents, {
+          transactionNumber: row.transactionNumber,
+          fromState: 'INITIATED',
+          toState: 'INITIATED',
+          cause: 'razer',
+          detail: initEvent.detail,
+          at: row.createdAt,
+          instanceId: initEvent.instanceId,
+        });
       return 'created';
     },
     { behavior: 'immediate' },

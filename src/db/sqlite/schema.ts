@@ -201,3 +201,22 @@ export const catalogueVariations = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.brandKey, t.variationKey] })],
 );
+
+/**
+ * The daily summary (src/admin/daily-summary.ts), one row per day summarised: who is sending it
+ * until when, and whether it went. Sent once per day whatever the number of gateways.
+ */
+export const dailySummaries = sqliteTable('daily_summaries', {
+  // YYYY-MM-DD at REPORT_UTC_OFFSET: the day summarised.
+  day: text('day').primaryKey(),
+  // Who took it last, and until when (epoch ms, the database's clock): a sender that died is
+  // replaced once this has passed. A failed send gives it up at once.
+  claimedBy: text('claimed_by').notNull(),
+  claimedUntil: integer('claimed_until').notNull(),
+  // Sends tried, the last failure's reason, and when it was delivered (epoch ms, the gateway's
+  // clock) and by whom; null until it was.
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+  sentAt: integer('sent_at'),
+  sentBy: text('sent_by'),
+});

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
+import type { SalesGroupQuery, SalesPageQuery } from '../sales.js';
 import type { Store } from '../store.js';
 import type {
   AuditTable,
   FlagCondition,
+  InitEvent,
   Move,
   MovePatch,
   NewExchange,
@@ -17,11 +19,13 @@ import type {
 import type { StoredState } from '../vocabulary.js';
 import * as catalogue from './catalogue.js';
 import { migrateStorage, openStorage, type Storage } from './connection.js';
+import * as dailySummary from './daily-summary.js';
 import * as exchanges from './exchanges.js';
 import { GroupCommit } from './group-commit.js';
 import { checkWritable } from './health.js';
 import { insertRow } from './prepared.js';
 import { pruneBatch } from './retention.js';
+import * as sales from './sales.js';
 import { razerExchanges, supplierCalls } from './schema.js';
 import * as calls from './supplier-calls.js';
 import * as txs from './transactions.js';
@@ -121,6 +125,12 @@ export class SqliteStore implements Store {
   async listOpenByTopUp(query: OpenByTopUpQuery) {
     return txs.listOpenByTopUp(this.#db, query);
   }
+  async salesGroups(query: SalesGroupQuery) {
+    return sales.salesGroups(this.#db, query);
+  }
+  async salesPage(query: SalesPageQuery) {
+    return sales.salesPage(this.#db, query);
+  }
   async purchasesByHour(since: number, until: number) {
     return txs.purchasesByHour(this.#db, since, until);
   }
@@ -159,8 +169,10 @@ export class SqliteStore implements Store {
     row: Parameters<Store['insertInitiated']>[0],
     exchange: NewExchange,
     limits?: PurchaseLimits,
+    initEvent?: InitEvent,
   ) {
-    return this.#write(() => exchanges.insertInitiated(this.#db, row, exchange, limits));
+    const event = initEvent && { ...initEvent, instanceId: this.instanceId };
+    return this.#write(() => exchanges.insertInitiated(this.#db, row, exchange, limits, event));
   }
   async listExchanges(n: string) {
     return exchanges.listExchanges(this.#db, n);
@@ -247,6 +259,19 @@ export class SqliteStore implements Store {
     return () => {
       this.#moves.off('moved', listener);
     };
+  }
+
+  async claimDailySummary(day: string, holder: string, ttlMs: number) {
+    return this.#write(() => dailySummary.claimDailySummary(this.#db, day, holder, ttlMs));
+  }
+  async markDailySummarySent(day: string, holder: string, at: number) {
+    return this.#write(() => dailySummary.markDailySummarySent(this.#db, day, holder, at));
+  }
+  async releaseDailySummary(day: string, holder: string, reason: string) {
+    await this.#write(() => dailySummary.releaseDailySummary(this.#db, day, holder, reason));
+  }
+  async getDailySummary(day: string) {
+    return dailySummary.getDailySummary(this.#db, day);
   }
 
   async checkWritable() {

@@ -1,0 +1,10 @@
+-- The daily summary: one row per day summarised, so that it is sent once whatever the number of instances.
+CREATE TABLE `daily_summaries` (
+	`day` text PRIMARY KEY NOT NULL,
+	`claimed_by` text NOT NULL,
+	`claimed_until` integer NOT NULL,
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`last_error` text,
+	`sent_at` integer,
+	`sent_by` text
+);
