@@ -229,7 +229,10 @@ describe('gateway conformance against the default simulator', () => {
       sim: { completeAfterMs: 1000 },
     });
     closers.push(() => e.close());
-    // The gateway's first calls (its catalogue) are recorded before conformance looks.
+    // The gateway's start-up calls (its catalogue, its first balance poll) are over and recorded
+    // before conformance looks: counted after them, the count can only move by conformance.
+    await e.gw.catalogueReady;
+    await e.gw.balance.idle();
     await waitFor(async () => (await e.gw.store.listCallEndsSince(0, 60_000)).length > 0);
     const callsBefore = totalCallsOf(e.sim);
     const r = await conformance(e.sim, ['--fail-product', FAIL, '--refund-product', REFUND]);
