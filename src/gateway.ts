@@ -86,6 +86,8 @@ export interface GatewayOptions {
   readings?: Readings;
   /** How often the supplier balance is polled (default 5 minutes). */
   balancePollMs?: number;
+  /** How often an instance takes the balance the polling instance shared (default min(poll, 30 s)). */
+  balanceFollowMs?: number;
   /** How often the catalogue's age is checked for an alert (default a minute). */
   catalogueWatchMs?: number;
   /** How often open purchases are looked at for STUCK_AFTER (default a minute). */
@@ -260,6 +262,14 @@ export async function startGateway(
     logger,
     threshold: config.alerts.balanceBelowIdr,
     now,
+    // Every instance's balance guard judges by the polling instance's reading.
+    shared: {
+      save: (reading) => store.saveBalance(reading.idr, reading.at),
+      load: async () => {
+        const row = await store.lastBalance();
+        return row ? { idr: row.balanceIdr, at: row.readAt } : null;
+      },
+    },
   });
   lastBalance = () => balance.last()?.idr ?? null;
   // What init's balance guard would say of a price now (its reading, its committed figure): which
@@ -498,7 +508,8 @@ export async function startGateway(
     });
     const webhookSweep = sweepWebhooks(webhooks, turn, logger);
     reconciler.start();
-    balance.start(options.balancePollMs ?? 300_000, turn);
+    const pollMs = options.balancePollMs ?? 300_000;
+    balance.start(pollMs, turn, options.balanceFollowMs ?? Math.min(pollMs, 30_000));
     const catalogueWatch = watchCatalogue({
       age: () => catalogue.age(),
       alerter,

@@ -26,6 +26,8 @@ describe('balance guard', () => {
     const early = await e.init('T-EARLY');
     expect(early.status).toBe(200);
 
+    // The start's own poll is over: the next one reads the balance set here, not joins it.
+    await e.gw.balance.idle();
     e.sim.balance = PRICE - 1;
     expect((await e.gw.balance.poll())?.idr).toBe(PRICE - 1);
     const refused = await e.init('T-LOW');

@@ -269,3 +269,94 @@ describe('balance watch', () => {
     expect(fake.calls()).toBe(1);
   });
 });
+
+describe('balance watch, the reading shared by every instance', () => {
+  /** A shared reading in memory, as the database keeps it. */
+  function memoryShare(initial: { idr: number; at: number } | null = null) {
+    let kept = initial;
+    let failLoads = false;
+    return {
+      shared: {
+        save: async (r: { idr: number; at: number }) => {
+          kept = { ...r };
+        },
+        load: async () => {
+          if (failLoads) throw new Error('database away');
+          return kept;
+        },
+      },
+      set: (r: { idr: number; at: number }) => {
+        kept = r;
+      },
+      kept: () => kept,
+      failLoads: () => {
+        failLoads = true;
+      },
+    };
+  }
+
+  it('saves each reading it polls, and a follower takes it without asking Mitra', async () => {
+    const share = memoryShare();
+    const poller = watch({ client: fakeClient([accepted(70_000)]).client, shared: share.shared });
+    await poller.poll();
+    expect(share.kept()).toEqual({ idr: 70_000, at: expect.any(Number) });
+
+    const quiet = fakeClient([]);
+    const follower = watch({ client: quiet.client, shared: share.shared, now: () => 50_000 });
+    follower.start(60_000, async () => false, 60_000);
+    await follower.idle();
+    expect(follower.last()).toEqual(share.kept());
+    expect(quiet.calls()).toBe(0);
+  });
+
+  it('takes only a newer reading, and never one dated after its own clock', async () => {
+    const share = memoryShare({ idr: 10, at: 5_000 });
+    let t = 20_000;
+    const follower = watch({ client: fakeClient([accepted(99)]).client, shared: share.shared, now: () => t });
+    // Its own reading (at 20,000) is newer than the shared one: kept.
+    await follower.poll();
+    expect(follower.last()).toEqual({ idr: 99, at: 20_000 });
+    share.set({ idr: 10, at: 5_000 });
+    follower.start(60_000, async () => false, 60_000);
+    await follower.idle();
+    expect(follower.last()).toEqual({ idr: 99, at: 20_000 });
+    // A newer one read on a clock 3 s ahead: taken, dated now, not in the future.
+    follower.stop();
+    t = 30_000;
+    share.set({ idr: 42, at: 33_000 });
+    follower.start(60_000, async () => false, 60_000);
+    await follower.idle();
+    expect(follower.last()).toEqual({ idr: 42, at: 30_000 });
+  });
+
+  it('keeps its last reading when the shared one cannot be read, and says so', async () => {
+    const share = memoryShare({ idr: 10, at: 5_000 });
+    const { logger, parsed } = logCapture();
+    const follower = watch({ client: fakeClient([accepted(77)]).client, shared: share.shared, logger });
+    await follower.poll();
+    share.failLoads();
+    follower.start(60_000, async () => false, 60_000);
+    await follower.idle();
+    expect(follower.last()?.idr).toBe(77);
+    expect(parsed().some((l) => l.level === 40 && /shared supplier balance not read/.test(l.msg))).toBe(true);
+  });
+
+  it('keeps a reading it could not share, and says so', async () => {
+    const { logger, parsed } = logCapture();
+    const w = watch({
+      client: fakeClient([accepted(55)]).client,
+      logger,
+      shared: {
+        save: async () => {
+          throw new Error('disk full');
+        },
+        load: async () => null,
+      },
+    });
+    expect((await w.poll())?.idr).toBe(55);
+    expect(w.last()?.idr).toBe(55);
+    expect(parsed().some((l) => l.level === 40 && /not shared with the other instances/.test(l.msg))).toBe(
+      true,
+    );
+  });
+});

@@ -371,6 +371,20 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     expect(await store.tryJobLease('prune', 'a', 60_000)).toBe(false);
   });
 
+  it('keeps the last supplier balance read, whole IDR beyond 2^31, the last write winning', async () => {
+    const store = await adapter.open();
+    expect(await store.lastBalance()).toBeUndefined();
+    await store.saveBalance(3_000_000_000, T0);
+    expect(await store.lastBalance()).toEqual({
+      supplier: 'mitra',
+      balanceIdr: 3_000_000_000,
+      readAt: T0,
+      readBy: store.instanceId,
+    });
+    await store.saveBalance(0, T0 + 60_000);
+    expect(await store.lastBalance()).toMatchObject({ balanceIdr: 0, readAt: T0 + 60_000 });
+  });
+
   it('writes audit rows together, supplier calls with the instance', async () => {
     const store = await adapter.open();
     await store.writeAudit(

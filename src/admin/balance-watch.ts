@@ -16,6 +16,16 @@ export interface BalanceWatchOptions {
   /** A balance below this raises `low-balance`; null: never. */
   threshold: number | null;
   now?: () => number;
+  /**
+   * Where the reading is kept for every instance (the database): the polling instance saves each
+   * reading, and the others follow it, so that each judges inits by the same balance.
+   */
+  shared?: SharedBalance;
+}
+
+export interface SharedBalance {
+  save(reading: BalanceReading): Promise<void>;
+  load(): Promise<BalanceReading | null>;
 }
 
 const idr = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -29,6 +39,8 @@ export class BalanceWatch {
   #polling: Promise<BalanceReading | null> | null = null;
   #ticking: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
+  #following: Promise<void> | null = null;
+  #followTimer: NodeJS.Timeout | null = null;
   // Bumped by start and stop: a tick of an earlier start schedules nothing more.
   #generation = 0;
 
@@ -51,11 +63,29 @@ export class BalanceWatch {
 
   /**
    * Polls now and then every `intervalMs`, when `turn` says this instance is the one polling
-   * (several gateways share one Mitra account and one rate limit).
+   * (several gateways share one Mitra account and one rate limit); and, with a shared reading,
+   * takes every `followMs` the newer reading another instance (or this one before a restart) saved.
    */
-  start(intervalMs: number, turn: (job: string, ttlMs: number) => Promise<boolean> = async () => true): void {
+  start(
+    intervalMs: number,
+    turn: (job: string, ttlMs: number) => Promise<boolean> = async () => true,
+    followMs = Math.min(intervalMs, 30_000),
+  ): void {
     this.stop();
     const generation = this.#generation;
+    const shared = this.#o.shared;
+    if (shared) {
+      const follow = () => {
+        this.#following = this.#follow(shared).finally(() => {
+          this.#following = null;
+          if (generation === this.#generation) {
+            this.#followTimer = setTimeout(follow, followMs);
+            this.#followTimer.unref();
+          }
+        });
+      };
+      follow();
+    }
     const tick = async () => {
       try {
         // The turn outlasts one interval a little, so that its holder keeps it while alive.
@@ -80,12 +110,29 @@ export class BalanceWatch {
   stop(): void {
     this.#generation++;
     if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    if (this.#followTimer) clearTimeout(this.#followTimer);
+    this.#timer = this.#followTimer = null;
   }
 
-  /** Resolves when no poll is under way. */
+  /** Resolves when no poll, and no read of the shared reading, is under way. */
   async idle(): Promise<void> {
-    while (this.#ticking || this.#polling) await Promise.allSettled([this.#ticking, this.#polling]);
+    while (this.#ticking || this.#polling || this.#following)
+      await Promise.allSettled([this.#ticking, this.#polling, this.#following]);
+  }
+
+  /** Takes the shared reading when it is newer than this instance's own. Never judged here: the low-balance alert is the polling instance's. */
+  async #follow(shared: SharedBalance): Promise<void> {
+    let reading: BalanceReading | null;
+    try {
+      reading = await shared.load();
+    } catch (err) {
+      this.#o.logger.warn({ err }, 'shared supplier balance not read; the last known value stays');
+      return;
+    }
+    if (!reading || (this.#last && reading.at <= this.#last.at)) return;
+    // Read on another instance's clock: one a little ahead must not make a fresh reading look
+    // like one from the future (which the balance guard takes as stale).
+    this.#last = { idr: reading.idr, at: Math.min(reading.at, this.#now()) };
   }
 
   async #read(): Promise<BalanceReading | null> {
@@ -117,6 +164,14 @@ export class BalanceWatch {
     const reading = { idr: outcome.data.balance, at: this.#now() };
     this.#last = reading;
     this.#judge(reading.idr);
+    try {
+      await this.#o.shared?.save(reading);
+    } catch (err) {
+      logger.warn(
+        { err },
+        'supplier balance not shared with the other instances; they keep the last one shared',
+      );
+    }
     return reading;
   }
 

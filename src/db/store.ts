@@ -28,6 +28,7 @@ import type {
   RateSlot,
   RepeatedQueries,
   SharedBudget,
+  SupplierBalanceRow,
   SupplierCallRow,
   TransactionCounts,
   TransactionEventRow,
@@ -218,6 +219,13 @@ export interface Store {
   tryJobLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
   /** The supplier budget shared by every instance, or null where there is one instance only. */
   rateBudget(budget: SharedBudget): SharedRateBudget | null;
+  /**
+   * Keeps the supplier balance this instance read (`at`, its clock) for every instance: only the
+   * one holding the polling turn asks Mitra, the others judge inits by this. The last write wins.
+   */
+  saveBalance(idr: number, at: number): Promise<void>;
+  /** The last supplier balance any instance read (see saveBalance), or undefined. */
+  lastBalance(): Promise<SupplierBalanceRow | undefined>;
   /** Called with the transaction number of every move, made by this instance or another. */
   onMoved(listener: (transactionNumber: string) => void): () => void;
 

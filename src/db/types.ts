@@ -3,6 +3,7 @@ import type {
   catalogueVariations,
   dailySummaries,
   razerExchanges,
+  supplierBalance,
   supplierCalls,
   transactionEvents,
   transactions,
@@ -23,6 +24,8 @@ export type NewExchange = typeof razerExchanges.$inferInsert;
 export type SupplierCallRow = typeof supplierCalls.$inferSelect;
 /** The daily summary of one day: who sends it until when, and whether it was sent. */
 export type DailySummaryRow = typeof dailySummaries.$inferSelect;
+/** The last supplier balance read, by the instance that read it. */
+export type SupplierBalanceRow = typeof supplierBalance.$inferSelect;
 /**
  * Whose purchases a per-account limit counts: the rows of this limit key (the same supplier
  * account, however Razer spelled it) or of this accountId (as counted before limit keys, rows

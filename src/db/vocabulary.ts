@@ -24,3 +24,6 @@ export const FINAL_STATES = ['SUCCESS', 'FAILED', 'CANCELLED', 'EXPIRED'] as con
 /** States the reconciler wakes on their schedule; ORDERING only once its lease has run out. */
 export const OPEN_STATES = ['QUEUED', 'ORDERING', 'PROCESSING', 'UNKNOWN'] as const;
 export type OpenState = (typeof OPEN_STATES)[number];
+
+/** The supplier whose balance the supplier_balance row keeps: this gateway has one. */
+export const BALANCE_SUPPLIER = 'mitra';

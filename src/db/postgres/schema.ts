@@ -208,6 +208,14 @@ export const catalogueVariations = pgTable(
   (t) => [primaryKey({ columns: [t.brandKey, t.variationKey] })],
 );
 
+/** The last supplier balance read, shared by every instance (see the SQLite schema). */
+export const supplierBalance = pgTable('supplier_balance', {
+  supplier: text('supplier').primaryKey(),
+  balanceIdr: bigint('balance_idr', { mode: 'number' }).notNull(),
+  readAt: epochMs('read_at').notNull(),
+  readBy: text('read_by'),
+});
+
 /** The daily summary: one row per day summarised (see the SQLite schema). */
 export const dailySummaries = pgTable('daily_summaries', {
   day: text('day').primaryKey(),
@@ -256,4 +264,5 @@ export type SchemaMatchesSqlite = [
   Assert<Same<Row<typeof catalogueBrands>, Row<typeof lite.catalogueBrands>>>,
   Assert<Same<Row<typeof catalogueVariations>, Row<typeof lite.catalogueVariations>>>,
   Assert<Same<Row<typeof dailySummaries>, Row<typeof lite.dailySummaries>>>,
+  Assert<Same<Row<typeof supplierBalance>, Row<typeof lite.supplierBalance>>>,
 ];

@@ -61,6 +61,7 @@ import type {
   WebhookQuery,
 } from '../types.js';
 import {
+  BALANCE_SUPPLIER,
   FINAL_STATES,
   OPEN_STATES,
   type OpenState,
@@ -74,6 +75,7 @@ import {
   catalogueVariations,
   dailySummaries,
   razerExchanges,
+  supplierBalance,
   supplierCalls,
   transactionEvents,
   transactions,
@@ -852,6 +854,22 @@ export class PostgresStore implements Store {
 
   async getDailySummary(day: string) {
     const [row] = await this.#db.select().from(dailySummaries).where(eq(dailySummaries.day, day));
+    return row;
+  }
+
+  async saveBalance(idr: number, at: number) {
+    const row = { supplier: BALANCE_SUPPLIER, balanceIdr: idr, readAt: at, readBy: this.instanceId };
+    await this.#db
+      .insert(supplierBalance)
+      .values(row)
+      .onConflictDoUpdate({ target: supplierBalance.supplier, set: row });
+  }
+
+  async lastBalance() {
+    const [row] = await this.#db
+      .select()
+      .from(supplierBalance)
+      .where(eq(supplierBalance.supplier, BALANCE_SUPPLIER));
     return row;
   }
 

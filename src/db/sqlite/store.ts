@@ -27,6 +27,7 @@ import { insertRow } from './prepared.js';
 import { pruneBatch } from './retention.js';
 import * as sales from './sales.js';
 import { razerExchanges, supplierCalls } from './schema.js';
+import * as supplierBalance from './supplier-balance.js';
 import * as calls from './supplier-calls.js';
 import * as txs from './transactions.js';
 import { countRepeatedQueries } from './transactions.js';
@@ -272,6 +273,13 @@ export class SqliteStore implements Store {
   }
   async getDailySummary(day: string) {
     return dailySummary.getDailySummary(this.#db, day);
+  }
+
+  async saveBalance(idr: number, at: number) {
+    await this.#write(() => supplierBalance.saveBalance(this.#db, idr, at, this.instanceId));
+  }
+  async lastBalance() {
+    return supplierBalance.lastBalance(this.#db);
   }
 
   async checkWritable() {
