@@ -24,7 +24,7 @@ import type { CrashHook } from './fulfilment/crash-points.js';
 import { FulfilmentEngine } from './fulfilment/engine.js';
 import { holderName } from './fulfilment/holders.js';
 import { type OperatorDeps, OperatorError } from './fulfilment/operator.js';
-import { guardFigures, type QueueGuardDeps } from './fulfilment/queue-guard.js';
+import { guardFigures, type QueueGuardDeps, queueVerdict } from './fulfilment/queue-guard.js';
 import { Reconciler } from './fulfilment/reconciler.js';
 import { SupplySnapshot } from './fulfilment/supply-snapshot.js';
 import { WebhookProcessor } from './fulfilment/webhooks.js';
@@ -190,11 +190,34 @@ export async function startGateway(
   let lastBalance: () => number | null = () => null;
   // What both init guards judge by, and what the metrics, the supplier page and /readyz show: one
   // grouped read of the open purchases per second at most, however many inits (see SupplySnapshot
-  // for what that costs the guards).
+  // for what that costs the guards). A read that fails never stops sales: the guards judge by the
+  // last good figures for a minute, then by none, and an operator is told once (cleared by the
+  // next good read); the log says it at most once a minute, not once per init.
   const supply = new SupplySnapshot({
     read: () => store.openCommitments(),
     now,
     maxAgeMs: options.supplySnapshotMs,
+    unread: (report) => {
+      const judged = report.kept
+        ? `the init guards judge by the figures read ${Math.round((now() - report.kept.readAt) / 1000)} s ago`
+        : 'the init guards judge nothing: no init is refused for the balance or the supplier queue';
+      logger.warn(
+        { err: report.err, since: new Date(report.since).toISOString(), failedReads: report.failures },
+        `open purchases not read (${report.reason}): ${judged} until they are read again`,
+      );
+      alerter.raise({
+        kind: 'open-purchases-unread',
+        key: 'open-purchases',
+        message: `the open purchases cannot be read (${report.reason}): the balance and queue guards judge by the last figures read for a minute, then refuse nothing, until they are read again`,
+      });
+    },
+    readAgain: (after) => {
+      logger.info(
+        { since: new Date(after.since).toISOString(), failedReads: after.failures },
+        'open purchases read again: the init guards judge by them again',
+      );
+      alerter.clear('open-purchases-unread', 'open-purchases');
+    },
   });
   const queueGuard: QueueGuardDeps = {
     maxWaitMs: config.maxSupplierWaitMs,
@@ -202,6 +225,7 @@ export async function startGateway(
     refused: (why) => logger.warn(why),
   };
   const supplierGuards = async () => guardFigures(await supply.current(), queueGuard);
+  const readinessDetails = async () => ({ supplier: await supplierGuards() });
   const metrics = createMetrics({
     logger,
     // A scrape counts every row: at most once per 5 s, however often it is scraped.
@@ -213,7 +237,7 @@ export async function startGateway(
     lowBalanceThreshold: config.alerts.balanceBelowIdr,
     catalogueAgeSeconds: () => catalogueAge(),
     rateLimitWaiting: () => limiter.stats().waiting,
-    committedIdr: async () => (await supply.current()).committedIdr,
+    committedIdr: async () => (await supply.current()).figures?.committedIdr ?? null,
     expectedWaitSeconds: async () => (await supplierGuards()).expectedWaitSeconds,
     sellingVariations: () => selling(),
   });
@@ -232,6 +256,7 @@ export async function startGateway(
     timeoutMs: config.mitra.timeoutMs,
     limiter,
     now,
+    logger,
     record: (call) => {
       metrics.supplierCall(call);
       authWatch(call);
@@ -279,7 +304,13 @@ export async function startGateway(
     if (!reading) return undefined;
     const at = now();
     const maxAgeMs = config.balanceGuardMaxAgeMs;
-    const committed = at - reading.at <= maxAgeMs ? (await supply.current()).committedIdr : 0;
+    let committed = 0;
+    if (at - reading.at <= maxAgeMs) {
+      const figures = (await supply.current()).figures;
+      // Not known: init's guard judges nothing, and sells.
+      if (!figures) return undefined;
+      committed = figures.committedIdr;
+    }
     return (price: number) => judgeBalance({ reading, committed, price, now: at, maxAgeMs });
   };
   const selling = () => sellingNow({ store, mapping: () => mappingStore.current(), balanceJudge });
@@ -481,8 +512,12 @@ export async function startGateway(
       migrated: () => true,
       cataloguePresent: async () => (await catalogue.age()).brandsMs !== null,
       onFailure: (check, err) => logger.error({ err, check }, 'readiness check failed'),
-      details: async () => ({ supplier: await supplierGuards() }),
+      details: readinessDetails,
+      // A change of the queue guard's verdict (over or under its limit, unknown) is logged at once.
+      verdict: (details) => queueVerdict((details as Awaited<ReturnType<typeof readinessDetails>>).supplier),
+      // Not once per probe: on a change of readiness or verdict, else at most once a minute.
       onAnswer: (answer) => logger.info(answer, 'readiness'),
+      now,
     },
     requestLog,
   });

@@ -80,16 +80,16 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function start(): Promise<E2E> {
+async function start(mapping = MAPPING): Promise<E2E> {
   dir = tempDir();
   mappingFile = dir.file('mapping.yaml');
-  writeFileSync(mappingFile, MAPPING);
+  writeFileSync(mappingFile, mapping);
   const env = await startE2E({
     env: { MAPPING_FILE: mappingFile, ADMIN_TOKEN },
     sim: { catalogue: [...defaultCatalogue(), GLOBAL] },
   });
   e = env;
-  expect(env.gw.mapping.reload()).toEqual({ ok: true, skus: 3 });
+  expect(env.gw.mapping.reload()).toMatchObject({ ok: true });
   // The backups' brand is fetched with the brands sold.
   expect(await env.gw.catalogue.refreshAll()).toMatchObject({ brands: 'ok', variations: { MLGLOBAL: 'ok' } });
   return env;
@@ -426,5 +426,79 @@ describe('backup variations', () => {
     expect(await row(env, 'BK-KEPT')).toMatchObject({ variationKey: 'MLBB112', failureCode: 'OOS' });
     expect(ordered(env, 'BK-KEPT')).toEqual([]);
     expect((await env.calls('BK-KEPT')).filter((c) => c.operation === 'order')).toEqual([]);
+  });
+
+  it('refuses, counted and worded as the balance guard, when the main is inactive and the backup beyond the balance', async () => {
+    const env = await start();
+    await change(env, 'MLBB', 'MLBB112', { isActive: false });
+    // 18,000 IDR: D112's backup costs 20,000; its main, inactive, cannot sell at any balance.
+    env.sim.balance = 18_000;
+    expect((await env.gw.balance.poll())?.idr).toBe(18_000);
+    const refused = await env.init('BK-POOR', { sku: 'D112' });
+    expect([refused.status, refused.json]).toEqual([
+      400,
+      {
+        code: 'OOS',
+        message:
+          'D112 cannot be paid for now: the supplier balance is too low for it (the operator must top it up)',
+      },
+    ]);
+    expect(await env.state('BK-POOR')).toBeUndefined();
+    const { body } = await env.gw.metrics.render();
+    expect(body).toContain('gateway_init_refusals_total{code="OOS",reason="balance"} 1');
+    expect(body).not.toContain('reason="check"');
+  });
+
+  it('never sells a backup of another kind: check --online fails on it, and init refuses it even when the main brand is gone', async () => {
+    // TOPUP (MLBB, a top-up) lists a voucher backup; TYPO's backup variation is not in the catalogue.
+    const env = await start(`${MAPPING}  TOPUP:
+    brand: MLBB
+    variation: MLBB112
+    max_price: 16000
+${ML}
+    backups:
+      - brand: STEAM
+        variation: STEAMV50
+        max_price: 60000
+  TYPO:
+    brand: MLBB
+    variation: MLBB112
+    max_price: 16000
+${ML}
+    backups:
+      - variation: MLBB86X
+        max_price: 21000
+`);
+    const r = await checkOnline(env);
+    expect(r.code).toBe(1);
+    expect(r.err).toEqual([
+      'SKU TOPUP: backup 1 STEAM/STEAMV50: never chosen: a voucher in the catalogue, and the SKU is a top-up, as the catalogue says of brand MLBB',
+      'SKU TYPO: backup 1 MLBB/MLBB86X: variation MLBB86X not found in brand MLBB',
+      'check --online failed: 2 problems',
+    ]);
+    expect(r.out).toContain('TOPUP sells through its main MLBB/MLBB112 at 15000');
+
+    // The brand list no longer holds MLBB (delisted, or left out of a reply: replaceBrands drops
+    // it); its variations stay cached. TOPUP's kind cannot be decided: no backup is chosen.
+    await env.gw.store.replaceBrands(
+      [...defaultCatalogue(), GLOBAL]
+        .filter((b) => b.key !== 'MLBB')
+        .map((b) => ({
+          brandKey: b.key,
+          name: b.name,
+          isVoucher: b.isVoucher,
+          isActive: b.isActive,
+          forms: b.forms,
+        })),
+      Date.now(),
+    );
+    const refused = await env.init('BK-KIND', { sku: 'TOPUP' });
+    expect([refused.status, refused.json]).toEqual([
+      400,
+      { code: 'OOS', message: 'TOPUP has no current supplier price' },
+    ]);
+    expect(await env.state('BK-KIND')).toBeUndefined();
+    expect(ordered(env, 'BK-KIND')).toEqual([]);
+    expect(await metricLines(env)).toContain('gateway_sku_can_sell{sku="TOPUP"} 0');
   });
 });

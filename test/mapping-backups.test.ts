@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseMapping } from '../src/config/mapping.js';
+import { runCli } from '../src/cli/run.js';
+import { lossWarnings, parseMapping } from '../src/config/mapping.js';
+import { REQUIRED_ENV } from './helpers/env.js';
 import { EXAMPLE_MAPPING, exampleMapping } from './helpers/mapping.js';
+import { tempDir } from './helpers/storage.js';
 
 // Issue 24 §4: a SKU's backup variations in the mapping file, and how a wrong one is reported:
 // file, line, SKU, backup, field and reason, every problem of the file at once.
@@ -199,5 +202,82 @@ describe('mapping file: backups', () => {
       ['MLBB', 'MLBB112B', 16500, 'USD'],
       ['MLBB_GLOBAL', 'MLG112', 17000, 'USD'],
     ]);
+  });
+});
+
+describe('gateway check: a max_price above what a sale earns', () => {
+  // At 16,000 IDR per USD: 1.05 USD is 16,800 IDR, 1.40 USD 22,400.
+  const LOSSY = `${RATES}skus:
+  D112:
+    brand: MLBB
+    variation: MLBB112
+    max_price: 16800
+    revenue: { amount: '1.05', currency: USD }
+    backups:
+      - variation: MLBB86
+        max_price: 23000
+        revenue: { amount: '1.40', currency: USD }
+      - brand: MLGLOBAL
+        variation: MLG112
+        max_price: 17000
+      - variation: MLBB90
+        max_price: 22400
+        revenue: { amount: '1.40', currency: USD }
+  STEAMV50:
+    brand: STEAM
+    variation: STEAMV50
+    max_price: 60000
+    voucher: true
+    enabled: false
+    revenue: { amount: 58500, currency: IDR }
+  NOREVENUE:
+    brand: MLBB
+    variation: MLBB5
+    max_price: 999999
+`;
+
+  it('warns of each option whose max_price is above its revenue in IDR at the rate in force, with the figures', () => {
+    expect(lossWarnings(parsed(LOSSY))).toEqual([
+      // The main at its revenue exactly loses nothing; a backup earning the SKU's revenue is judged by it.
+      'sku D112, backup 1 (MLBB/MLBB86): max_price 23000 IDR is above its revenue, 22400 IDR (1.40 USD at 16000 IDR per USD, set 2026-01-01): a sale priced above 22400 IDR loses money, up to 600 IDR',
+      'sku D112, backup 2 (MLGLOBAL/MLG112): max_price 17000 IDR is above its revenue, 16800 IDR (1.05 USD at 16000 IDR per USD, set 2026-01-01): a sale priced above 16800 IDR loses money, up to 200 IDR',
+      'sku STEAMV50 (disabled): max_price 60000 IDR is above its revenue, 58500 IDR: a sale priced above 58500 IDR loses money, up to 1500 IDR',
+    ]);
+    // The shipped example loses money on none of its SKUs, its commented backups included.
+    const example = readFileSync(EXAMPLE_MAPPING, 'utf8');
+    expect(lossWarnings(exampleMapping())).toEqual([]);
+    expect(lossWarnings(parsed(example.replace(/^ {4}# (backups:| {2}.*)$/gm, '    $1')))).toEqual([]);
+  });
+
+  it('says them as warnings of the offline check, which still passes', async () => {
+    const dir = tempDir();
+    try {
+      writeFileSync(dir.file('lossy.yaml'), LOSSY);
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCli(['check', '--mapping', 'lossy.yaml'], {
+        env: REQUIRED_ENV,
+        cwd: dir.path,
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+      });
+      expect({ code, err }).toEqual({ code: 0, err: [] });
+      expect(out.slice(0, 4)).toEqual([
+        ...lossWarnings(parsed(LOSSY)).map((w) => `warning: lossy.yaml: ${w}`),
+        expect.stringMatching(/^ok: 3 SKUs from lossy\.yaml/),
+      ]);
+      const json: string[] = [];
+      await runCli(['check', '--json', '--mapping', 'lossy.yaml'], {
+        env: REQUIRED_ENV,
+        cwd: dir.path,
+        out: (l) => json.push(l),
+        err: () => {},
+      });
+      expect(JSON.parse(json[0] ?? '{}').warnings).toEqual(
+        lossWarnings(parsed(LOSSY)).map((w) => `lossy.yaml: ${w}`),
+      );
+    } finally {
+      dir.remove();
+    }
   });
 });

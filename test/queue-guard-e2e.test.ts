@@ -253,7 +253,9 @@ describe(`queue guard (${INSTANCES} instance${INSTANCES === 1 ? '' : 's'} on ${T
         'expectedWaitSeconds',
         'maxWaitSeconds',
         'queuedOrders',
+        'unread',
       ]);
+      expect(logged.details.supplier.unread).toBeNull();
       expect(logged.details.supplier.maxWaitSeconds).toBe(2);
       expect(await supplierPage(gw)).toMatch(
         /\d+ paid orders? waiting for the supplier; a new order would wait about \d+ s \(inits are refused above 2 s\)/,

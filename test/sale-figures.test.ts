@@ -230,6 +230,31 @@ describe('migration: sales recorded before the revenue columns', () => {
       }
     });
 
+  if (TEST_DIALECT === 'sqlite')
+    it('SQLite: fractional amounts an older version stored as sent are rounded half up to whole IDR', () => {
+      dir = tempDir();
+      const db = openStorage(dir.file('old.db'));
+      try {
+        migrateStorage(db, previousRelease(SQLITE_MIGRATIONS, dir, '0011'));
+        db.sqlite.exec(OLD_ROW('OLD-HALF', 'SUCCESS', 15000.5));
+        db.sqlite.exec(OLD_ROW('OLD-LOW', 'SUCCESS', 15000.49));
+        db.sqlite.exec(OLD_ROW('OLD-WHOLE', 'SUCCESS', 15000));
+        db.sqlite.exec(
+          "update transactions set price_offered = 14999.5 where transaction_number = 'OLD-LOW'",
+        );
+        migrateStorage(db);
+        expect(getTransaction(db.db, 'OLD-HALF')).toMatchObject({ pricePaid: 15001, priceOffered: 15000 });
+        expect(getTransaction(db.db, 'OLD-LOW')).toMatchObject({ pricePaid: 15000, priceOffered: 15000 });
+        expect(getTransaction(db.db, 'OLD-WHOLE')).toMatchObject({ pricePaid: 15000, priceOffered: 15000 });
+        const types = db.sqlite
+          .prepare('select distinct typeof(price_paid) as t from transactions')
+          .all() as { t: string }[];
+        expect(types).toEqual([{ t: 'integer' }]);
+      } finally {
+        db.close();
+      }
+    });
+
   if (TEST_DIALECT === 'postgres')
     it('PostgreSQL: old rows keep null revenue, read as not recorded; their cost stays', async () => {
       dir = tempDir();

@@ -14,6 +14,9 @@ export const ALERT_KINDS = [
   'stuck',
   // Keyed `balance`: inits judged on a balance older than BALANCE_GUARD_MAX_AGE; cleared by a fresh one.
   'stale-balance',
+  // Keyed `open-purchases`: the open purchases the init guards judge by could not be read; they judge
+  // by the last good figures for a minute, then by none. Cleared by the next good read.
+  'open-purchases-unread',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 

@@ -51,10 +51,13 @@ export interface MetricsSources {
   /** Age of the catalogue in seconds; null: never fetched (no sample). */
   catalogueAgeSeconds(): number | null | Promise<number | null>;
   rateLimitWaiting(): Record<Lane, number> | Promise<Record<Lane, number>>;
-  /** What open purchases will still be charged by Mitra (IDR): the balance guard's figure. */
-  committedIdr?: () => number | Promise<number>;
-  /** How long a new order would wait for its create-order slot (s): the queue guard's figure. */
-  expectedWaitSeconds?: () => number | Promise<number>;
+  /**
+   * What open purchases will still be charged by Mitra (IDR): the balance guard's figure; null:
+   * unknown (the open purchases could not be read): no sample.
+   */
+  committedIdr?: () => number | null | Promise<number | null>;
+  /** How long a new order would wait for its create-order slot (s): the queue guard's figure; null: unknown. */
+  expectedWaitSeconds?: () => number | null | Promise<number | null>;
   /**
    * Which supplier variation each enabled SKU sells through now, as init would choose it (null:
    * none can sell).
@@ -246,11 +249,13 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
   if (committedSource)
     new Gauge({
       name: 'gateway_supplier_committed_idr',
-      help: 'What open purchases will still be charged by Mitra (IDR): the balance guard subtracts it from the balance.',
+      help: 'What open purchases will still be charged by Mitra (IDR): the balance guard subtracts it from the balance. No sample while the open purchases cannot be read (the last good figures for a minute).',
       registers,
       async collect() {
         try {
-          this.set(await committedSource());
+          const committed = await committedSource();
+          if (committed === null) this.remove({});
+          else this.set(committed);
         } catch (err) {
           sources.logger.warn({ err }, 'metrics: committed balance not read');
         }
@@ -260,11 +265,13 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
   if (waitSource)
     new Gauge({
       name: 'gateway_supplier_expected_wait_seconds',
-      help: 'How long a new order would wait for its create-order slot, from the paid orders queued (every instance) and the rate budget: the queue guard refuses inits above MAX_SUPPLIER_WAIT.',
+      help: 'How long a new order would wait for its create-order slot, from the paid orders queued (every instance) and the rate budget: the queue guard refuses inits above MAX_SUPPLIER_WAIT. No sample while the open purchases cannot be read (the last good figures for a minute).',
       registers,
       async collect() {
         try {
-          this.set(await waitSource());
+          const wait = await waitSource();
+          if (wait === null) this.remove({});
+          else this.set(wait);
         } catch (err) {
           sources.logger.warn({ err }, 'metrics: expected supplier wait not read');
         }

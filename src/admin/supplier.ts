@@ -55,7 +55,10 @@ export interface SupplierReportDeps {
   limiter: Pick<Limiter, 'stats'>;
   balance: () => Promise<{ idr: number; at: number } | null>;
   balanceAlertBelowIdr: number | null;
-  /** The init guards' figures (the committed balance, the queue and its expected wait). */
+  /**
+   * The init guards' figures (the committed balance, the queue and its expected wait); unknown
+   * (null), with the reason, while the open purchases cannot be read.
+   */
   guards: () => Promise<SupplierGuardFigures>;
   /**
    * What init's balance guard would say of a price now, to tell which variation each SKU sells
@@ -88,6 +91,7 @@ export async function supplierReport(deps: SupplierReportDeps) {
   const check = checkMapping(mapping, snapshotFromJson(catalogue), await deps.balanceJudge?.());
   const age = await deps.catalogueAge();
   const balance = await deps.balance();
+  // Never fails: figures the open purchases cannot give are shown unknown, with the reason.
   const guards = await deps.guards();
   return {
     balance,
@@ -103,7 +107,8 @@ export async function supplierReport(deps: SupplierReportDeps) {
     guards: {
       ...guards,
       // What the balance guard sells against: a SKU whose price is above it is refused at init.
-      availableIdr: balance === null ? null : balance.idr - guards.committedIdr,
+      availableIdr:
+        balance === null || guards.committedIdr === null ? null : balance.idr - guards.committedIdr,
     },
     skus: check.rows,
     problems: check.problems,

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CatalogueJson, mappedOptions, snapshotFromJson } from '../admin/supplier.js';
 import { DEFAULT_READINGS_FILE, readEnvironment } from '../config/env.js';
-import { type Mapping, rateWarnings } from '../config/mapping.js';
+import { lossWarnings, type Mapping, rateWarnings } from '../config/mapping.js';
 import { checkMapping, type MappingCheckRow, type OptionCheck } from '../fulfilment/mapping-check.js';
 import { type Whereabouts, whereaboutsLine } from '../gateway.js';
 import { differences } from '../readings/settings.js';
@@ -70,10 +70,11 @@ async function check(args: string[], io: CliIo): Promise<number> {
       : `readings: ${plural(changed.length, 'setting')} differ from the defaults in ${readingsFile}:`,
     ...changed.map((d) => `  ${d.path}: ${JSON.stringify(d.value)} (default ${JSON.stringify(d.default)})`),
   ];
-  // Allowed, but said: a rate dated after today.
-  const warnings = rateWarnings(checked.mapping, new Date().toISOString().slice(0, 10)).map(
-    (w) => `${file}: ${w}`,
-  );
+  // Allowed, but said: a rate dated after today, a max_price above what a sale earns.
+  const warnings = [
+    ...rateWarnings(checked.mapping, new Date().toISOString().slice(0, 10)),
+    ...lossWarnings(checked.mapping),
+  ].map((w) => `${file}: ${w}`);
   if (!json) for (const w of warnings) io.out(`warning: ${w}`);
   const skus = [...checked.mapping.skus.values()];
   const disabled = skus.filter((s) => !s.enabled).length;

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
   CURRENCY_PATTERN,
+  formatAmount,
+  formatRate,
   IDR,
   isCalendarDate,
   MAX_AMOUNT_UNITS,
@@ -441,6 +443,38 @@ export function rateWarnings(mapping: Mapping, today: string): string[] {
   return [...mapping.rates]
     .filter(([, rate]) => rate.set > today)
     .map(([currency, rate]) => `rates.${currency}.set ${rate.set} is after today (${today}): a typo?`);
+}
+
+/**
+ * What is allowed but may lose money: an option (a SKU's main or a backup) whose max_price is
+ * above what a sale through it earns, its revenue in IDR at the rate in force. The gateway pays
+ * up to max_price: a sale priced between the two costs more than it earns. Said by `gateway
+ * check`, with the figures; an option without revenue is not judged.
+ */
+export function lossWarnings(mapping: Mapping): string[] {
+  const out: string[] = [];
+  for (const entry of mapping.skus.values()) {
+    const sku = `sku ${entry.sku}${entry.enabled ? '' : ' (disabled)'}`;
+    const options = [
+      { name: sku, maxPrice: entry.maxPrice, revenue: entry.revenue },
+      ...entry.backups.map((b, i) => ({
+        name: `${sku}, backup ${i + 1} (${b.brand}/${b.variation})`,
+        maxPrice: b.maxPrice,
+        revenue: b.revenue,
+      })),
+    ];
+    for (const { name, maxPrice, revenue } of options) {
+      if (!revenue || maxPrice <= revenue.idr) continue;
+      const converted =
+        revenue.currency === IDR
+          ? ''
+          : ` (${formatAmount(revenue.amountMinor, revenue.currency)} ${revenue.currency} at ${formatRate(revenue.rateE6)} IDR per ${revenue.currency}, set ${revenue.rateSet})`;
+      out.push(
+        `${name}: max_price ${maxPrice} IDR is above its revenue, ${revenue.idr} IDR${converted}: a sale priced above ${revenue.idr} IDR loses money, up to ${maxPrice - revenue.idr} IDR`,
+      );
+    }
+  }
+  return out;
 }
 
 export function loadMappingFile(file: string): MappingResult {

@@ -68,10 +68,14 @@ export type PassReason =
   | { kind: 'brand-inactive' }
   | { kind: 'variation-inactive' }
   | { kind: 'above-ceiling'; price: number }
-  /** Neither the catalogue nor the mapping says whether it is a voucher. */
+  /** The main: neither the catalogue nor the mapping says whether it is a voucher. */
   | { kind: 'kind-unknown' }
-  /** A voucher where the main is a top-up, or the reverse: another kind of product. */
-  | { kind: 'other-kind'; isVoucher: boolean }
+  /** A backup, while what the SKU sells (voucher or top-up) cannot be decided; `why` says why. */
+  | { kind: 'sku-kind-unknown'; why: string }
+  /** A backup whose own catalogue entry does not say whether it is a voucher. */
+  | { kind: 'backup-kind-unknown'; skuIsVoucher: boolean }
+  /** A backup that is a voucher where the SKU is a top-up, or the reverse; `said`: who says the SKU's. */
+  | { kind: 'other-kind'; isVoucher: boolean; said: string }
   /** A backup of another brand whose forms do not take the order data. */
   | { kind: 'form'; problem: string }
   | { kind: 'balance'; price: number; available: number };
@@ -108,18 +112,66 @@ export interface ChoiceInput {
   balance: (price: number) => BalanceVerdict;
 }
 
+/** What a SKU sells, a voucher or a top-up (null: it cannot be decided), and who says so. */
+export interface SkuKind {
+  isVoucher: boolean | null;
+  /** "as voucher: true in the mapping says"; when undecided, why not. */
+  said: string;
+}
+
+/**
+ * What Razer sells under a SKU: a voucher or a top-up, fixed by the mapping's `voucher` flag and
+ * the catalogue's entry of the main's brand, as isVoucherProduct decides for the main itself.
+ * A backup's own entry never changes it. While the main's brand is not in the catalogue, only
+ * `voucher: true` decides (the main's is_voucher, unknown then, could make a voucher of a SKU the
+ * mapping calls a top-up).
+ */
+export function skuKind(
+  voucher: boolean | null,
+  mainBrandKey: string,
+  mainBrand: Pick<CachedBrand, 'isVoucher'> | undefined,
+): SkuKind {
+  if (!mainBrand) {
+    if (voucher === true) return { isVoucher: true, said: 'as voucher: true in the mapping says' };
+    return {
+      isVoucher: null,
+      said:
+        voucher === false
+          ? `brand ${mainBrandKey} of the main is not in the catalogue, and voucher: false in the mapping does not settle it (the brand's is_voucher may make it a voucher)`
+          : `brand ${mainBrandKey} of the main is not in the catalogue, and the mapping does not set voucher:`,
+    };
+  }
+  const isVoucher = isVoucherProduct(voucher, mainBrand.isVoucher);
+  if (isVoucher === null)
+    return {
+      isVoucher,
+      said: `neither the catalogue (brand ${mainBrandKey}) nor the mapping says whether the main is a voucher`,
+    };
+  const byMapping = voucher === isVoucher;
+  const byCatalogue = mainBrand.isVoucher === isVoucher;
+  const said =
+    byMapping && byCatalogue
+      ? `as the mapping and the catalogue's brand ${mainBrandKey} say`
+      : byMapping
+        ? `as voucher: ${isVoucher} in the mapping says`
+        : `as the catalogue says of brand ${mainBrandKey}`;
+  return { isVoucher, said };
+}
+
 /**
  * The first option that can sell now: brand and variation known and active, the price within
- * the option's max_price, the same kind of product as the main (voucher or top-up, and
- * decidable), a backup of another brand taking the order data, and a price the balance guard
- * accepts. Options after the chosen one are not judged.
+ * the option's max_price, the kind decidable (a backup: the SKU's kind decided, and its own
+ * catalogue entry showing that same kind), a backup of another brand taking the order data, and
+ * a price the balance guard accepts. Options after the chosen one are not judged.
  */
 export function chooseVariation(input: ChoiceInput): VariationChoice {
   const passedOver: PassedOver[] = [];
   const mainState = input.states[0];
-  const mainKind = mainState?.brand ? isVoucherProduct(input.voucher, mainState.brand.isVoucher) : null;
+  const kind = mainState
+    ? skuKind(input.voucher, mainState.option.brand, mainState.brand)
+    : { isVoucher: null, said: 'no main' };
   for (const state of input.states) {
-    const judged = judge(state, input, mainState?.option.brand, mainKind);
+    const judged = judge(state, input, mainState?.option.brand, kind);
     if ('reason' in judged) passedOver.push({ option: state.option, reason: judged.reason });
     else return { ok: true, option: state.option, ...judged, passedOver };
   }
@@ -130,7 +182,7 @@ function judge(
   { option, brand, variation }: OptionState,
   input: ChoiceInput,
   mainBrand: string | undefined,
-  mainKind: boolean | null,
+  sku: SkuKind,
 ): { reason: PassReason } | { price: number; isVoucher: boolean } {
   // The main's checks in the order init has always made them (and refused with).
   if (!brand) return { reason: { kind: 'no-brand' } };
@@ -138,10 +190,21 @@ function judge(
   if (!brand.isActive) return { reason: { kind: 'brand-inactive' } };
   if (!variation.isActive) return { reason: { kind: 'variation-inactive' } };
   if (variation.price > option.maxPrice) return { reason: { kind: 'above-ceiling', price: variation.price } };
-  const isVoucher = isVoucherProduct(input.voucher, brand.isVoucher);
-  if (isVoucher === null) return { reason: { kind: 'kind-unknown' } };
-  if (option.rank > 0 && mainKind !== null && isVoucher !== mainKind)
-    return { reason: { kind: 'other-kind', isVoucher } };
+  let isVoucher: boolean;
+  if (option.rank === 0) {
+    const main = isVoucherProduct(input.voucher, brand.isVoucher);
+    if (main === null) return { reason: { kind: 'kind-unknown' } };
+    isVoucher = main;
+  } else {
+    // A backup sells what the SKU sells, and only when its own catalogue entry shows it: the
+    // mapping's flag is the SKU's, and says nothing of another product's kind.
+    if (sku.isVoucher === null) return { reason: { kind: 'sku-kind-unknown', why: sku.said } };
+    if (brand.isVoucher === null)
+      return { reason: { kind: 'backup-kind-unknown', skuIsVoucher: sku.isVoucher } };
+    if (brand.isVoucher !== sku.isVoucher)
+      return { reason: { kind: 'other-kind', isVoucher: brand.isVoucher, said: sku.said } };
+    isVoucher = sku.isVoucher;
+  }
   if (option.rank > 0 && option.brand !== mainBrand) {
     const problem = input.formProblem(option, brand.forms);
     if (problem !== null) return { reason: { kind: 'form', problem } };
@@ -167,14 +230,20 @@ export function reasonText(option: VariationOption, reason: PassReason): string 
       return `price ${reason.price} IDR is above its max_price ${option.maxPrice}`;
     case 'kind-unknown':
       return 'neither the catalogue nor the mapping says whether it is a voucher';
+    case 'sku-kind-unknown':
+      return `no backup is chosen while the SKU's kind (voucher or top-up) is unknown: ${reason.why}`;
+    case 'backup-kind-unknown':
+      return `the catalogue does not say whether brand ${option.brand} is a voucher, and a backup sells only when its own catalogue entry shows the SKU's kind (${kindName(reason.skuIsVoucher)})`;
     case 'other-kind':
-      return reason.isVoucher ? 'a voucher, and the main is a top-up' : 'a top-up, and the main is a voucher';
+      return `a ${kindName(reason.isVoucher)} in the catalogue, and the SKU is a ${kindName(!reason.isVoucher)}, ${reason.said}`;
     case 'form':
       return `the forms of brand ${option.brand} do not take the order: ${reason.problem}`;
     case 'balance':
       return `the supplier balance left after open purchases (${reason.available} IDR) cannot pay its price (${reason.price} IDR)`;
   }
 }
+
+const kindName = (isVoucher: boolean): string => (isVoucher ? 'voucher' : 'top-up');
 
 /** Each option passed over, in words: "main MLBB/MLBB112: inactive at the supplier". */
 export const passedOverText = (passed: readonly PassedOver[]): string[] =>
@@ -223,6 +292,20 @@ export function refusalFor(
     default:
       return oos(`${sku} is not available from the supplier`);
   }
+}
+
+/**
+ * The refusal of an init no option can sell (its options passed over, main first). When the
+ * balance is what stopped every option that could otherwise sell (some passed every other check),
+ * it is the balance guard's refusal, as a SKU without backups gets it; otherwise the main's.
+ */
+export function refusalOf(
+  sku: string,
+  passedOver: readonly PassedOver[],
+): { code: RefusalCode; message: string; reason: RefusalReason } {
+  const stopped = passedOver.find((p) => p.reason.kind === 'balance') ?? passedOver[0];
+  if (!stopped) throw new Error(`no option of ${sku} was judged`);
+  return refusalFor(sku, stopped.reason);
 }
 
 /**

@@ -10,6 +10,9 @@ import {
   optionName,
   optionsOf,
   passedOverText,
+  reasonText,
+  type SkuKind,
+  skuKind,
   type VariationOption,
 } from './choose-variation.js';
 
@@ -66,11 +69,13 @@ export interface MappingCheck {
   rows: MappingCheckRow[];
   /**
    * The enabled SKUs' problems only: a disabled SKU is not sold, so its problems (still in its
-   * row) block nothing. Nor do those of the options a SKU with backups passes over while
-   * another one sells: they are `warnings`.
+   * row) block nothing. While a SKU with backups sells through one of its options, the others'
+   * passing states (inactive, above the ceiling, a backup's forms) are `warnings`; what the
+   * operator must fix still blocks: an option not found in the catalogue (a typo sells through a
+   * dearer backup for good), a backup whose kind is not the SKU's, the main's forms.
    */
   problems: string[];
-  /** Problems of options passed over by an enabled SKU that sells through another. */
+  /** Passing problems of the options of an enabled SKU that sells through another. */
   warnings: string[];
 }
 
@@ -101,11 +106,11 @@ function checkSku(
   const { sku, enabled } = entry;
   const options = optionsOf(entry);
   const withBackups = options.length > 1;
-  const mainBrand = catalogue.brands.get(entry.brand);
-  const mainKind = mainBrand ? isVoucherProduct(entry.voucher, mainBrand.isVoucher) : null;
+  // What the SKU sells (voucher or top-up), as init decides it: a backup must show the same.
+  const kind = skuKind(entry.voucher, entry.brand, catalogue.brands.get(entry.brand));
   // A SKU without backups says its problems as it always has; with backups, each names its option.
   const checks = options.map((option) =>
-    checkOption(entry, option, catalogue, withBackups ? `${optionName(option)}: ` : '', mainKind),
+    checkOption(entry, option, catalogue, withBackups ? `${optionName(option)}: ` : '', kind),
   );
   const [main, ...backups] = checks as [OptionChecked, ...OptionChecked[]];
   const states = options.map((option) => ({
@@ -125,8 +130,8 @@ function checkSku(
   const problems = checks.flatMap((c) => c.check.problems);
   // Whether the catalogue lets it sell through some option (the balance is not a mapping problem).
   const sells = !withBackups || (balance ? choose(unjudged) : choice).ok;
-  // The main's forms judge every request (INVALID_ACCT whatever option would sell).
-  const blocking = !withBackups ? problems : sells ? main.formProblems : problems;
+  // While some option sells, only what the operator must fix blocks (see MappingCheck.problems).
+  const blocking = withBackups && sells ? checks.flatMap((c) => c.blocking) : problems;
   return {
     row: {
       sku,
@@ -152,8 +157,12 @@ function checkSku(
 
 interface OptionChecked {
   check: OptionCheck;
-  /** Those of its problems that are about the mapping's forms. */
-  formProblems: string[];
+  /**
+   * Those of its problems that block even while another option sells: not found in the
+   * catalogue, a backup of another kind than the SKU's (or of none known), the main's forms
+   * (they judge every request: INVALID_ACCT whatever option would sell).
+   */
+  blocking: string[];
 }
 
 function checkOption(
@@ -161,43 +170,53 @@ function checkOption(
   option: VariationOption,
   catalogue: CatalogueSnapshot,
   prefix: string,
-  mainKind: boolean | null,
+  kind: SkuKind,
 ): OptionChecked {
   const { sku, enabled } = entry;
   const { brand: brandKey, variation: variationKey, maxPrice } = option;
   const problems: string[] = [];
-  const formProblemTexts: string[] = [];
+  const blocking: string[] = [];
   const line = (text: string) => `SKU ${sku}${enabled ? '' : ' (disabled)'}: ${prefix}${text}`;
   const problem = (text: string) => problems.push(line(text));
+  const blocker = (text: string) => {
+    problem(text);
+    blocking.push(line(text));
+  };
 
   const brand = catalogue.brands.get(brandKey);
   const variations = catalogue.variations.get(brandKey);
   const variation = variations?.get(variationKey);
   // Nothing is said of the variation, forms or voucher flag of a brand the catalogue lacks:
   // they are unknown, not wrong.
-  if (!brand) problem(`brand ${brandKey} not found in the catalogue`);
+  if (!brand) blocker(`brand ${brandKey} not found in the catalogue`);
   else {
     if (!brand.isActive) problem(`brand ${brandKey} is inactive`);
     if (!variations) problem(`variations of brand ${brandKey} not fetched yet: ${variationKey} unknown`);
-    else if (!variation) problem(`variation ${variationKey} not found in brand ${brandKey}`);
+    else if (!variation) blocker(`variation ${variationKey} not found in brand ${brandKey}`);
     else if (!variation.isActive) problem(`variation ${variationKey} of brand ${brandKey} is inactive`);
     // A backup of the main's brand has the main's forms: said once, of the main.
-    if (option.rank === 0 || brandKey !== entry.brand)
-      for (const text of formProblems(entry, brand.forms, brandKey)) {
-        problem(text);
-        formProblemTexts.push(line(text));
-      }
-    const kind = isVoucherProduct(entry.voucher, brand.isVoucher);
-    if (kind === null) {
-      problem(
-        'neither the catalogue nor the mapping says whether it is a voucher (set voucher: true or false)',
-      );
-    } else if (option.rank > 0 && mainKind !== null && kind !== mainKind)
-      problem(
-        kind
-          ? 'a voucher, and the main is a top-up: never chosen'
-          : 'a top-up, and the main is a voucher: never chosen',
-      );
+    // The main's forms judge every request (INVALID_ACCT whatever option would sell): they block.
+    if (option.rank === 0 || brandKey !== entry.brand) {
+      const say = option.rank === 0 ? blocker : problem;
+      for (const text of formProblems(entry, brand.forms, brandKey)) say(text);
+    }
+    if (option.rank === 0) {
+      if (isVoucherProduct(entry.voucher, brand.isVoucher) === null)
+        problem(
+          'neither the catalogue nor the mapping says whether it is a voucher (set voucher: true or false)',
+        );
+    } else {
+      // As chooseVariation judges a backup: the SKU's kind decided, and its own entry showing it.
+      const text =
+        kind.isVoucher === null
+          ? reasonText(option, { kind: 'sku-kind-unknown', why: kind.said })
+          : brand.isVoucher === null
+            ? `never chosen: ${reasonText(option, { kind: 'backup-kind-unknown', skuIsVoucher: kind.isVoucher })}`
+            : brand.isVoucher !== kind.isVoucher
+              ? `never chosen: ${reasonText(option, { kind: 'other-kind', isVoucher: brand.isVoucher, said: kind.said })}`
+              : null;
+      if (text !== null) blocker(text);
+    }
   }
 
   const price = variation?.price ?? null;
@@ -216,7 +235,7 @@ function checkOption(
       active: Boolean(brand?.isActive && variation?.isActive),
       problems,
     },
-    formProblems: formProblemTexts,
+    blocking,
   };
 }
 

@@ -5,9 +5,9 @@ import type { BalanceVerdict } from './balance-guard.js';
 import {
   chooseVariation,
   formProblem,
+  type OptionState,
   optionsOf,
-  type PassedOver,
-  refusalFor,
+  refusalOf,
   type VariationChoice,
   type VariationOption,
 } from './choose-variation.js';
@@ -48,8 +48,11 @@ export type CheckResult =
       choice: Extract<VariationChoice, { ok: true }>;
       isVoucher: boolean;
       price: number;
-      /** The same choice again, with the balance guard's verdict on each price (init's last check). */
-      choose: (balance: (price: number) => BalanceVerdict) => VariationChoice;
+      /**
+       * The same choice again, with the balance guard's verdict on each price (init's last check);
+       * the backups are looked up then if they were not yet and the main cannot sell.
+       */
+      choose: (balance: (price: number) => BalanceVerdict) => Promise<VariationChoice>;
     }
   | { ok: false; code: RefusalCode; message: string };
 
@@ -107,30 +110,39 @@ export async function checkPurchase(req: PurchaseRequest, inputs: CheckInputs): 
     return limitRefusal(entry, 'sku');
   }
 
-  // Never sell what cannot be priced: no catalogue means out of stock. The main first, then each
-  // backup (looked up only for a SKU that has some), as choose-variation.ts judges them.
+  // Never sell what cannot be priced: no catalogue means out of stock. The main first, as
+  // choose-variation.ts judges it; its backups are looked up (once) only when it cannot sell.
   const [first, ...backups] = optionsOf(entry);
-  const states = [
-    { option: first as VariationOption, ...main },
-    ...(await Promise.all(
+  const mainState: OptionState = { option: first as VariationOption, ...main };
+  let backupStates: Promise<OptionState[]> | undefined;
+  const lookUpBackups = () => {
+    backupStates ??= Promise.all(
       backups.map(async (option) => ({
         option,
         ...(await inputs.catalogue(option.brand, option.variation)),
       })),
-    )),
-  ];
+    );
+    return backupStates;
+  };
   const data = form.data;
-  const choose = (balance: (price: number) => BalanceVerdict) =>
+  const judge = (states: readonly OptionState[], balance: (price: number) => BalanceVerdict) =>
     chooseVariation({
       states,
       voucher: entry.voucher,
       formProblem: (_option, forms) => formProblem(data, forms),
       balance,
     });
-  const choice = choose(() => ({ kind: 'unknown' }));
+  // The main judged alone decides as every option would: the options after the chosen one are
+  // never judged, and the main's judgement does not depend on them.
+  const choose = async (balance: (price: number) => BalanceVerdict): Promise<VariationChoice> => {
+    const alone = judge([mainState], balance);
+    if (alone.ok || backups.length === 0) return alone;
+    return judge([mainState, ...(await lookUpBackups())], balance);
+  };
+  const choice = await choose(() => ({ kind: 'unknown' }));
   if (!choice.ok) {
     // Every option passed over: refused for the main's reason, as a SKU without backups always was.
-    const refusal = refusalFor(entry.sku, (choice.passedOver[0] as PassedOver).reason);
+    const refusal = refusalOf(entry.sku, choice.passedOver);
     return refuse(refusal.code, refusal.message);
   }
   return {

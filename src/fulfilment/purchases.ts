@@ -11,7 +11,7 @@ import {
   choiceText,
   type PassedOver,
   passedOverText,
-  refusalFor,
+  refusalOf,
   type VariationChoice,
 } from './choose-variation.js';
 import { commitMove } from './moves.js';
@@ -20,7 +20,7 @@ import { type CheckResult, checkPurchase, limitRefusal, type PurchaseRequest } f
 import { guardQueue, type QueueGuardDeps } from './queue-guard.js';
 import { Refusal } from './refusal.js';
 import type { Cause, State } from './states.js';
-import { type SupplyFigures, supplyFigures } from './supply-snapshot.js';
+import { type SupplyFigures, type SupplyView, supplyFigures } from './supply-snapshot.js';
 import { INIT_TTL_MS, LIMIT_WINDOW_MS } from './windows.js';
 
 export interface PurchaseDeps {
@@ -47,9 +47,10 @@ export interface PurchaseDeps {
   queueGuard?: QueueGuardDeps | undefined;
   /**
    * The open purchases' figures both guards judge by, from the shared snapshot (read at most once
-   * a second, see SupplySnapshot); absent: read from the store at each init.
+   * a second, see SupplySnapshot); absent: read from the store at each init. Without figures (the
+   * read failed, and no good one is recent enough) the guards judge nothing: the sale goes through.
    */
-  supply?: (() => Promise<SupplyFigures>) | undefined;
+  supply?: (() => Promise<SupplyView>) | undefined;
 }
 
 export interface BalanceGuardDeps {
@@ -141,11 +142,22 @@ async function planPurchase(
 
 const idr = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
-/** The guards' figures: the shared snapshot's, else read now. */
-async function supplyNow(deps: Pick<PurchaseDeps, 'store' | 'now' | 'supply'>): Promise<SupplyFigures> {
-  if (deps.supply) return deps.supply();
-  const readAt = deps.now();
-  return { ...supplyFigures(await deps.store.openCommitments()), readAt };
+/**
+ * The guards' figures: the shared snapshot's, else read now; null when there are none to judge by.
+ * The guards fail open: a read that fails (a statement timeout, a dropped connection) must not
+ * stop all sales. The snapshot answers such a failure itself (the last good figures while recent,
+ * else none), and tells the log and an alert; a failure that reaches here is taken the same way.
+ */
+async function supplyNow(
+  deps: Pick<PurchaseDeps, 'store' | 'now' | 'supply'>,
+): Promise<SupplyFigures | null> {
+  try {
+    if (deps.supply) return (await deps.supply()).figures;
+    const readAt = deps.now();
+    return { ...supplyFigures(await deps.store.openCommitments()), readAt };
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -164,7 +176,13 @@ async function guardBalance(
   if (!reading) return null;
   const now = deps.now();
   // Counted only when there is a reading to judge by.
-  const committed = now - reading.at <= guard.maxAgeMs ? (await supplyNow(deps)).committedIdr : 0;
+  let committed = 0;
+  if (now - reading.at <= guard.maxAgeMs) {
+    const figures = await supplyNow(deps);
+    // What open purchases will still be charged is not known: nothing to judge by, it sells.
+    if (!figures) return null;
+    committed = figures.committedIdr;
+  }
   const judge = (price: number) => judgeBalance({ reading, committed, price, now, maxAgeMs: guard.maxAgeMs });
   const verdict = judge(checked.price);
   if (verdict.kind === 'stale') {
@@ -172,7 +190,7 @@ async function guardBalance(
     return null;
   }
   guard.fresh?.();
-  const choice = checked.choose(judge);
+  const choice = await checked.choose(judge);
   if (choice.ok) return choice;
   const main = (choice.passedOver[0] as PassedOver).reason;
   // The amounts are ours, not Razer's to read: they go to the log, not into the answer.
@@ -181,8 +199,9 @@ async function guardBalance(
       ? `init of ${sku} refused: the supplier balance left after open purchases (${idr.format(main.available)} IDR of ${idr.format(reading.idr)} IDR read at ${new Date(reading.at).toISOString()}) is below its price (${idr.format(main.price)} IDR)`
       : `init of ${sku} refused: no option can sell now (balance ${idr.format(reading.idr)} IDR read at ${new Date(reading.at).toISOString()}): ${passedOverText(choice.passedOver).join('; ')}`,
   );
-  // As the main alone would be refused (a backup's reasons are in the log above).
-  const refusal = refusalFor(sku, main);
+  // As the main alone would be refused, or as the balance guard refuses when the balance stopped
+  // every option that could otherwise sell (a backup's reasons are in the log above).
+  const refusal = refusalOf(sku, choice.passedOver);
   throw new Refusal(refusal.code, refusal.message, refusal.reason);
 }
 

@@ -1,7 +1,7 @@
 import type { RateLimit } from '../config/env.js';
 import { skewMarginMs } from '../mitra/limiter.js';
 import { Refusal } from './refusal.js';
-import type { SupplyFigures } from './supply-snapshot.js';
+import type { SupplyFigures, SupplyView } from './supply-snapshot.js';
 
 /**
  * The expected wait for a new order's create-order slot (ms), as the queue guard judges it.
@@ -78,15 +78,18 @@ export interface QueueGuardDeps {
 /**
  * The queue guard at init: refuses OOS when a new order would wait for its create-order slot
  * longer than MAX_SUPPLIER_WAIT. The same for every SKU (one budget, one queue): checked once per
- * init, before any per-SKU or per-variation guard. Never at top-up.
+ * init, before any per-SKU or per-variation guard. Never at top-up. Without figures (null: the
+ * open purchases could not be read, nor recently enough) it judges nothing: the sale goes through.
  */
 export async function guardQueue(
   guard: QueueGuardDeps,
-  figures: () => Promise<Pick<SupplyFigures, 'queuedOrders'>>,
+  figures: () => Promise<Pick<SupplyFigures, 'queuedOrders'> | null>,
   sku: string,
 ): Promise<void> {
   if (guard.maxWaitMs <= 0) return;
-  const { queuedOrders } = await figures();
+  const read = await figures();
+  if (!read) return;
+  const { queuedOrders } = read;
   const verdict = judgeQueue({ queued: queuedOrders, budget: guard.budget, maxWaitMs: guard.maxWaitMs });
   if (verdict.kind !== 'refuse') return;
   guard.refused?.(
@@ -101,25 +104,56 @@ export async function guardQueue(
 
 /** Both guards' figures as the metrics, the supplier report and /readyz's log line show them. */
 export interface SupplierGuardFigures {
-  /** What open purchases will still be charged by Mitra (IDR), subtracted from the balance. */
-  committedIdr: number;
-  /** Purchases paid and not sent yet, every instance's: the orders ahead of a new one. */
-  queuedOrders: number;
-  /** How long a new order would wait for its create-order slot (s, to a tenth). */
-  expectedWaitSeconds: number;
+  /**
+   * What open purchases will still be charged by Mitra (IDR), subtracted from the balance; null:
+   * unknown (the open purchases could not be read, see `unread`).
+   */
+  committedIdr: number | null;
+  /** Purchases paid and not sent yet, every instance's: the orders ahead of a new one; null: unknown. */
+  queuedOrders: number | null;
+  /** How long a new order would wait for its create-order slot (s, to a tenth); null: unknown. */
+  expectedWaitSeconds: number | null;
   /** MAX_SUPPLIER_WAIT (s); null: the queue guard is off. */
   maxWaitSeconds: number | null;
+  /**
+   * Null while the open purchases are read. Else why they are not, since when, and when the
+   * figures shown (the last good ones, which the guards judge by) were read; `figuresReadAt` null:
+   * none recent enough, the figures are unknown and the guards judge nothing.
+   */
+  unread: { reason: string; since: number; figuresReadAt: number | null } | null;
 }
 
 export function guardFigures(
-  figures: Pick<SupplyFigures, 'committedIdr' | 'queuedOrders'>,
+  view: SupplyView,
   guard: Pick<QueueGuardDeps, 'budget' | 'maxWaitMs'>,
 ): SupplierGuardFigures {
+  const { figures, unread } = view;
+  const maxWaitSeconds = guard.maxWaitMs > 0 ? guard.maxWaitMs / 1000 : null;
+  const shown = unread && { ...unread, figuresReadAt: figures?.readAt ?? null };
+  if (!figures)
+    return {
+      committedIdr: null,
+      queuedOrders: null,
+      expectedWaitSeconds: null,
+      maxWaitSeconds,
+      unread: shown,
+    };
   const waitMs = expectedWaitMs({ queued: figures.queuedOrders, budget: guard.budget });
   return {
     committedIdr: figures.committedIdr,
     queuedOrders: figures.queuedOrders,
     expectedWaitSeconds: Math.round(waitMs / 100) / 10,
-    maxWaitSeconds: guard.maxWaitMs > 0 ? guard.maxWaitMs / 1000 : null,
+    maxWaitSeconds,
+    unread: shown,
   };
+}
+
+/**
+ * The queue guard's verdict as the figures show it: `off`, `unknown` (figures unknown: it judges
+ * nothing), `over` (inits are refused) or `under`. /readyz logs its line again when it changes.
+ */
+export function queueVerdict(figures: SupplierGuardFigures): 'off' | 'unknown' | 'over' | 'under' {
+  if (figures.maxWaitSeconds === null) return 'off';
+  if (figures.expectedWaitSeconds === null) return 'unknown';
+  return figures.expectedWaitSeconds > figures.maxWaitSeconds ? 'over' : 'under';
 }

@@ -1,8 +1,10 @@
 import pRetry from 'p-retry';
 import { request } from 'undici';
 import type { z } from 'zod';
+import type { Logger } from '../log.js';
 import { orderTimestamp } from '../readings/mitra.js';
 import { DEFAULT_READINGS, type Readings } from '../readings/settings.js';
+import { type AmountNote, collectAmountNotes, noteText } from './amounts.js';
 import type { Limiter, Permit } from './limiter.js';
 import { classifyNetworkError, classifyReply, type MitraOutcome, type OutcomeKind } from './outcome.js';
 import {
@@ -63,6 +65,8 @@ export interface MitraClientOptions {
   rateLimitBackoffMs?: number;
   /** The readings in force (reloadable): rc classes, the balance call. */
   readings?: () => Readings;
+  /** Told of a reply's amount read otherwise than as sent (rounded to whole IDR, or unreadable). */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 export type OrderInput = Omit<OrderRequest, 'timestamp'>;
@@ -82,7 +86,8 @@ class RetryWith extends Error {
  * retry by themselves; create-order never does: the fulfilment engine owns that decision.
  */
 export class MitraClient {
-  readonly #o: Required<Omit<MitraClientOptions, 'record' | 'retry'>> & Pick<MitraClientOptions, 'record'>;
+  readonly #o: Required<Omit<MitraClientOptions, 'record' | 'retry' | 'logger'>> &
+    Pick<MitraClientOptions, 'record' | 'logger'>;
   readonly #retry: RetryPolicy;
 
   constructor(options: MitraClientOptions) {
@@ -219,6 +224,7 @@ export class MitraClient {
     let outcome: MitraOutcome<z.output<S>>;
     let httpStatus: number | null = null;
     let replyBody: string | null = null;
+    let notes: AmountNote[] = [];
     try {
       // undici's request, not fetch: a quarter of the CPU per call, and no redirect is followed
       // (a create-order must never be sent on to another address).
@@ -240,22 +246,36 @@ export class MitraClient {
       replyBody = await res.body.text();
       // Sent twice (malformed), the first is taken.
       const retryAfter = res.headers['retry-after'];
-      outcome = classifyReply(
-        {
-          status: res.statusCode,
-          body: replyBody,
-          retryAfter: (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null,
-        },
-        call.schema,
-        call.operation === 'order',
-        this.#o.now(),
-        this.#o.readings(),
+      const reply = {
+        status: res.statusCode,
+        body: replyBody,
+        retryAfter: (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null,
+      };
+      const now = this.#o.now();
+      const readings = this.#o.readings();
+      // The amounts the reply's schema read otherwise than sent (rounded, or taken as absent).
+      const read = collectAmountNotes(() =>
+        classifyReply(reply, call.schema, call.operation === 'order', now, readings),
       );
+      outcome = read.value;
+      notes = read.notes;
     } catch (err) {
       outcome = classifyNetworkError(err);
     } finally {
       permit.release();
     }
+    // The raw reply is kept in supplier_calls; the log says what was read otherwise, and for which sale.
+    for (const note of notes)
+      this.#o.logger?.warn(
+        {
+          operation: call.operation,
+          transactionNumber: call.transactionNumber,
+          field: note.field,
+          value: note.value,
+          readAsIdr: note.idr,
+        },
+        noteText(note),
+      );
     if (outcome.kind === 'retryable' && outcome.rc === '45') {
       this.#o.limiter.backoff(outcome.retryAfterMs ?? this.#o.rateLimitBackoffMs);
     }

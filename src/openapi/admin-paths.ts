@@ -502,6 +502,7 @@ const ROUTES = (): Record<string, Partial<Record<'get' | 'post', Route>>> => ({
               queuedOrders: 3,
               expectedWaitSeconds: 0.9,
               maxWaitSeconds: 600,
+              unread: null,
             },
             skus: [
               {

@@ -301,24 +301,37 @@ export const supplierReportBody = named(
     guards: described(
       z.object({
         committedIdr: described(
-          z.int(),
-          'What open purchases will still be charged by Mitra (IDR): paid orders not sent yet, at their order price, else their max_price.',
+          z.int().nullable(),
+          'What open purchases will still be charged by Mitra (IDR): paid orders not sent yet, at their order price, else their max_price. Null: unknown (see unread).',
         ),
         availableIdr: described(
           z.int().nullable(),
-          'The balance minus committedIdr: an init of a SKU priced above it is refused OOS (while the balance is younger than BALANCE_GUARD_MAX_AGE). Null: no balance read.',
+          'The balance minus committedIdr: an init of a SKU priced above it is refused OOS (while the balance is younger than BALANCE_GUARD_MAX_AGE). Null: no balance read, or committedIdr unknown.',
         ),
         queuedOrders: described(
-          z.int(),
-          'Paid orders waiting for their create-order slot, on every instance.',
+          z.int().nullable(),
+          'Paid orders waiting for their create-order slot, on every instance. Null: unknown (see unread).',
         ),
         expectedWaitSeconds: described(
-          z.number(),
-          'How long a new order would wait for its create-order slot: queuedOrders × (window + margin) / limit of MITRA_RATE_LIMIT.',
+          z.number().nullable(),
+          'How long a new order would wait for its create-order slot: queuedOrders × (window + margin) / limit of MITRA_RATE_LIMIT. Null: unknown (see unread).',
         ),
         maxWaitSeconds: described(
           z.number().nullable(),
           'MAX_SUPPLIER_WAIT: above it inits are refused OOS. Null: the queue guard is off.',
+        ),
+        unread: described(
+          z
+            .object({
+              reason: described(z.string(), 'Why the last read of the open purchases failed.'),
+              since: described(z.int(), 'When the reads began failing (epoch milliseconds).'),
+              figuresReadAt: described(
+                z.int().nullable(),
+                'When the figures shown were read (epoch milliseconds): the last good ones, which the guards judge by for a minute after. Null: none that recent; the figures are unknown and the guards refuse nothing.',
+              ),
+            })
+            .nullable(),
+          'Null while the open purchases are read. Else the guards fail open: they judge by the last good figures for a minute, then by none (no init is refused for the balance or the queue) until a read succeeds again.',
         ),
       }),
       'Sell only what can be delivered: the figures the init guards judge by, read at most once a second.',

@@ -84,7 +84,13 @@ export type CallFault =
   | { kind: 'refuse'; rc: string; status: string; http: 400 | 401 | 404 }
   | { kind: 'latency'; ms: number }
   /** Order status only: the reply's `status` is this non-number (misleading: it says nothing). */
-  | { kind: 'unclearStatus'; value: UnclearStatus };
+  | { kind: 'unclearStatus'; value: UnclearStatus }
+  /**
+   * Create-order only: the order is charged `total` instead of the variation's price, and says so
+   * in `selling_total` and later `grand_total` (a fractional amount, say, as Mitra's docs never
+   * promise whole IDR).
+   */
+  | { kind: 'charge'; total: number };
 
 /**
  * Status values the gateway cannot read as processing, success or failed: no number, as a
@@ -493,7 +499,10 @@ export class MitraSimulator {
         'order',
         () =>
           `order${field('brand_key')}${field('variation_key')}${field('price')}${field('ref_id')}${field('timestamp')}`,
-        () => (body ? this.#createOrder(c, body) : fail(c, 400, 'BAD_REQUEST', '40', 'invalid JSON body')),
+        (fault) =>
+          body
+            ? this.#createOrder(c, body, fault?.kind === 'charge' ? fault.total : null)
+            : fail(c, 400, 'BAD_REQUEST', '40', 'invalid JSON body'),
       );
     });
     app.notFound((c) => routeNotFound(c));
@@ -559,7 +568,7 @@ export class MitraSimulator {
     return response;
   }
 
-  #createOrder(c: Context<Env>, body: Record<string, unknown>): Response {
+  #createOrder(c: Context<Env>, body: Record<string, unknown>, charge: number | null): Response {
     const refId = typeof body.ref_id === 'string' ? body.ref_id : '';
     if (refId.trim() === '') return fail(c, 400, 'CLIENT_ERROR', '40', 'ref_id is required');
     if (this.#byRef.has(refId)) {
@@ -585,7 +594,8 @@ export class MitraSimulator {
     if (price < variation.price) return fail(c, 400, 'CLIENT_ERROR', '24', 'Product price limit exceeded');
     if (this.balance < variation.price) return fail(c, 400, 'CLIENT_ERROR', '25', 'Insufficient Balance');
 
-    this.balance -= variation.price;
+    const sellingTotal = charge ?? variation.price;
+    this.balance -= sellingTotal;
     const order: SimOrder = {
       trxCode: `VCG-TRX-${String(++this.#seq).padStart(6, '0')}`,
       refId,
@@ -593,7 +603,7 @@ export class MitraSimulator {
       variationKey: variation.key,
       variationName: variation.name,
       offeredPrice: price,
-      sellingTotal: variation.price,
+      sellingTotal,
       data: data as { key: string; value: string }[],
       status: SIM_STATUS.processing,
       sn: null,
@@ -612,7 +622,7 @@ export class MitraSimulator {
     return ok(c, {
       trx_code: order.trxCode,
       transaction_status: 'PROCESSING',
-      selling_total: variation.price,
+      selling_total: sellingTotal,
     });
   }
 
@@ -891,6 +901,7 @@ const nextFaultSchema = z.object({
       kind: z.literal('unclearStatus'),
       value: z.union([z.null(), z.literal(''), z.literal(false), z.tuple([]), z.number().int()]),
     }),
+    z.object({ kind: z.literal('charge'), total: z.number() }),
   ]),
 });
 

@@ -16,6 +16,7 @@ const through = (s: SupplierReport['skus'][number]) => {
 
 export function SupplierPage(props: { chrome: Chrome; report: SupplierReport }) {
   const r = props.report;
+  const g = r.guards;
   const waiting = Object.entries(r.limiter.waiting)
     .map(([lane, n]) => `${lane} ${n}`)
     .join(', ');
@@ -55,21 +56,35 @@ export function SupplierPage(props: { chrome: Chrome; report: SupplierReport }) 
         </dd>
         <dt>Committed</dt>
         <dd id="committed">
-          {idr(r.guards.committedIdr)} still to be charged by open purchases
-          {r.guards.availableIdr !== null &&
-            `; ${idr(r.guards.availableIdr)} left for new sales (a SKU priced above it is refused)`}
+          {g.committedIdr === null
+            ? 'unknown: the open purchases cannot be read (below)'
+            : `${idr(g.committedIdr)} still to be charged by open purchases`}
+          {g.availableIdr !== null &&
+            `; ${idr(g.availableIdr)} left for new sales (a SKU priced above it is refused)`}
         </dd>
         <dt>Supplier queue</dt>
         <dd id="queue">
-          {r.guards.queuedOrders} paid order{r.guards.queuedOrders === 1 ? '' : 's'} waiting for the supplier;
-          a new order would wait about {duration(r.guards.expectedWaitSeconds * 1000)}
-          {r.guards.maxWaitSeconds === null
+          {g.queuedOrders === null || g.expectedWaitSeconds === null
+            ? 'unknown: the open purchases cannot be read (below)'
+            : `${g.queuedOrders} paid order${g.queuedOrders === 1 ? '' : 's'} waiting for the supplier; a new order would wait about ${duration(g.expectedWaitSeconds * 1000)}`}
+          {g.maxWaitSeconds === null
             ? ' (queue guard off: MAX_SUPPLIER_WAIT=0)'
-            : ` (inits are refused above ${duration(r.guards.maxWaitSeconds * 1000)})`}
-          {r.guards.maxWaitSeconds !== null && r.guards.expectedWaitSeconds > r.guards.maxWaitSeconds && (
-            <strong class="flag"> ⚑ refusing new sales</strong>
-          )}
+            : ` (inits are refused above ${duration(g.maxWaitSeconds * 1000)})`}
+          {g.maxWaitSeconds !== null &&
+            g.expectedWaitSeconds !== null &&
+            g.expectedWaitSeconds > g.maxWaitSeconds && <strong class="flag"> ⚑ refusing new sales</strong>}
         </dd>
+        {g.unread && (
+          <>
+            <dt>Open purchases</dt>
+            <dd id="unread">
+              <strong class="flag">⚑ not read since {when(g.unread.since)} UTC</strong>: {g.unread.reason}.{' '}
+              {g.unread.figuresReadAt === null
+                ? 'The guards judge nothing meanwhile: no init is refused for the balance or the queue.'
+                : `The figures above were read ${when(g.unread.figuresReadAt)} UTC; the guards judge by them for a minute, then by none.`}
+            </dd>
+          </>
+        )}
         <dt>Rate limit</dt>
         <dd id="limiter">
           {r.limiter.inWindow} calls in the current window; waiting: {waiting || 'none'}
