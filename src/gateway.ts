@@ -292,7 +292,7 @@ export async function startGateway(
       save: (reading) => store.saveBalance(reading.idr, reading.at),
       load: async () => {
         const row = await store.lastBalance();
-        return row ? { idr: row.balanceIdr, at: row.readAt } : null;
+        return row ? { idr: row.balanceIdr, at: row.readAt, by: row.readBy } : null;
       },
     },
   });

@@ -271,21 +271,22 @@ describe('balance watch', () => {
 });
 
 describe('balance watch, the reading shared by every instance', () => {
-  /** A shared reading in memory, as the database keeps it. */
-  function memoryShare(initial: { idr: number; at: number } | null = null) {
+  type Row = { idr: number; at: number; by: string | null };
+  /** A shared reading in memory, as the database keeps it; what this process saves is by `self`. */
+  function memoryShare(initial: Row | null = null) {
     let kept = initial;
     let failLoads = false;
     return {
       shared: {
         save: async (r: { idr: number; at: number }) => {
-          kept = { ...r };
+          kept = { ...r, by: 'self' };
         },
         load: async () => {
           if (failLoads) throw new Error('database away');
           return kept;
         },
       },
-      set: (r: { idr: number; at: number }) => {
+      set: (r: Row) => {
         kept = r;
       },
       kept: () => kept,
@@ -295,48 +296,58 @@ describe('balance watch, the reading shared by every instance', () => {
     };
   }
 
+  /** One follow round of `w` (a start that reads the shared row once, then stops). */
+  async function followOnce(w: BalanceWatch) {
+    w.start(60_000, async () => false, 60_000);
+    await w.idle();
+    w.stop();
+  }
+
   it('saves each reading it polls, and a follower takes it without asking Mitra', async () => {
     const share = memoryShare();
     const poller = watch({ client: fakeClient([accepted(70_000)]).client, shared: share.shared });
     await poller.poll();
-    expect(share.kept()).toEqual({ idr: 70_000, at: expect.any(Number) });
+    expect(share.kept()).toEqual({ idr: 70_000, at: expect.any(Number), by: 'self' });
 
     const quiet = fakeClient([]);
     const follower = watch({ client: quiet.client, shared: share.shared, now: () => 50_000 });
-    follower.start(60_000, async () => false, 60_000);
-    await follower.idle();
-    expect(follower.last()).toEqual(share.kept());
+    await followOnce(follower);
+    expect(follower.last()).toEqual({ idr: 70_000, at: share.kept()?.at });
     expect(quiet.calls()).toBe(0);
   });
 
-  it('takes only a newer reading, and never one dated after its own clock', async () => {
-    const share = memoryShare({ idr: 10, at: 5_000 });
-    let t = 20_000;
-    const follower = watch({ client: fakeClient([accepted(99)]).client, shared: share.shared, now: () => t });
-    // Its own reading (at 20,000) is newer than the shared one: kept.
-    await follower.poll();
-    expect(follower.last()).toEqual({ idr: 99, at: 20_000 });
-    share.set({ idr: 10, at: 5_000 });
-    follower.start(60_000, async () => false, 60_000);
-    await follower.idle();
-    expect(follower.last()).toEqual({ idr: 99, at: 20_000 });
-    // A newer one read on a clock 3 s ahead: taken, dated now, not in the future.
-    follower.stop();
-    t = 30_000;
-    share.set({ idr: 42, at: 33_000 });
-    follower.start(60_000, async () => false, 60_000);
-    await follower.idle();
-    expect(follower.last()).toEqual({ idr: 42, at: 30_000 });
+  it('dates a reading from a clock ahead of its own once, then lets it age (never fresh forever)', async () => {
+    let t = 1_000_000;
+    const share = memoryShare({ idr: 42, at: t + 600_000, by: 'gw-ahead' }); // read on a clock 10 min ahead
+    const follower = watch({ client: fakeClient([]).client, shared: share.shared, now: () => t });
+    await followOnce(follower);
+    expect(follower.last()).toEqual({ idr: 42, at: 1_000_000 });
+    // The same row, followed again 5 min later: unchanged, so its age grows.
+    t += 300_000;
+    await followOnce(follower);
+    expect(follower.last()).toEqual({ idr: 42, at: 1_000_000 });
+  });
+
+  it('takes a newer reading written by a clock behind its own (the polling turn moved)', async () => {
+    const t = 1_000_000;
+    const share = memoryShare({ idr: 10, at: t - 1000, by: 'gw-a' });
+    const follower = watch({ client: fakeClient([]).client, shared: share.shared, now: () => t });
+    await followOnce(follower);
+    expect(follower.last()).toEqual({ idr: 10, at: t - 1000 });
+    // gw-b, whose clock is 30 s behind, now holds the turn and read 20 after gw-a's reading.
+    share.set({ idr: 20, at: t - 30_000, by: 'gw-b' });
+    await followOnce(follower);
+    expect(follower.last()).toEqual({ idr: 20, at: t - 30_000 });
   });
 
   it('keeps its last reading when the shared one cannot be read, and says so', async () => {
-    const share = memoryShare({ idr: 10, at: 5_000 });
+    const share = memoryShare({ idr: 10, at: 5_000, by: 'gw-a' });
     const { logger, parsed } = logCapture();
     const follower = watch({ client: fakeClient([accepted(77)]).client, shared: share.shared, logger });
+    await followOnce(follower);
     await follower.poll();
     share.failLoads();
-    follower.start(60_000, async () => false, 60_000);
-    await follower.idle();
+    await followOnce(follower);
     expect(follower.last()?.idr).toBe(77);
     expect(parsed().some((l) => l.level === 40 && /shared supplier balance not read/.test(l.msg))).toBe(true);
   });

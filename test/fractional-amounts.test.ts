@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
-import { collectAmountNotes, noteText, readIdr } from '../src/mitra/amounts.js';
+import { type AmountNote, collectAmountNotes, noteText, readIdr } from '../src/mitra/amounts.js';
 import { classifyReply } from '../src/mitra/outcome.js';
 import {
   balanceDataSchema,
@@ -125,20 +125,28 @@ describe('the Mitra reply schemas read amounts as whole IDR, never refusing the 
     expect(notes.map((n) => n.field)).toEqual(['grand_total', 'grand_total']);
   });
 
-  it('a variation list: a price rounded; a variation whose price cannot be read left out, never the list', () => {
+  it('a variation list: a price rounded up (it is offered back); one that cannot be read left out, never the list', () => {
     const v = (key: string, price: unknown) => ({ key, variation_name: key, price, is_active: true });
     const { value: list, notes } = collectAmountNotes(() =>
-      variationsSchema.parse([v('A', 15000), v('B', 15000.5), v('C', -5), v('D', BEYOND)]),
+      variationsSchema.parse([v('A', 15000), v('B', 15000.5), v('B4', 15000.4), v('C', -5), v('D', BEYOND)]),
     );
     expect(list.map((x) => [x.key, x.price])).toEqual([
       ['A', 15000],
       ['B', 15001],
+      ['B4', 15001],
     ]);
     expect(notes.map((n) => [n.field, n.idr])).toEqual([
       ['price of variation B', 15001],
+      ['price of variation B4', 15001],
       ['price of variation C', null],
       ['price of variation D', null],
     ]);
+    expect(noteText(notes[1] as AmountNote)).toBe(
+      'Mitra sent price of variation B4 15000.4: rounded up to 15001 IDR (amounts are whole IDR; a price offered below it would be refused)',
+    );
+    // A charge is rounded half up: 15000.4 charged is 15000.
+    expect(readIdr(15000.4)).toEqual({ kind: 'rounded', idr: 15000 });
+    expect(readIdr(15000.4, { round: 'up' })).toEqual({ kind: 'rounded', idr: 15001 });
   });
 
   it('the balance: rounded (below zero too); one that cannot be read makes no reading', () => {
@@ -235,22 +243,23 @@ describe(`a delivery charged a fractional amount (${TEST_DIALECT})`, () => {
     expect(costs).toEqual(['15000']);
   });
 
-  it('a fractional catalogue price is sold at its whole IDR ceiling, and charged as delivered', async () => {
+  it('a fractional catalogue price (below .5 too) is offered at its whole IDR ceiling, and delivered', async () => {
+    // Offered 15,000 for a price of 15,000.4, Mitra would refuse it (rc 24) and every paid sale fail.
     const catalogue = defaultCatalogue().map((b) =>
       b.key !== 'MLBB'
         ? b
-        : { ...b, variations: b.variations.map((v) => (v.key === 'MLBB112' ? { ...v, price: 15000.5 } : v)) },
+        : { ...b, variations: b.variations.map((v) => (v.key === 'MLBB112' ? { ...v, price: 15000.4 } : v)) },
     );
     const { e } = await start({ sim: { catalogue } });
     expect(await e.gw.store.getVariation('MLBB', 'MLBB112')).toMatchObject({ price: 15001 });
     await e.purchase('FRAC-CAT');
     expect((await e.settle('FRAC-CAT')).status).toBe(200);
-    // Offered 15,001 (the price as read), charged 15,000.5: recorded 15,001.
+    // Offered 15,001 (the price rounded up), charged 15,000.4: recorded 15,000 (half up).
     expect(await e.gw.store.getTransaction('FRAC-CAT')).toMatchObject({
       state: 'SUCCESS',
       priceOffered: 15001,
-      pricePaid: 15001,
+      pricePaid: 15000,
     });
-    expect((await reported(e)).report.total).toMatchObject({ delivered: 1, costIdr: 15001 });
+    expect((await reported(e)).report.total).toMatchObject({ delivered: 1, costIdr: 15000 });
   });
 });

@@ -25,7 +25,8 @@ export interface BalanceWatchOptions {
 
 export interface SharedBalance {
   save(reading: BalanceReading): Promise<void>;
-  load(): Promise<BalanceReading | null>;
+  /** The last reading saved, with the instance that read it (`at` is on that instance's clock). */
+  load(): Promise<(BalanceReading & { by: string | null }) | null>;
 }
 
 const idr = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -41,6 +42,8 @@ export class BalanceWatch {
   #timer: NodeJS.Timeout | null = null;
   #following: Promise<void> | null = null;
   #followTimer: NodeJS.Timeout | null = null;
+  // The shared row last taken, as written (its time on the reader's clock, and the reader).
+  #seen: { at: number; by: string | null } | null = null;
   // Bumped by start and stop: a tick of an earlier start schedules nothing more.
   #generation = 0;
 
@@ -120,19 +123,25 @@ export class BalanceWatch {
       await Promise.allSettled([this.#ticking, this.#polling, this.#following]);
   }
 
-  /** Takes the shared reading when it is newer than this instance's own. Never judged here: the low-balance alert is the polling instance's. */
+  /**
+   * Takes the shared reading each time it changes: one poller writes at a time, so a changed row
+   * is the newest reading, whatever the clock it was dated by. Never judged here: the low-balance
+   * alert is the polling instance's.
+   */
   async #follow(shared: SharedBalance): Promise<void> {
-    let reading: BalanceReading | null;
+    let row: Awaited<ReturnType<SharedBalance['load']>>;
     try {
-      reading = await shared.load();
+      row = await shared.load();
     } catch (err) {
       this.#o.logger.warn({ err }, 'shared supplier balance not read; the last known value stays');
       return;
     }
-    if (!reading || (this.#last && reading.at <= this.#last.at)) return;
-    // Read on another instance's clock: one a little ahead must not make a fresh reading look
-    // like one from the future (which the balance guard takes as stale).
-    this.#last = { idr: reading.idr, at: Math.min(reading.at, this.#now()) };
+    if (!row || (this.#seen && row.at === this.#seen.at && row.by === this.#seen.by)) return;
+    this.#seen = { at: row.at, by: row.by };
+    // Dated on the reader's clock, once: one ahead of ours must not make the reading look like
+    // one from the future (which the guard takes as stale), nor stay fresh while the row is
+    // unchanged; one behind ours must not hide a newer reading.
+    this.#last = { idr: row.idr, at: Math.min(row.at, this.#now()) };
   }
 
   async #read(): Promise<BalanceReading | null> {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { envVarsSchema, storageEnvSchema } from '../config/env.js';
 import {
+  lineFigures,
   type ReportLine,
   reportCsv,
   reportQuerySchema,
@@ -162,20 +163,7 @@ export async function runReport(args: string[], io: CliIo): Promise<number> {
 }
 
 function table(lines: readonly ReportLine[], total: ReportLine, by: string): string[] {
-  const row = (l: ReportLine) => [
-    l.key,
-    ...[
-      l.sold,
-      l.delivered,
-      l.failed,
-      l.refunded,
-      l.open,
-      l.revenueIdr,
-      l.costIdr,
-      l.profitIdr,
-      l.unpriced,
-    ].map(n),
-  ];
+  const row = (l: ReportLine) => [l.key, ...lineFigures(l).map(n)];
   const right = { align: 'right' as const };
   return formatTable(
     [

@@ -10,7 +10,10 @@
  *
  * - A safe whole number is read as it is.
  * - Another finite number within the safe-integer range (±2^53) is rounded half up (towards
- *   +infinity on a tie: 15000.5 is 15001) to whole IDR: `rounded`.
+ *   +infinity on a tie: 15000.5 is 15001) to whole IDR: `rounded`. A price the gateway offers
+ *   back (a catalogue price, sent as an order's `price`) is rounded up instead (`round: 'up'`):
+ *   Mitra refuses an order offered below its price, so 15000.4 offered as 15000 would fail every
+ *   paid sale of it.
  * - A decimal numeral in a string ("15000", "15000.50") is read as that number, by the same rule.
  * - Anything else (a number beyond the safe range, an infinity, a negative amount where none can
  *   be, a boolean, an object, other text) is `unreadable`: treated as absent, so what depends on it
@@ -25,7 +28,14 @@ export type IdrAmount =
 
 const DECIMAL = /^[+-]?\d+(\.\d+)?$/;
 
-export function readIdr(value: unknown, options: { negative?: boolean } = {}): IdrAmount {
+export interface ReadIdrOptions {
+  /** The balance may be negative; no other amount can. */
+  negative?: boolean;
+  /** `up` for a price offered back to Mitra; half up (the default) for a charge or the balance. */
+  round?: 'half-up' | 'up';
+}
+
+export function readIdr(value: unknown, options: ReadIdrOptions = {}): IdrAmount {
   if (value === undefined || value === null) return { kind: 'absent' };
   let n: number;
   if (typeof value === 'number') n = value;
@@ -36,7 +46,7 @@ export function readIdr(value: unknown, options: { negative?: boolean } = {}): I
   if (n < 0 && !options.negative) return { kind: 'unreadable', why: 'negative' };
   if (typeof value === 'number' && Number.isSafeInteger(n)) return { kind: 'whole', idr: n };
   // Math.round is half up (towards +infinity on a tie); `+ 0` turns -0 into 0.
-  const idr = Math.round(n) + 0;
+  const idr = (options.round === 'up' ? Math.ceil(n) : Math.round(n)) + 0;
   return idr === n ? { kind: 'whole', idr } : { kind: 'rounded', idr };
 }
 
@@ -50,6 +60,8 @@ export interface AmountNote {
   idr: number | null;
   /** Why (unreadable amounts only). */
   why?: string;
+  /** Rounded up (a price offered back), not half up. */
+  up?: boolean;
 }
 
 /** Told of each amount read otherwise than as sent. */
@@ -87,7 +99,7 @@ export function idrOf(
   field: string,
   value: unknown,
   noted: AmountNoted,
-  options: { negative?: boolean } = {},
+  options: ReadIdrOptions = {},
 ): number | null {
   const read = readIdr(value, options);
   switch (read.kind) {
@@ -96,7 +108,7 @@ export function idrOf(
     case 'absent':
       return null;
     case 'rounded':
-      noted({ field, value, idr: read.idr });
+      noted({ field, value, idr: read.idr, ...(options.round === 'up' ? { up: true } : {}) });
       return read.idr;
     case 'unreadable':
       noted({ field, value, idr: null, why: read.why });
@@ -109,5 +121,5 @@ export function noteText(note: AmountNote): string {
   const sent = typeof note.value === 'string' ? JSON.stringify(note.value) : String(note.value);
   return note.idr === null
     ? `Mitra sent ${note.field} ${sent}: ${note.why ?? 'unreadable'}, so taken as absent`
-    : `Mitra sent ${note.field} ${sent}: rounded half up to ${note.idr} IDR (amounts are whole IDR)`;
+    : `Mitra sent ${note.field} ${sent}: rounded ${note.up ? 'up' : 'half up'} to ${note.idr} IDR (amounts are whole IDR${note.up ? '; a price offered below it would be refused' : ''})`;
 }

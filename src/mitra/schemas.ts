@@ -54,7 +54,10 @@ const variationSchema = z
     price: z.unknown(),
     is_active: z.boolean(),
   })
-  .transform(({ price, ...v }) => ({ ...v, price: idrOf(`price of variation ${v.key}`, price, noteAmount) }));
+  .transform(({ price, ...v }) => ({
+    ...v,
+    price: idrOf(`price of variation ${v.key}`, price, noteAmount, { round: 'up' }),
+  }));
 
 /**
  * A brand's variations. One whose price cannot be read as whole IDR is left out, as if Mitra did

@@ -169,23 +169,22 @@ const REPORT_COLUMNS = [
   'unpriced',
 ] as const;
 
+/** A line's figures in the order of REPORT_COLUMNS: what the CSV and the CLI's table show. */
+export const lineFigures = (l: ReportLine): number[] => [
+  l.sold,
+  l.delivered,
+  l.failed,
+  l.refunded,
+  l.open,
+  l.revenueIdr,
+  l.costIdr,
+  l.profitIdr,
+  l.unpriced,
+];
+
 /** The report as CSV: a header (day or sku first), a line per day or SKU, then the total line. */
 export function reportCsv(report: SalesReport): string {
-  const row = (l: ReportLine) =>
-    csvLine([
-      textCell(l.key),
-      ...[
-        l.sold,
-        l.delivered,
-        l.failed,
-        l.refunded,
-        l.open,
-        l.revenueIdr,
-        l.costIdr,
-        l.profitIdr,
-        l.unpriced,
-      ].map(numberCell),
-    ]);
+  const row = (l: ReportLine) => csvLine([textCell(l.key), ...lineFigures(l).map(numberCell)]);
   return [csvLine([report.query.by, ...REPORT_COLUMNS]), ...report.lines.map(row), row(report.total)].join(
     '',
   );

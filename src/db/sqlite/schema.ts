@@ -203,10 +203,6 @@ export const catalogueVariations = sqliteTable(
 );
 
 /**
- * The daily summary (src/admin/daily-summary.ts), one row per day summarised: who is sending it
- * until when, and whether it went. Sent once per day whatever the number of gateways.
- */
-/**
  * The last supplier balance read, shared by every instance: only the one holding the polling turn
  * asks Mitra, and the others judge inits by what it read. One row per supplier.
  */
@@ -218,6 +214,10 @@ export const supplierBalance = sqliteTable('supplier_balance', {
   readBy: text('read_by'),
 });
 
+/**
+ * The daily summary (src/admin/daily-summary.ts), one row per day summarised: who is sending it
+ * until when, and whether it went. Sent once per day whatever the number of gateways.
+ */
 export const dailySummaries = sqliteTable('daily_summaries', {
   // YYYY-MM-DD at REPORT_UTC_OFFSET: the day summarised.
   day: text('day').primaryKey(),
