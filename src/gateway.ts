@@ -29,6 +29,7 @@ import { Reconciler } from './fulfilment/reconciler.js';
 import { SupplySnapshot } from './fulfilment/supply-snapshot.js';
 import { WebhookProcessor } from './fulfilment/webhooks.js';
 import type { GatewayEnv } from './http/env.js';
+import { isReady, readinessChecks } from './http/health.js';
 import { listen } from './http/listen.js';
 import { type RequestLogDeps, requestRecorder } from './http/request-log.js';
 import type { Logger } from './log.js';
@@ -240,6 +241,9 @@ export async function startGateway(
     committedIdr: async () => (await supply.current()).figures?.committedIdr ?? null,
     expectedWaitSeconds: async () => (await supplierGuards()).expectedWaitSeconds,
     sellingVariations: () => selling(),
+    // The checks of /readyz, at most once per 5 s: one of them is a write.
+    ready: cachedFor(5000, async () => isReady(await readinessChecks(readinessProbe))),
+    alertActive: (kind) => alerter.active(kind),
   });
   const alerter = new Alerter({
     logger,
@@ -276,6 +280,14 @@ export async function startGateway(
     now,
     logger,
   });
+  // What /readyz and the gateway_ready gauge check.
+  const readinessProbe = {
+    storageWritable: () => store.checkWritable(),
+    // Start-up applied every migration before listening, or stopped.
+    migrated: () => true,
+    cataloguePresent: async () => (await catalogue.age()).brandsMs !== null,
+    onFailure: (check: string, err: unknown) => logger.error({ err, check }, 'readiness check failed'),
+  };
   catalogueAge = async () => {
     const age = await catalogue.age();
     if (age.brandsMs === null) return null;
@@ -507,11 +519,7 @@ export async function startGateway(
     },
     metrics,
     readiness: {
-      storageWritable: () => store.checkWritable(),
-      // Start-up applied every migration before listening, or stopped.
-      migrated: () => true,
-      cataloguePresent: async () => (await catalogue.age()).brandsMs !== null,
-      onFailure: (check, err) => logger.error({ err, check }, 'readiness check failed'),
+      ...readinessProbe,
       details: readinessDetails,
       // A change of the queue guard's verdict (over or under its limit, unknown) is logged at once.
       verdict: (details) => queueVerdict((details as Awaited<ReturnType<typeof readinessDetails>>).supplier),

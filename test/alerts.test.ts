@@ -122,9 +122,13 @@ describe('alerter', () => {
     const raised: string[] = [];
     const a = alerter({ url: hook.url, onRaise: (e) => raised.push(e.kind) });
     const low = { kind: 'low-balance', key: 'balance', message: 'balance 10 IDR' } as const;
+    expect(a.active('low-balance')).toBe(false);
     expect(a.raise(low)).toBe(true);
     expect(a.raise(low)).toBe(false);
+    expect(a.active('low-balance')).toBe(true);
+    expect(a.active('stale-balance')).toBe(false);
     expect(a.clear('low-balance', 'balance')).toBe(true);
+    expect(a.active('low-balance')).toBe(false);
     expect(a.clear('low-balance', 'balance')).toBe(false);
     expect(a.raise(low)).toBe(true);
     await a.idle();

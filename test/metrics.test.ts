@@ -332,6 +332,43 @@ describe('metrics', () => {
     expect(value(samples, 'gateway_supplier_balance_low')).toBe(0);
   });
 
+  it('shows readiness and each alert condition at scrape time; an unreadable readiness is not ready', async () => {
+    let ready: boolean | Error = true;
+    const active = new Set<string>(['supplier-auth']);
+    const m = createMetrics(
+      sources({
+        ready: async () => {
+          if (ready instanceof Error) throw ready;
+          return ready;
+        },
+        alertActive: (kind) => active.has(kind),
+      }),
+    );
+    let { samples, types } = await scrape(m);
+    expect(types.get('gateway_ready')).toBe('gauge');
+    expect(types.get('gateway_alert_active')).toBe('gauge');
+    expect(value(samples, 'gateway_ready')).toBe(1);
+    expect(
+      Object.fromEntries(find(samples, 'gateway_alert_active').map((s) => [s.labels.kind, s.value])),
+    ).toEqual({
+      'supplier-auth': 1,
+      'low-balance': 0,
+      'stale-catalogue': 0,
+      'stale-balance': 0,
+      'open-purchases-unread': 0,
+    });
+    ready = false;
+    active.delete('supplier-auth');
+    active.add('low-balance');
+    ({ samples } = await scrape(m));
+    expect(value(samples, 'gateway_ready')).toBe(0);
+    expect(value(samples, 'gateway_alert_active', { kind: 'supplier-auth' })).toBe(0);
+    expect(value(samples, 'gateway_alert_active', { kind: 'low-balance' })).toBe(1);
+    ready = new Error('database gone');
+    ({ samples } = await scrape(m));
+    expect(value(samples, 'gateway_ready')).toBe(0);
+  });
+
   it('reads the catalogue age and the rate limiter queues at scrape time', async () => {
     let age: number | null = null;
     const m = createMetrics(

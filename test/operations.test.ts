@@ -330,6 +330,11 @@ describe('alerts', () => {
     const low = chat.bodies.find((b) => b.kind === 'low-balance');
     expect(low?.text).toBe(low?.content);
     expect(String(low?.text)).toMatch(/balance/);
+    // The condition shows as a gauge while it holds, beside readiness (both for the shipped rules).
+    const scraped = (await e.gw.metrics.render()).body;
+    expect(scraped).toMatch(/^gateway_alert_active\{kind="low-balance"\} 1$/m);
+    expect(scraped).toMatch(/^gateway_alert_active\{kind="supplier-auth"\} 0$/m);
+    expect(scraped).toMatch(/^gateway_ready 1$/m);
 
     e.sim.nextFault('balance', { kind: 'refuse', rc: '41', status: 'Unauthorized', http: 401 });
     await waitFor(() => chat.bodies.some((b) => b.kind === 'supplier-auth'), 5000, 'an auth alert');

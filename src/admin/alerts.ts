@@ -20,6 +20,19 @@ export const ALERT_KINDS = [
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
+/**
+ * The kinds that are conditions, cleared when they end: `gateway_alert_active{kind}` shows
+ * whether each holds now. The others are events (a transaction, a source, a number) never cleared.
+ */
+export const CONDITION_KINDS = [
+  'supplier-auth',
+  'low-balance',
+  'stale-catalogue',
+  'stale-balance',
+  'open-purchases-unread',
+] as const satisfies readonly AlertKind[];
+export type ConditionKind = (typeof CONDITION_KINDS)[number];
+
 export interface AlertEvent {
   kind: AlertKind;
   /** What makes two raises the same event: e.g. a transaction number, or `balance`. */
@@ -143,6 +156,13 @@ export class Alerter {
   /** The event is over (e.g. the balance recovered): the next raise of it is sent again. */
   clear(kind: AlertKind, key: string): boolean {
     return this.#raised.delete(`${kind}:${key}`);
+  }
+
+  /** Whether some alert of this kind was raised and not cleared since. */
+  active(kind: ConditionKind): boolean {
+    const prefix = `${kind}:`;
+    for (const id of this.#raised.keys()) if (id.startsWith(prefix)) return true;
+    return false;
   }
 
   /** Resolves when every delivery started so far has succeeded or given up. */

@@ -8,7 +8,7 @@ import type { Operation, SupplierCallRecord } from '../mitra/client.js';
 import type { Lane } from '../mitra/limiter.js';
 import type { OutcomeKind } from '../mitra/outcome.js';
 import { WEBHOOK_RESULTS, type WebhookResult } from '../mitra/webhook-route.js';
-import { ALERT_KINDS } from './alerts.js';
+import { ALERT_KINDS, CONDITION_KINDS, type ConditionKind } from './alerts.js';
 
 // Every label value comes from one of these lists or is `other`: a caller passing a path, a
 // reply code or a user's input can never grow the number of series.
@@ -63,6 +63,10 @@ export interface MetricsSources {
    * none can sell).
    */
   sellingVariations?: () => Promise<readonly SkuSelling[]>;
+  /** Whether /readyz would answer 200 now (its checks); no series without it, 0 when it throws. */
+  ready?: () => Promise<boolean>;
+  /** Whether an alert condition (supplier auth, low balance, ...) holds now on this instance. */
+  alertActive?: (kind: ConditionKind) => boolean;
   /** The process defaults (CPU, memory, event loop); default true. */
   defaultMetrics?: boolean;
 }
@@ -305,6 +309,31 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
         if (rows === FAILED) return;
         this.reset();
         for (const { sku, sellsThrough } of rows) this.set({ sku }, sellsThrough ? 1 : 0);
+      },
+    });
+  }
+  const readySource = sources.ready;
+  if (readySource) {
+    const ready = shared('ready', readySource);
+    new Gauge({
+      name: 'gateway_ready',
+      help: 'Whether this instance is ready (1): /readyz would answer 200 (storage takes a write, migrations applied, a catalogue present); 0 when not.',
+      registers,
+      async collect() {
+        // Readiness that cannot be judged is not readiness.
+        this.set((await ready()) === true ? 1 : 0);
+      },
+    });
+  }
+  const alertActive = sources.alertActive;
+  if (alertActive) {
+    new Gauge({
+      name: 'gateway_alert_active',
+      help: 'Whether an alert condition holds now on this instance (1): raised and not yet cleared. The same conditions as the alerts of those kinds.',
+      labelNames: ['kind'] as const,
+      registers,
+      collect() {
+        for (const kind of CONDITION_KINDS) this.set({ kind }, alertActive(kind) ? 1 : 0);
       },
     });
   }

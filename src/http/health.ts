@@ -53,6 +53,34 @@ export function answerLog(now: () => number, everyMs: number): (key: string) => 
 }
 
 /**
+ * The checks of /readyz, each `ok` or what is wrong; never throws. One place for the answer and
+ * for the `gateway_ready` gauge.
+ */
+export async function readinessChecks(
+  deps: Pick<ReadinessDeps, 'storageWritable' | 'migrated' | 'cataloguePresent' | 'onFailure'>,
+): Promise<Record<string, string>> {
+  const checks: Record<string, string> = {};
+  try {
+    await deps.storageWritable();
+    checks.storage = 'ok';
+  } catch (err) {
+    checks.storage = 'not writable';
+    deps.onFailure?.('storage', err);
+  }
+  checks.migrations = deps.migrated() ? 'ok' : 'not applied';
+  try {
+    checks.catalogue = (await deps.cataloguePresent()) ? 'ok' : 'never fetched';
+  } catch (err) {
+    checks.catalogue = 'unreadable';
+    deps.onFailure?.('catalogue', err);
+  }
+  return checks;
+}
+
+export const isReady = (checks: Record<string, string>): boolean =>
+  Object.values(checks).every((v) => v === 'ok');
+
+/**
  * For orchestrators: /livez answers while the process serves at all; /readyz only when it can
  * take purchases. Razer's own /health is left as Razer's.
  */
@@ -61,22 +89,8 @@ export function healthRoutes(deps: ReadinessDeps): Hono<GatewayEnv> {
   const due = answerLog(deps.now ?? Date.now, deps.logEveryMs ?? 60_000);
   app.get('/livez', (c) => c.json({ status: 'live' }));
   app.get('/readyz', async (c) => {
-    const checks: Record<string, string> = {};
-    try {
-      await deps.storageWritable();
-      checks.storage = 'ok';
-    } catch (err) {
-      checks.storage = 'not writable';
-      deps.onFailure?.('storage', err);
-    }
-    checks.migrations = deps.migrated() ? 'ok' : 'not applied';
-    try {
-      checks.catalogue = (await deps.cataloguePresent()) ? 'ok' : 'never fetched';
-    } catch (err) {
-      checks.catalogue = 'unreadable';
-      deps.onFailure?.('catalogue', err);
-    }
-    const ready = Object.values(checks).every((v) => v === 'ok');
+    const checks = await readinessChecks(deps);
+    const ready = isReady(checks);
     const status = ready ? 'ready' : 'not ready';
     if (deps.onAnswer) {
       let details: Record<string, unknown> | null = null;
