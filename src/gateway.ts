@@ -42,6 +42,10 @@ import { keptAnswerShortcut } from './razer/kept-answer-shortcut.js';
 import { QueryAnswers } from './razer/query-answers.js';
 import { differences, type Readings } from './readings/settings.js';
 import { salesReport } from './reports/sales.js';
+import { textRedactor } from './secrets.js';
+import { tracedLimiter } from './tracing/limiter.js';
+import { tracedStore } from './tracing/store.js';
+import type { Tracer } from './tracing/tracer.js';
 
 export interface GatewayCounters {
   unauthorized: number;
@@ -100,6 +104,8 @@ export interface GatewayOptions {
    * page and /readyz (default 1000 ms; tests may use 0).
    */
   supplySnapshotMs?: number;
+  /** Traces to this tracer instead of the one OTEL_EXPORTER_OTLP_ENDPOINT would start (tests). */
+  tracer?: Tracer;
   /** Alert deliveries' retry pacing (tests shorten it). */
   alertDelivery?: { tries?: number; minDelayMs?: number; maxDelayMs?: number; timeoutMs?: number };
 }
@@ -145,14 +151,16 @@ export async function startGateway(
     { mitra: where.mitra.url, mitraHost: where.mitra.host, storage: where.storage, instance: where.instance },
     `starting: ${whereaboutsLine(where)}`,
   );
-  const store = await openStore(config);
+  const opened = await openStore(config);
   let applied: number;
   try {
-    applied = await store.migrate();
+    applied = await opened.migrate();
   } catch (err) {
-    await store.close();
+    await opened.close();
     throw err;
   }
+  const tracer = options.tracer ?? (config.tracing ? await startTracing(config, logger) : undefined);
+  const store = tracer ? tracedStore(opened, tracer) : opened;
   logger.info(
     {
       database: describeStore(config),
@@ -185,7 +193,8 @@ export async function startGateway(
 
   if (readings().razer.signed_content === 'uri') warnUnsignedBodies(logger);
   const audit = new AuditWriter(store, logger);
-  const limiter = await createLimiter(store, config, now, logger);
+  const untracedLimiter = await createLimiter(store, config, now, logger);
+  const limiter = tracer ? tracedLimiter(untracedLimiter, tracer) : untracedLimiter;
   // Set below, once the catalogue and the balance watch exist; read only at scrape time.
   let catalogueAge: () => Promise<number | null> = async () => null;
   let lastBalance: () => number | null = () => null;
@@ -261,6 +270,7 @@ export async function startGateway(
     limiter,
     now,
     logger,
+    tracer,
     record: (call) => {
       metrics.supplierCall(call);
       authWatch(call);
@@ -329,6 +339,7 @@ export async function startGateway(
   // Longer than one create-order call: a row past it has no reply coming.
   const leaseMs = 2 * config.mitra.timeoutMs + 1000;
   const engine = new FulfilmentEngine({
+    tracer,
     readings,
     store,
     client,
@@ -449,6 +460,7 @@ export async function startGateway(
     logger,
     // A mistyped webhook URL (`//mitra/webhook/<token>`) is a 404 whose path would carry the token.
     secrets: [config.mitra.webhookToken, ...(config.adminToken ? [config.adminToken] : [])],
+    tracer,
     onRequest: (endpoint, status, seconds) => metrics.razerRequest(endpoint, status, seconds),
   };
   // Final answers kept for repeated polls, shared by the Razer routes and the listener's shortcut.
@@ -532,13 +544,16 @@ export async function startGateway(
   if (!config.adminToken)
     logger.info('admin API off: ADMIN_TOKEN is unset, so /admin and /metrics answer 404 on this port');
 
-  const shortcut = keptAnswerShortcut({
-    answers: queryAnswers,
-    audit,
-    now,
-    record: requestRecorder(requestLog),
-    logger,
-  });
+  // With tracing on every Razer request goes through the routes, so that each has its trace.
+  const shortcut = tracer
+    ? undefined
+    : keptAnswerShortcut({
+        answers: queryAnswers,
+        audit,
+        now,
+        record: requestRecorder(requestLog),
+        logger,
+      });
   // Workers start once both ports listen; `shutdown` stops whatever has started, so a start
   // that fails halfway (a port taken) leaves no connection, timer or refresh behind.
   let server: Awaited<ReturnType<typeof listen>> | undefined;
@@ -634,6 +649,8 @@ export async function startGateway(
     // After the alerter: a summary being posted gives up, and gives its claim up, before the store closes.
     await workers?.dailySummary?.idle();
     await store.close();
+    // Last: the spans of everything above are sent before the process goes.
+    await tracer?.shutdown().catch((err: unknown) => logger.warn({ err }, 'traces not all sent at stop'));
     logger.info({ ...counters }, 'gateway stopped');
   };
   try {
@@ -684,6 +701,42 @@ export async function startGateway(
     },
   };
 }
+
+/**
+ * OpenTelemetry, loaded only now: a gateway without OTEL_EXPORTER_OTLP_ENDPOINT never imports it.
+ * The exporter reads its endpoint, headers and timeout from the standard variables itself.
+ */
+async function startTracing(config: Config, logger: Logger): Promise<Tracer> {
+  const { startOtelTracing } = await import('./tracing/otel.js');
+  const tracer = startOtelTracing({
+    instanceId: config.instanceId,
+    propagateToMitra: config.tracing?.propagateToMitra ?? false,
+    redact: textRedactor(secretsOf(config)),
+  });
+  logger.info(
+    {
+      endpoint: shownUrl(
+        process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '',
+      ),
+      traceparentToMitra: config.tracing?.propagateToMitra ?? false,
+    },
+    'tracing on: OpenTelemetry traces over OTLP/HTTP',
+  );
+  return tracer;
+}
+
+/** Every credential the configuration holds: none may reach a span. */
+const secretsOf = (config: Config): string[] => [
+  ...config.razer.apiKeys,
+  ...config.razer.retiredKeys,
+  config.mitra.apiKey,
+  config.mitra.secretKey,
+  config.mitra.webhookToken,
+  ...(config.adminToken ? [config.adminToken] : []),
+  ...(config.databaseUrl && URL.canParse(config.databaseUrl)
+    ? [decodeURIComponent(new URL(config.databaseUrl).password)]
+    : []),
+];
 
 /** One balance reading, not kept: null when Mitra does not give it. */
 async function readBalance(client: MitraClient, now: () => number) {

@@ -26,6 +26,20 @@ const importsUnder = (folder: string) =>
   sources(join(SRC, folder)).flatMap((f) => importsOf(f).map((to) => ({ from: relative(SRC, f), to })));
 
 describe('architecture', () => {
+  it('OpenTelemetry is loaded only when tracing is on: one module imports it, and it is imported dynamically alone', () => {
+    const files = sources(SRC);
+    const importing = files
+      .filter((f) => /from\s+'@opentelemetry\//.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(SRC, f));
+    expect(importing).toEqual(['tracing/otel.ts']);
+    const statically = files.filter((f) => importsOf(f).includes('tracing/otel.js'));
+    expect(statically).toEqual([]);
+    const dynamically = files.filter((f) =>
+      readFileSync(f, 'utf8').includes("await import('./tracing/otel.js')"),
+    );
+    expect(dynamically.map((f) => relative(SRC, f))).toEqual(['gateway.ts']);
+  });
+
   it('src/db imports nothing from fulfilment, mitra or razer', () => {
     const bad = importsUnder('db').filter((i) => /^(fulfilment|mitra|razer)\//.test(i.to));
     expect(bad).toEqual([]);

@@ -57,6 +57,7 @@ describe('environment', () => {
       balanceGuardMaxAgeMs: 15 * 60 * 1000,
       maxSupplierWaitMs: 10 * 60 * 1000,
       reportUtcOffsetMinutes: 0,
+      tracing: null,
       dailySummaryHour: null,
       logLevel: 'info',
     });
@@ -99,6 +100,39 @@ describe('environment', () => {
     const hour = at({ DAILY_SUMMARY_HOUR: '8' });
     expect(hour.ok && hour.value.dailySummaryHour).toBe(8);
     for (const bad of ['24', '-1', '8am']) expect(at({ DAILY_SUMMARY_HOUR: bad }).ok, bad).toBe(false);
+  });
+
+  it('turns tracing on with an OTLP endpoint, off with the standard switches, and names a bad value', () => {
+    const tracing = (over: Record<string, string>) => {
+      const r = loadConfig({ ...REQUIRED_ENV, ...over });
+      return r.ok ? r.value.tracing : r.errors;
+    };
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
+    expect(tracing({})).toBeNull();
+    // Asking for traceparent without an endpoint sends nothing anywhere.
+    expect(tracing({ MITRA_TRACEPARENT: 'true' })).toBeNull();
+    expect(tracing(endpoint)).toEqual({ propagateToMitra: false });
+    expect(tracing({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector.example/v1/traces' })).toEqual({
+      propagateToMitra: false,
+    });
+    expect(tracing({ ...endpoint, MITRA_TRACEPARENT: 'true' })).toEqual({ propagateToMitra: true });
+    expect(tracing({ ...endpoint, OTEL_SDK_DISABLED: 'true' })).toBeNull();
+    expect(tracing({ ...endpoint, OTEL_TRACES_EXPORTER: 'none' })).toBeNull();
+    expect(tracing({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' })).toEqual({
+      propagateToMitra: false,
+    });
+    expect(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL (OTLP over HTTP, e.g. http://collector:4318)',
+    ]);
+    expect(tracing({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toEqual([
+      'OTEL_EXPORTER_OTLP_PROTOCOL must be http/json or http/protobuf: the gateway exports OTLP over HTTP (JSON), not gRPC; got "grpc"',
+    ]);
+    expect(tracing({ ...endpoint, OTEL_TRACES_EXPORTER: 'zipkin' })).toEqual([
+      'OTEL_TRACES_EXPORTER must be otlp or none (the gateway exports OTLP only), got "zipkin"',
+    ]);
+    expect(tracing({ ...endpoint, MITRA_TRACEPARENT: 'sometimes' })).toEqual([
+      'MITRA_TRACEPARENT must be true or false, got "sometimes"',
+    ]);
   });
 
   it('selects PostgreSQL with DATABASE_URL, where the rate limit is shared unless told otherwise', () => {

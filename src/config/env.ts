@@ -76,6 +76,23 @@ const proxyCount = z.string().transform((text, ctx) => {
   return z.NEVER;
 });
 
+const yesNo = z
+  .enum(['true', 'false', 'yes', 'no', 'on', 'off', '1', '0'], {
+    error: (iss) => `must be true or false, got "${iss.input}"`,
+  })
+  .transform((text) => ['true', 'yes', 'on', '1'].includes(text));
+
+const otlpUrl = z.url({
+  protocol: /^https?$/,
+  error: 'must be an http(s) URL (OTLP over HTTP, e.g. http://collector:4318)',
+});
+
+// The exporter sends JSON over HTTP, which every OTLP/HTTP receiver takes; gRPC is another port.
+const otlpProtocol = z.enum(['http/json', 'http/protobuf'], {
+  error: (iss) =>
+    `must be http/json or http/protobuf: the gateway exports OTLP over HTTP (JSON), not gRPC; got "${iss.input}"`,
+});
+
 const RATE = /^(\d+)\s*\/\s*(\d+)\s*(ms|s|m)$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000 } as const;
 
@@ -314,6 +331,20 @@ export const envVarsSchema = z.object({
   // The hour (0-23, at REPORT_UTC_OFFSET) the summary of the day before goes to ALERT_WEBHOOK_URL; empty: none.
   DAILY_SUMMARY_HOUR: wholeNumber(0, 23).optional(),
   ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  // OpenTelemetry's own switches (the SDK reads the rest: headers, service name, sampler).
+  // Either endpoint turns tracing on; checked here so that a typo stops the start.
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl.optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
+  OTEL_TRACES_EXPORTER: z
+    .enum(['otlp', 'none'], {
+      error: (iss) => `must be otlp or none (the gateway exports OTLP only), got "${iss.input}"`,
+    })
+    .optional(),
+  OTEL_SDK_DISABLED: yesNo.optional(),
+  // Send the trace context to Mitra in a traceparent header: off unless asked for.
+  MITRA_TRACEPARENT: yesNo.default(false),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -382,6 +413,13 @@ export const configSchema = envVarsSchema.check(stuckBeforeDeadline).transform((
   /** Minutes east of UTC where report days are counted. */
   reportUtcOffsetMinutes: v.REPORT_UTC_OFFSET,
   dailySummaryHour: v.DAILY_SUMMARY_HOUR ?? null,
+  /** OpenTelemetry traces over OTLP/HTTP, or null: off, nothing loaded. */
+  tracing:
+    (v.OTEL_EXPORTER_OTLP_ENDPOINT ?? v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) !== undefined &&
+    v.OTEL_SDK_DISABLED !== true &&
+    v.OTEL_TRACES_EXPORTER !== 'none'
+      ? { propagateToMitra: v.MITRA_TRACEPARENT }
+      : null,
   logLevel: v.LOG_LEVEL,
 }));
 export type Config = z.output<typeof configSchema>;

@@ -8,6 +8,7 @@ import type { MitraOutcome } from '../mitra/outcome.js';
 import type { CreateOrderData, OrderStatusData } from '../mitra/schemas.js';
 import { describeStatuses, interpretOrderStatus } from '../readings/mitra.js';
 import { DEFAULT_READINGS, type Readings, readingsVersion } from '../readings/settings.js';
+import { inSpan, type Tracer } from '../tracing/tracer.js';
 import type { CrashHook } from './crash-points.js';
 import { holderName } from './holders.js';
 import { commitMove } from './moves.js';
@@ -59,6 +60,8 @@ export interface EngineDeps {
   orderingLeaseMs: number;
   /** Test hook: the process dies at these points (crash tests only). */
   crash?: CrashHook | undefined;
+  /** A span for the top-up's wait for an outcome (tracing on); unset: none. */
+  tracer?: Tracer | undefined;
   /** The readings in force (reloadable): how an order status is read, whether tid takes a ref_id. */
   readings?: () => Readings;
   /** Told of everything an operator must see (metrics, alerting). */
@@ -105,7 +108,14 @@ export class FulfilmentEngine implements Fulfilment {
   async fulfil(transactionNumber: string, waitMs: number): Promise<void> {
     this.#d.crash?.('after-queued', transactionNumber);
     void this.advance(transactionNumber, 'razer');
-    await this.waitForFinal(transactionNumber, waitMs);
+    const tracer = this.#d.tracer;
+    if (!tracer) return this.waitForFinal(transactionNumber, waitMs);
+    await inSpan(
+      tracer,
+      'wait for outcome',
+      { 'gateway.transaction_number': transactionNumber, 'gateway.wait_ms': waitMs },
+      () => this.waitForFinal(transactionNumber, waitMs),
+    );
   }
 
   /**

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../log.js';
 import { secretRedactor } from '../secrets.js';
+import type { Tracer } from '../tracing/tracer.js';
 import { type GatewayEnv, headerOf } from './env.js';
 
 /** What a request is, for logs and metric labels: a short fixed list, never a value from the path. */
@@ -87,6 +88,37 @@ export interface RequestLogDeps {
   /** Secrets that must never reach a logged path (the webhook token). */
   secrets?: readonly string[] | undefined;
   onRequest?: (endpoint: EndpointName, status: number, seconds: number) => void;
+  /** One trace per Razer request and webhook, its id in the line (tracing on); unset: none. */
+  tracer?: Tracer | undefined;
+}
+
+/** The traced endpoints and their route, as a span names it: never the path itself (the webhook's holds its token). */
+const TRACED_ROUTES: Partial<Record<EndpointName, string>> = {
+  init: '/transaction/init',
+  topup: '/transaction/topup',
+  query: '/transaction/{transactionNumber}',
+  cancel: '/transaction/cancel',
+  validate: '/account/validate',
+  health: '/health',
+  webhook: '/mitra/webhook/{token}',
+};
+
+/** What an answer was, for a trace: a class from its status. */
+export function outcomeClass(status: number): string {
+  if (status >= 500) return 'error';
+  return (
+    {
+      200: 'ok',
+      400: 'refused',
+      401: 'unauthorized',
+      403: 'forbidden',
+      404: 'not-found',
+      408: 'pending',
+      409: 'conflict',
+      413: 'too-large',
+      429: 'over-cap',
+    }[status] ?? `http-${status}`
+  );
 }
 
 /** The request's id: the caller's `X-Request-Id` when it is reasonable, else a new UUID. */
@@ -103,6 +135,8 @@ export interface RequestLine {
   transactionNumber: string | null;
   /** A query answered exactly as already recorded: its line is at debug level. */
   answeredAsBefore: boolean;
+  /** The request's trace (tracing on). */
+  traceId?: string | undefined;
 }
 
 /**
@@ -130,6 +164,7 @@ export function requestRecorder(deps: RequestLogDeps): (line: RequestLine) => vo
         status: line.status,
         ms: Math.round(line.seconds * 10_000) / 10,
         transactionNumber: line.transactionNumber ?? undefined,
+        traceId: line.traceId,
       },
       'request',
     );
@@ -150,21 +185,46 @@ export function requestLog(deps: RequestLogDeps): MiddlewareHandler<GatewayEnv> 
     const outgoing = c.env?.outgoing;
     outgoing?.setHeader('X-Request-Id', id);
     c.set('transactionNumber', null);
-    try {
-      await next();
-    } finally {
-      if (!outgoing) c.res.headers.set('X-Request-Id', id);
-      record({
-        reqId: id,
-        method: c.req.method,
-        path: c.req.path,
-        endpoint: endpointOf(c.req.method, c.req.path),
-        status: c.res.status,
-        seconds: (performance.now() - started) / 1000,
-        transactionNumber: c.get('transactionNumber'),
-        // Unset (undefined) unless a handler said so.
-        answeredAsBefore: c.get('answeredAsBefore') === true,
-      });
-    }
+    const endpoint = endpointOf(c.req.method, c.req.path);
+    const serve = async (traceId?: string) => {
+      try {
+        await next();
+      } finally {
+        if (!outgoing) c.res.headers.set('X-Request-Id', id);
+        record({
+          reqId: id,
+          method: c.req.method,
+          path: c.req.path,
+          endpoint,
+          status: c.res.status,
+          seconds: (performance.now() - started) / 1000,
+          transactionNumber: c.get('transactionNumber'),
+          // Unset (undefined) unless a handler said so.
+          answeredAsBefore: c.get('answeredAsBefore') === true,
+          traceId,
+        });
+      }
+    };
+    const route = deps.tracer ? TRACED_ROUTES[endpoint] : undefined;
+    if (!deps.tracer || route === undefined) return serve();
+    await deps.tracer.request(
+      `${c.req.method} ${route}`,
+      {
+        'http.request.method': c.req.method,
+        'http.route': route,
+        'gateway.endpoint': endpoint,
+        'gateway.request_id': id,
+      },
+      async (span, traceId) => {
+        await serve(traceId);
+        const n = c.get('transactionNumber');
+        span.set({
+          'http.response.status_code': c.res.status,
+          'gateway.outcome': outcomeClass(c.res.status),
+          ...(n ? { 'gateway.transaction_number': n } : {}),
+          ...(c.get('answeredAsBefore') === true ? { 'gateway.answered_as_before': true } : {}),
+        });
+      },
+    );
   };
 }

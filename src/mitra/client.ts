@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Logger } from '../log.js';
 import { orderTimestamp } from '../readings/mitra.js';
 import { DEFAULT_READINGS, type Readings } from '../readings/settings.js';
+import { inSpan, type TraceAttributes, type Tracer } from '../tracing/tracer.js';
 import { type AmountNote, collectAmountNotes, noteText } from './amounts.js';
 import type { Limiter, Permit } from './limiter.js';
 import { classifyNetworkError, classifyReply, type MitraOutcome, type OutcomeKind } from './outcome.js';
@@ -21,6 +22,18 @@ import {
   variationsSchema,
 } from './schemas.js';
 import { mitraSign, signedMessage } from './signature.js';
+
+/** What a span says of an outcome: its class and Mitra's rc, nothing of the reply. */
+function outcomeAttributes(outcome: MitraOutcome<unknown>): TraceAttributes {
+  return {
+    'gateway.supplier.outcome': outcome.kind,
+    ...(outcome.kind === 'accepted'
+      ? { 'gateway.supplier.rc': '00' }
+      : outcome.rc
+        ? { 'gateway.supplier.rc': outcome.rc }
+        : {}),
+  };
+}
 
 /** Who calls Mitra, as its logs will show. */
 export const USER_AGENT = 'razer-mitra-gateway';
@@ -67,6 +80,8 @@ export interface MitraClientOptions {
   readings?: () => Readings;
   /** Told of a reply's amount read otherwise than as sent (rounded to whole IDR, or unreadable). */
   logger?: Pick<Logger, 'warn'>;
+  /** Spans for each call and each HTTP attempt (tracing on); unset: none, at no cost. */
+  tracer?: Tracer | undefined;
 }
 
 export type OrderInput = Omit<OrderRequest, 'timestamp'>;
@@ -86,8 +101,8 @@ class RetryWith extends Error {
  * retry by themselves; create-order never does: the fulfilment engine owns that decision.
  */
 export class MitraClient {
-  readonly #o: Required<Omit<MitraClientOptions, 'record' | 'retry' | 'logger'>> &
-    Pick<MitraClientOptions, 'record' | 'logger'>;
+  readonly #o: Required<Omit<MitraClientOptions, 'record' | 'retry' | 'logger' | 'tracer'>> &
+    Pick<MitraClientOptions, 'record' | 'logger' | 'tracer'>;
   readonly #retry: RetryPolicy;
 
   constructor(options: MitraClientOptions) {
@@ -99,6 +114,11 @@ export class MitraClient {
       baseUrl: options.baseUrl.replace(/\/+$/, ''),
     };
     this.#retry = { tries: 4, minDelayMs: 500, maxDelayMs: 8000, maxTotalMs: 30_000, ...options.retry };
+  }
+
+  /** Mitra's host, for spans. */
+  #host(): string {
+    return URL.canParse(this.#o.baseUrl) ? new URL(this.#o.baseUrl).hostname : '';
   }
 
   brands(): Promise<MitraOutcome<MitraBrand[]>> {
@@ -149,16 +169,41 @@ export class MitraClient {
   ): Promise<MitraOutcome<CreateOrderData>> {
     permit.spend('order');
     const order: OrderRequest = { ...input, timestamp: orderTimestamp(this.#o.now()) };
-    return this.#send(permit, {
-      operation: 'order',
-      method: 'POST',
-      path: '/v2/public/order',
-      query: {},
-      message: signedMessage.order(order),
-      body: JSON.stringify(order),
-      schema: createOrderDataSchema,
-      transactionNumber,
-    });
+    return this.#traced('order', transactionNumber, () =>
+      this.#send(permit, {
+        operation: 'order',
+        method: 'POST',
+        path: '/v2/public/order',
+        query: {},
+        message: signedMessage.order(order),
+        body: JSON.stringify(order),
+        schema: createOrderDataSchema,
+        transactionNumber,
+      }),
+    );
+  }
+
+  /** `call` inside a `mitra <operation>` span when tracing is on: its retries and waits are children. */
+  #traced<T>(
+    operation: Operation,
+    transactionNumber: string | null,
+    call: () => Promise<MitraOutcome<T>>,
+  ): Promise<MitraOutcome<T>> {
+    const tracer = this.#o.tracer;
+    if (!tracer) return call();
+    return inSpan(
+      tracer,
+      `mitra ${operation}`,
+      {
+        'gateway.supplier.operation': operation,
+        ...(transactionNumber === null ? {} : { 'gateway.transaction_number': transactionNumber }),
+      },
+      async (span) => {
+        const outcome = await call();
+        span.set(outcomeAttributes(outcome));
+        return outcome;
+      },
+    );
   }
 
   async #safe<S extends z.ZodType>(
@@ -185,6 +230,11 @@ export class MitraClient {
       if (outcome.kind === 'retryable' || outcome.kind === 'ambiguous') throw new RetryWith(outcome);
       return outcome;
     };
+    return this.#traced(operation, transactionNumber, () => this.#retried(attempt));
+  }
+
+  /** The query calls' retries: a retryable or ambiguous outcome is tried again, within the policy. */
+  async #retried<T>(attempt: () => Promise<MitraOutcome<T>>): Promise<MitraOutcome<T>> {
     try {
       return await pRetry(attempt, {
         retries: this.#retry.tries - 1,
@@ -221,6 +271,12 @@ export class MitraClient {
     const url = `${this.#o.baseUrl}${call.path}?${params}`;
     const startedAt = this.#o.now();
     const started = performance.now();
+    // Only the method, host and path: the query carries the signature.
+    const traced = this.#o.tracer?.start(
+      `HTTP ${call.method}`,
+      { 'http.request.method': call.method, 'server.address': this.#host(), 'url.path': call.path },
+      'client',
+    );
     let outcome: MitraOutcome<z.output<S>>;
     let httpStatus: number | null = null;
     let replyBody: string | null = null;
@@ -238,6 +294,7 @@ export class MitraClient {
           'user-agent': USER_AGENT,
           'accept-encoding': 'identity',
           ...(call.body !== null ? { 'content-type': 'application/json' } : {}),
+          ...(traced && this.#o.tracer ? traced.within(this.#o.tracer.outgoingHeaders) : {}),
         },
         body: call.body,
         signal: AbortSignal.timeout(this.#o.timeoutMs),
@@ -276,6 +333,13 @@ export class MitraClient {
         },
         noteText(note),
       );
+    if (traced) {
+      traced.set({
+        ...(httpStatus === null ? {} : { 'http.response.status_code': httpStatus }),
+        ...outcomeAttributes(outcome),
+      });
+      traced.end();
+    }
     if (outcome.kind === 'retryable' && outcome.rc === '45') {
       this.#o.limiter.backoff(outcome.retryAfterMs ?? this.#o.rateLimitBackoffMs);
     }

@@ -1,0 +1,138 @@
+import {
+  type Context,
+  context,
+  createContextKey,
+  defaultTextMapSetter,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  SimpleSpanProcessor,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+import type { ActiveSpan, TraceAttributes, Tracer } from './tracer.js';
+
+// Loaded only when tracing is asked for (see ./tracer.ts). The exporter, the batch processor,
+// the sampler and the resource read the standard OTEL_* variables themselves (endpoint, headers,
+// timeout, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER, OTEL_BSP_*).
+
+export interface OtelTracingOptions {
+  /** service.instance.id, unless OTEL_RESOURCE_ATTRIBUTES names one. */
+  instanceId: string;
+  /** Send the trace context to Mitra in a `traceparent` header (MITRA_TRACEPARENT). */
+  propagateToMitra: boolean;
+  /** An error's message as it may be kept (configured secrets removed). */
+  redact: (text: string) => string;
+  /** Where spans go, each as it ends (tests); default OTLP/HTTP, batched. */
+  exporter?: SpanExporter;
+}
+
+const ROOT = createContextKey('gateway request span');
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+const MAX_MESSAGE = 300;
+
+let contextManager: AsyncLocalStorageContextManager | null = null;
+
+/**
+ * Spans follow the request through awaits by AsyncLocalStorage. The global context manager is
+ * set once per process (OpenTelemetry keeps the first); each gateway has its own provider and
+ * exporter, so that two gateways in one process (tests) never share a pipeline.
+ */
+function ensureContextManager(): void {
+  if (contextManager) return;
+  contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+}
+
+export function startOtelTracing(options: OtelTracingOptions): Tracer {
+  ensureContextManager();
+  const resource = defaultResource()
+    .merge(
+      resourceFromAttributes({
+        'service.name': 'razer-mitra-gateway',
+        'service.instance.id': options.instanceId,
+      }),
+    )
+    .merge(detectResources({ detectors: [envDetector] }));
+  const provider = new BasicTracerProvider({
+    resource,
+    spanProcessors: [
+      options.exporter
+        ? new SimpleSpanProcessor(options.exporter)
+        : new BatchSpanProcessor(new OTLPTraceExporter()),
+    ],
+  });
+  const tracer = provider.getTracer('razer-mitra-gateway');
+  const propagator = new W3CTraceContextPropagator();
+
+  const fail = (span: Span, error: unknown) => {
+    const name = error instanceof Error ? error.name : typeof error;
+    const message = options
+      .redact(error instanceof Error ? error.message : String(error))
+      .slice(0, MAX_MESSAGE);
+    span.setAttribute('error.type', name);
+    span.setStatus({ code: SpanStatusCode.ERROR, message });
+  };
+
+  const activeSpan = (span: Span, parent: Context): ActiveSpan => {
+    const ctx = trace.setSpan(parent, span);
+    return {
+      set: (attributes) => span.setAttributes(attributes),
+      within: (fn) => context.with(ctx, fn),
+      end: (error) => {
+        if (error !== undefined) fail(span, error);
+        span.end();
+      },
+    };
+  };
+
+  return {
+    async request(name, attributes, run) {
+      const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, root: true });
+      const ctx = trace.setSpan(context.active(), span).setValue(ROOT, span);
+      try {
+        const result = await context.with(ctx, () =>
+          run({ set: (a: TraceAttributes) => span.setAttributes(a) }, span.spanContext().traceId),
+        );
+        span.end();
+        return result;
+      } catch (err) {
+        fail(span, err);
+        span.end();
+        throw err;
+      }
+    },
+    start(name, attributes, kind) {
+      const parent = context.active();
+      const spanKind = kind === 'client' ? SpanKind.CLIENT : SpanKind.INTERNAL;
+      return activeSpan(tracer.startSpan(name, { kind: spanKind, attributes }, parent), parent);
+    },
+    active: () => trace.getSpan(context.active()) !== undefined,
+    onRequest(attributes, event) {
+      const root = context.active().getValue(ROOT) as Span | undefined;
+      if (!root) return;
+      root.setAttributes(attributes);
+      if (event) root.addEvent(event.name, event.attributes);
+    },
+    outgoingHeaders() {
+      if (!options.propagateToMitra) return NO_HEADERS;
+      const carrier: Record<string, string> = {};
+      propagator.inject(context.active(), carrier, defaultTextMapSetter);
+      return carrier;
+    },
+    shutdown: () => provider.shutdown(),
+  };
+}
