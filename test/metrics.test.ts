@@ -172,7 +172,8 @@ describe('metrics', () => {
     expect(value(samples, 'gateway_razer_requests_total', { endpoint: 'other', status: '200' })).toBe(1);
     expect(value(samples, 'gateway_razer_requests_total', { endpoint: 'topup', status: 'other' })).toBe(3);
     expect(value(samples, 'gateway_razer_requests_total', { endpoint: 'health', status: 'other' })).toBe(1);
-    expect(find(samples, 'gateway_razer_requests_total')).toHaveLength(3);
+    // Beside the 10 series every Razer endpoint starts with at 0 (401 and 500 each).
+    expect(find(samples, 'gateway_razer_requests_total').filter((s) => s.value > 0)).toHaveLength(3);
     expect(value(samples, 'gateway_supplier_calls_total', { operation: 'other', outcome: 'other' })).toBe(1);
     expect(value(samples, 'gateway_webhooks_total', { result: 'other' })).toBe(1);
     expect(value(samples, 'gateway_alerts_total', { kind: 'other' })).toBe(1);
@@ -199,6 +200,19 @@ describe('metrics', () => {
     expect(
       value(samples, 'gateway_supplier_call_duration_seconds_bucket', { operation: 'order', le: '10' }),
     ).toBe(1);
+  });
+
+  it('starts at 0 the series the shipped alert rules count from the first event', async () => {
+    const { samples } = await scrape(createMetrics(sources()));
+    const zero = (name: string) =>
+      find(samples, name)
+        .filter((s) => s.value === 0)
+        .map((s) => Object.values(s.labels).join(' '))
+        .sort();
+    expect(zero('gateway_razer_requests_total')).toEqual(
+      ['cancel', 'init', 'query', 'topup', 'validate'].flatMap((e) => [`${e} 401`, `${e} 500`]).sort(),
+    );
+    expect(zero('gateway_init_refusals_total')).toEqual(['OOS balance', 'OOS queue']);
   });
 
   it('counts webhooks, refusals and alerts', async () => {

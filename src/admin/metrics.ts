@@ -13,6 +13,14 @@ import { ALERT_KINDS, CONDITION_KINDS, type ConditionKind } from './alerts.js';
 // Every label value comes from one of these lists or is `other`: a caller passing a path, a
 // reply code or a user's input can never grow the number of series.
 export const ENDPOINTS = ENDPOINT_NAMES.filter((e) => e !== 'other');
+/** The endpoints Razer Gold calls with a signature. */
+const RAZER_ENDPOINTS = [
+  'init',
+  'topup',
+  'query',
+  'cancel',
+  'validate',
+] as const satisfies readonly (typeof ENDPOINTS)[number][];
 export const OPERATIONS = [
   'brands',
   'variations',
@@ -374,6 +382,11 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
   // Series that exist from the start: rate() sees the first event as an increase from 0.
   for (const result of WEBHOOK_RESULTS) webhooks.inc({ result }, 0);
   for (const kind of ALERT_KINDS) alerts.inc({ kind }, 0);
+  // What the shipped alert rules count from the first event: a bad signature or a server error on
+  // each Razer endpoint, and each guard's refusal (the guards refuse out of stock).
+  for (const endpoint of RAZER_ENDPOINTS)
+    for (const status of ['401', '500']) razerRequests.inc({ endpoint, status }, 0);
+  for (const reason of ['balance', 'queue'] as const) initRefusals.inc({ code: 'OOS', reason }, 0);
   for (const operation of OPERATIONS)
     for (const outcome of OUTCOMES) supplierCalls.inc({ operation, outcome }, 0);
 

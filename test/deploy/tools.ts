@@ -20,12 +20,14 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DEPLOY = join(ROOT, 'config', 'deploy');
 
 /** A tool's path, or an error saying which Debian package has it (.ci/run installs them). */
-export function tool(name: 'nginx' | 'systemd-analyze' | 'psql' | 'openssl'): string {
+export function tool(name: 'nginx' | 'systemd-analyze' | 'psql' | 'openssl' | 'promtool' | 'prometheus'): string {
   const debianPackage = {
     nginx: 'nginx',
     'systemd-analyze': 'systemd',
     psql: 'postgresql-client',
     openssl: 'openssl',
+    promtool: 'prometheus',
+    prometheus: 'prometheus',
   }[name];
   for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...(process.env.PATH ?? '').split(':')])
     if (dir && existsSync(join(dir, name))) return join(dir, name);
