@@ -76,6 +76,28 @@ async function spawnServer(script, env = {}) {
   };
 }
 
+/**
+ * BENCH_TRACING=on: every gateway exports its traces (OTLP/HTTP) to a sink in this process that
+ * reads and drops them, as a collector on another machine would take them; the cost of tracing
+ * on is the difference from a run without it.
+ */
+const traceSink = process.env.BENCH_TRACING === 'on' ? await startTraceSink() : null;
+
+async function startTraceSink() {
+  const { createServer } = await import('node:http');
+  const sink = { requests: 0, bytes: 0 };
+  const server = createServer((req, res) => {
+    sink.requests++;
+    req.on('data', (chunk) => {
+      sink.bytes += chunk.length;
+    });
+    req.on('end', () => res.end('{}'));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
+  return Object.assign(sink, { url: `http://127.0.0.1:${server.address().port}` });
+}
+
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const PURCHASES = Number(process.env.BENCH_PURCHASES ?? 2000);
@@ -217,6 +239,14 @@ const gatewayEnv = (sim) => ({
   PORT: '0',
   HOST: '127.0.0.1',
   LOG_LEVEL: 'info',
+  ...(traceSink ? { OTEL_EXPORTER_OTLP_ENDPOINT: traceSink.url } : {}),
+  // A sampler to measure tracing at (OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=0.1).
+  ...(traceSink && process.env.OTEL_TRACES_SAMPLER
+    ? {
+        OTEL_TRACES_SAMPLER: process.env.OTEL_TRACES_SAMPLER,
+        OTEL_TRACES_SAMPLER_ARG: process.env.OTEL_TRACES_SAMPLER_ARG ?? '',
+      }
+    : {}),
 });
 
 const razerFor = (g) => new RazerClient(g.url, RAZER.apiId, RAZER.key);
@@ -343,6 +373,7 @@ if (purchasesOnly || postgresOnly) {
   const postgres = postgresOnly ? await startPostgres({ durable: true }) : null;
   const run = postgres ? await purchases(true, { postgres, instances: 1 }) : await purchases(true);
   await postgres?.stop();
+  if (traceSink) console.log(`tracing on: ${traceSink.requests} OTLP exports, ${fmt(traceSink.bytes / 1e6, 1)} MB`);
   console.log(
     `purchases, ${postgres ? 'PostgreSQL (1 instance)' : 'SQLite'}, webhooks: ${fmt(run.tps)} transactions/s (${run.delivered} delivered); CPU per purchase: gateway ${fmt(run.serverCpuMs, 2)} ms, simulator ${fmt(run.simCpuMs, 2)} ms, client ${fmt(run.clientCpuMs, 2)} ms; supplier calls per delivery ${fmt(run.callsPerDelivery, 2)}`,
   );
@@ -369,6 +400,10 @@ const pgTwo = postgres ? await purchases(true, { postgres, instances: 2 }) : ski
 await postgres?.stop();
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
+if (traceSink)
+  console.log(
+    `Tracing on (BENCH_TRACING=on): ${traceSink.requests} OTLP exports, ${fmt(traceSink.bytes / 1e6, 1)} MB received`,
+  );
 console.log(
   `Benchmark: ${cpus().length} x ${cpu}, Node ${process.version}, ${CONCURRENCY} connections (${bare.tool} in its own process, no pipelining), ${DURATION_MS / 1000} s per HTTP run, medians of ${ROUNDS} interleaved rounds, ${PURCHASES} purchases per run after ${WARMUP} not counted`,
 );

@@ -16,8 +16,18 @@ const BY_NUMBER = new Set<PropertyKey>([
   'listSupplierCalls',
 ]);
 
-/** Not steps: synchronous, or the store's own life. */
-const UNTRACED = new Set<PropertyKey>(['onMoved', 'rateBudget', 'close', 'migrate', 'constructor']);
+/**
+ * Not a request's steps: synchronous, the store's own life, or the audit writer's batch (many
+ * requests' rows, written on a timer that runs in whichever request's context set it).
+ */
+const UNTRACED = new Set<PropertyKey>([
+  'onMoved',
+  'rateBudget',
+  'close',
+  'migrate',
+  'writeAudit',
+  'constructor',
+]);
 
 function numberOf(method: PropertyKey, args: readonly unknown[]): string | null {
   const first = args[0];
