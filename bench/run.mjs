@@ -373,7 +373,8 @@ if (purchasesOnly || postgresOnly) {
   const postgres = postgresOnly ? await startPostgres({ durable: true }) : null;
   const run = postgres ? await purchases(true, { postgres, instances: 1 }) : await purchases(true);
   await postgres?.stop();
-  if (traceSink) console.log(`tracing on: ${traceSink.requests} OTLP exports, ${fmt(traceSink.bytes / 1e6, 1)} MB`);
+  if (traceSink)
+    console.log(`tracing on: ${traceSink.requests} OTLP exports, ${fmt(traceSink.bytes / 1e6, 1)} MB`);
   console.log(
     `purchases, ${postgres ? 'PostgreSQL (1 instance)' : 'SQLite'}, webhooks: ${fmt(run.tps)} transactions/s (${run.delivered} delivered); CPU per purchase: gateway ${fmt(run.serverCpuMs, 2)} ms, simulator ${fmt(run.simCpuMs, 2)} ms, client ${fmt(run.clientCpuMs, 2)} ms; supplier calls per delivery ${fmt(run.callsPerDelivery, 2)}`,
   );

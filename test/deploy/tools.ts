@@ -20,7 +20,9 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DEPLOY = join(ROOT, 'config', 'deploy');
 
 /** A tool's path, or an error saying which Debian package has it (.ci/run installs them). */
-export function tool(name: 'nginx' | 'systemd-analyze' | 'psql' | 'openssl' | 'promtool' | 'prometheus'): string {
+export function tool(
+  name: 'nginx' | 'systemd-analyze' | 'psql' | 'openssl' | 'promtool' | 'prometheus',
+): string {
   const debianPackage = {
     nginx: 'nginx',
     'systemd-analyze': 'systemd',

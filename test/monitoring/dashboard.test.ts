@@ -72,13 +72,13 @@ const rules = (): Rule[] =>
   ((parse(readFileSync(ALERTS_FILE, 'utf8')) as { groups?: { rules?: Rule[] }[] }).groups ?? []).flatMap(
     (g) => g.rules ?? [],
   );
-/** The scrape job the rules expect (`up{job="..."}`), else the README's. */
+/** The scrape job the rules expect (`up{job="..."}`). */
 const jobName = (): string => {
-  if (!existsSync(ALERTS_FILE)) return 'razer-gateway';
   const named = rules()
     .map((r) => /\bjob\s*=\s*"([^"]+)"/.exec(String(r.expr))?.[1])
     .filter((j): j is string => j !== undefined);
-  return named[0] ?? 'razer-gateway';
+  if (named[0] === undefined) throw new Error(`${ALERTS_FILE} names no scrape job in up{job="..."}`);
+  return named[0];
 };
 
 let dir: TempDir;
@@ -205,7 +205,7 @@ beforeAll(async () => {
   job = jobName();
   prometheus = await startPrometheus(dir.path, {
     global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
-    rule_files: existsSync(ALERTS_FILE) ? [ALERTS_FILE] : [],
+    rule_files: [ALERTS_FILE],
     scrape_configs: [{ job_name: job, static_configs: [{ targets: [`127.0.0.1:${metricsPort}`] }] }],
   });
   cleanups.push(() => prometheus.stop());
