@@ -159,7 +159,13 @@ export async function startGateway(
     await opened.close();
     throw err;
   }
-  const tracer = options.tracer ?? (config.tracing ? await startTracing(config, logger) : undefined);
+  let tracer: Tracer | undefined;
+  try {
+    tracer = options.tracer ?? (config.tracing ? await startTracing(config, logger) : undefined);
+  } catch (err) {
+    await opened.close();
+    throw err;
+  }
   const store = tracer ? tracedStore(opened, tracer) : opened;
   logger.info(
     {
@@ -309,6 +315,11 @@ export async function startGateway(
     logger,
     threshold: config.alerts.balanceBelowIdr,
     now,
+    // A fresh reading ends the stale-balance condition on every instance that takes it, whether
+    // or not an init comes to be judged by it (an idle instance would otherwise show it for ever).
+    onReading: (reading) => {
+      if (now() - reading.at <= config.balanceGuardMaxAgeMs) alerter.clear('stale-balance', 'balance');
+    },
     // Every instance's balance guard judges by the polling instance's reading.
     shared: {
       save: (reading) => store.saveBalance(reading.idr, reading.at),
@@ -649,8 +660,18 @@ export async function startGateway(
     // After the alerter: a summary being posted gives up, and gives its claim up, before the store closes.
     await workers?.dailySummary?.idle();
     await store.close();
-    // Last: the spans of everything above are sent before the process goes.
-    await tracer?.shutdown().catch((err: unknown) => logger.warn({ err }, 'traces not all sent at stop'));
+    // Last: the spans of everything above are sent before the process goes, within 5 s: a
+    // collector that hangs must not hold the stop.
+    if (tracer) {
+      const sent = await Promise.race([
+        tracer.shutdown().then(
+          () => true,
+          () => false,
+        ),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), 5000).unref()),
+      ]);
+      if (!sent) logger.warn('traces not all sent at stop: the collector did not take them within 5 s');
+    }
     logger.info({ ...counters }, 'gateway stopped');
   };
   try {
@@ -707,17 +728,23 @@ export async function startGateway(
  * The exporter reads its endpoint, headers and timeout from the standard variables itself.
  */
 async function startTracing(config: Config, logger: Logger): Promise<Tracer> {
+  const otelEnv = config.tracing?.otelEnv ?? {};
+  // The SDK reads process.env alone: the settings file's OTEL_* variables (GATEWAY_ENV_FILE, the
+  // shipped unit's) are handed to it; one the process environment sets wins, as for every setting.
+  for (const [key, value] of Object.entries(otelEnv)) process.env[key] ??= value;
   const { startOtelTracing } = await import('./tracing/otel.js');
   const tracer = startOtelTracing({
     instanceId: config.instanceId,
     propagateToMitra: config.tracing?.propagateToMitra ?? false,
     redact: textRedactor(secretsOf(config)),
+    logger,
   });
+  const traces = otelEnv.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  const base = otelEnv.OTEL_EXPORTER_OTLP_ENDPOINT;
   logger.info(
     {
-      endpoint: shownUrl(
-        process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '',
-      ),
+      endpoint: traces ? shownUrl(traces) : `${shownUrl(base ?? '')}/v1/traces`,
+      sampler: otelEnv.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on',
       traceparentToMitra: config.tracing?.propagateToMitra ?? false,
     },
     'tracing on: OpenTelemetry traces over OTLP/HTTP',
@@ -734,9 +761,13 @@ const secretsOf = (config: Config): string[] => [
   config.mitra.webhookToken,
   ...(config.adminToken ? [config.adminToken] : []),
   ...(config.databaseUrl && URL.canParse(config.databaseUrl)
-    ? [decodeURIComponent(new URL(config.databaseUrl).password)]
+    ? databasePasswords(new URL(config.databaseUrl))
     : []),
 ];
+
+/** A database URL's password, in its user part or as `?password=`. */
+const databasePasswords = (url: URL): string[] =>
+  [decodeURIComponent(url.password), url.searchParams.get('password') ?? ''].filter((p) => p !== '');
 
 /** One balance reading, not kept: null when Mitra does not give it. */
 async function readBalance(client: MitraClient, now: () => number) {

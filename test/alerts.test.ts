@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AlertBody, type AlertEvent, Alerter, type AlerterOptions } from '../src/admin/alerts.js';
+import { watchCatalogue } from '../src/admin/watches.js';
 import { createLogger } from '../src/log.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -276,5 +277,39 @@ describe('alerter', () => {
     small.raise(flagged('C'));
     expect(small.raise(flagged('C'))).toBe(false);
     expect(small.raise(flagged('A'))).toBe(true);
+
+    // A condition is never forgotten for room: it holds (and is not sent again) until cleared.
+    const low = { kind: 'low-balance', key: 'balance', message: 'balance 10 IDR' } as const;
+    expect(small.raise(low)).toBe(true);
+    for (const n of ['D', 'E', 'F']) small.raise(flagged(n));
+    expect(small.active('low-balance')).toBe(true);
+    expect(small.raise(low)).toBe(false);
+    expect(small.clear('low-balance', 'balance')).toBe(true);
+    expect(small.active('low-balance')).toBe(false);
+  });
+});
+
+describe('catalogue watch', () => {
+  it('raises stale-catalogue while it holds the turn, and gives it up when another instance takes it', async () => {
+    const a = alerter();
+    let mine = true;
+    const w = watchCatalogue({
+      age: async () => ({ brandsMs: 2 * 3_600_000, oldestVariationsMs: null }),
+      alerter: a,
+      turn: async () => mine,
+      intervalMs: 60_000,
+      onError: (err) => {
+        throw err;
+      },
+    });
+    try {
+      await w.check();
+      expect(a.active('stale-catalogue')).toBe(true);
+      mine = false;
+      await w.check();
+      expect(a.active('stale-catalogue')).toBe(false);
+    } finally {
+      w.stop();
+    }
   });
 });

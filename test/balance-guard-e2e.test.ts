@@ -113,5 +113,9 @@ describe('balance guard', () => {
     expect((await e.init('T-STALE-2')).status).toBe(200);
     expect(await metric(e, 'gateway_alerts_total{kind="stale-balance"}')).toBe(1);
     expect(await metric(e, 'gateway_init_refusals_total{code="OOS",reason="balance"}')).toBe(1);
+    expect(await metric(e, 'gateway_alert_active{kind="stale-balance"}')).toBe(1);
+    // A fresh reading ends the condition at once, with no init to judge by it.
+    await e.gw.balance.poll();
+    expect(await metric(e, 'gateway_alert_active{kind="stale-balance"}')).toBe(0);
   });
 });

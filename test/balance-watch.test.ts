@@ -235,6 +235,31 @@ describe('balance watch', () => {
     expect(w.last()).toBeNull();
   });
 
+  it('gives up its low-balance condition when another instance takes the polling turn, and tells of each reading', async () => {
+    vi.useFakeTimers();
+    const fake = fakeClient([accepted(10), accepted(10)]);
+    const { alerter } = countingAlerter();
+    const readings: number[] = [];
+    const w = watch({
+      client: fake.client,
+      alerter,
+      threshold: 50_000,
+      onReading: (r) => readings.push(r.idr),
+    });
+    let mine = true;
+    w.start(1000, async () => mine);
+    await vi.advanceTimersByTimeAsync(0);
+    await w.idle();
+    expect(alerter.active('low-balance')).toBe(true);
+    expect(readings).toEqual([10]);
+    mine = false;
+    await vi.advanceTimersByTimeAsync(1000);
+    await w.idle();
+    // This instance no longer judges the balance: the poller does, and raises it if still low.
+    expect(alerter.active('low-balance')).toBe(false);
+    expect(fake.calls()).toBe(1);
+  });
+
   it('never runs two polls at once, however slow Mitra is', async () => {
     vi.useFakeTimers();
     const fake = fakeClient([]);

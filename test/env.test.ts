@@ -111,19 +111,42 @@ describe('environment', () => {
     expect(tracing({})).toBeNull();
     // Asking for traceparent without an endpoint sends nothing anywhere.
     expect(tracing({ MITRA_TRACEPARENT: 'true' })).toBeNull();
-    expect(tracing(endpoint)).toEqual({ propagateToMitra: false });
-    expect(tracing({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector.example/v1/traces' })).toEqual({
-      propagateToMitra: false,
-    });
-    expect(tracing({ ...endpoint, MITRA_TRACEPARENT: 'true' })).toEqual({ propagateToMitra: true });
+    expect(tracing(endpoint)).toEqual({ propagateToMitra: false, otelEnv: endpoint });
+    const traces = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector.example/v1/traces' };
+    expect(tracing(traces)).toEqual({ propagateToMitra: false, otelEnv: traces });
+    expect(tracing({ ...endpoint, MITRA_TRACEPARENT: 'true' })).toMatchObject({ propagateToMitra: true });
     expect(tracing({ ...endpoint, OTEL_SDK_DISABLED: 'true' })).toBeNull();
     expect(tracing({ ...endpoint, OTEL_TRACES_EXPORTER: 'none' })).toBeNull();
-    expect(tracing({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' })).toEqual({
+    // Every OTEL_* variable is handed on, the SDK's own too; none of the gateway's other settings.
+    expect(
+      tracing({
+        ...endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_SERVICE_NAME: 'gw',
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-key=abc',
+        OTEL_TRACES_SAMPLER: 'traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.1',
+        OTEL_RESOURCE_ATTRIBUTES: '',
+      }),
+    ).toEqual({
       propagateToMitra: false,
+      otelEnv: {
+        ...endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_SERVICE_NAME: 'gw',
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-key=abc',
+        OTEL_TRACES_SAMPLER: 'traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.1',
+      },
     });
     expect(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toEqual([
       'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL (OTLP over HTTP, e.g. http://collector:4318)',
     ]);
+    // The base URL with the traces' path: exports would go to /v1/traces/v1/traces.
+    for (const url of ['http://collector:4318/v1/traces', 'http://collector:4318/v1/traces/'])
+      expect(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: url })).toEqual([
+        "OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL: the gateway adds /v1/traces itself (give the full traces URL in OTEL_EXPORTER_OTLP_TRACES_ENDPOINT instead)",
+      ]);
     expect(tracing({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toEqual([
       'OTEL_EXPORTER_OTLP_PROTOCOL must be http/json or http/protobuf: the gateway exports OTLP over HTTP (JSON), not gRPC; got "grpc"',
     ]);
@@ -133,6 +156,14 @@ describe('environment', () => {
     expect(tracing({ ...endpoint, MITRA_TRACEPARENT: 'sometimes' })).toEqual([
       'MITRA_TRACEPARENT must be true or false, got "sometimes"',
     ]);
+    // A sampler the SDK does not know would keep every trace: refused.
+    expect(tracing({ ...endpoint, OTEL_TRACES_SAMPLER: 'traceidratio_' })).toEqual([
+      'OTEL_TRACES_SAMPLER must be always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio, got "traceidratio_"',
+    ]);
+    for (const bad of ['10%', '1.5', '-0.1', '.5'])
+      expect(tracing({ ...endpoint, OTEL_TRACES_SAMPLER_ARG: bad }), bad).toEqual([
+        `OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1 (0.1 keeps a tenth), got "${bad}"`,
+      ]);
   });
 
   it('selects PostgreSQL with DATABASE_URL, where the rate limit is shared unless told otherwise', () => {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayEnv } from '../src/http/env.js';
 import { pathRedactor, requestLog } from '../src/http/request-log.js';
 import { createLogger } from '../src/log.js';
+import type { Tracer } from '../src/tracing/tracer.js';
 
 /** A logger whose lines are kept, parsed, in `lines`. */
 function loggedLines() {
@@ -103,5 +104,64 @@ describe('a logged path never holds a secret', () => {
     await app.request(`/${token}`);
     const paths = lines.map((l) => String(l.path));
     expect(paths).toEqual([`/${'p'.repeat(190)}[token]`, '/[token]']);
+  });
+});
+
+describe('the request trace (tracing on)', () => {
+  it('opens one root span per Razer request and webhook, named by route, the trace id in the line; a 5xx fails it', async () => {
+    const { lines, logger } = loggedLines();
+    const spans: { name: string; attributes: Record<string, unknown>; failed: string | null }[] = [];
+    const tracer: Tracer = {
+      async request(name, attributes, run) {
+        const span = { name, attributes: { ...attributes }, failed: null as string | null };
+        spans.push(span);
+        return run(
+          {
+            set: (a) => Object.assign(span.attributes, a),
+            failed: (message) => {
+              span.failed = message;
+            },
+          },
+          `trace-${spans.length}`,
+        );
+      },
+      start: () => {
+        throw new Error('not used');
+      },
+      active: () => false,
+      onRequest: () => {},
+      outgoingHeaders: () => ({}),
+      shutdown: async () => {},
+    };
+    const app = new Hono<GatewayEnv>();
+    app.use('*', requestLog({ logger, tracer, secrets: ['webhook-token-0123456789'] }));
+    app.get('/transaction/:n', (c) => {
+      c.set('transactionNumber', c.req.param('n'));
+      return c.json({}, 408);
+    });
+    app.post('/transaction/init', () => {
+      throw new Error('boom');
+    });
+    app.post('/mitra/webhook/:token', (c) => c.json({}));
+    app.get('/livez', (c) => c.json({}));
+    app.onError((_err, c) => c.text('failed', 500));
+
+    expect((await app.request('/transaction/T-9')).status).toBe(408);
+    expect((await app.request('/transaction/init', { method: 'POST' })).status).toBe(500);
+    await app.request('/mitra/webhook/webhook-token-0123456789', { method: 'POST' });
+    await app.request('/livez');
+    expect(spans.map((s) => [s.name, s.failed])).toEqual([
+      ['GET /transaction/{transactionNumber}', null],
+      ['POST /transaction/init', 'answered 500'],
+      ['POST /mitra/webhook/{token}', null],
+    ]);
+    expect(spans[0]?.attributes).toMatchObject({
+      'http.route': '/transaction/{transactionNumber}',
+      'http.response.status_code': 408,
+      'gateway.outcome': 'pending',
+      'gateway.transaction_number': 'T-9',
+    });
+    expect(JSON.stringify(spans)).not.toContain('webhook-token-0123456789');
+    expect(lines.map((l) => l.traceId)).toEqual(['trace-1', 'trace-2', 'trace-3', undefined]);
   });
 });

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,6 +150,15 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     relay = await recordingRelay(sim.url);
     dir = tempDir('gateway-tracing-');
     database = await tempDatabase();
+    writeFileSync(
+      dir.file('gateway.env'),
+      [
+        `OTEL_EXPORTER_OTLP_ENDPOINT=${receiver.url}`,
+        'OTEL_SERVICE_NAME=gateway-under-test',
+        'OTEL_BSP_SCHEDULE_DELAY=50',
+        '',
+      ].join('\n'),
+    );
     gateway = await spawnGateway(
       {
         ...REQUIRED_ENV,
@@ -163,10 +173,9 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
         ADMIN_TOKEN,
         TOPUP_WAIT_MS: '5000',
         LOG_LEVEL: 'info',
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_SERVICE_NAME: 'gateway-under-test',
-        OTEL_BSP_SCHEDULE_DELAY: '50',
         MITRA_TRACEPARENT: 'true',
+        // As the shipped unit has them: in the settings file, which the SDK never reads itself.
+        GATEWAY_ENV_FILE: dir.file('gateway.env'),
       },
       dir.path,
     );
@@ -326,7 +335,10 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const topupLine = lines.find((l) => l.msg === 'request' && l.endpoint === 'topup');
     expect(topupLine?.traceId).toBe(rootOf('POST /transaction/topup')?.traceId);
-    expect(lines.some((l) => l.msg === 'tracing on: OpenTelemetry traces over OTLP/HTTP')).toBe(true);
+    expect(lines.find((l) => l.msg === 'tracing on: OpenTelemetry traces over OTLP/HTTP')).toMatchObject({
+      endpoint: `${receiver.url}/v1/traces`,
+      traceparentToMitra: true,
+    });
   });
 
   it('carries no secret, token or signature in any span', () => {

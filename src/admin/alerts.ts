@@ -32,6 +32,8 @@ export const CONDITION_KINDS = [
   'open-purchases-unread',
 ] as const satisfies readonly AlertKind[];
 export type ConditionKind = (typeof CONDITION_KINDS)[number];
+const isCondition = (kind: AlertKind): kind is ConditionKind =>
+  (CONDITION_KINDS as readonly string[]).includes(kind);
 
 export interface AlertEvent {
   kind: AlertKind;
@@ -109,6 +111,9 @@ export class Alerter {
   readonly #delivery: AlertDelivery;
   // A Map keeps insertion order: its first key is the oldest raised.
   readonly #raised = new Map<string, true>();
+  // Conditions apart, never forgotten for room: their few keys are fixed, and forgetting one
+  // would end it (and send it again) while it still holds.
+  readonly #conditions = new Map<string, true>();
   readonly #pending = new Set<Promise<void>>();
   readonly #stop = new AbortController();
 
@@ -125,11 +130,12 @@ export class Alerter {
   /** True for a new event; false when the same (kind, key) was raised and not cleared since. */
   raise(event: AlertEvent): boolean {
     const id = `${event.kind}:${event.key}`;
-    if (this.#raised.has(id)) {
+    const raised = isCondition(event.kind) ? this.#conditions : this.#raised;
+    if (raised.has(id)) {
       this.#logger.debug({ alert: event.kind, key: event.key }, 'alert already raised');
       return false;
     }
-    this.#raised.set(id, true);
+    raised.set(id, true);
     while (this.#raised.size > this.#maxKeys) {
       const oldest = this.#raised.keys().next();
       if (oldest.done) break;
@@ -155,13 +161,13 @@ export class Alerter {
 
   /** The event is over (e.g. the balance recovered): the next raise of it is sent again. */
   clear(kind: AlertKind, key: string): boolean {
-    return this.#raised.delete(`${kind}:${key}`);
+    return (isCondition(kind) ? this.#conditions : this.#raised).delete(`${kind}:${key}`);
   }
 
   /** Whether some alert of this kind was raised and not cleared since. */
   active(kind: ConditionKind): boolean {
     const prefix = `${kind}:`;
-    for (const id of this.#raised.keys()) if (id.startsWith(prefix)) return true;
+    for (const id of this.#conditions.keys()) if (id.startsWith(prefix)) return true;
     return false;
   }
 

@@ -21,6 +21,8 @@ export interface BalanceWatchOptions {
    * reading, and the others follow it, so that each judges inits by the same balance.
    */
   shared?: SharedBalance;
+  /** Told of each reading taken (polled here, or followed from the shared one). */
+  onReading?: (reading: BalanceReading) => void;
 }
 
 export interface SharedBalance {
@@ -93,6 +95,8 @@ export class BalanceWatch {
       try {
         // The turn outlasts one interval a little, so that its holder keeps it while alive.
         if (await turn('balance-poll', intervalMs + intervalMs / 2)) await this.poll();
+        // Another instance polls now: a low balance raised here is no longer this one's to hold.
+        else this.#o.alerter.clear('low-balance', 'balance');
       } catch (err) {
         this.#o.logger.warn({ err }, 'balance poll could not start');
       }
@@ -142,6 +146,7 @@ export class BalanceWatch {
     // one from the future (which the guard takes as stale), nor stay fresh while the row is
     // unchanged; one behind ours must not hide a newer reading.
     this.#last = { idr: row.idr, at: Math.min(row.at, this.#now()) };
+    this.#o.onReading?.(this.#last);
   }
 
   async #read(): Promise<BalanceReading | null> {
@@ -172,6 +177,7 @@ export class BalanceWatch {
     }
     const reading = { idr: outcome.data.balance, at: this.#now() };
     this.#last = reading;
+    this.#o.onReading?.(reading);
     this.#judge(reading.idr);
     try {
       await this.#o.shared?.save(reading);

@@ -22,7 +22,11 @@ export function watchCatalogue(deps: {
     if (running) return;
     running = true;
     try {
-      if (!(await deps.turn('catalogue-watch', deps.intervalMs * 2))) return;
+      if (!(await deps.turn('catalogue-watch', deps.intervalMs * 2))) {
+        // Another instance judges the catalogue now: what this one raised is no longer its to hold.
+        deps.alerter.clear('stale-catalogue', 'catalogue');
+        return;
+      }
       const age = await deps.age();
       const oldest = Math.max(age.brandsMs ?? Number.POSITIVE_INFINITY, age.oldestVariationsMs ?? 0);
       if (oldest > CATALOGUE_STALE_MS) {

@@ -333,7 +333,12 @@ export const envVarsSchema = z.object({
   ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   // OpenTelemetry's own switches (the SDK reads the rest: headers, service name, sampler).
   // Either endpoint turns tracing on; checked here so that a typo stops the start.
-  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl.optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl
+    .refine((url) => !/\/v1\/traces\/?$/.test(new URL(url).pathname), {
+      error:
+        "is the collector's base URL: the gateway adds /v1/traces itself (give the full traces URL in OTEL_EXPORTER_OTLP_TRACES_ENDPOINT instead)",
+    })
+    .optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl.optional(),
   OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.optional(),
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
@@ -343,6 +348,29 @@ export const envVarsSchema = z.object({
     })
     .optional(),
   OTEL_SDK_DISABLED: yesNo.optional(),
+  // Checked here: the SDK falls back to keeping every trace on a name it does not know.
+  OTEL_TRACES_SAMPLER: z
+    .enum(
+      [
+        'always_on',
+        'always_off',
+        'traceidratio',
+        'parentbased_always_on',
+        'parentbased_always_off',
+        'parentbased_traceidratio',
+      ],
+      {
+        error: (iss) =>
+          `must be always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio, got "${iss.input}"`,
+      },
+    )
+    .optional(),
+  OTEL_TRACES_SAMPLER_ARG: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, {
+      error: (iss) => `must be a ratio from 0 to 1 (0.1 keeps a tenth), got "${iss.input}"`,
+    })
+    .optional(),
   // Send the trace context to Mitra in a traceparent header: off unless asked for.
   MITRA_TRACEPARENT: yesNo.default(false),
   LOG_LEVEL: z
@@ -418,7 +446,11 @@ export const configSchema = envVarsSchema.check(stuckBeforeDeadline).transform((
     (v.OTEL_EXPORTER_OTLP_ENDPOINT ?? v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) !== undefined &&
     v.OTEL_SDK_DISABLED !== true &&
     v.OTEL_TRACES_EXPORTER !== 'none'
-      ? { propagateToMitra: v.MITRA_TRACEPARENT }
+      ? {
+          propagateToMitra: v.MITRA_TRACEPARENT,
+          /** Every OTEL_* variable as read (GATEWAY_ENV_FILE's too): the SDK reads process.env alone. */
+          otelEnv: {} as Record<string, string>,
+        }
       : null,
   logLevel: v.LOG_LEVEL,
 }));
@@ -454,6 +486,10 @@ export const loadConfig = (source: EnvSource): Parsed<Config> => {
     return value === undefined || value === '' ? [] : [say(value)];
   });
   const parsed = parseEnv(configSchema, source);
+  if (parsed.ok && parsed.value.tracing)
+    for (const [key, value] of Object.entries(source))
+      if (key.startsWith('OTEL_') && value !== undefined && value !== '')
+        parsed.value.tracing.otelEnv[key] = value;
   if (moved.length === 0) return parsed;
   return { ok: false, errors: [...moved, ...(parsed.ok ? [] : parsed.errors)] };
 };

@@ -92,14 +92,19 @@ export interface RequestLogDeps {
   tracer?: Tracer | undefined;
 }
 
-/** The traced endpoints and their route, as a span names it: never the path itself (the webhook's holds its token). */
-const TRACED_ROUTES: Partial<Record<EndpointName, string>> = {
+/** Each Razer endpoint's path as Razer's documents name it (its route). */
+export const RAZER_ROUTES = {
   init: '/transaction/init',
   topup: '/transaction/topup',
   query: '/transaction/{transactionNumber}',
   cancel: '/transaction/cancel',
   validate: '/account/validate',
   health: '/health',
+} as const satisfies Partial<Record<EndpointName, string>>;
+
+/** The traced endpoints and their route, as a span names it: never the path itself (the webhook's holds its token). */
+const TRACED_ROUTES: Partial<Record<EndpointName, string>> = {
+  ...RAZER_ROUTES,
   webhook: '/mitra/webhook/{token}',
 };
 
@@ -218,6 +223,7 @@ export function requestLog(deps: RequestLogDeps): MiddlewareHandler<GatewayEnv> 
       async (span, traceId) => {
         await serve(traceId);
         const n = c.get('transactionNumber');
+        if (c.res.status >= 500) span.failed(`answered ${c.res.status}`);
         span.set({
           'http.response.status_code': c.res.status,
           'gateway.outcome': outcomeClass(c.res.status),

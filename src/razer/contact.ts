@@ -1,3 +1,4 @@
+import { RAZER_ROUTES } from '../http/request-log.js';
 import type { SignedContentMode } from '../readings/razer.js';
 import {
   claimedApiId,
@@ -18,14 +19,7 @@ export const CONTACT_ENDPOINTS = ['init', 'topup', 'query', 'cancel', 'validate'
 export type ContactEndpoint = (typeof CONTACT_ENDPOINTS)[number];
 
 /** Each endpoint's path as Razer's documents name it (for the log line). */
-export const ENDPOINT_PATHS: Record<ContactEndpoint, string> = {
-  init: '/transaction/init',
-  topup: '/transaction/topup',
-  query: '/transaction/{transactionNumber}',
-  cancel: '/transaction/cancel',
-  validate: '/account/validate',
-  health: '/health',
-};
+export const ENDPOINT_PATHS: Record<ContactEndpoint, string> = RAZER_ROUTES;
 
 export interface EndpointContact {
   name: ContactEndpoint;

@@ -2,7 +2,9 @@ import {
   type Context,
   context,
   createContextKey,
+  DiagLogLevel,
   defaultTextMapSetter,
+  diag,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -23,7 +25,8 @@ import {
   SimpleSpanProcessor,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
-import type { ActiveSpan, TraceAttributes, Tracer } from './tracer.js';
+import type { Logger } from '../log.js';
+import type { ActiveSpan, Tracer, TraceSpan } from './tracer.js';
 
 // Loaded only when tracing is asked for (see ./tracer.ts). The exporter, the batch processor,
 // the sampler and the resource read the standard OTEL_* variables themselves (endpoint, headers,
@@ -38,7 +41,12 @@ export interface OtelTracingOptions {
   redact: (text: string) => string;
   /** Where spans go, each as it ends (tests); default OTLP/HTTP, batched. */
   exporter?: SpanExporter;
+  /** Where OpenTelemetry's own warnings go (a collector down, refusing, misaddressed). */
+  logger: Pick<Logger, 'warn'>;
 }
+
+/** Of OpenTelemetry's own complaints, at most one line a minute (with how many were left out). */
+const DIAG_EVERY_MS = 60_000;
 
 const ROOT = createContextKey('gateway request span');
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
@@ -57,8 +65,38 @@ function ensureContextManager(): void {
   context.setGlobalContextManager(contextManager);
 }
 
+/**
+ * OpenTelemetry's warnings and errors (an export refused, a collector unreachable) to our log,
+ * redacted and at most one a minute: silent by default, a misaddressed collector would go unseen.
+ * Global, as OpenTelemetry's diagnostics are: the last gateway started in a process has them.
+ */
+function logDiagnostics(options: OtelTracingOptions): void {
+  let lastAt = Number.NEGATIVE_INFINITY;
+  let left = 0;
+  const say = (message: string, ...args: unknown[]) => {
+    const at = performance.now();
+    if (at - lastAt < DIAG_EVERY_MS) {
+      left++;
+      return;
+    }
+    lastAt = at;
+    const text = [message, ...args.map((a) => (a instanceof Error ? a.message : String(a)))].join(' ');
+    options.logger.warn(
+      { leftOut: left },
+      `tracing: ${options.redact(text).slice(0, MAX_MESSAGE)} (OpenTelemetry; at most one such line a minute)`,
+    );
+    left = 0;
+  };
+  const quiet = () => {};
+  diag.setLogger(
+    { error: say, warn: say, info: quiet, debug: quiet, verbose: quiet },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+}
+
 export function startOtelTracing(options: OtelTracingOptions): Tracer {
   ensureContextManager();
+  logDiagnostics(options);
   const resource = defaultResource()
     .merge(
       resourceFromAttributes({
@@ -87,10 +125,15 @@ export function startOtelTracing(options: OtelTracingOptions): Tracer {
     span.setStatus({ code: SpanStatusCode.ERROR, message });
   };
 
+  const handle = (span: Span): TraceSpan => ({
+    set: (attributes) => span.setAttributes(attributes),
+    failed: (message) => span.setStatus({ code: SpanStatusCode.ERROR, message }),
+  });
+
   const activeSpan = (span: Span, parent: Context): ActiveSpan => {
     const ctx = trace.setSpan(parent, span);
     return {
-      set: (attributes) => span.setAttributes(attributes),
+      ...handle(span),
       within: (fn) => context.with(ctx, fn),
       end: (error) => {
         if (error !== undefined) fail(span, error);
@@ -104,9 +147,7 @@ export function startOtelTracing(options: OtelTracingOptions): Tracer {
       const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, root: true });
       const ctx = trace.setSpan(context.active(), span).setValue(ROOT, span);
       try {
-        const result = await context.with(ctx, () =>
-          run({ set: (a: TraceAttributes) => span.setAttributes(a) }, span.spanContext().traceId),
-        );
+        const result = await context.with(ctx, () => run(handle(span), span.spanContext().traceId));
         span.end();
         return result;
       } catch (err) {

@@ -11,6 +11,8 @@ export type TraceAttributes = Readonly<Record<string, string | number | boolean>
 
 export interface TraceSpan {
   set(attributes: TraceAttributes): void;
+  /** Marks the span failed (an answer 5xx, say) with a message of the caller's words. */
+  failed(message: string): void;
 }
 
 export interface ActiveSpan extends TraceSpan {
