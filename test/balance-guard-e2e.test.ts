@@ -104,6 +104,9 @@ describe('balance guard', () => {
       env: { BALANCE_GUARD_MAX_AGE: '1m' },
       gateway: { now: () => Date.now() + skew },
     });
+    // The start's own poll done first: on a loaded machine its turn (a database read) could
+    // otherwise come after the skew below and date a fresh reading then.
+    await e.gw.balance.idle();
     e.sim.balance = 1;
     await e.gw.balance.poll();
     expect((await e.init('T-FRESH')).json.code).toBe('OOS');
