@@ -665,12 +665,14 @@ export async function startGateway(
     if (tracer) {
       const sent = await Promise.race([
         tracer.shutdown().then(
-          () => true,
-          () => false,
+          () => null,
+          (err: unknown) => err,
         ),
-        new Promise<false>((resolve) => setTimeout(() => resolve(false), 5000).unref()),
+        new Promise<string>((resolve) =>
+          setTimeout(() => resolve('the collector did not take them within 5 s'), 5000).unref(),
+        ),
       ]);
-      if (!sent) logger.warn('traces not all sent at stop: the collector did not take them within 5 s');
+      if (sent !== null) logger.warn({ err: sent }, 'traces not all sent at stop');
     }
     logger.info({ ...counters }, 'gateway stopped');
   };
@@ -731,6 +733,7 @@ async function startTracing(config: Config, logger: Logger): Promise<Tracer> {
   const otelEnv = config.tracing?.otelEnv ?? {};
   // The SDK reads process.env alone: the settings file's OTEL_* variables (GATEWAY_ENV_FILE, the
   // shipped unit's) are handed to it; one the process environment sets wins, as for every setting.
+  // For the life of the process: one gateway runs per process (tests inject their own tracer).
   for (const [key, value] of Object.entries(otelEnv)) process.env[key] ??= value;
   const { startOtelTracing } = await import('./tracing/otel.js');
   const tracer = startOtelTracing({
@@ -760,10 +763,29 @@ const secretsOf = (config: Config): string[] => [
   config.mitra.secretKey,
   config.mitra.webhookToken,
   ...(config.adminToken ? [config.adminToken] : []),
+  ...otelHeaderValues(config),
   ...(config.databaseUrl && URL.canParse(config.databaseUrl)
     ? databasePasswords(new URL(config.databaseUrl))
     : []),
 ];
+
+/** The values of OTEL_EXPORTER_OTLP_HEADERS and _TRACES_HEADERS (`key=value,...`): a collector's key. */
+const otelHeaderValues = (config: Config): string[] =>
+  ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'].flatMap((name) =>
+    (config.tracing?.otelEnv[name] ?? '')
+      .split(',')
+      .map((pair) => pair.slice(pair.indexOf('=') + 1).trim())
+      .filter((value) => value.length >= 4)
+      .flatMap((value) => [value, safeDecode(value)]),
+  );
+
+const safeDecode = (text: string): string => {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+};
 
 /** A database URL's password, in its user part or as `?password=`. */
 const databasePasswords = (url: URL): string[] =>

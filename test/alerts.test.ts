@@ -290,11 +290,13 @@ describe('alerter', () => {
 });
 
 describe('catalogue watch', () => {
-  it('raises stale-catalogue while it holds the turn, and gives it up when another instance takes it', async () => {
-    const a = alerter();
+  it('shows stale-catalogue while it holds the turn, lets it go to the holder, and tells a new spell once', async () => {
+    const hook = await receiver();
+    const a = alerter({ url: hook.url });
     let mine = true;
+    let ageMs = 2 * 3_600_000;
     const w = watchCatalogue({
-      age: async () => ({ brandsMs: 2 * 3_600_000, oldestVariationsMs: null }),
+      age: async () => ({ brandsMs: ageMs, oldestVariationsMs: null }),
       alerter: a,
       turn: async () => mine,
       intervalMs: 60_000,
@@ -302,12 +304,29 @@ describe('catalogue watch', () => {
         throw err;
       },
     });
+    const told = async () => {
+      await a.idle();
+      return hook.received.filter((r) => r.body.kind === 'stale-catalogue').length;
+    };
     try {
       await w.check();
       expect(a.active('stale-catalogue')).toBe(true);
       mine = false;
       await w.check();
       expect(a.active('stale-catalogue')).toBe(false);
+      // Back to this instance, still stale: shown again, not told again.
+      mine = true;
+      await w.check();
+      expect(a.active('stale-catalogue')).toBe(true);
+      expect(await told()).toBe(1);
+      // Fresh again, seen while another instance watches: forgotten here, so a new spell is told.
+      mine = false;
+      ageMs = 60_000;
+      await w.check();
+      ageMs = 2 * 3_600_000;
+      mine = true;
+      await w.check();
+      expect(await told()).toBe(2);
     } finally {
       w.stop();
     }

@@ -85,7 +85,7 @@ afterEach(() => {
 function watch(options: Partial<BalanceWatchOptions> & Pick<BalanceWatchOptions, 'client'>) {
   let t = 1000;
   const w = new BalanceWatch({
-    alerter: { raise: () => true, clear: () => false },
+    alerter: { raise: () => true, clear: () => false, release: () => {} },
     logger: createLogger('silent'),
     threshold: null,
     now: () => t++,
@@ -131,7 +131,11 @@ describe('balance watch', () => {
   it('never alerts without a threshold', async () => {
     const fake = fakeClient([accepted(0), accepted(-5)]);
     const raise = vi.fn(() => true);
-    const w = watch({ client: fake.client, alerter: { raise, clear: () => false }, threshold: null });
+    const w = watch({
+      client: fake.client,
+      alerter: { raise, clear: () => false, release: () => {} },
+      threshold: null,
+    });
     await w.poll();
     await w.poll();
     expect(raise).not.toHaveBeenCalled();
@@ -235,10 +239,10 @@ describe('balance watch', () => {
     expect(w.last()).toBeNull();
   });
 
-  it('gives up its low-balance condition when another instance takes the polling turn, and tells of each reading', async () => {
+  it('stops showing a low balance when another instance takes the polling turn, without telling it twice when it comes back', async () => {
     vi.useFakeTimers();
-    const fake = fakeClient([accepted(10), accepted(10)]);
-    const { alerter } = countingAlerter();
+    const fake = fakeClient([accepted(10), accepted(10), accepted(10)]);
+    const { alerter, sent } = countingAlerter();
     const readings: number[] = [];
     const w = watch({
       client: fake.client,
@@ -255,9 +259,42 @@ describe('balance watch', () => {
     mine = false;
     await vi.advanceTimersByTimeAsync(1000);
     await w.idle();
-    // This instance no longer judges the balance: the poller does, and raises it if still low.
+    // This instance no longer judges the balance: the poller does.
     expect(alerter.active('low-balance')).toBe(false);
     expect(fake.calls()).toBe(1);
+    // The turn back, still low: shown again, not told again.
+    mine = true;
+    await vi.advanceTimersByTimeAsync(1000);
+    await w.idle();
+    expect(fake.calls()).toBe(2);
+    expect(alerter.active('low-balance')).toBe(true);
+    await alerter.idle();
+    expect(sent.filter((b) => b.kind === 'low-balance')).toHaveLength(1);
+  });
+
+  it('ends a low balance it raised when the shared reading shows it recovered, so the next one is told', async () => {
+    let row: { idr: number; at: number; by: string } | null = null;
+    const { alerter, sent } = countingAlerter();
+    const fake = fakeClient([accepted(10), accepted(10)]);
+    const w = watch({
+      client: fake.client,
+      alerter,
+      threshold: 50_000,
+      shared: { save: async () => {}, load: async () => row },
+    });
+    await w.poll();
+    expect(alerter.active('low-balance')).toBe(true);
+    // Another instance polls now and reads it recovered; this one follows that reading.
+    alerter.release('low-balance', 'balance');
+    row = { idr: 90_000, at: 5, by: 'other' };
+    w.start(60_000, async () => false, 1);
+    await vi.waitFor(() => expect(w.last()?.idr).toBe(90_000));
+    w.stop();
+    await w.idle();
+    // Low again when this instance polls: a new spell, told.
+    await w.poll();
+    await alerter.idle();
+    expect(sent.filter((b) => b.kind === 'low-balance')).toHaveLength(2);
   });
 
   it('never runs two polls at once, however slow Mitra is', async () => {

@@ -160,6 +160,20 @@ describe('environment', () => {
     expect(tracing({ ...endpoint, OTEL_TRACES_SAMPLER: 'traceidratio_' })).toEqual([
       'OTEL_TRACES_SAMPLER must be always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio, got "traceidratio_"',
     ]);
+    expect(tracing({ ...endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio' })).toEqual([
+      'OTEL_TRACES_SAMPLER_ARG is required with OTEL_TRACES_SAMPLER=parentbased_traceidratio (0.1 keeps a tenth; without it every trace is kept)',
+    ]);
+    // Another service's sampler on the same host is not judged while tracing is off.
+    expect(tracing({ OTEL_TRACES_SAMPLER: 'parentbased_jaeger_remote' })).toBeNull();
+    // What is not a URL at all names its variable (it threw before the review).
+    for (const bad of ['10.0.0.5:4318', 'localhost', 'http//collector:4318'])
+      expect(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: bad }), bad).toEqual([
+        'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL (OTLP over HTTP, e.g. http://collector:4318)',
+      ]);
+    for (const bad of ['http://collector:4318', 'http://collector:4318/'])
+      expect(tracing({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: bad }), bad).toEqual([
+        'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is the full traces URL (http://collector:4318/v1/traces): without a path the spans would go to /; give a base URL in OTEL_EXPORTER_OTLP_ENDPOINT instead',
+      ]);
     for (const bad of ['10%', '1.5', '-0.1', '.5'])
       expect(tracing({ ...endpoint, OTEL_TRACES_SAMPLER_ARG: bad }), bad).toEqual([
         `OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1 (0.1 keeps a tenth), got "${bad}"`,

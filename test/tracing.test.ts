@@ -54,6 +54,7 @@ interface Span {
 const SERVER = 2;
 const CLIENT = 3;
 const ADMIN_TOKEN = 'tracing-admin-token-0123456789';
+const COLLECTOR_KEY = 'collector-key-5f0c2a';
 
 function attributes(list: OtlpAttribute[] = []): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
@@ -66,7 +67,9 @@ function attributes(list: OtlpAttribute[] = []): Record<string, string | number 
 async function otlpReceiver() {
   const bodies: string[] = [];
   const spans: Span[] = [];
+  const keys: (string | undefined)[] = [];
   const server = createServer((req, res) => {
+    keys.push(req.headers['x-collector-key'] as string | undefined);
     let text = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => {
@@ -97,7 +100,7 @@ async function otlpReceiver() {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, bodies, spans, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  return { server, bodies, spans, keys, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 /** Forwards every request to `target` and keeps what came in: method, path and query, headers. */
@@ -156,6 +159,7 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
         `OTEL_EXPORTER_OTLP_ENDPOINT=${receiver.url}`,
         'OTEL_SERVICE_NAME=gateway-under-test',
         'OTEL_BSP_SCHEDULE_DELAY=50',
+        `OTEL_EXPORTER_OTLP_HEADERS=x-collector-key=${COLLECTOR_KEY}`,
         '',
       ].join('\n'),
     );
@@ -348,7 +352,10 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
       .map((r) => new URL(r.url, 'http://x').searchParams.get('sign') ?? '')
       .filter(Boolean);
     expect(mitraSigns.length).toBeGreaterThan(0);
+    // The collector's key, from the settings file, went with every export and into no span.
+    expect(new Set(receiver.keys)).toEqual(new Set([COLLECTOR_KEY]));
     const secrets = [
+      COLLECTOR_KEY,
       REQUIRED_ENV.RAZER_API_KEY,
       REQUIRED_ENV.MITRA_WEBHOOK_TOKEN,
       SIM_KEYS.apiKey,

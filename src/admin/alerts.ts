@@ -113,7 +113,8 @@ export class Alerter {
   readonly #raised = new Map<string, true>();
   // Conditions apart, never forgotten for room: their few keys are fixed, and forgetting one
   // would end it (and send it again) while it still holds.
-  readonly #conditions = new Map<string, true>();
+  // true while held; false once released (see release()).
+  readonly #conditions = new Map<string, boolean>();
   readonly #pending = new Set<Promise<void>>();
   readonly #stop = new AbortController();
 
@@ -132,6 +133,9 @@ export class Alerter {
     const id = `${event.kind}:${event.key}`;
     const raised = isCondition(event.kind) ? this.#conditions : this.#raised;
     if (raised.has(id)) {
+      // A condition released (its watch moved to another instance) and raised again is held
+      // again, without a second message: it was never over.
+      raised.set(id, true);
       this.#logger.debug({ alert: event.kind, key: event.key }, 'alert already raised');
       return false;
     }
@@ -164,10 +168,20 @@ export class Alerter {
     return (isCondition(kind) ? this.#conditions : this.#raised).delete(`${kind}:${key}`);
   }
 
-  /** Whether some alert of this kind was raised and not cleared since. */
+  /**
+   * This instance no longer judges the condition (another instance polls or watches now): it
+   * stops showing it as held, but remembers it was told, so that taking the watch back while it
+   * still holds sends nothing again. Only clear() (the condition seen over) forgets it.
+   */
+  release(kind: ConditionKind, key: string): void {
+    const id = `${kind}:${key}`;
+    if (this.#conditions.has(id)) this.#conditions.set(id, false);
+  }
+
+  /** Whether some alert of this kind was raised, and neither cleared nor released since. */
   active(kind: ConditionKind): boolean {
     const prefix = `${kind}:`;
-    for (const id of this.#conditions.keys()) if (id.startsWith(prefix)) return true;
+    for (const [id, held] of this.#conditions) if (held && id.startsWith(prefix)) return true;
     return false;
   }
 

@@ -11,7 +11,7 @@ export interface BalanceReading {
 export interface BalanceWatchOptions {
   /** Already limited: each poll is one call of the query lane (more while Mitra retries). */
   client: Pick<MitraClient, 'balance'>;
-  alerter: Pick<Alerter, 'raise' | 'clear'>;
+  alerter: Pick<Alerter, 'raise' | 'clear' | 'release'>;
   logger: Logger;
   /** A balance below this raises `low-balance`; null: never. */
   threshold: number | null;
@@ -95,8 +95,8 @@ export class BalanceWatch {
       try {
         // The turn outlasts one interval a little, so that its holder keeps it while alive.
         if (await turn('balance-poll', intervalMs + intervalMs / 2)) await this.poll();
-        // Another instance polls now: a low balance raised here is no longer this one's to hold.
-        else this.#o.alerter.clear('low-balance', 'balance');
+        // Another instance polls now: a low balance raised here is no longer this one's to show.
+        else this.#o.alerter.release('low-balance', 'balance');
       } catch (err) {
         this.#o.logger.warn({ err }, 'balance poll could not start');
       }
@@ -129,8 +129,9 @@ export class BalanceWatch {
 
   /**
    * Takes the shared reading each time it changes: one poller writes at a time, so a changed row
-   * is the newest reading, whatever the clock it was dated by. Never judged here: the low-balance
-   * alert is the polling instance's.
+   * is the newest reading, whatever the clock it was dated by. Never raised here: the low-balance
+   * alert is the polling instance's; but a balance seen recovered ends it here too, so that this
+   * instance tells of the next low balance if it polls then.
    */
   async #follow(shared: SharedBalance): Promise<void> {
     let row: Awaited<ReturnType<SharedBalance['load']>>;
@@ -147,6 +148,8 @@ export class BalanceWatch {
     // unchanged; one behind ours must not hide a newer reading.
     this.#last = { idr: row.idr, at: Math.min(row.at, this.#now()) };
     this.#o.onReading?.(this.#last);
+    const { threshold } = this.#o;
+    if (threshold !== null && row.idr >= threshold) this.#o.alerter.clear('low-balance', 'balance');
   }
 
   async #read(): Promise<BalanceReading | null> {

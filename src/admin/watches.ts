@@ -12,7 +12,7 @@ type Turn = (job: string, ttlMs: number) => Promise<boolean>;
  */
 export function watchCatalogue(deps: {
   age: () => Promise<{ brandsMs: number | null; oldestVariationsMs: number | null }>;
-  alerter: Pick<Alerter, 'raise' | 'clear'>;
+  alerter: Pick<Alerter, 'raise' | 'clear' | 'release'>;
   turn: Turn;
   intervalMs: number;
   onError: (err: unknown) => void;
@@ -22,13 +22,16 @@ export function watchCatalogue(deps: {
     if (running) return;
     running = true;
     try {
-      if (!(await deps.turn('catalogue-watch', deps.intervalMs * 2))) {
-        // Another instance judges the catalogue now: what this one raised is no longer its to hold.
-        deps.alerter.clear('stale-catalogue', 'catalogue');
-        return;
-      }
+      const mine = await deps.turn('catalogue-watch', deps.intervalMs * 2);
       const age = await deps.age();
       const oldest = Math.max(age.brandsMs ?? Number.POSITIVE_INFINITY, age.oldestVariationsMs ?? 0);
+      if (!mine) {
+        // Another instance judges the catalogue now: this one stops showing what it raised, and
+        // forgets it once the catalogue is fresh (so that it tells of the next stale spell).
+        if (oldest > CATALOGUE_STALE_MS) deps.alerter.release('stale-catalogue', 'catalogue');
+        else deps.alerter.clear('stale-catalogue', 'catalogue');
+        return;
+      }
       if (oldest > CATALOGUE_STALE_MS) {
         const minutes = Number.isFinite(oldest)
           ? `${Math.round(oldest / 60_000)} minutes old`

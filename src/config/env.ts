@@ -334,12 +334,17 @@ export const envVarsSchema = z.object({
   // OpenTelemetry's own switches (the SDK reads the rest: headers, service name, sampler).
   // Either endpoint turns tracing on; checked here so that a typo stops the start.
   OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl
-    .refine((url) => !/\/v1\/traces\/?$/.test(new URL(url).pathname), {
+    .refine((url) => !URL.canParse(url) || !/\/v1\/traces\/?$/.test(new URL(url).pathname), {
       error:
         "is the collector's base URL: the gateway adds /v1/traces itself (give the full traces URL in OTEL_EXPORTER_OTLP_TRACES_ENDPOINT instead)",
     })
     .optional(),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl
+    .refine((url) => !URL.canParse(url) || !['', '/'].includes(new URL(url).pathname), {
+      error:
+        'is the full traces URL (http://collector:4318/v1/traces): without a path the spans would go to /; give a base URL in OTEL_EXPORTER_OTLP_ENDPOINT instead',
+    })
+    .optional(),
   OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.optional(),
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
   OTEL_TRACES_EXPORTER: z
@@ -348,29 +353,9 @@ export const envVarsSchema = z.object({
     })
     .optional(),
   OTEL_SDK_DISABLED: yesNo.optional(),
-  // Checked here: the SDK falls back to keeping every trace on a name it does not know.
-  OTEL_TRACES_SAMPLER: z
-    .enum(
-      [
-        'always_on',
-        'always_off',
-        'traceidratio',
-        'parentbased_always_on',
-        'parentbased_always_off',
-        'parentbased_traceidratio',
-      ],
-      {
-        error: (iss) =>
-          `must be always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio, got "${iss.input}"`,
-      },
-    )
-    .optional(),
-  OTEL_TRACES_SAMPLER_ARG: z
-    .string()
-    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, {
-      error: (iss) => `must be a ratio from 0 to 1 (0.1 keeps a tenth), got "${iss.input}"`,
-    })
-    .optional(),
+  // Read by the SDK; judged below only when tracing is on (another service's value is not ours).
+  OTEL_TRACES_SAMPLER: z.string().optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.string().optional(),
   // Send the trace context to Mitra in a traceparent header: off unless asked for.
   MITRA_TRACEPARENT: yesNo.default(false),
   LOG_LEVEL: z
@@ -381,7 +366,7 @@ export const envVarsSchema = z.object({
 });
 
 /** A purchase is called stuck before it is flagged, never after. */
-const stuckBeforeDeadline = (ctx: z.core.ParsePayload<z.output<typeof envVarsSchema>>) => {
+const stuckBeforeDeadline = (ctx: z.core.ParsePayload<EnvVars>) => {
   const { STUCK_AFTER: stuck, RESOLVE_DEADLINE: deadline } = ctx.value;
   if (stuck < deadline) return;
   ctx.issues.push({
@@ -392,9 +377,51 @@ const stuckBeforeDeadline = (ctx: z.core.ParsePayload<z.output<typeof envVarsSch
   });
 };
 
+type EnvVars = z.output<typeof envVarsSchema>;
+
+/** Tracing is on with an OTLP endpoint, unless one of the standard switches turns it off. */
+const tracingOn = (v: EnvVars): boolean =>
+  (v.OTEL_EXPORTER_OTLP_ENDPOINT ?? v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) !== undefined &&
+  v.OTEL_SDK_DISABLED !== true &&
+  v.OTEL_TRACES_EXPORTER !== 'none';
+
+const SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+];
+
+/**
+ * The sampler, when tracing is on: the SDK keeps every trace on a name it does not know, and on a
+ * ratio sampler without a ratio. Which traces are kept is the cost of tracing.
+ */
+const samplerKnown = (ctx: z.core.ParsePayload<EnvVars>) => {
+  const v = ctx.value;
+  if (!tracingOn(v)) return;
+  const issue = (path: string, message: string) =>
+    ctx.issues.push({ code: 'custom', input: v, path: [path], message });
+  const sampler = v.OTEL_TRACES_SAMPLER;
+  if (sampler !== undefined && !SAMPLERS.includes(sampler))
+    issue(
+      'OTEL_TRACES_SAMPLER',
+      `must be ${SAMPLERS.slice(0, -1).join(', ')} or ${SAMPLERS.at(-1)}, got "${sampler}"`,
+    );
+  const arg = v.OTEL_TRACES_SAMPLER_ARG;
+  if (arg !== undefined && !/^(0(\.\d+)?|1(\.0+)?)$/.test(arg))
+    issue('OTEL_TRACES_SAMPLER_ARG', `must be a ratio from 0 to 1 (0.1 keeps a tenth), got "${arg}"`);
+  else if (arg === undefined && sampler?.endsWith('traceidratio'))
+    issue(
+      'OTEL_TRACES_SAMPLER_ARG',
+      `is required with OTEL_TRACES_SAMPLER=${sampler} (0.1 keeps a tenth; without it every trace is kept)`,
+    );
+};
+
 export const DEFAULT_READINGS_FILE = './config/readings.yaml';
 
-export const configSchema = envVarsSchema.check(stuckBeforeDeadline).transform((v) => ({
+export const configSchema = envVarsSchema.check(stuckBeforeDeadline, samplerKnown).transform((v) => ({
   port: v.PORT,
   host: v.HOST,
   databasePath: v.DATABASE_PATH,
@@ -442,16 +469,13 @@ export const configSchema = envVarsSchema.check(stuckBeforeDeadline).transform((
   reportUtcOffsetMinutes: v.REPORT_UTC_OFFSET,
   dailySummaryHour: v.DAILY_SUMMARY_HOUR ?? null,
   /** OpenTelemetry traces over OTLP/HTTP, or null: off, nothing loaded. */
-  tracing:
-    (v.OTEL_EXPORTER_OTLP_ENDPOINT ?? v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) !== undefined &&
-    v.OTEL_SDK_DISABLED !== true &&
-    v.OTEL_TRACES_EXPORTER !== 'none'
-      ? {
-          propagateToMitra: v.MITRA_TRACEPARENT,
-          /** Every OTEL_* variable as read (GATEWAY_ENV_FILE's too): the SDK reads process.env alone. */
-          otelEnv: {} as Record<string, string>,
-        }
-      : null,
+  tracing: tracingOn(v)
+    ? {
+        propagateToMitra: v.MITRA_TRACEPARENT,
+        /** Every OTEL_* variable as read (GATEWAY_ENV_FILE's too): the SDK reads process.env alone. */
+        otelEnv: {} as Record<string, string>,
+      }
+    : null,
   logLevel: v.LOG_LEVEL,
 }));
 export type Config = z.output<typeof configSchema>;

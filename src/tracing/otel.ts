@@ -80,11 +80,14 @@ function logDiagnostics(options: OtelTracingOptions): void {
       return;
     }
     lastAt = at;
-    const text = [message, ...args.map((a) => (a instanceof Error ? a.message : String(a)))].join(' ');
-    options.logger.warn(
-      { leftOut: left },
-      `tracing: ${options.redact(text).slice(0, MAX_MESSAGE)} (OpenTelemetry; at most one such line a minute)`,
-    );
+    // Called from the exporter's error handler: a throw here would be an unhandled rejection.
+    try {
+      const text = [message, ...args.map(shown)].join(' ');
+      options.logger.warn(
+        { leftOut: left },
+        `tracing: ${options.redact(text).slice(0, MAX_MESSAGE)} (OpenTelemetry; at most one such line a minute)`,
+      );
+    } catch {}
     left = 0;
   };
   const quiet = () => {};
@@ -92,6 +95,17 @@ function logDiagnostics(options: OtelTracingOptions): void {
     { error: say, warn: say, info: quiet, debug: quiet, verbose: quiet },
     { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
   );
+}
+
+/** A diagnostic's argument as text: an error's message (never its stack), else its JSON. */
+function shown(arg: unknown): string {
+  if (arg instanceof Error) return arg.message;
+  if (typeof arg === 'string') return arg;
+  try {
+    return JSON.stringify(arg) ?? String(arg);
+  } catch {
+    return String(arg);
+  }
 }
 
 export function startOtelTracing(options: OtelTracingOptions): Tracer {
