@@ -69,7 +69,12 @@ export default defineConfig({
           include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
           // Several gateway processes on one database: PostgreSQL's case only. The browser and
           // deploy tests need Chromium, nginx and systemd: npm run test:tools.
-          exclude: ['test/multi-instance.test.ts', 'test/browser/**', 'test/deploy/**'],
+          exclude: [
+            'test/multi-instance.test.ts',
+            'test/move-store.test.ts',
+            'test/browser/**',
+            'test/deploy/**',
+          ],
           globalSetup: ['test/helpers/build-dist.ts'],
           env: { TEST_DATABASE: 'sqlite' },
         },

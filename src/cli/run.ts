@@ -8,6 +8,7 @@ import { runBalance } from './balance.js';
 import { runCheck } from './check.js';
 import { runConformance } from './conformance.js';
 import { runDemo } from './demo.js';
+import { runMoveStore } from './move-store.js';
 import { runPrune } from './prune.js';
 import { runReport } from './report.js';
 import { runSandbox } from './sandbox.js';
@@ -36,6 +37,9 @@ commands:
   prune [--days N] [--database PATH] [--json]
                              delete the audit records of final transactions older than N days
                              (default RETENTION_DAYS, else 90); transactions and their events stay
+  move-store --to URL [--from PATH] [--batch N] [--json]
+                             copy the SQLite database (DATABASE_PATH) into an empty PostgreSQL one,
+                             verify it, and mark it done (the gateway refuses one left unfinished)
   story <transactionNumber> [--database PATH]
                              print a transaction's story: Razer requests, state moves, supplier calls
   tx list|show|recheck|resolve ...
@@ -83,6 +87,7 @@ const commands: Record<string, Command> = {
     return runPrune({ days: values.days, database: values.database, json: values.json ?? false }, io);
   },
   tx: (args, io) => runTx(args, io),
+  'move-store': (args, io) => runMoveStore(args, io),
   balance: (args, io) => runBalance(args, io),
   report: (args, io) => runReport(args, io),
   sign: (args, io) => {

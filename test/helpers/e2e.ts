@@ -12,7 +12,7 @@ import { tempDatabase } from './storage.js';
 import { waitFor } from './wait.js';
 
 /** Silent, unless TEST_LOG_FILE names a file to write the gateway's log to (debugging). */
-function testLogger() {
+export function testLogger() {
   const file = process.env.TEST_LOG_FILE;
   return file ? createLogger('debug', pino.destination({ dest: file, sync: true })) : createLogger('silent');
 }

@@ -248,6 +248,21 @@ export const rateSlots = pgTable(
   (t) => [index('rate_slots_ended').on(t.endedAt)],
 );
 
+/**
+ * A move from SQLite (`gateway move-store`): a row `copying` is written before the first row is
+ * copied and becomes `done` only once every table and every transaction was verified. A gateway
+ * refuses to start on a database with a move still `copying`: a move killed midway leaves it so.
+ */
+export const storeMoves = pgTable('store_moves', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+  source: text('source').notNull(),
+  state: text('state', { enum: ['copying', 'done'] }).notNull(),
+  startedAt: epochMs('started_at').notNull(),
+  finishedAt: epochMs('finished_at'),
+  /** Rows per table and transactions verified, as the move printed them. */
+  summary: json('summary').$type<Record<string, number>>(),
+});
+
 // -- Compile-time proof that rows read here have exactly the shapes of src/db/types.ts, which
 // come from the SQLite schema: each adapter returns the same rows to the same callers.
 

@@ -60,6 +60,7 @@ import type {
   WebhookPage,
   WebhookQuery,
 } from '../types.js';
+import { UnfinishedMoveError } from '../unfinished-move.js';
 import {
   BALANCE_SUPPLIER,
   FINAL_STATES,
@@ -75,6 +76,7 @@ import {
   catalogueVariations,
   dailySummaries,
   razerExchanges,
+  storeMoves,
   supplierBalance,
   supplierCalls,
   transactionEvents,
@@ -950,8 +952,16 @@ export class PostgresStore implements Store {
     });
   }
 
+  /** Applies the migrations; refuses a database a move from SQLite left unfinished (see storeMoves). */
   async migrate() {
-    return migrate(this.connection.pool);
+    const applied = await migrate(this.connection.pool);
+    const [unfinished] = await this.#db
+      .select({ source: storeMoves.source, startedAt: storeMoves.startedAt })
+      .from(storeMoves)
+      .where(eq(storeMoves.state, 'copying'))
+      .limit(1);
+    if (unfinished) throw new UnfinishedMoveError(unfinished.source, unfinished.startedAt);
+    return applied;
   }
 
   async close() {

@@ -1,0 +1,291 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { asc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
+import type pg from 'pg';
+import { migrate, openConnection, type Db as PgDb } from '../postgres/connection.js';
+import { storeMoves } from '../postgres/schema.js';
+import { MIGRATIONS_FOLDER as SQLITE_MIGRATIONS } from '../sqlite/connection.js';
+import { rowDigest, SetDigest } from './digest.js';
+import { MOVED_TABLES, type MovedTable, PG_ONLY_COLUMNS } from './tables.js';
+
+export interface MoveOptions {
+  /** The SQLite file. */
+  from: string;
+  /** The PostgreSQL URL. */
+  to: string;
+  /** Rows per read and per insert. */
+  batch?: number;
+  now?: () => number;
+  /** Told of each step, for the operator. */
+  progress?: (line: string) => void;
+  /** Test hook: after each batch written, before the copy commits. */
+  afterBatch?: (table: string, copied: number) => void;
+}
+
+export interface TableFigures {
+  table: string;
+  source: number;
+  target: number;
+  /** Whether the set of rows read back equals the set copied, field for field. */
+  same: boolean;
+}
+
+export type MoveResult =
+  | { kind: 'done'; tables: TableFigures[]; transactions: number; ms: number }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'different'; tables: TableFigures[]; differences: string[] };
+
+type Row = Record<string, unknown>;
+type LiteDb = BetterSQLite3Database<Record<string, never>>;
+
+/**
+ * Copies a SQLite database into an empty PostgreSQL one of the same schema version, from one
+ * snapshot, and verifies before it says done. The target is marked `copying` (store_moves)
+ * before the first row and `done` only after the verification: a gateway refuses to start on it
+ * in between, so a move killed midway, or one whose verification failed, is never served from.
+ * A target left `copying` is emptied and copied afresh by the next move. The source is only read.
+ */
+export async function moveStore(o: MoveOptions): Promise<MoveResult> {
+  const now = o.now ?? Date.now;
+  const say = o.progress ?? (() => {});
+  const batch = o.batch ?? 1000;
+  const started = performance.now();
+  const source = new Database(o.from, { readonly: true, fileMustExist: true });
+  const lite = drizzle(source) as unknown as LiteDb;
+  const target = openConnection(o.to, 2);
+  try {
+    const behind = sourceBehind(source);
+    if (behind !== null) return { kind: 'refused', reason: behind };
+    await migrate(target.pool);
+    const [unfinished] = await target.db
+      .select({ id: storeMoves.id })
+      .from(storeMoves)
+      .where(eq(storeMoves.state, 'copying'))
+      .limit(1);
+    if (unfinished) {
+      say('the target holds an unfinished move: emptied, to copy afresh');
+      await target.pool.query(
+        `truncate ${MOVED_TABLES.map((t) => t.name).join(', ')}, job_leases, rate_slots, store_moves restart identity`,
+      );
+    } else {
+      const held = await rowsHeld(target.pool);
+      if (held.length > 0)
+        return {
+          kind: 'refused',
+          reason: `the target database holds data (${held.join(', ')}): move-store copies only into an empty database`,
+        };
+    }
+    const [marker] = await target.db
+      .insert(storeMoves)
+      .values({ source: o.from, state: 'copying', startedAt: now() })
+      .returning({ id: storeMoves.id });
+    if (!marker) throw new Error('the move could not be marked on the target');
+
+    // One snapshot: a read transaction, held through the copy and the verification.
+    source.exec('begin');
+    try {
+      await copyAll(lite, target.db, batch, say, o.afterBatch);
+      const checked = await verify(lite, target.db, batch);
+      if (checked.differences.length > 0)
+        return { kind: 'different', tables: checked.tables, differences: checked.differences };
+      const summary = Object.fromEntries(checked.tables.map((t) => [t.table, t.target]));
+      await target.db
+        .update(storeMoves)
+        .set({
+          state: 'done',
+          finishedAt: now(),
+          summary: { ...summary, verifiedTransactions: checked.transactions },
+        })
+        .where(eq(storeMoves.id, marker.id));
+      return {
+        kind: 'done',
+        tables: checked.tables,
+        transactions: checked.transactions,
+        ms: performance.now() - started,
+      };
+    } finally {
+      source.exec('rollback');
+    }
+  } finally {
+    source.close();
+    await target.pool.end();
+  }
+}
+
+/** Why the source cannot be moved as it is (an older schema), or null. */
+function sourceBehind(source: Database.Database): string | null {
+  const journal = JSON.parse(readFileSync(join(SQLITE_MIGRATIONS, 'meta', '_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
+  const table = source
+    .prepare("select 1 from sqlite_master where type = 'table' and name = '__drizzle_migrations'")
+    .get();
+  const applied = table
+    ? (source.prepare('select count(*) as n from __drizzle_migrations').get() as { n: number }).n
+    : 0;
+  if (applied === journal.entries.length) return null;
+  return applied < journal.entries.length
+    ? `the SQLite database is at schema ${applied} of ${journal.entries.length}: start this version of the gateway on it once (or run gateway migrate), stop it, then move`
+    : `the SQLite database is at schema ${applied}, newer than this version's ${journal.entries.length}: move it with the version that wrote it`;
+}
+
+/** The gateway tables of the target that hold rows, with how many. */
+async function rowsHeld(pool: pg.Pool): Promise<string[]> {
+  const held: string[] = [];
+  for (const name of [...MOVED_TABLES.map((t) => t.name), 'store_moves']) {
+    const { rows } = await pool.query(`select count(*)::bigint as n from ${name}`);
+    const n = Number((rows[0] as { n: string }).n);
+    if (n > 0) held.push(`${n} ${name}`);
+  }
+  return held;
+}
+
+/** The JS field of each key column. */
+function keyFields(table: MovedTable): string[] {
+  const columns = Object.entries(getTableColumns(table.lite));
+  return table.liteKey.map((key) => {
+    const found = columns.find(([, column]) => column === key);
+    if (!found) throw new Error(`${table.name}: key column not in the table`);
+    return found[0];
+  });
+}
+
+/** The source's rows of a table, in key order, `batch` at a time (a composite key: all at once). */
+function* sourcePages(db: LiteDb, table: MovedTable, batch: number): Generator<Row[]> {
+  const [key, ...more] = table.liteKey as [AnySQLiteColumn, ...AnySQLiteColumn[]];
+  if (more.length > 0) {
+    yield db
+      .select()
+      .from(table.lite)
+      .orderBy(...table.liteKey.map((k) => asc(k)))
+      .all() as Row[];
+    return;
+  }
+  const [field] = keyFields(table) as [string];
+  let last: unknown;
+  for (;;) {
+    const query = db.select().from(table.lite);
+    const rows = (last === undefined ? query : query.where(gt(key, last)))
+      .orderBy(asc(key))
+      .limit(batch)
+      .all() as Row[];
+    if (rows.length === 0) return;
+    yield rows;
+    last = rows.at(-1)?.[field];
+  }
+}
+
+/** The target's rows of a table, in key order, without the columns SQLite does not have. */
+async function* targetPages(db: PgDb, table: MovedTable, batch: number): AsyncGenerator<Row[]> {
+  const drop = PG_ONLY_COLUMNS[table.name] ?? [];
+  const strip = (rows: Row[]) =>
+    drop.length === 0
+      ? rows
+      : rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !drop.includes(k))));
+  const [key, ...more] = table.pgKey as [AnyPgColumn, ...AnyPgColumn[]];
+  if (more.length > 0) {
+    yield strip(
+      (await db
+        .select()
+        .from(table.pg)
+        .orderBy(...table.pgKey.map((k) => asc(k)))) as Row[],
+    );
+    return;
+  }
+  const [field] = keyFields(table) as [string];
+  let last: unknown;
+  for (;;) {
+    const query = db.select().from(table.pg);
+    const rows = (await (last === undefined ? query : query.where(gt(key, last)))
+      .orderBy(asc(key))
+      .limit(batch)) as Row[];
+    if (rows.length === 0) return;
+    yield strip(rows);
+    last = rows.at(-1)?.[field];
+  }
+}
+
+/** Every table in one PostgreSQL transaction: killed midway, nothing of it stays. */
+async function copyAll(
+  lite: LiteDb,
+  target: PgDb,
+  batch: number,
+  say: (line: string) => void,
+  afterBatch?: (table: string, copied: number) => void,
+): Promise<void> {
+  await target.transaction(async (tx) => {
+    for (const table of MOVED_TABLES) {
+      let copied = 0;
+      for (const rows of sourcePages(lite, table, batch)) {
+        await tx.insert(table.pg).values(rows as never);
+        copied += rows.length;
+        afterBatch?.(table.name, copied);
+      }
+      if (table.identity)
+        await tx.execute(
+          sql.raw(
+            `select setval(pg_get_serial_sequence('${table.name}', 'id'), coalesce((select max(id) from ${table.name}), 0) + 1, false)`,
+          ),
+        );
+      say(`${table.name}: ${copied} rows copied`);
+    }
+  });
+}
+
+/**
+ * Reads both sides back: per table, the count and the set of rows field for field; per
+ * transaction, its row, its events, its Razer exchanges (the answers) and its supplier calls.
+ */
+async function verify(
+  lite: LiteDb,
+  target: PgDb,
+  batch: number,
+): Promise<{ tables: TableFigures[]; transactions: number; differences: string[] }> {
+  const tables: TableFigures[] = [];
+  const differences: string[] = [];
+  const perTransaction = { source: new Map<string, SetDigest>(), target: new Map<string, SetDigest>() };
+  const add = (side: Map<string, SetDigest>, row: Row, digest: Buffer) => {
+    const n = row.transactionNumber;
+    if (typeof n !== 'string') return;
+    let set = side.get(n);
+    if (!set) {
+      set = new SetDigest();
+      side.set(n, set);
+    }
+    set.add(digest);
+  };
+  const byTransaction = new Set(['transactions', 'transaction_events', 'razer_exchanges', 'supplier_calls']);
+  for (const table of MOVED_TABLES) {
+    const from = new SetDigest();
+    const to = new SetDigest();
+    for (const rows of sourcePages(lite, table, batch))
+      for (const row of rows) {
+        const d = rowDigest(row);
+        from.add(d);
+        if (byTransaction.has(table.name)) add(perTransaction.source, row, d);
+      }
+    for await (const rows of targetPages(target, table, batch))
+      for (const row of rows) {
+        const d = rowDigest(row);
+        to.add(d);
+        if (byTransaction.has(table.name)) add(perTransaction.target, row, d);
+      }
+    const same = from.count === to.count && from.hex === to.hex;
+    tables.push({ table: table.name, source: from.count, target: to.count, same });
+    if (!same)
+      differences.push(
+        `${table.name}: ${from.count} rows in SQLite, ${to.count} in PostgreSQL${from.count === to.count ? ', not the same rows' : ''}`,
+      );
+  }
+  for (const [n, digest] of perTransaction.source) {
+    const other = perTransaction.target.get(n);
+    if (!other || other.hex !== digest.hex) differences.push(`transaction ${n}: not the same in PostgreSQL`);
+  }
+  for (const n of perTransaction.target.keys())
+    if (!perTransaction.source.has(n)) differences.push(`transaction ${n}: in PostgreSQL only`);
+  return { tables, transactions: perTransaction.source.size, differences: differences.slice(0, 50) };
+}

@@ -1,0 +1,174 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../src/config/env.js';
+import { openStore } from '../src/db/open.js';
+import { UnfinishedMoveError } from '../src/db/unfinished-move.js';
+import { type RunningGateway, startGateway } from '../src/gateway.js';
+import type { MitraSimulator } from '../src/sim/mitra-sim.js';
+import { type E2E, startE2E, testLogger } from './helpers/e2e.js';
+import { REQUIRED_ENV } from './helpers/env.js';
+import { EXAMPLE_MAPPING, exampleMapping } from './helpers/mapping.js';
+import { SIM_KEYS } from './helpers/mitra.js';
+import { createDatabase, type TestDatabase } from './helpers/postgres.js';
+import { send } from './helpers/razer.js';
+import { type TempDir, tempDir } from './helpers/storage.js';
+import { waitFor } from './helpers/wait.js';
+
+// gateway move-store, for real: a SQLite database filled by a gateway with purchases in several
+// states, moved by the built CLI into PostgreSQL, then served by two gateways on it.
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function moveStore(args: string[], env: Record<string, string> = {}) {
+  const run = spawnSync(process.execPath, [`${ROOT}/dist/cli/main.js`, 'move-store', ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+  });
+  return { status: run.status, signal: run.signal, out: run.stdout, err: run.stderr };
+}
+
+interface Answer {
+  status: number;
+  text: string;
+  signature: string | null;
+}
+
+let dir: TempDir;
+let source: string;
+let e: E2E;
+let sim: MitraSimulator;
+const answers = new Map<string, Answer>();
+const targets: TestDatabase[] = [];
+const gateways: RunningGateway[] = [];
+
+const FINAL = ['MV-DELIVERED', 'MV-VOUCHER', 'MV-FAILED'];
+const OPEN = ['MV-OPEN'];
+
+beforeAll(async () => {
+  dir = tempDir('gateway-move-');
+  source = dir.file('source.db');
+  e = await startE2E({ env: { DATABASE_URL: '', DATABASE_PATH: source } });
+  sim = e.sim;
+  await e.purchase('MV-DELIVERED');
+  await e.settle('MV-DELIVERED');
+  await e.purchase('MV-VOUCHER', { sku: 'STEAMV50', accountId: 'steam' });
+  await e.settle('MV-VOUCHER');
+  sim.nextEnding({ kind: 'fail', sn: 'out of stock' });
+  await e.purchase('MV-FAILED');
+  await e.settle('MV-FAILED');
+  sim.nextEnding({ kind: 'stay' });
+  await e.purchase('MV-OPEN');
+  expect((await e.init('MV-INITIATED')).status).toBe(200);
+  for (const n of [...FINAL, ...OPEN, 'MV-INITIATED']) {
+    const r = await e.query(n);
+    answers.set(n, { status: r.status, text: r.text, signature: r.signature });
+  }
+  // Stopped before the move, as the procedure says; the simulator stays for the new gateways.
+  await e.gw.close();
+}, 60_000);
+
+afterAll(async () => {
+  for (const g of gateways.splice(0)) await g.close();
+  await sim?.close();
+  for (const t of targets.splice(0)) await t.drop();
+  dir?.remove();
+});
+
+async function target(): Promise<TestDatabase> {
+  const t = await createDatabase(inject('postgresUrl'));
+  targets.push(t);
+  return t;
+}
+
+async function gatewayOn(url: string, instance: string): Promise<RunningGateway> {
+  const parsed = loadConfig({
+    ...REQUIRED_ENV,
+    MITRA_API_KEY: SIM_KEYS.apiKey,
+    MITRA_SECRET_KEY: SIM_KEYS.secretKey,
+    MITRA_BASE_URL: sim.url,
+    DATABASE_URL: url,
+    INSTANCE_ID: instance,
+    MAPPING_FILE: EXAMPLE_MAPPING,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MITRA_WEBHOOK_ALLOW_IPS: '127.0.0.1',
+    TOPUP_WAIT_MS: '3000',
+    MITRA_TIMEOUT_MS: '500',
+    RECONCILE_SCHEDULE_MS: '100,200,400',
+  });
+  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  const gw = await startGateway(parsed.value, exampleMapping(), testLogger(), { reconcileTickMs: 25 });
+  gateways.push(gw);
+  return gw;
+}
+
+describe('gateway move-store', () => {
+  it('moves every row, verified, and two gateways on PostgreSQL answer as before and finish the open purchase once', async () => {
+    const t = await target();
+    const moved = moveStore(['--to', t.url, '--from', source]);
+    expect(moved.status, moved.err).toBe(0);
+    expect(moved.out).toMatch(/move-store: done in [\d.]+ s: 5 transactions verified/);
+    expect(moved.out).toMatch(/transactions\s+5 in SQLite\s+5 in PostgreSQL\s+same/);
+
+    const a = await gatewayOn(t.url, 'move-a');
+    const b = await gatewayOn(t.url, 'move-b');
+    sim.webhookUrl = `${a.url}/mitra/webhook/${REQUIRED_ENV.MITRA_WEBHOOK_TOKEN}`;
+    for (const gw of [a, b])
+      for (const n of FINAL) {
+        const r = await send(gw, 'GET', `/transaction/${n}`);
+        expect({ status: r.status, text: r.text, signature: r.signature }, `${n} on ${gw.url}`).toEqual(
+          answers.get(n),
+        );
+      }
+    // The open purchase: its order delivered now; one order, ever.
+    const open = await a.store.getTransaction('MV-OPEN');
+    expect(open?.trxCode).toBeTruthy();
+    sim.finish(open?.trxCode ?? '', { kind: 'success' });
+    await waitFor(
+      async () => (await a.store.getTransaction('MV-OPEN'))?.state === 'SUCCESS',
+      15_000,
+      'MV-OPEN delivered',
+    );
+    expect(sim.ordersFor(open?.refId ?? '')).toHaveLength(1);
+    expect((await send(b, 'GET', '/transaction/MV-OPEN')).status).toBe(200);
+    // Its story is whole: the moves before the move, and the one after.
+    const events = (await a.store.listEvents('MV-OPEN')).map((ev) => `${ev.fromState}>${ev.toState}`);
+    expect(events).toContain('INITIATED>QUEUED');
+    expect(events).toContain('QUEUED>ORDERING');
+    expect(events.at(-1)).toBe('PROCESSING>SUCCESS');
+  });
+
+  it('refuses a target that holds data, and changes nothing of it', async () => {
+    const t = await target();
+    expect(moveStore(['--to', t.url, '--from', source]).status).toBe(0);
+    const again = moveStore(['--to', t.url, '--from', source]);
+    expect(again.status).toBe(2);
+    expect(again.err).toMatch(/refused: the target database holds data \(5 transactions/);
+  });
+
+  it('killed midway leaves a target no gateway starts on; a second move then succeeds', async () => {
+    const t = await target();
+    const killed = moveStore(['--to', t.url, '--from', source, '--batch', '1'], {
+      GATEWAY_MOVE_CRASH_AFTER_ROWS: '3',
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    const store = await openStore({
+      databasePath: ':unused:',
+      databaseUrl: t.url,
+      databasePoolSize: 1,
+      instanceId: 'x',
+    });
+    try {
+      await expect(store.migrate()).rejects.toBeInstanceOf(UnfinishedMoveError);
+    } finally {
+      await store.close();
+    }
+    await expect(gatewayOn(t.url, 'move-refused')).rejects.toThrow(/unfinished move from .*source\.db/);
+    const second = moveStore(['--to', t.url, '--from', source]);
+    expect(second.status, second.err).toBe(0);
+    expect(second.out).toMatch(/unfinished move: emptied, to copy afresh/);
+    const gw = await gatewayOn(t.url, 'move-after');
+    expect((await send(gw, 'GET', '/transaction/MV-DELIVERED')).text).toBe(answers.get('MV-DELIVERED')?.text);
+  });
+});
