@@ -55,6 +55,9 @@ const ADAPTER_FREE = [
   'test/log-buffer.test.ts',
 ];
 
+/** What needs tools npm test never needs: run by npm run test:tools (test/vitest.tools.config.ts). */
+const TOOLS_TESTS = ['test/browser/**', 'test/deploy/**', 'test/monitoring/**'];
+
 export default defineConfig({
   test: {
     root: fileURLToPath(new URL('..', import.meta.url)),
@@ -67,14 +70,10 @@ export default defineConfig({
         test: {
           name: 'sqlite',
           include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-          // Several gateway processes on one database: PostgreSQL's case only. The browser and
-          // deploy tests need Chromium, nginx and systemd: npm run test:tools.
-          exclude: [
-            'test/multi-instance.test.ts',
-            'test/move-store.test.ts',
-            'test/browser/**',
-            'test/deploy/**',
-          ],
+          // Several gateway processes on one database, and a move from SQLite into PostgreSQL:
+          // PostgreSQL's case only. The browser, deploy and monitoring tests need Chromium, nginx,
+          // systemd and Prometheus: npm run test:tools.
+          exclude: ['test/multi-instance.test.ts', 'test/move-store.test.ts', ...TOOLS_TESTS],
           globalSetup: ['test/helpers/build-dist.ts'],
           env: { TEST_DATABASE: 'sqlite' },
         },
@@ -84,7 +83,7 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: ['test/**/*.test.ts'],
-          exclude: [...ADAPTER_FREE, 'test/browser/**', 'test/deploy/**'],
+          exclude: [...ADAPTER_FREE, ...TOOLS_TESTS],
           globalSetup: ['test/helpers/build-dist.ts', 'test/helpers/postgres-setup.ts'],
           env: { TEST_DATABASE: 'postgres' },
         },
