@@ -145,6 +145,9 @@ describe('gateway move-store', () => {
     const again = moveStore(['--to', t.url, '--from', source]);
     expect(again.status).toBe(2);
     expect(again.err).toMatch(/refused: the target database holds data \(5 transactions/);
+    // Still the first move's, whole and marked done.
+    const gw = await gatewayOn(t.url, 'move-kept');
+    expect((await send(gw, 'GET', '/transaction/MV-VOUCHER')).text).toBe(answers.get('MV-VOUCHER')?.text);
   });
 
   it('killed midway leaves a target no gateway starts on; a second move then succeeds', async () => {

@@ -12,6 +12,7 @@ const ADAPTER_FREE = [
   'test/readings-settings.test.ts',
   'test/conformance-judge.test.ts',
   'test/env.test.ts',
+  'test/move-digest.test.ts',
   'test/env-example.test.ts',
   'test/start-command.test.ts',
   'test/request-log.test.ts',

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { canonical, rowDigest, SetDigest } from '../src/db/move/digest.js';
+
+describe('the digests a move compares both sides by', () => {
+  it('reads a row the same whatever its key order, and a NUL as PostgreSQL keeps it', () => {
+    expect(canonical({ b: 1, a: { d: [true, null], c: 'x' } })).toBe('{"a":{"c":"x","d":[true,null]},"b":1}');
+    expect(rowDigest({ a: 1, b: 'x\u0000y' })).toEqual(rowDigest({ b: 'x\ufffdy', a: 1 }));
+    expect(rowDigest({ a: 1 })).not.toEqual(rowDigest({ a: '1' }));
+  });
+
+  it('tells a set of rows from one with a row changed, lost or doubled, whatever the order', () => {
+    const rows = [
+      { id: 1, s: 'a' },
+      { id: 2, s: 'b' },
+      { id: 3, s: 'c' },
+    ];
+    const of = (list: object[]) => {
+      const d = new SetDigest();
+      for (const r of list) d.add(rowDigest(r));
+      return d;
+    };
+    const base = of(rows);
+    expect(of([...rows].reverse()).hex).toBe(base.hex);
+    expect(of([rows[0], { id: 2, s: 'B' }, rows[2]] as object[]).hex).not.toBe(base.hex);
+    const lost = of(rows.slice(1));
+    expect([lost.hex, lost.count]).not.toEqual([base.hex, base.count]);
+    const doubled = of([...rows, rows[0]] as object[]);
+    expect(doubled.count).toBe(4);
+    expect(doubled.hex).not.toBe(base.hex);
+  });
+});
