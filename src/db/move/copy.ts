@@ -221,6 +221,8 @@ async function copyAll(
     for (const table of MOVED_TABLES) {
       let copied = 0;
       for (const rows of sourcePages(lite, table, batch)) {
+        // An empty table (a composite key is read in one page, empty or not).
+        if (rows.length === 0) continue;
         await tx.insert(table.pg).values(rows as never);
         copied += rows.length;
         afterBatch?.(table.name, copied);
