@@ -209,6 +209,30 @@ async function* targetPages(db: PgDb, table: MovedTable, batch: number): AsyncGe
   }
 }
 
+/**
+ * A row under its SQL column names, every string with NUL as U+FFFD: what the adapter's
+ * connection does to each parameter (src/db/postgres/connection.ts), which a row sent as one
+ * JSON text would escape past.
+ */
+function columnsOf(table: MovedTable): (row: Row) => Row {
+  const names = Object.fromEntries(
+    Object.entries(getTableColumns(table.lite)).map(([field, c]) => [field, c.name]),
+  );
+  return (row) =>
+    Object.fromEntries(
+      Object.entries(row).map(([field, value]) => [names[field] ?? field, withoutNul(value)]),
+    );
+}
+
+function withoutNul(value: unknown): unknown {
+  if (typeof value === 'string')
+    return value.includes('\u0000') ? value.replaceAll('\u0000', '\ufffd') : value;
+  if (Array.isArray(value)) return value.map(withoutNul);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutNul(v)]));
+  return value;
+}
+
 /** Every table in one PostgreSQL transaction: killed midway, nothing of it stays. */
 async function copyAll(
   lite: LiteDb,
@@ -219,11 +243,16 @@ async function copyAll(
 ): Promise<void> {
   await target.transaction(async (tx) => {
     for (const table of MOVED_TABLES) {
+      const toColumns = columnsOf(table);
       let copied = 0;
       for (const rows of sourcePages(lite, table, batch)) {
         // An empty table (a composite key is read in one page, empty or not).
         if (rows.length === 0) continue;
-        await tx.insert(table.pg).values(rows as never);
+        // One JSON parameter per batch, turned into rows by PostgreSQL itself: drizzle's insert
+        // built 1000-row statements at a quarter of the speed.
+        await tx.execute(
+          sql`insert into ${sql.identifier(table.name)} select * from json_populate_recordset(null::${sql.identifier(table.name)}, ${JSON.stringify(rows.map(toColumns))})`,
+        );
         copied += rows.length;
         afterBatch?.(table.name, copied);
       }
