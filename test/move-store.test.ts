@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config/env.js';
 import { openStore } from '../src/db/open.js';
@@ -10,7 +11,7 @@ import { type E2E, startE2E, testLogger } from './helpers/e2e.js';
 import { REQUIRED_ENV } from './helpers/env.js';
 import { EXAMPLE_MAPPING, exampleMapping } from './helpers/mapping.js';
 import { SIM_KEYS } from './helpers/mitra.js';
-import { createDatabase, type TestDatabase } from './helpers/postgres.js';
+import { admin, createDatabase, type TestDatabase } from './helpers/postgres.js';
 import { send } from './helpers/razer.js';
 import { type TempDir, tempDir } from './helpers/storage.js';
 import { waitFor } from './helpers/wait.js';
@@ -66,6 +67,14 @@ beforeAll(async () => {
   }
   // Stopped before the move, as the procedure says; the simulator stays for the new gateways.
   await e.gw.close();
+  // A supplier reply holding a NUL, which SQLite keeps and PostgreSQL text cannot.
+  const raw = new Database(source);
+  raw
+    .prepare(
+      "update supplier_calls set reply_body = reply_body || char(0) || 'tail' where id = (select min(id) from supplier_calls)",
+    )
+    .run();
+  raw.close();
 }, 60_000);
 
 afterAll(async () => {
@@ -112,6 +121,13 @@ describe('gateway move-store', () => {
     expect(moved.out).toMatch(/transactions\s+5 in SQLite\s+5 in PostgreSQL\s+same/);
 
     const a = await gatewayOn(t.url, 'move-a');
+    // Kept marked, as the adapter keeps what it writes: NUL as U+FFFD (and verified so).
+    const nul = await admin(t.url, (c) =>
+      c.query(
+        "select count(*)::int as n from supplier_calls where reply_body like '%' || chr(65533) || 'tail'",
+      ),
+    );
+    expect(nul.rows[0]).toEqual({ n: 1 });
     const b = await gatewayOn(t.url, 'move-b');
     sim.webhookUrl = `${a.url}/mitra/webhook/${REQUIRED_ENV.MITRA_WEBHOOK_TOKEN}`;
     for (const gw of [a, b])
