@@ -44,7 +44,7 @@ const targets: TestDatabase[] = [];
 const gateways: RunningGateway[] = [];
 
 const FINAL = ['MV-DELIVERED', 'MV-VOUCHER', 'MV-FAILED'];
-const OPEN = ['MV-OPEN'];
+const OPEN = ['MV-OPEN', 'MV-UNKNOWN'];
 
 beforeAll(async () => {
   dir = tempDir('gateway-move-');
@@ -61,12 +61,19 @@ beforeAll(async () => {
   sim.nextEnding({ kind: 'stay' });
   await e.purchase('MV-OPEN');
   expect((await e.init('MV-INITIATED')).status).toBe(200);
+  // No clear answer from Mitra to anything (timeouts) from the order on: UNKNOWN, and it stays so
+  // until the move (Mitra answers again once the old gateway is stopped).
+  sim.setFaults({ hangProbability: 1 });
+  await e.purchase('MV-UNKNOWN');
+  expect(await e.state('MV-UNKNOWN')).toBe('UNKNOWN');
+  await e.gw.store.flagForOperator('MV-DELIVERED', 'looks odd', Date.now());
   for (const n of [...FINAL, ...OPEN, 'MV-INITIATED']) {
     const r = await e.query(n);
     answers.set(n, { status: r.status, text: r.text, signature: r.signature });
   }
   // Stopped before the move, as the procedure says; the simulator stays for the new gateways.
   await e.gw.close();
+  sim.setFaults({ hangProbability: 0 });
   // A supplier reply holding a NUL, which SQLite keeps and PostgreSQL text cannot.
   const raw = new Database(source);
   raw
@@ -117,8 +124,8 @@ describe('gateway move-store', () => {
     const t = await target();
     const moved = moveStore(['--to', t.url, '--from', source]);
     expect(moved.status, moved.err).toBe(0);
-    expect(moved.out).toMatch(/move-store: done in [\d.]+ s: 5 transactions verified/);
-    expect(moved.out).toMatch(/transactions\s+5 in SQLite\s+5 in PostgreSQL\s+same/);
+    expect(moved.out).toMatch(/move-store: done in [\d.]+ s: 6 transactions verified/);
+    expect(moved.out).toMatch(/transactions\s+6 in SQLite\s+6 in PostgreSQL\s+same/);
 
     const a = await gatewayOn(t.url, 'move-a');
     // Kept marked, as the adapter keeps what it writes: NUL as U+FFFD (and verified so).
@@ -148,6 +155,16 @@ describe('gateway move-store', () => {
     );
     expect(sim.ordersFor(open?.refId ?? '')).toHaveLength(1);
     expect((await send(b, 'GET', '/transaction/MV-OPEN')).status).toBe(200);
+    // The UNKNOWN one: reconciled by the new gateways, one order in all.
+    await waitFor(
+      async () => (await b.store.getTransaction('MV-UNKNOWN'))?.state === 'SUCCESS',
+      15_000,
+      'MV-UNKNOWN delivered',
+    );
+    const unknown = await b.store.getTransaction('MV-UNKNOWN');
+    expect(sim.ordersFor(unknown?.refId ?? '')).toHaveLength(1);
+    // The flag for an operator moved with its transaction.
+    expect((await a.store.getTransaction('MV-DELIVERED'))?.attention).toBe(true);
     // Its story is whole: the moves before the move, and the one after.
     const events = (await a.store.listEvents('MV-OPEN')).map((ev) => `${ev.fromState}>${ev.toState}`);
     expect(events).toContain('INITIATED>QUEUED');
@@ -160,7 +177,7 @@ describe('gateway move-store', () => {
     expect(moveStore(['--to', t.url, '--from', source]).status).toBe(0);
     const again = moveStore(['--to', t.url, '--from', source]);
     expect(again.status).toBe(2);
-    expect(again.err).toMatch(/refused: the target database holds data \(5 transactions/);
+    expect(again.err).toMatch(/refused: the target database holds data \(6 transactions/);
     // Still the first move's, whole and marked done.
     const gw = await gatewayOn(t.url, 'move-kept');
     expect((await send(gw, 'GET', '/transaction/MV-VOUCHER')).text).toBe(answers.get('MV-VOUCHER')?.text);
