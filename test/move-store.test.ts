@@ -7,12 +7,13 @@ import { openStore } from '../src/db/open.js';
 import { UnfinishedMoveError } from '../src/db/unfinished-move.js';
 import { type RunningGateway, startGateway } from '../src/gateway.js';
 import type { MitraSimulator } from '../src/sim/mitra-sim.js';
+import { type ChildGateway, spawnGateway } from './helpers/child-gateway.js';
 import { type E2E, startE2E, testLogger } from './helpers/e2e.js';
 import { REQUIRED_ENV } from './helpers/env.js';
 import { EXAMPLE_MAPPING, exampleMapping } from './helpers/mapping.js';
 import { SIM_KEYS } from './helpers/mitra.js';
 import { admin, createDatabase, type TestDatabase } from './helpers/postgres.js';
-import { send } from './helpers/razer.js';
+import { initBody, send } from './helpers/razer.js';
 import { type TempDir, tempDir } from './helpers/storage.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -43,13 +44,55 @@ const answers = new Map<string, Answer>();
 const targets: TestDatabase[] = [];
 const gateways: RunningGateway[] = [];
 
-const FINAL = ['MV-DELIVERED', 'MV-VOUCHER', 'MV-FAILED'];
+const FINAL = ['MV-DELIVERED', 'MV-VOUCHER', 'MV-FAILED', 'MV-RESOLVED'];
 const OPEN = ['MV-OPEN', 'MV-UNKNOWN'];
+const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
+
+/** A purchase whose gateway is SIGKILLed after Mitra created its order, before the reply is kept. */
+async function orderingAfterAKill(): Promise<void> {
+  // The kill comes before the open ones are next due: the child must not settle them (the
+  // UNKNOWN one is resolved by sending its order again, which Mitra would now answer). Their
+  // schedule is put back after the kill, so the source is as a gateway left it.
+  const db = new Database(source);
+  const due = db
+    .prepare(
+      "select transaction_number as n, next_check_at as at from transactions where state in ('PROCESSING', 'UNKNOWN')",
+    )
+    .all() as { n: string; at: number | null }[];
+  const setDue = db.prepare('update transactions set next_check_at = ? where transaction_number = ?');
+  for (const { n } of due) setDue.run(Date.now() + 3_600_000, n);
+  const child: ChildGateway = await spawnGateway(
+    {
+      ...REQUIRED_ENV,
+      MITRA_API_KEY: SIM_KEYS.apiKey,
+      MITRA_SECRET_KEY: SIM_KEYS.secretKey,
+      MITRA_BASE_URL: sim.url,
+      DATABASE_PATH: source,
+      MAPPING_FILE: EXAMPLE_MAPPING,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MITRA_TIMEOUT_MS: '500',
+      RECONCILE_SCHEDULE_MS: '100,200,400',
+      GATEWAY_CRASH_AT: 'after-order-reply',
+      GATEWAY_CRASH_ON: 'MV-ORDERING',
+    },
+    dir.path,
+  );
+  const init = await send(child, 'POST', '/transaction/init', initBody('MV-ORDERING'));
+  expect(init.status).toBe(200);
+  await send(child, 'POST', '/transaction/topup', {
+    transactionNumber: 'MV-ORDERING',
+    transactionToken: init.json.transactionToken,
+  }).catch(() => null); // the connection dies with the process
+  expect((await child.exited).signal).toBe('SIGKILL');
+  for (const { n, at } of due) setDue.run(at, n);
+  db.close();
+}
 
 beforeAll(async () => {
   dir = tempDir('gateway-move-');
   source = dir.file('source.db');
-  e = await startE2E({ env: { DATABASE_URL: '', DATABASE_PATH: source } });
+  e = await startE2E({ env: { DATABASE_URL: '', DATABASE_PATH: source, ADMIN_TOKEN } });
   sim = e.sim;
   await e.purchase('MV-DELIVERED');
   await e.settle('MV-DELIVERED');
@@ -61,6 +104,19 @@ beforeAll(async () => {
   sim.nextEnding({ kind: 'stay' });
   await e.purchase('MV-OPEN');
   expect((await e.init('MV-INITIATED')).status).toBe(200);
+  // Resolved by an operator: Mitra never said, support confirmed delivery.
+  sim.nextEnding({ kind: 'stay' });
+  await e.purchase('MV-RESOLVED');
+  const resolved = await fetch(`${e.url}/admin/transactions/MV-RESOLVED/resolve`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      'content-type': 'application/json',
+      'x-operator': 'alice',
+    },
+    body: JSON.stringify({ outcome: 'delivered', reason: 'Mitra support confirmed delivery' }),
+  });
+  expect(resolved.status).toBe(200);
   // No clear answer from Mitra to anything (timeouts) from the order on: UNKNOWN, and it stays so
   // until the move (Mitra answers again once the old gateway is stopped).
   sim.setFaults({ hangProbability: 1 });
@@ -74,6 +130,7 @@ beforeAll(async () => {
   // Stopped before the move, as the procedure says; the simulator stays for the new gateways.
   await e.gw.close();
   sim.setFaults({ hangProbability: 0 });
+  await orderingAfterAKill();
   // A supplier reply holding a NUL, which SQLite keeps and PostgreSQL text cannot.
   const raw = new Database(source);
   raw
@@ -121,11 +178,27 @@ async function gatewayOn(url: string, instance: string): Promise<RunningGateway>
 
 describe('gateway move-store', () => {
   it('moves every row, verified, and two gateways on PostgreSQL answer as before and finish the open purchase once', async () => {
+    // What the killed gateway left: ORDERING, and an order Mitra made that the gateway never heard of.
+    const raw = new Database(source, { readonly: true });
+    const left = raw
+      .prepare("select state, ref_id as refId from transactions where transaction_number = 'MV-ORDERING'")
+      .get() as { state: string; refId: string };
+    const stillUnknown = raw
+      .prepare("select state from transactions where transaction_number = 'MV-UNKNOWN'")
+      .get();
+    raw.close();
+    expect(left.state).toBe('ORDERING');
+    expect(stillUnknown).toEqual({ state: 'UNKNOWN' });
+    expect(sim.ordersFor(left.refId)).toHaveLength(1);
+
     const t = await target();
     const moved = moveStore(['--to', t.url, '--from', source]);
     expect(moved.status, moved.err).toBe(0);
-    expect(moved.out).toMatch(/move-store: done in [\d.]+ s: 6 transactions verified/);
-    expect(moved.out).toMatch(/transactions\s+6 in SQLite\s+6 in PostgreSQL\s+same/);
+    expect(moved.out).toMatch(/move-store: done in [\d.]+ s: 8 transactions verified/);
+    expect(moved.out).toMatch(/transactions\s+8 in SQLite\s+8 in PostgreSQL\s+same/);
+    // With the webhooks Mitra sent and the exchanges with Razer.
+    for (const table of ['webhook_inbox', 'razer_exchanges', 'supplier_calls', 'transaction_events'])
+      expect(moved.out).toMatch(new RegExp(`${table}\\s+([1-9]\\d*) in SQLite\\s+\\1 in PostgreSQL\\s+same`));
 
     const a = await gatewayOn(t.url, 'move-a');
     // Kept marked, as the adapter keeps what it writes: NUL as U+FFFD (and verified so).
@@ -163,6 +236,20 @@ describe('gateway move-store', () => {
     );
     const unknown = await b.store.getTransaction('MV-UNKNOWN');
     expect(sim.ordersFor(unknown?.refId ?? '')).toHaveLength(1);
+    // The one a kill left in ORDERING: its order found, not placed again.
+    await waitFor(
+      async () => (await a.store.getTransaction('MV-ORDERING'))?.state === 'SUCCESS',
+      15_000,
+      'MV-ORDERING delivered',
+    );
+    expect(sim.ordersFor(left.refId)).toHaveLength(1);
+    expect((await send(a, 'GET', '/transaction/MV-ORDERING')).status).toBe(200);
+    // An operator's resolution moved with who and why.
+    expect((await b.store.listEvents('MV-RESOLVED')).at(-1)).toMatchObject({
+      toState: 'SUCCESS',
+      cause: 'operator',
+      actor: 'alice',
+    });
     // The flag for an operator moved with its transaction.
     expect((await a.store.getTransaction('MV-DELIVERED'))?.attention).toBe(true);
     // Its story is whole: the moves before the move, and the one after.
@@ -177,7 +264,7 @@ describe('gateway move-store', () => {
     expect(moveStore(['--to', t.url, '--from', source]).status).toBe(0);
     const again = moveStore(['--to', t.url, '--from', source]);
     expect(again.status).toBe(2);
-    expect(again.err).toMatch(/refused: the target database holds data \(6 transactions/);
+    expect(again.err).toMatch(/refused: the target database holds data \(8 transactions/);
     // Still the first move's, whole and marked done.
     const gw = await gatewayOn(t.url, 'move-kept');
     expect((await send(gw, 'GET', '/transaction/MV-VOUCHER')).text).toBe(answers.get('MV-VOUCHER')?.text);
