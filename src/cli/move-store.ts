@@ -96,6 +96,10 @@ export async function runMoveStore(args: string[], io: CliIo): Promise<number> {
   }
   if (!values.json)
     io.out(
+      `  migrate ${(result.phases.migrateMs / 1000).toFixed(1)} s, copy ${(result.phases.copyMs / 1000).toFixed(1)} s, verify ${(result.phases.verifyMs / 1000).toFixed(1)} s`,
+    );
+  if (!values.json)
+    io.out(
       `move-store: done in ${(result.ms / 1000).toFixed(1)} s: ${result.transactions} transactions verified one by one (row, events, answers, supplier calls). Start the gateway with DATABASE_URL.`,
     );
   return 0;

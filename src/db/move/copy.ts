@@ -35,7 +35,14 @@ export interface TableFigures {
 }
 
 export type MoveResult =
-  | { kind: 'done'; tables: TableFigures[]; transactions: number; ms: number }
+  | {
+      kind: 'done';
+      tables: TableFigures[];
+      transactions: number;
+      ms: number;
+      /** Where the time went: migrating the target, copying, reading both sides back. */
+      phases: { migrateMs: number; copyMs: number; verifyMs: number };
+    }
   | { kind: 'refused'; reason: string }
   | { kind: 'different'; tables: TableFigures[]; differences: string[] };
 
@@ -61,6 +68,7 @@ export async function moveStore(o: MoveOptions): Promise<MoveResult> {
     const behind = sourceBehind(source);
     if (behind !== null) return { kind: 'refused', reason: behind };
     await migrate(target.pool);
+    const migrated = performance.now();
     const [unfinished] = await target.db
       .select({ id: storeMoves.id })
       .from(storeMoves)
@@ -88,8 +96,12 @@ export async function moveStore(o: MoveOptions): Promise<MoveResult> {
     // One snapshot: a read transaction, held through the copy and the verification.
     source.exec('begin');
     try {
+      const copyFrom = performance.now();
       await copyAll(lite, target.db, batch, say, o.afterBatch);
+      const copied = performance.now();
+      say(`copied in ${seconds(copied - copyFrom)}; verifying`);
       const checked = await verify(lite, target.db, batch);
+      const verified = performance.now();
       if (checked.differences.length > 0)
         return { kind: 'different', tables: checked.tables, differences: checked.differences };
       const summary = Object.fromEntries(checked.tables.map((t) => [t.table, t.target]));
@@ -106,6 +118,11 @@ export async function moveStore(o: MoveOptions): Promise<MoveResult> {
         tables: checked.tables,
         transactions: checked.transactions,
         ms: performance.now() - started,
+        phases: {
+          migrateMs: migrated - started,
+          copyMs: copied - copyFrom,
+          verifyMs: verified - copied,
+        },
       };
     } finally {
       source.exec('rollback');
@@ -115,6 +132,8 @@ export async function moveStore(o: MoveOptions): Promise<MoveResult> {
     await target.pool.end();
   }
 }
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Why the source cannot be moved as it is (an older schema), or null. */
 function sourceBehind(source: Database.Database): string | null {
@@ -197,15 +216,21 @@ async function* targetPages(db: PgDb, table: MovedTable, batch: number): AsyncGe
     return;
   }
   const [field] = keyFields(table) as [string];
-  let last: unknown;
-  for (;;) {
+  const page = async (after: unknown) => {
     const query = db.select().from(table.pg);
-    const rows = (await (last === undefined ? query : query.where(gt(key, last)))
+    return (await (after === undefined ? query : query.where(gt(key, after)))
       .orderBy(asc(key))
       .limit(batch)) as Row[];
+  };
+  // The next page is asked for before this one is handed over: PostgreSQL reads while we digest.
+  let next = page(undefined);
+  for (;;) {
+    const rows = await next;
     if (rows.length === 0) return;
+    next = page(rows.at(-1)?.[field]);
+    // A consumer that stops early leaves the prefetch unawaited: its failure is not news.
+    next.catch(() => {});
     yield strip(rows);
-    last = rows.at(-1)?.[field];
   }
 }
 
@@ -215,16 +240,16 @@ async function* targetPages(db: PgDb, table: MovedTable, batch: number): AsyncGe
  * JSON text would escape past.
  */
 function columnsOf(table: MovedTable): (row: Row) => Row {
-  const names = Object.fromEntries(
-    Object.entries(getTableColumns(table.lite)).map(([field, c]) => [field, c.name]),
-  );
-  return (row) =>
-    Object.fromEntries(
-      Object.entries(row).map(([field, value]) => [names[field] ?? field, withoutNul(value)]),
-    );
+  const names = Object.entries(getTableColumns(table.lite)).map(([field, c]) => [field, c.name] as const);
+  return (row) => {
+    const out: Row = {};
+    for (const [field, name] of names) out[name] = withoutNul(row[field]);
+    return out;
+  };
 }
 
 function withoutNul(value: unknown): unknown {
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
   if (typeof value === 'string')
     return value.includes('\u0000') ? value.replaceAll('\u0000', '\ufffd') : value;
   if (Array.isArray(value)) return value.map(withoutNul);
@@ -243,26 +268,38 @@ async function copyAll(
 ): Promise<void> {
   await target.transaction(async (tx) => {
     for (const table of MOVED_TABLES) {
+      const from = performance.now();
       const toColumns = columnsOf(table);
       let copied = 0;
+      // The insert of one batch is under way while the next is read and encoded.
+      let writing: Promise<unknown> = Promise.resolve();
       for (const rows of sourcePages(lite, table, batch)) {
         // An empty table (a composite key is read in one page, empty or not).
         if (rows.length === 0) continue;
         // One JSON parameter per batch, turned into rows by PostgreSQL itself: drizzle's insert
         // built 1000-row statements at a quarter of the speed.
-        await tx.execute(
-          sql`insert into ${sql.identifier(table.name)} select * from json_populate_recordset(null::${sql.identifier(table.name)}, ${JSON.stringify(rows.map(toColumns))})`,
-        );
-        copied += rows.length;
+        const json = JSON.stringify(rows.map(toColumns));
+        await writing;
         afterBatch?.(table.name, copied);
+        // Promise.resolve: drizzle's query runs each time it is awaited; this runs it once.
+        writing = Promise.resolve(
+          tx.execute(
+            sql`insert into ${sql.identifier(table.name)} select * from json_populate_recordset(null::${sql.identifier(table.name)}, ${json})`,
+          ),
+        );
+        // Awaited before the next batch or below; a failure meanwhile is not unhandled.
+        writing.catch(() => {});
+        copied += rows.length;
       }
+      await writing;
+      afterBatch?.(table.name, copied);
       if (table.identity)
         await tx.execute(
           sql.raw(
             `select setval(pg_get_serial_sequence('${table.name}', 'id'), coalesce((select max(id) from ${table.name}), 0) + 1, false)`,
           ),
         );
-      say(`${table.name}: ${copied} rows copied`);
+      say(`${table.name}: ${copied} rows copied (${seconds(performance.now() - from)})`);
     }
   });
 }
@@ -293,18 +330,25 @@ async function verify(
   for (const table of MOVED_TABLES) {
     const from = new SetDigest();
     const to = new SetDigest();
-    for (const rows of sourcePages(lite, table, batch))
+    const digestSource = (rows: Row[]) => {
       for (const row of rows) {
         const d = rowDigest(row);
         from.add(d);
         if (byTransaction.has(table.name)) add(perTransaction.source, row, d);
       }
-    for await (const rows of targetPages(target, table, batch))
+    };
+    // A source page is digested while PostgreSQL reads the next target page.
+    const source = sourcePages(lite, table, batch);
+    for await (const rows of targetPages(target, table, batch)) {
       for (const row of rows) {
         const d = rowDigest(row);
         to.add(d);
         if (byTransaction.has(table.name)) add(perTransaction.target, row, d);
       }
+      const page = source.next();
+      if (!page.done) digestSource(page.value);
+    }
+    for (const rows of source) digestSource(rows);
     const same = from.count === to.count && from.hex === to.hex;
     tables.push({ table: table.name, source: from.count, target: to.count, same });
     if (!same)

@@ -6,16 +6,44 @@ import { createHash } from 'node:crypto';
  * src/db/postgres/connection.ts), hashed with SHA-256.
  */
 export function canonical(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.replaceAll('\u0000', '\ufffd'));
+  if (typeof value === 'string')
+    return JSON.stringify(value.includes('\u0000') ? value.replaceAll('\u0000', '\ufffd') : value);
   if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonical(value[i]);
+    return `${out}]`;
+  }
   if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+    const record = value as Record<string, unknown>;
+    let out = '{';
+    let first = true;
+    for (const [key, label] of sortedKeys(Object.keys(record))) {
+      const v = record[key];
+      if (v === undefined) continue;
+      out += (first ? '' : ',') + label + canonical(v);
+      first = false;
+    }
+    return `${out}}`;
   }
   return JSON.stringify(value);
+}
+
+// Rows of a table share their keys: sorted and quoted once per shape, not once per row (the
+// verification digests every row twice; sorting was most of its time).
+const shapes = new Map<string, readonly (readonly [string, string])[]>();
+
+function sortedKeys(keys: string[]): readonly (readonly [string, string])[] {
+  const shape = keys.join('\u0000');
+  let sorted = shapes.get(shape);
+  if (!sorted) {
+    sorted = [...keys]
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .map((k) => [k, `${JSON.stringify(k)}:`] as const);
+    if (shapes.size > 1000) shapes.clear();
+    shapes.set(shape, sorted);
+  }
+  return sorted;
 }
 
 export const rowDigest = (row: unknown): Buffer => createHash('sha256').update(canonical(row)).digest();
