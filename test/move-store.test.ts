@@ -259,6 +259,27 @@ describe('gateway move-store', () => {
     expect(events.at(-1)).toBe('PROCESSING>SUCCESS');
   });
 
+  it('refuses while a gateway still has the SQLite file open, before touching the target', async () => {
+    const t = await target();
+    // What a running gateway holds, idle or not: a connection that has read.
+    const running = new Database(source);
+    running.prepare('select count(*) from transactions').get();
+    try {
+      const refused = moveStore(['--to', t.url, '--from', source]);
+      expect(refused.status).toBe(2);
+      expect(refused.err).toMatch(
+        /refused: the SQLite database is open in another process \(a gateway still running\?\)/,
+      );
+    } finally {
+      running.close();
+    }
+    const tables = await admin(t.url, (c) =>
+      c.query("select count(*)::int as n from information_schema.tables where table_schema = 'public'"),
+    );
+    expect(tables.rows[0]).toEqual({ n: 0 });
+    expect(moveStore(['--to', t.url, '--from', source]).status).toBe(0);
+  });
+
   it('refuses a target that holds data, and changes nothing of it', async () => {
     const t = await target();
     expect(moveStore(['--to', t.url, '--from', source]).status).toBe(0);

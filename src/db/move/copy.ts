@@ -61,7 +61,18 @@ export async function moveStore(o: MoveOptions): Promise<MoveResult> {
   const say = o.progress ?? (() => {});
   const batch = o.batch ?? 1000;
   const started = performance.now();
-  const source = new Database(o.from, { readonly: true, fileMustExist: true });
+  const source = new Database(o.from, { fileMustExist: true, timeout: 0 });
+  let inUse: string | null;
+  try {
+    inUse = lockSource(source);
+  } catch (err) {
+    source.close();
+    throw err;
+  }
+  if (inUse !== null) {
+    source.close();
+    return { kind: 'refused', reason: inUse };
+  }
   const lite = drizzle(source) as unknown as LiteDb;
   const target = openConnection(o.to, 2);
   try {
@@ -93,8 +104,6 @@ export async function moveStore(o: MoveOptions): Promise<MoveResult> {
       .returning({ id: storeMoves.id });
     if (!marker) throw new Error('the move could not be marked on the target');
 
-    // One snapshot: a read transaction, held through the copy and the verification.
-    source.exec('begin');
     try {
       const copyFrom = performance.now();
       await copyAll(lite, target.db, batch, say, o.afterBatch);
@@ -130,6 +139,25 @@ export async function moveStore(o: MoveOptions): Promise<MoveResult> {
   } finally {
     source.close();
     await target.pool.end();
+  }
+}
+
+/**
+ * The source to ourselves, from here to the end: one snapshot, and no gateway writing what the
+ * move would not see (its purchases would be lost with the switch) nor starting on it meanwhile.
+ * A gateway holds its database open as long as it runs, so an exclusive lock that cannot be had
+ * at once means one still runs. Null when locked; else why not. Nothing is ever written.
+ */
+function lockSource(source: Database.Database): string | null {
+  try {
+    source.pragma('locking_mode = EXCLUSIVE');
+    source.exec('begin exclusive');
+    source.pragma('query_only = ON');
+    return null;
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (!code.startsWith('SQLITE_BUSY') && !code.startsWith('SQLITE_LOCKED')) throw err;
+    return 'the SQLite database is open in another process (a gateway still running?): stop it first (systemctl stop razer-gateway), then move; its purchases after the copy would otherwise be lost';
   }
 }
 
