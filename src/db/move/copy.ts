@@ -106,10 +106,11 @@ export async function moveStore(o: MoveOptions): Promise<MoveResult> {
 
     try {
       const copyFrom = performance.now();
-      await copyAll(lite, target.db, batch, say, o.afterBatch);
+      const sourceDigest = new SideDigest();
+      await copyAll(lite, target.db, batch, sourceDigest, say, o.afterBatch);
       const copied = performance.now();
       say(`copied in ${seconds(copied - copyFrom)}; verifying`);
-      const checked = await verify(lite, target.db, batch);
+      const checked = await verify(sourceDigest, target.db, batch);
       const verified = performance.now();
       if (checked.differences.length > 0)
         return { kind: 'different', tables: checked.tables, differences: checked.differences };
@@ -291,6 +292,7 @@ async function copyAll(
   lite: LiteDb,
   target: PgDb,
   batch: number,
+  digest: SideDigest,
   say: (line: string) => void,
   afterBatch?: (table: string, copied: number) => void,
 ): Promise<void> {
@@ -317,6 +319,8 @@ async function copyAll(
         );
         // Awaited before the next batch or below; a failure meanwhile is not unhandled.
         writing.catch(() => {});
+        // Digested while PostgreSQL inserts them.
+        digest.add(table.name, rows);
         copied += rows.length;
       }
       await writing;
@@ -332,51 +336,53 @@ async function copyAll(
   });
 }
 
+/** What one side holds: per table, the set of its rows; per transaction, the set of its rows. */
+class SideDigest {
+  readonly tables = new Map<string, SetDigest>();
+  readonly transactions = new Map<string, SetDigest>();
+
+  add(table: string, rows: Row[]): void {
+    let set = this.tables.get(table);
+    if (!set) {
+      set = new SetDigest();
+      this.tables.set(table, set);
+    }
+    const byTransaction = BY_TRANSACTION.has(table);
+    for (const row of rows) {
+      const d = rowDigest(row);
+      set.add(d);
+      const n = row.transactionNumber;
+      if (!byTransaction || typeof n !== 'string') continue;
+      let mine = this.transactions.get(n);
+      if (!mine) {
+        mine = new SetDigest();
+        this.transactions.set(n, mine);
+      }
+      mine.add(d);
+    }
+  }
+}
+
+/** A transaction's story: its row, its state events, its answers to Razer, its supplier calls. */
+const BY_TRANSACTION = new Set(['transactions', 'transaction_events', 'razer_exchanges', 'supplier_calls']);
+
 /**
- * Reads both sides back: per table, the count and the set of rows field for field; per
- * transaction, its row, its events, its Razer exchanges (the answers) and its supplier calls.
+ * Reads the target back and compares it with what the source held (digested from the very rows
+ * read for the copy, under the source's lock: the same snapshot, read once): per table, the count
+ * and the set of rows field for field; per transaction, the set of its story's rows.
  */
 async function verify(
-  lite: LiteDb,
+  source: SideDigest,
   target: PgDb,
   batch: number,
 ): Promise<{ tables: TableFigures[]; transactions: number; differences: string[] }> {
   const tables: TableFigures[] = [];
   const differences: string[] = [];
-  const perTransaction = { source: new Map<string, SetDigest>(), target: new Map<string, SetDigest>() };
-  const add = (side: Map<string, SetDigest>, row: Row, digest: Buffer) => {
-    const n = row.transactionNumber;
-    if (typeof n !== 'string') return;
-    let set = side.get(n);
-    if (!set) {
-      set = new SetDigest();
-      side.set(n, set);
-    }
-    set.add(digest);
-  };
-  const byTransaction = new Set(['transactions', 'transaction_events', 'razer_exchanges', 'supplier_calls']);
+  const read = new SideDigest();
   for (const table of MOVED_TABLES) {
-    const from = new SetDigest();
-    const to = new SetDigest();
-    const digestSource = (rows: Row[]) => {
-      for (const row of rows) {
-        const d = rowDigest(row);
-        from.add(d);
-        if (byTransaction.has(table.name)) add(perTransaction.source, row, d);
-      }
-    };
-    // A source page is digested while PostgreSQL reads the next target page.
-    const source = sourcePages(lite, table, batch);
-    for await (const rows of targetPages(target, table, batch)) {
-      for (const row of rows) {
-        const d = rowDigest(row);
-        to.add(d);
-        if (byTransaction.has(table.name)) add(perTransaction.target, row, d);
-      }
-      const page = source.next();
-      if (!page.done) digestSource(page.value);
-    }
-    for (const rows of source) digestSource(rows);
+    for await (const rows of targetPages(target, table, batch)) read.add(table.name, rows);
+    const from = source.tables.get(table.name) ?? new SetDigest();
+    const to = read.tables.get(table.name) ?? new SetDigest();
     const same = from.count === to.count && from.hex === to.hex;
     tables.push({ table: table.name, source: from.count, target: to.count, same });
     if (!same)
@@ -384,11 +390,11 @@ async function verify(
         `${table.name}: ${from.count} rows in SQLite, ${to.count} in PostgreSQL${from.count === to.count ? ', not the same rows' : ''}`,
       );
   }
-  for (const [n, digest] of perTransaction.source) {
-    const other = perTransaction.target.get(n);
+  for (const [n, digest] of source.transactions) {
+    const other = read.transactions.get(n);
     if (!other || other.hex !== digest.hex) differences.push(`transaction ${n}: not the same in PostgreSQL`);
   }
-  for (const n of perTransaction.target.keys())
-    if (!perTransaction.source.has(n)) differences.push(`transaction ${n}: in PostgreSQL only`);
-  return { tables, transactions: perTransaction.source.size, differences: differences.slice(0, 50) };
+  for (const n of read.transactions.keys())
+    if (!source.transactions.has(n)) differences.push(`transaction ${n}: in PostgreSQL only`);
+  return { tables, transactions: source.transactions.size, differences: differences.slice(0, 50) };
 }
