@@ -280,6 +280,28 @@ describe('gateway move-store', () => {
     expect(moveStore(['--to', t.url, '--from', source]).status).toBe(0);
   });
 
+  it('a value PostgreSQL cannot take stops the copy: exit 2 naming the table, briefly, the target marked unfinished', async () => {
+    // SQLite keeps text in an integer column; PostgreSQL does not.
+    const odd = dir.file('odd.db');
+    const copy = new Database(source, { readonly: true });
+    copy.exec(`vacuum into '${odd}'`);
+    copy.close();
+    const raw = new Database(odd);
+    raw
+      .prepare("update transactions set price_paid = 'a lot' where transaction_number = 'MV-DELIVERED'")
+      .run();
+    raw.close();
+    const t = await target();
+    const stopped = moveStore(['--to', t.url, '--from', odd]);
+    expect(stopped.status).toBe(2);
+    expect(stopped.err).toMatch(
+      /^gateway move-store: copying transactions: invalid input syntax for type bigint: "a lot"\n$/,
+    );
+    await expect(gatewayOn(t.url, 'move-odd')).rejects.toThrow(/unfinished move from .*odd\.db/);
+    const rows = await admin(t.url, (c) => c.query('select count(*)::int as n from transactions'));
+    expect(rows.rows[0]).toEqual({ n: 0 });
+  });
+
   it('refuses a target that holds data, and changes nothing of it', async () => {
     const t = await target();
     expect(moveStore(['--to', t.url, '--from', source]).status).toBe(0);

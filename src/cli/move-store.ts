@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseEnv, readEnvironment, storageEnvSchema } from '../config/env.js';
-import { moveStore } from '../db/move/copy.js';
+import { moveStore, shortReason } from '../db/move/copy.js';
 import { describeStore } from '../db/open.js';
 import type { CliIo } from './run.js';
 
@@ -72,7 +72,7 @@ export async function runMoveStore(args: string[], io: CliIo): Promise<number> {
         : undefined,
     });
   } catch (err) {
-    io.err(`gateway move-store: ${(err as Error).message}`);
+    io.err(`gateway move-store: ${shortReason(err)}`);
     return 2;
   }
   if (values.json) io.out(JSON.stringify(result));

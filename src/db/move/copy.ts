@@ -48,6 +48,7 @@ export type MoveResult =
 
 type Row = Record<string, unknown>;
 type LiteDb = BetterSQLite3Database<Record<string, never>>;
+type PgTx = Parameters<Parameters<PgDb['transaction']>[0]>[0];
 
 /**
  * Copies a SQLite database into an empty PostgreSQL one of the same schema version, from one
@@ -298,42 +299,69 @@ async function copyAll(
 ): Promise<void> {
   await target.transaction(async (tx) => {
     for (const table of MOVED_TABLES) {
-      const from = performance.now();
-      const toColumns = columnsOf(table);
-      let copied = 0;
-      // The insert of one batch is under way while the next is read and encoded.
-      let writing: Promise<unknown> = Promise.resolve();
-      for (const rows of sourcePages(lite, table, batch)) {
-        // An empty table (a composite key is read in one page, empty or not).
-        if (rows.length === 0) continue;
-        // One JSON parameter per batch, turned into rows by PostgreSQL itself: drizzle's insert
-        // built 1000-row statements at a quarter of the speed.
-        const json = JSON.stringify(rows.map(toColumns));
-        await writing;
-        afterBatch?.(table.name, copied);
-        // Promise.resolve: drizzle's query runs each time it is awaited; this runs it once.
-        writing = Promise.resolve(
-          tx.execute(
-            sql`insert into ${sql.identifier(table.name)} select * from json_populate_recordset(null::${sql.identifier(table.name)}, ${json})`,
-          ),
-        );
-        // Awaited before the next batch or below; a failure meanwhile is not unhandled.
-        writing.catch(() => {});
-        // Digested while PostgreSQL inserts them.
-        digest.add(table.name, rows);
-        copied += rows.length;
+      try {
+        await copyTable(lite, tx, table, batch, digest, say, afterBatch);
+      } catch (err) {
+        // Rolled back whole; the target stays marked unfinished.
+        throw new Error(`copying ${table.name}: ${shortReason(err)}`);
       }
-      await writing;
-      afterBatch?.(table.name, copied);
-      if (table.identity)
-        await tx.execute(
-          sql.raw(
-            `select setval(pg_get_serial_sequence('${table.name}', 'id'), coalesce((select max(id) from ${table.name}), 0) + 1, false)`,
-          ),
-        );
-      say(`${table.name}: ${copied} rows copied (${seconds(performance.now() - from)})`);
     }
   });
+}
+
+/**
+ * What went wrong, short: PostgreSQL's own message rather than drizzle's wrapper, which repeats
+ * the statement and its parameters (a whole batch of rows: megabytes, holding customer data).
+ */
+export function shortReason(err: unknown): string {
+  const e = err as Error & { cause?: unknown };
+  const text = e.cause instanceof Error ? e.cause.message : e.message;
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
+async function copyTable(
+  lite: LiteDb,
+  tx: PgTx,
+  table: MovedTable,
+  batch: number,
+  digest: SideDigest,
+  say: (line: string) => void,
+  afterBatch?: (table: string, copied: number) => void,
+): Promise<void> {
+  const from = performance.now();
+  const toColumns = columnsOf(table);
+  let copied = 0;
+  // The insert of one batch is under way while the next is read and encoded.
+  let writing: Promise<unknown> = Promise.resolve();
+  for (const rows of sourcePages(lite, table, batch)) {
+    // An empty table (a composite key is read in one page, empty or not).
+    if (rows.length === 0) continue;
+    // One JSON parameter per batch, turned into rows by PostgreSQL itself: drizzle's insert
+    // built 1000-row statements at a quarter of the speed.
+    const json = JSON.stringify(rows.map(toColumns));
+    await writing;
+    afterBatch?.(table.name, copied);
+    // Promise.resolve: drizzle's query runs each time it is awaited; this runs it once.
+    writing = Promise.resolve(
+      tx.execute(
+        sql`insert into ${sql.identifier(table.name)} select * from json_populate_recordset(null::${sql.identifier(table.name)}, ${json})`,
+      ),
+    );
+    // Awaited before the next batch or below; a failure meanwhile is not unhandled.
+    writing.catch(() => {});
+    // Digested while PostgreSQL inserts them.
+    digest.add(table.name, rows);
+    copied += rows.length;
+  }
+  await writing;
+  afterBatch?.(table.name, copied);
+  if (table.identity)
+    await tx.execute(
+      sql.raw(
+        `select setval(pg_get_serial_sequence('${table.name}', 'id'), coalesce((select max(id) from ${table.name}), 0) + 1, false)`,
+      ),
+    );
+  say(`${table.name}: ${copied} rows copied (${seconds(performance.now() - from)})`);
 }
 
 /** What one side holds: per table, the set of its rows; per transaction, the set of its rows. */
