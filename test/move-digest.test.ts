@@ -6,6 +6,9 @@ describe('the digests a move compares both sides by', () => {
     expect(canonical({ b: 1, a: { d: [true, null], c: 'x' } })).toBe('{"a":{"c":"x","d":[true,null]},"b":1}');
     expect(rowDigest({ a: 1, b: 'x\u0000y' })).toEqual(rowDigest({ b: 'x\ufffdy', a: 1 }));
     expect(rowDigest({ a: 1 })).not.toEqual(rowDigest({ a: '1' }));
+    // Keys too, and ordered as PostgreSQL keeps them.
+    expect(canonical({ 'k\u0000': 1, k: 2 })).toBe('{"k":2,"k\ufffd":1}');
+    expect(canonical({ 'a\u0000b': 1 })).not.toBe(canonical({ a: 1, b: 1 }));
   });
 
   it('tells a set of rows from one with a row changed, lost or doubled, whatever the order', () => {

@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config/env.js';
+import { MOVE_APPLICATION } from '../src/db/move/target.js';
 import { openStore } from '../src/db/open.js';
 import { UnfinishedMoveError } from '../src/db/unfinished-move.js';
 import { type RunningGateway, startGateway } from '../src/gateway.js';
@@ -23,7 +25,11 @@ import { waitFor } from './helpers/wait.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function moveStore(args: string[], env: Record<string, string> = {}) {
-  const run = spawnSync(process.execPath, [`${ROOT}/dist/cli/main.js`, 'move-store', ...args], {
+  return gateway(['move-store', ...args], env);
+}
+
+function gateway(args: string[], env: Record<string, string> = {}) {
+  const run = spawnSync(process.execPath, [`${ROOT}/dist/cli/main.js`, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',
   });
@@ -138,6 +144,12 @@ beforeAll(async () => {
       "update supplier_calls set reply_body = reply_body || char(0) || 'tail' where id = (select min(id) from supplier_calls)",
     )
     .run();
+  // And in a JSON column, key and value: PostgreSQL refuses JSON's \u0000 escape, so marked too.
+  raw
+    .prepare(
+      `update transactions set custom_param = '{"k\\u0000ey":"v\\u0000al"}' where transaction_number = 'MV-FAILED'`,
+    )
+    .run();
   raw.close();
 }, 60_000);
 
@@ -147,6 +159,25 @@ afterAll(async () => {
   for (const t of targets.splice(0)) await t.drop();
   dir?.remove();
 });
+
+/** A copy of the source with some rows changed by hand, as no gateway would. */
+function oddCopy(name: string, statements: string[]): string {
+  const file = dir.file(name);
+  const copy = new Database(source, { readonly: true });
+  copy.exec(`vacuum into '${file}'`);
+  copy.close();
+  const raw = new Database(file);
+  for (const statement of statements) raw.prepare(statement).run();
+  raw.close();
+  return file;
+}
+
+async function tablesIn(url: string): Promise<number> {
+  const r = await admin(url, (c) =>
+    c.query("select count(*)::int as n from information_schema.tables where table_schema = 'public'"),
+  );
+  return (r.rows[0] as { n: number }).n;
+}
 
 async function target(): Promise<TestDatabase> {
   const t = await createDatabase(inject('postgresUrl'));
@@ -208,6 +239,10 @@ describe('gateway move-store', () => {
       ),
     );
     expect(nul.rows[0]).toEqual({ n: 1 });
+    const json = await admin(t.url, (c) =>
+      c.query("select custom_param::text as p from transactions where transaction_number = 'MV-FAILED'"),
+    );
+    expect(json.rows[0]).toEqual({ p: '{"k\ufffdey":"v\ufffdal"}' });
     const b = await gatewayOn(t.url, 'move-b');
     sim.webhookUrl = `${a.url}/mitra/webhook/${REQUIRED_ENV.MITRA_WEBHOOK_TOKEN}`;
     for (const gw of [a, b])
@@ -273,33 +308,96 @@ describe('gateway move-store', () => {
     } finally {
       running.close();
     }
-    const tables = await admin(t.url, (c) =>
-      c.query("select count(*)::int as n from information_schema.tables where table_schema = 'public'"),
-    );
-    expect(tables.rows[0]).toEqual({ n: 0 });
+    expect(await tablesIn(t.url)).toBe(0);
     expect(moveStore(['--to', t.url, '--from', source]).status).toBe(0);
   });
 
-  it('a value PostgreSQL cannot take stops the copy: exit 2 naming the table, briefly, the target marked unfinished', async () => {
-    // SQLite keeps text in an integer column; PostgreSQL does not.
-    const odd = dir.file('odd.db');
-    const copy = new Database(source, { readonly: true });
-    copy.exec(`vacuum into '${odd}'`);
-    copy.close();
-    const raw = new Database(odd);
-    raw
-      .prepare("update transactions set price_paid = 'a lot' where transaction_number = 'MV-DELIVERED'")
-      .run();
-    raw.close();
+  it('refuses a source holding values PostgreSQL would not receive as they are, naming each column', async () => {
+    const odd = oddCopy('odd-values.db', [
+      "update transactions set price_paid = 'a lot' where transaction_number = 'MV-DELIVERED'",
+      "update transactions set attention = 2 where transaction_number = 'MV-VOUCHER'",
+      "update transactions set revenue_rate_e6 = 9007199254740993 where transaction_number = 'MV-FAILED'",
+      "update razer_exchanges set response_headers = '{not json' where id = (select min(id) from razer_exchanges)",
+    ]);
+    const t = await target();
+    const refused = moveStore(['--to', t.url, '--from', odd]);
+    expect(refused.status).toBe(2);
+    expect(refused.err).toContain(
+      'transactions.price_paid: 1 row with a value that is not a whole number within ±2^53',
+    );
+    expect(refused.err).toContain(
+      'transactions.revenue_rate_e6: 1 row with a value that is not a whole number',
+    );
+    expect(refused.err).toContain('transactions.attention: 1 row with a value other than 0 or 1');
+    expect(refused.err).toContain(
+      'razer_exchanges.response_headers: 1 row with a value that is not valid JSON text',
+    );
+    expect(await tablesIn(t.url)).toBe(0);
+  });
+
+  it('a row PostgreSQL refuses stops the copy: exit 2 naming the table, briefly; the target marked unfinished', async () => {
+    // Within SQLite's integers, beyond PostgreSQL's 4-byte integer column.
+    const odd = oddCopy('odd-int4.db', [
+      'update supplier_calls set http_status = 3000000000 where id = (select min(id) from supplier_calls)',
+    ]);
     const t = await target();
     const stopped = moveStore(['--to', t.url, '--from', odd]);
     expect(stopped.status).toBe(2);
     expect(stopped.err).toMatch(
-      /^gateway move-store: copying transactions: invalid input syntax for type bigint: "a lot"\n$/,
+      /^gateway move-store: copying supplier_calls: value "3000000000" is out of range for type integer\n$/,
     );
-    await expect(gatewayOn(t.url, 'move-odd')).rejects.toThrow(/unfinished move from .*odd\.db/);
+    await expect(gatewayOn(t.url, 'move-odd')).rejects.toThrow(/unfinished move from .*odd-int4\.db/);
     const rows = await admin(t.url, (c) => c.query('select count(*)::int as n from transactions'));
     expect(rows.rows[0]).toEqual({ n: 0 });
+  });
+
+  it('refuses while a gateway runs on the target, or another move into it is under way', async () => {
+    const t = await target();
+    const running = await gatewayOn(t.url, 'move-early');
+    const refused = moveStore(['--to', t.url, '--from', source]);
+    expect(refused.status).toBe(2);
+    expect(refused.err).toMatch(
+      /other sessions? (is|are) .*connected to the target database \(a gateway running on it\?\)/,
+    );
+    await running.close();
+    gateways.splice(gateways.indexOf(running), 1);
+
+    const empty = await target();
+    const other = new pg.Client({ connectionString: empty.url, application_name: MOVE_APPLICATION });
+    await other.connect();
+    try {
+      await other.query('select pg_advisory_lock(7215530118027002)'); // what a move holds
+      const second = moveStore(['--to', empty.url, '--from', source]);
+      expect(second.status).toBe(2);
+      expect(second.err).toMatch(/refused: another gateway move-store into this database is under way/);
+    } finally {
+      await other.end();
+    }
+    expect(await tablesIn(empty.url)).toBe(0);
+  });
+
+  it('continues ids past the highest SQLite ever gave, not past the highest left', async () => {
+    const odd = oddCopy('odd-ids.db', [
+      'delete from webhook_inbox where id = (select max(id) from webhook_inbox)',
+    ]);
+    const seq = new Database(odd, { readonly: true });
+    const given = seq.prepare("select seq from sqlite_sequence where name = 'webhook_inbox'").get() as {
+      seq: number;
+    };
+    seq.close();
+    const t = await target();
+    expect(moveStore(['--to', t.url, '--from', odd]).status).toBe(0);
+    const next = await admin(t.url, (c) =>
+      c.query("select nextval(pg_get_serial_sequence('webhook_inbox', 'id'))::int as id"),
+    );
+    expect(next.rows[0]).toEqual({ id: given.seq + 1 });
+  });
+
+  it('takes DATABASE_URL when --to is not given (the password stays out of the command line)', async () => {
+    const t = await target();
+    const moved = moveStore(['--from', source], { DATABASE_URL: t.url });
+    expect(moved.status, moved.err).toBe(0);
+    expect(moveStore(['--from', source]).err).toMatch(/is DATABASE_URL \(or --to postgres:/);
   });
 
   it('refuses a target that holds data, and changes nothing of it', async () => {
@@ -319,18 +417,15 @@ describe('gateway move-store', () => {
       GATEWAY_MOVE_CRASH_AFTER_ROWS: '3',
     });
     expect(killed.signal).toBe('SIGKILL');
-    const store = await openStore({
-      databasePath: ':unused:',
-      databaseUrl: t.url,
-      databasePoolSize: 1,
-      instanceId: 'x',
-    });
-    try {
-      await expect(store.migrate()).rejects.toBeInstanceOf(UnfinishedMoveError);
-    } finally {
-      await store.close();
-    }
+    const settings = { databasePath: ':unused:', databaseUrl: t.url, databasePoolSize: 1, instanceId: 'x' };
+    await expect(openStore(settings)).rejects.toBeInstanceOf(UnfinishedMoveError);
     await expect(gatewayOn(t.url, 'move-refused')).rejects.toThrow(/unfinished move from .*source\.db/);
+    // Nor does any command read it: a delivered purchase is not "unknown" there, it is not moved yet.
+    for (const args of [['story', 'MV-DELIVERED'], ['tx', 'list'], ['prune', '--days', '1'], ['migrate']]) {
+      const refused = gateway(args, { DATABASE_URL: t.url });
+      expect(refused.status, args.join(' ')).not.toBe(0);
+      expect(refused.err, args.join(' ')).toMatch(/unfinished move from .*source\.db/);
+    }
     const second = moveStore(['--to', t.url, '--from', source]);
     expect(second.status, second.err).toBe(0);
     expect(second.out).toMatch(/unfinished move: emptied, to copy afresh/);

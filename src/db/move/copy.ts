@@ -1,16 +1,20 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { asc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
-import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import { asc, getTableColumns, gt, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
-import type pg from 'pg';
-import { migrate, openConnection, type Db as PgDb } from '../postgres/connection.js';
-import { storeMoves } from '../postgres/schema.js';
-import { MIGRATIONS_FOLDER as SQLITE_MIGRATIONS } from '../sqlite/connection.js';
+import { openConnection, type Db as PgDb } from '../postgres/connection.js';
 import { rowDigest, SetDigest } from './digest.js';
-import { MOVED_TABLES, type MovedTable, PG_ONLY_COLUMNS } from './tables.js';
+import {
+  type LiteDb,
+  lockSource,
+  type Row,
+  sourceBehind,
+  sourcePages,
+  sourceProblems,
+  unknownTables,
+} from './source.js';
+import { keyFields, MOVED_TABLES, type MovedTable, PG_ONLY_COLUMNS } from './tables.js';
+import { claimTarget, MOVE_APPLICATION, markDone } from './target.js';
 
 export interface MoveOptions {
   /** The SQLite file. */
@@ -46,8 +50,6 @@ export type MoveResult =
   | { kind: 'refused'; reason: string }
   | { kind: 'different'; tables: TableFigures[]; differences: string[] };
 
-type Row = Record<string, unknown>;
-type LiteDb = BetterSQLite3Database<Record<string, never>>;
 type PgTx = Parameters<Parameters<PgDb['transaction']>[0]>[0];
 
 /**
@@ -63,170 +65,79 @@ export async function moveStore(o: MoveOptions): Promise<MoveResult> {
   const batch = o.batch ?? 1000;
   const started = performance.now();
   const source = new Database(o.from, { fileMustExist: true, timeout: 0 });
-  let inUse: string | null;
   try {
-    inUse = lockSource(source);
-  } catch (err) {
-    source.close();
-    throw err;
-  }
-  if (inUse !== null) {
-    source.close();
-    return { kind: 'refused', reason: inUse };
-  }
-  const lite = drizzle(source) as unknown as LiteDb;
-  const target = openConnection(o.to, 2);
-  try {
-    const behind = sourceBehind(source);
-    if (behind !== null) return { kind: 'refused', reason: behind };
-    await migrate(target.pool);
-    const migrated = performance.now();
-    const [unfinished] = await target.db
-      .select({ id: storeMoves.id })
-      .from(storeMoves)
-      .where(eq(storeMoves.state, 'copying'))
-      .limit(1);
-    if (unfinished) {
-      say('the target holds an unfinished move: emptied, to copy afresh');
-      await target.pool.query(
-        `truncate ${MOVED_TABLES.map((t) => t.name).join(', ')}, job_leases, rate_slots, store_moves restart identity`,
-      );
-    } else {
-      const held = await rowsHeld(target.pool);
-      if (held.length > 0)
-        return {
-          kind: 'refused',
-          reason: `the target database holds data (${held.join(', ')}): move-store copies only into an empty database`,
-        };
-    }
-    const [marker] = await target.db
-      .insert(storeMoves)
-      .values({ source: o.from, state: 'copying', startedAt: now() })
-      .returning({ id: storeMoves.id });
-    if (!marker) throw new Error('the move could not be marked on the target');
-
+    const inUse = lockSource(source);
+    if (inUse !== null) return { kind: 'refused', reason: inUse };
     try {
-      const copyFrom = performance.now();
-      const sourceDigest = new SideDigest();
-      await copyAll(lite, target.db, batch, sourceDigest, say, o.afterBatch);
-      const copied = performance.now();
-      say(`copied in ${seconds(copied - copyFrom)}; verifying`);
-      const checked = await verify(sourceDigest, target.db, batch);
-      const verified = performance.now();
-      if (checked.differences.length > 0)
-        return { kind: 'different', tables: checked.tables, differences: checked.differences };
-      const summary = Object.fromEntries(checked.tables.map((t) => [t.table, t.target]));
-      await target.db
-        .update(storeMoves)
-        .set({
-          state: 'done',
-          finishedAt: now(),
-          summary: { ...summary, verifiedTransactions: checked.transactions },
-        })
-        .where(eq(storeMoves.id, marker.id));
-      return {
-        kind: 'done',
-        tables: checked.tables,
-        transactions: checked.transactions,
-        ms: performance.now() - started,
-        phases: {
-          migrateMs: migrated - started,
-          copyMs: copied - copyFrom,
-          verifyMs: verified - copied,
-        },
-      };
+      const refusal = sourceRefusal(source);
+      if (refusal !== null) return { kind: 'refused', reason: refusal };
+      return await intoTarget(o, drizzle(source) as unknown as LiteDb, { now, say, batch, started });
     } finally {
       source.exec('rollback');
     }
   } finally {
     source.close();
+  }
+}
+
+/** Why this source cannot be moved as it is, or null. */
+function sourceRefusal(source: Database.Database): string | null {
+  const behind = sourceBehind(source);
+  if (behind !== null) return behind;
+  const unknown = unknownTables(source);
+  if (unknown.length > 0)
+    return `the SQLite database has tables this version does not know (${unknown.join(', ')}): move it with the version that wrote it`;
+  const problems = sourceProblems(source);
+  if (problems.length > 0)
+    return `the SQLite database holds values PostgreSQL would not receive as they are; correct them (they were not written by the gateway), then move:\n  ${problems.join('\n  ')}`;
+  return null;
+}
+
+async function intoTarget(
+  o: MoveOptions,
+  lite: LiteDb,
+  run: { now: () => number; say: (line: string) => void; batch: number; started: number },
+): Promise<MoveResult> {
+  const { now, say, batch, started } = run;
+  // One client held for the whole move (its lock), one for the copy, one reading ahead.
+  const target = openConnection(o.to, 4, MOVE_APPLICATION);
+  try {
+    const guard = await target.pool.connect();
+    try {
+      const claim = await claimTarget(guard, target.pool, o.from, now());
+      if (claim.kind === 'refused') return claim;
+      if (claim.emptied) say('the target held an unfinished move: emptied, to copy afresh');
+      const migrated = performance.now();
+      const sourceDigest = new SideDigest();
+      await copyAll(lite, target.db, batch, sourceDigest, say, o.afterBatch);
+      const copied = performance.now();
+      say(`copied in ${seconds(copied - migrated)}; verifying`);
+      const checked = await verify(sourceDigest, target.db, batch);
+      const verified = performance.now();
+      if (checked.differences.length > 0)
+        return { kind: 'different', tables: checked.tables, differences: checked.differences };
+      const summary = Object.fromEntries(checked.tables.map((t) => [t.table, t.target]));
+      await markDone(target.pool, claim.markerId, now(), {
+        ...summary,
+        verifiedTransactions: checked.transactions,
+      });
+      return {
+        kind: 'done',
+        tables: checked.tables,
+        transactions: checked.transactions,
+        ms: performance.now() - started,
+        phases: { migrateMs: migrated - started, copyMs: copied - migrated, verifyMs: verified - copied },
+      };
+    } finally {
+      // Ending the session lets go of the move lock, whatever happened.
+      guard.release(true);
+    }
+  } finally {
     await target.pool.end();
   }
 }
 
-/**
- * The source to ourselves, from here to the end: one snapshot, and no gateway writing what the
- * move would not see (its purchases would be lost with the switch) nor starting on it meanwhile.
- * A gateway holds its database open as long as it runs, so an exclusive lock that cannot be had
- * at once means one still runs. Null when locked; else why not. Nothing is ever written.
- */
-function lockSource(source: Database.Database): string | null {
-  try {
-    source.pragma('locking_mode = EXCLUSIVE');
-    source.exec('begin exclusive');
-    source.pragma('query_only = ON');
-    return null;
-  } catch (err) {
-    const code = (err as { code?: string }).code ?? '';
-    if (!code.startsWith('SQLITE_BUSY') && !code.startsWith('SQLITE_LOCKED')) throw err;
-    return 'the SQLite database is open in another process (a gateway still running?): stop it first (systemctl stop razer-gateway), then move; its purchases after the copy would otherwise be lost';
-  }
-}
-
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-/** Why the source cannot be moved as it is (an older schema), or null. */
-function sourceBehind(source: Database.Database): string | null {
-  const journal = JSON.parse(readFileSync(join(SQLITE_MIGRATIONS, 'meta', '_journal.json'), 'utf8')) as {
-    entries: unknown[];
-  };
-  const table = source
-    .prepare("select 1 from sqlite_master where type = 'table' and name = '__drizzle_migrations'")
-    .get();
-  const applied = table
-    ? (source.prepare('select count(*) as n from __drizzle_migrations').get() as { n: number }).n
-    : 0;
-  if (applied === journal.entries.length) return null;
-  return applied < journal.entries.length
-    ? `the SQLite database is at schema ${applied} of ${journal.entries.length}: start this version of the gateway on it once (or run gateway migrate), stop it, then move`
-    : `the SQLite database is at schema ${applied}, newer than this version's ${journal.entries.length}: move it with the version that wrote it`;
-}
-
-/** The gateway tables of the target that hold rows, with how many. */
-async function rowsHeld(pool: pg.Pool): Promise<string[]> {
-  const held: string[] = [];
-  for (const name of [...MOVED_TABLES.map((t) => t.name), 'store_moves']) {
-    const { rows } = await pool.query(`select count(*)::bigint as n from ${name}`);
-    const n = Number((rows[0] as { n: string }).n);
-    if (n > 0) held.push(`${n} ${name}`);
-  }
-  return held;
-}
-
-/** The JS field of each key column. */
-function keyFields(table: MovedTable): string[] {
-  const columns = Object.entries(getTableColumns(table.lite));
-  return table.liteKey.map((key) => {
-    const found = columns.find(([, column]) => column === key);
-    if (!found) throw new Error(`${table.name}: key column not in the table`);
-    return found[0];
-  });
-}
-
-/** The source's rows of a table, in key order, `batch` at a time (a composite key: all at once). */
-function* sourcePages(db: LiteDb, table: MovedTable, batch: number): Generator<Row[]> {
-  const [key, ...more] = table.liteKey as [AnySQLiteColumn, ...AnySQLiteColumn[]];
-  if (more.length > 0) {
-    yield db
-      .select()
-      .from(table.lite)
-      .orderBy(...table.liteKey.map((k) => asc(k)))
-      .all() as Row[];
-    return;
-  }
-  const [field] = keyFields(table) as [string];
-  let last: unknown;
-  for (;;) {
-    const query = db.select().from(table.lite);
-    const rows = (last === undefined ? query : query.where(gt(key, last)))
-      .orderBy(asc(key))
-      .limit(batch)
-      .all() as Row[];
-    if (rows.length === 0) return;
-    yield rows;
-    last = rows.at(-1)?.[field];
-  }
-}
 
 /** The target's rows of a table, in key order, without the columns SQLite does not have. */
 async function* targetPages(db: PgDb, table: MovedTable, batch: number): AsyncGenerator<Row[]> {
@@ -265,9 +176,10 @@ async function* targetPages(db: PgDb, table: MovedTable, batch: number): AsyncGe
 }
 
 /**
- * A row under its SQL column names, every string with NUL as U+FFFD: what the adapter's
- * connection does to each parameter (src/db/postgres/connection.ts), which a row sent as one
- * JSON text would escape past.
+ * A row under its SQL column names, every string with NUL as U+FFFD, at any depth of a JSON
+ * value and in its keys too: what the adapter's connection does to each text parameter
+ * (src/db/postgres/connection.ts), which a row sent as one JSON text would escape past
+ * (PostgreSQL refuses the escape \u0000 wherever it turns JSON into values).
  */
 function columnsOf(table: MovedTable): (row: Row) => Row {
   const names = Object.entries(getTableColumns(table.lite)).map(([field, c]) => [field, c.name] as const);
@@ -283,8 +195,10 @@ function withoutNul(value: unknown): unknown {
   if (typeof value === 'string')
     return value.includes('\u0000') ? value.replaceAll('\u0000', '\ufffd') : value;
   if (Array.isArray(value)) return value.map(withoutNul);
-  if (value !== null && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutNul(v)]));
+  if (typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [withoutNul(k) as string, withoutNul(v)]),
+    );
   return value;
 }
 
@@ -355,12 +269,15 @@ async function copyTable(
   }
   await writing;
   afterBatch?.(table.name, copied);
-  if (table.identity)
-    await tx.execute(
-      sql.raw(
-        `select setval(pg_get_serial_sequence('${table.name}', 'id'), coalesce((select max(id) from ${table.name}), 0) + 1, false)`,
-      ),
+  if (table.identity) {
+    // Past the highest id SQLite ever gave (AUTOINCREMENT never gives one twice, even deleted).
+    const given = lite.get<{ seq: number } | undefined>(
+      sql`select seq from sqlite_sequence where name = ${table.name}`,
     );
+    await tx.execute(
+      sql`select setval(pg_get_serial_sequence(${table.name}, 'id'), greatest(coalesce((select max(id) from ${sql.identifier(table.name)}), 0), ${given?.seq ?? 0}) + 1, false)`,
+    );
+  }
   say(`${table.name}: ${copied} rows copied (${seconds(performance.now() - from)})`);
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 /**
  * How a copied row is compared, the same on both sides: its fields as JSON with sorted keys,
- * every string with NUL as U+FFFD (what PostgreSQL keeps of a NUL SQLite holds, see
+ * every string and key with NUL as U+FFFD (what PostgreSQL keeps of a NUL SQLite holds, see
  * src/db/postgres/connection.ts), hashed with SHA-256.
  */
 export function canonical(value: unknown): string {
@@ -34,12 +34,14 @@ export function canonical(value: unknown): string {
 const shapes = new Map<string, readonly (readonly [string, string])[]>();
 
 function sortedKeys(keys: string[]): readonly (readonly [string, string])[] {
-  const shape = keys.join('\u0000');
+  const shape = JSON.stringify(keys);
   let sorted = shapes.get(shape);
   if (!sorted) {
-    sorted = [...keys]
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-      .map((k) => [k, `${JSON.stringify(k)}:`] as const);
+    // Keys as PostgreSQL keeps them too (NUL as U+FFFD), ordered as such.
+    sorted = keys
+      .map((k) => [k, k.includes('\u0000') ? k.replaceAll('\u0000', '\ufffd') : k] as const)
+      .sort(([, a], [, b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, kept]) => [k, `${JSON.stringify(kept)}:`] as const);
     if (shapes.size > 1000) shapes.clear();
     shapes.set(shape, sorted);
   }

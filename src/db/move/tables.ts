@@ -1,3 +1,4 @@
+import { getTableColumns } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { AnySQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import * as pgs from '../postgres/schema.js';
@@ -99,3 +100,13 @@ export const MOVED_TABLES: readonly MovedTable[] = [
 export const PG_ONLY_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   transactions: ['leaseHolder', 'leaseUntil'],
 };
+
+/** The JS field of each key column. */
+export function keyFields(table: MovedTable): string[] {
+  const columns = Object.entries(getTableColumns(table.lite));
+  return table.liteKey.map((key) => {
+    const found = columns.find(([, column]) => column === key);
+    if (!found) throw new Error(`${table.name}: key column not in the table`);
+    return found[0];
+  });
+}

@@ -26,10 +26,11 @@ export const SESSION_OPTIONS =
   '-c synchronous_commit=on -c idle_in_transaction_session_timeout=10000 -c statement_timeout=30000';
 
 /** A pool of at most `poolSize` connections and the drizzle instance over it. */
-export function openConnection(url: string, poolSize: number): Connection {
+export function openConnection(url: string, poolSize: number, applicationName?: string): Connection {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
+    ...(applicationName === undefined ? {} : { application_name: applicationName }),
     options: SESSION_OPTIONS,
     // A peer that vanished (machine lost) is noticed by TCP within a minute, not two hours.
     keepAlive: true,
@@ -62,7 +63,7 @@ function withoutNul(client: pg.PoolClient): void {
 }
 
 /** How many migrations drizzle has recorded (0 before its table exists). */
-async function applied(client: pg.PoolClient): Promise<number> {
+export async function applied(client: pg.PoolClient | pg.Pool): Promise<number> {
   // Two statements: a query naming a table that does not exist fails even in a branch not taken.
   const table = await client.query<{ present: boolean }>(
     "select to_regclass('drizzle.__drizzle_migrations') is not null as present",
@@ -122,6 +123,8 @@ export async function migrate(
   pool: pg.Pool,
   folder = MIGRATIONS_FOLDER,
   locks: MigrationLocks = MIGRATION_LOCKS,
+  /** Run on the same client before the lock is let go: what must not interleave with a move. */
+  underLock?: (client: pg.PoolClient) => Promise<void>,
 ): Promise<number> {
   const client = await pool.connect();
   let broken: Error | undefined;
@@ -132,7 +135,9 @@ export async function migrate(
     try {
       const before = await applied(client);
       await applyWaitingBriefly(client, folder, locks);
-      return (await applied(client)) - before;
+      const after = await applied(client);
+      await underLock?.(client);
+      return after - before;
     } finally {
       await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK.toString()]);
       await client.query('reset statement_timeout');
@@ -144,4 +149,23 @@ export async function migrate(
   } finally {
     client.release(broken);
   }
+}
+
+/**
+ * The move `gateway move-store` left unfinished in this database, if any: no gateway and no
+ * command works on a database whose copy is incomplete. Asked under the migration lock at start
+ * (the move marks the database under the same lock), and when a command opens the database.
+ */
+export async function unfinishedMove(
+  client: pg.PoolClient | pg.Pool,
+): Promise<{ source: string; startedAt: number } | null> {
+  const table = await client.query<{ present: boolean }>(
+    "select to_regclass('store_moves') is not null as present",
+  );
+  if (table.rows[0]?.present !== true) return null;
+  const { rows } = await client.query<{ source: string; started_at: string }>(
+    "select source, started_at from store_moves where state = 'copying' order by id limit 1",
+  );
+  const row = rows[0];
+  return row ? { source: row.source, startedAt: Number(row.started_at) } : null;
 }

@@ -69,14 +69,13 @@ import {
   type StoredState,
   TRANSACTION_STATES,
 } from '../vocabulary.js';
-import { type Connection, type Db, migrate, openConnection } from './connection.js';
+import { type Connection, type Db, migrate, openConnection, unfinishedMove } from './connection.js';
 import * as sales from './sales.js';
 import {
   catalogueBrands,
   catalogueVariations,
   dailySummaries,
   razerExchanges,
-  storeMoves,
   supplierBalance,
   supplierCalls,
   transactionEvents,
@@ -168,7 +167,8 @@ export class PostgresStore implements Store {
   static async open(url: string, options: { poolSize: number; instanceId: string }): Promise<PostgresStore> {
     const connection = openConnection(url, options.poolSize);
     try {
-      await connection.pool.query('select 1');
+      const unfinished = await unfinishedMove(connection.pool);
+      if (unfinished) throw new UnfinishedMoveError(unfinished.source, unfinished.startedAt);
     } catch (err) {
       await connection.pool.end().catch(() => undefined);
       throw err;
@@ -954,14 +954,10 @@ export class PostgresStore implements Store {
 
   /** Applies the migrations; refuses a database a move from SQLite left unfinished (see storeMoves). */
   async migrate() {
-    const applied = await migrate(this.connection.pool);
-    const [unfinished] = await this.#db
-      .select({ source: storeMoves.source, startedAt: storeMoves.startedAt })
-      .from(storeMoves)
-      .where(eq(storeMoves.state, 'copying'))
-      .limit(1);
-    if (unfinished) throw new UnfinishedMoveError(unfinished.source, unfinished.startedAt);
-    return applied;
+    return await migrate(this.connection.pool, undefined, undefined, async (client) => {
+      const unfinished = await unfinishedMove(client);
+      if (unfinished) throw new UnfinishedMoveError(unfinished.source, unfinished.startedAt);
+    });
   }
 
   async close() {

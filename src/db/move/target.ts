@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { applied, MIGRATIONS_FOLDER, migrate, unfinishedMove } from '../postgres/connection.js';
+import { MOVED_TABLES } from './tables.js';
+
+/** Every session of a move says so: the check for other sessions leaves them out. */
+export const MOVE_APPLICATION = 'gateway move-store';
+
+/** Session advisory lock held for a whole move: two moves into one database never interleave. */
+const MOVE_LOCK = 7_215_530_118_027_002n;
+
+export type Claim =
+  | { kind: 'claimed'; markerId: number; emptied: boolean }
+  | { kind: 'refused'; reason: string };
+
+/**
+ * Takes the target for a move, on `guard` (a client kept for the whole move): the move lock, then
+ * the migrations, and under the migration lock (which a starting gateway takes to look for an
+ * unfinished move) one transaction that checks nothing else is connected, empties an unfinished
+ * move or refuses a database holding data, and marks the move `copying`. From that commit on, no
+ * gateway starts on it; one that was already running is refused here by its connections.
+ */
+export async function claimTarget(
+  guard: pg.PoolClient,
+  pool: pg.Pool,
+  source: string,
+  now: number,
+): Promise<Claim> {
+  const { rows } = await guard.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [
+    MOVE_LOCK.toString(),
+  ]);
+  if (rows[0]?.ok !== true)
+    return { kind: 'refused', reason: 'another gateway move-store into this database is under way' };
+  let claim: Claim = { kind: 'refused', reason: 'the target could not be claimed' };
+  await migrate(pool, undefined, undefined, async (client) => {
+    claim = await underMigrationLock(client, source, now);
+  });
+  return claim;
+}
+
+async function underMigrationLock(client: pg.PoolClient, source: string, now: number): Promise<Claim> {
+  const version = await applied(client);
+  const expected = pgJournalLength();
+  if (version !== expected)
+    return {
+      kind: 'refused',
+      reason: `the target database is at schema ${version}, this version's is ${expected}: move with the version that wrote it`,
+    };
+  const others = await otherSessions(client);
+  if (others !== null)
+    return {
+      kind: 'refused',
+      reason: `${others} connected to the target database (a gateway running on it?): stop every gateway using it, close other sessions, then move`,
+    };
+  const unfinished = await unfinishedMove(client);
+  await client.query('begin');
+  try {
+    if (unfinished) {
+      await client.query(
+        `truncate ${MOVED_TABLES.map((t) => t.name).join(', ')}, job_leases, rate_slots restart identity`,
+      );
+      await client.query("delete from store_moves where state = 'copying'");
+    } else {
+      const held = await rowsHeld(client);
+      if (held.length > 0) {
+        await client.query('rollback');
+        return {
+          kind: 'refused',
+          reason: `the target database holds data (${held.join(', ')}): move-store copies only into an empty database`,
+        };
+      }
+    }
+    const marked = await client.query<{ id: number }>(
+      "insert into store_moves (source, state, started_at) values ($1, 'copying', $2) returning id",
+      [source, now],
+    );
+    await client.query('commit');
+    const id = marked.rows[0]?.id;
+    if (id === undefined) throw new Error('the move could not be marked on the target');
+    return { kind: 'claimed', markerId: Number(id), emptied: unfinished !== null };
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** "2 other sessions (psql from 10.0.0.5, …)", or null when the move is alone on the database. */
+async function otherSessions(client: pg.PoolClient): Promise<string | null> {
+  // A session of another role may show no application name or type: counted, to be safe.
+  const { rows } = await client.query<{ n: number; who: string | null }>(
+    `select count(*)::int as n,
+       string_agg(distinct coalesce(nullif(application_name, ''), 'a client') || ' from ' || coalesce(host(client_addr), 'this host'), ', ') as who
+     from pg_stat_activity
+     where datname = current_database() and pid <> pg_backend_pid()
+       and (backend_type is null or backend_type = 'client backend')
+       and application_name is distinct from $1`,
+    [MOVE_APPLICATION],
+  );
+  const n = rows[0]?.n ?? 0;
+  if (n === 0) return null;
+  return `${n} other session${n === 1 ? ' is' : 's are'} (${rows[0]?.who ?? ''})`;
+}
+
+/** The gateway tables of the target that hold rows, with how many. */
+async function rowsHeld(client: pg.PoolClient): Promise<string[]> {
+  const held: string[] = [];
+  for (const name of [...MOVED_TABLES.map((t) => t.name), 'store_moves']) {
+    const { rows } = await client.query(`select count(*)::bigint as n from ${name}`);
+    const n = Number((rows[0] as { n: string }).n);
+    if (n > 0) held.push(`${n} ${name}`);
+  }
+  return held;
+}
+
+/** Marks the move done, only if it is still this move's mark: anything else is an error. */
+export async function markDone(
+  pool: pg.Pool,
+  markerId: number,
+  finishedAt: number,
+  summary: Record<string, number>,
+): Promise<void> {
+  const { rowCount } = await pool.query(
+    "update store_moves set state = 'done', finished_at = $2, summary = $3 where id = $1 and state = 'copying'",
+    [markerId, finishedAt, JSON.stringify(summary)],
+  );
+  if (rowCount !== 1) throw new Error("the move's mark on the target changed under it: run the move again");
+}
+
+function pgJournalLength(): number {
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
+  return journal.entries.length;
+}
