@@ -7,7 +7,7 @@ import { describeStore } from '../db/open.js';
 import type { CliIo } from './run.js';
 
 /**
- * `gateway move-store --to URL [--from PATH] [--json]`: the SQLite database (DATABASE_PATH by
+ * `gateway move-store [--to URL] [--from PATH] [--json]`: the SQLite database (DATABASE_PATH by
  * default) into an empty PostgreSQL one, verified. Exit 0 done, 1 a difference found (the target
  * stays marked unfinished), 2 refused or could not run; the source is only read.
  */
@@ -28,13 +28,23 @@ export async function runMoveStore(args: string[], io: CliIo): Promise<number> {
     io.err(`gateway move-store: ${(err as Error).message}`);
     return 2;
   }
-  if (!values.to || !/^postgres(ql)?:\/\//i.test(values.to)) {
-    io.err('gateway move-store: --to must be the PostgreSQL URL to move into (postgres://user:pass@host/db)');
-    return 2;
-  }
   const env = parseEnv(storageEnvSchema, readEnvironment(io.cwd, io.env));
   if (!env.ok) {
     for (const e of env.errors) io.err(`environment: ${e}`);
+    return 2;
+  }
+  // DATABASE_URL by default: from the settings file, its password stays out of `ps` and history.
+  const url = values.to ?? env.value.DATABASE_URL;
+  if (!url) {
+    io.err(
+      'gateway move-store: the PostgreSQL database to move into is DATABASE_URL (or --to postgres://user:pass@host/db); neither is set',
+    );
+    return 2;
+  }
+  if (!/^postgres(ql)?:\/\//i.test(url)) {
+    io.err(
+      `gateway move-store: ${values.to ? '--to' : 'DATABASE_URL'} must be a PostgreSQL URL (postgres://user:pass@host/db)`,
+    );
     return 2;
   }
   const from = resolve(io.cwd, values.from ?? env.value.DATABASE_PATH);
@@ -49,7 +59,7 @@ export async function runMoveStore(args: string[], io: CliIo): Promise<number> {
   }
   const to = describeStore({
     databasePath: '',
-    databaseUrl: values.to,
+    databaseUrl: url,
     databasePoolSize: 2,
     instanceId: 'cli',
   });
@@ -59,7 +69,7 @@ export async function runMoveStore(args: string[], io: CliIo): Promise<number> {
   try {
     result = await moveStore({
       from,
-      to: values.to,
+      to: url,
       batch,
       progress: (line) => {
         if (!values.json) io.out(`  ${line}`);

@@ -37,9 +37,10 @@ commands:
   prune [--days N] [--database PATH] [--json]
                              delete the audit records of final transactions older than N days
                              (default RETENTION_DAYS, else 90); transactions and their events stay
-  move-store --to URL [--from PATH] [--batch N] [--json]
-                             copy the SQLite database (DATABASE_PATH) into an empty PostgreSQL one,
-                             verify it, and mark it done (the gateway refuses one left unfinished)
+  move-store [--to URL] [--from PATH] [--batch N] [--json]
+                             copy the SQLite database (DATABASE_PATH) into an empty PostgreSQL one
+                             (DATABASE_URL), verify it, and mark it done (the gateway refuses one
+                             left unfinished); stop the gateway first
   story <transactionNumber> [--database PATH]
                              print a transaction's story: Razer requests, state moves, supplier calls
   tx list|show|recheck|resolve ...
