@@ -590,7 +590,9 @@ export class PostgresStore implements Store {
       const inserted = await tx
         .insert(transactions)
         .values(row)
-        .onConflictDoNothing({ target: transactions.transactionNumber })
+        // No arbiter named: inits of one number racing can collide on ref_id's index before the
+        // key's (ON CONFLICT only absorbs its arbiter's), and ref_id is RG- + the number.
+        .onConflictDoNothing()
         .returning({ n: transactions.transactionNumber });
       if (inserted.length === 0) return 'exists';
       await tx.insert(razerExchanges).values(exchange);
