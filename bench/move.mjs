@@ -125,10 +125,10 @@ try {
     console.log(
       `  ${t.table.padEnd(22)} ${num(t.target).padStart(12)} rows  ${t.same ? 'same' : 'DIFFERENT'}`,
     );
-  const { migrateMs, copyMs, verifyMs } = result.phases;
+  const { checkMs, migrateMs, copyMs, verifyMs } = result.phases;
   console.log(
     `  ${num(rows)} rows, ${num(result.transactions)} transactions verified one by one\n` +
-      `  migrate ${fmt(migrateMs)}, copy ${fmt(copyMs)} (${num(Math.round((rows / copyMs) * 1000))} rows/s), verify ${fmt(verifyMs)}\n` +
+      `  check the source ${fmt(checkMs)}, migrate ${fmt(migrateMs)}, copy ${fmt(copyMs)} (${num(Math.round((rows / copyMs) * 1000))} rows/s), verify ${fmt(verifyMs)}\n` +
       `  per million transactions: ${fmt((wall / result.transactions) * 1e6)}`,
   );
   await target.drop();

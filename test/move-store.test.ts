@@ -395,7 +395,8 @@ describe('gateway move-store', () => {
 
   it('takes DATABASE_URL when --to is not given (the password stays out of the command line)', async () => {
     const t = await target();
-    const moved = moveStore(['--from', source], { DATABASE_URL: t.url });
+    // A URL naming its own application_name (which wins over the move's) is still the move's own.
+    const moved = moveStore(['--from', source], { DATABASE_URL: `${t.url}?application_name=custom` });
     expect(moved.status, moved.err).toBe(0);
     expect(moveStore(['--from', source]).err).toMatch(/is DATABASE_URL \(or --to postgres:/);
   });
@@ -405,7 +406,9 @@ describe('gateway move-store', () => {
     expect(moveStore(['--to', t.url, '--from', source]).status).toBe(0);
     const again = moveStore(['--to', t.url, '--from', source]);
     expect(again.status).toBe(2);
-    expect(again.err).toMatch(/refused: the target database holds data \(8 transactions/);
+    expect(again.err).toMatch(
+      /refused: the target database holds data \(in transactions, transaction_events, /,
+    );
     // Still the first move's, whole and marked done.
     const gw = await gatewayOn(t.url, 'move-kept');
     expect((await send(gw, 'GET', '/transaction/MV-VOUCHER')).text).toBe(answers.get('MV-VOUCHER')?.text);

@@ -106,7 +106,7 @@ export async function runMoveStore(args: string[], io: CliIo): Promise<number> {
   }
   if (!values.json)
     io.out(
-      `  migrate ${(result.phases.migrateMs / 1000).toFixed(1)} s, copy ${(result.phases.copyMs / 1000).toFixed(1)} s, verify ${(result.phases.verifyMs / 1000).toFixed(1)} s`,
+      `  check ${(result.phases.checkMs / 1000).toFixed(1)} s, migrate ${(result.phases.migrateMs / 1000).toFixed(1)} s, copy ${(result.phases.copyMs / 1000).toFixed(1)} s, verify ${(result.phases.verifyMs / 1000).toFixed(1)} s`,
     );
   if (!values.json)
     io.out(

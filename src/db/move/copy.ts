@@ -44,8 +44,8 @@ export type MoveResult =
       tables: TableFigures[];
       transactions: number;
       ms: number;
-      /** Where the time went: migrating the target, copying, reading both sides back. */
-      phases: { migrateMs: number; copyMs: number; verifyMs: number };
+      /** Where the time went: checking the source, migrating the target, copying, reading it back. */
+      phases: { checkMs: number; migrateMs: number; copyMs: number; verifyMs: number };
     }
   | { kind: 'refused'; reason: string }
   | { kind: 'different'; tables: TableFigures[]; differences: string[] };
@@ -71,9 +71,11 @@ export async function moveStore(o: MoveOptions): Promise<MoveResult> {
     try {
       const refusal = sourceRefusal(source);
       if (refusal !== null) return { kind: 'refused', reason: refusal };
-      return await intoTarget(o, drizzle(source) as unknown as LiteDb, { now, say, batch, started });
+      const checked = performance.now();
+      return await intoTarget(o, drizzle(source) as unknown as LiteDb, { now, say, batch, started, checked });
     } finally {
-      source.exec('rollback');
+      // SQLite may have ended it itself (an I/O error): the error that did so is the one to tell.
+      if (source.inTransaction) source.exec('rollback');
     }
   } finally {
     source.close();
@@ -96,13 +98,19 @@ function sourceRefusal(source: Database.Database): string | null {
 async function intoTarget(
   o: MoveOptions,
   lite: LiteDb,
-  run: { now: () => number; say: (line: string) => void; batch: number; started: number },
+  run: { now: () => number; say: (line: string) => void; batch: number; started: number; checked: number },
 ): Promise<MoveResult> {
-  const { now, say, batch, started } = run;
+  const { now, say, batch, started, checked: sourceChecked } = run;
   // One client held for the whole move (its lock), one for the copy, one reading ahead.
   const target = openConnection(o.to, 4, MOVE_APPLICATION);
   try {
     const guard = await target.pool.connect();
+    // A checked-out client has no listener for a session the server ends: without one, the
+    // process would die with no word. The move lock goes with that session, so no done after it.
+    let lost: Error | undefined;
+    guard.on('error', (err) => {
+      lost = err;
+    });
     try {
       const claim = await claimTarget(guard, target.pool, o.from, now());
       if (claim.kind === 'refused') return claim;
@@ -117,6 +125,8 @@ async function intoTarget(
       if (checked.differences.length > 0)
         return { kind: 'different', tables: checked.tables, differences: checked.differences };
       const summary = Object.fromEntries(checked.tables.map((t) => [t.table, t.target]));
+      if (lost)
+        throw new Error(`the session holding the move's lock ended: ${lost.message}; run the move again`);
       await markDone(target.pool, claim.markerId, now(), {
         ...summary,
         verifiedTransactions: checked.transactions,
@@ -126,7 +136,12 @@ async function intoTarget(
         tables: checked.tables,
         transactions: checked.transactions,
         ms: performance.now() - started,
-        phases: { migrateMs: migrated - started, copyMs: copied - migrated, verifyMs: verified - copied },
+        phases: {
+          checkMs: sourceChecked - started,
+          migrateMs: migrated - sourceChecked,
+          copyMs: copied - migrated,
+          verifyMs: verified - copied,
+        },
       };
     } finally {
       // Ending the session lets go of the move lock, whatever happened.

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { applied, MIGRATIONS_FOLDER, migrate, unfinishedMove } from '../postgres/connection.js';
 import { MOVED_TABLES } from './tables.js';
 
-/** Every session of a move says so: the check for other sessions leaves them out. */
+/** Every session of a move says so, for whoever looks at pg_stat_activity. */
 export const MOVE_APPLICATION = 'gateway move-store';
 
 /** Session advisory lock held for a whole move: two moves into one database never interleave. */
@@ -32,14 +32,28 @@ export async function claimTarget(
   ]);
   if (rows[0]?.ok !== true)
     return { kind: 'refused', reason: 'another gateway move-store into this database is under way' };
+  const guardPid = (await guard.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid ?? 0;
+  // Before migrating: a database in use is not touched at all.
+  const early = await otherSessions(guard, guardPid);
+  if (early !== null) return inUse(early);
   let claim: Claim = { kind: 'refused', reason: 'the target could not be claimed' };
   await migrate(pool, undefined, undefined, async (client) => {
-    claim = await underMigrationLock(client, source, now);
+    claim = await underMigrationLock(client, guardPid, source, now);
   });
   return claim;
 }
 
-async function underMigrationLock(client: pg.PoolClient, source: string, now: number): Promise<Claim> {
+const inUse = (others: string): Claim => ({
+  kind: 'refused',
+  reason: `${others} connected to the target database (a gateway running on it?): stop every gateway using it, close other sessions, then move`,
+});
+
+async function underMigrationLock(
+  client: pg.PoolClient,
+  guardPid: number,
+  source: string,
+  now: number,
+): Promise<Claim> {
   const version = await applied(client);
   const expected = pgJournalLength();
   if (version !== expected)
@@ -47,15 +61,14 @@ async function underMigrationLock(client: pg.PoolClient, source: string, now: nu
       kind: 'refused',
       reason: `the target database is at schema ${version}, this version's is ${expected}: move with the version that wrote it`,
     };
-  const others = await otherSessions(client);
-  if (others !== null)
-    return {
-      kind: 'refused',
-      reason: `${others} connected to the target database (a gateway running on it?): stop every gateway using it, close other sessions, then move`,
-    };
+  const others = await otherSessions(client, guardPid);
+  if (others !== null) return inUse(others);
   const unfinished = await unfinishedMove(client);
   await client.query('begin');
   try {
+    // A session that came since (a nightly pg_dump) must not hold the truncate, and with it every
+    // gateway start waiting on the migration lock, for long.
+    await client.query("set local lock_timeout = '5s'");
     if (unfinished) {
       await client.query(
         `truncate ${MOVED_TABLES.map((t) => t.name).join(', ')}, job_leases, rate_slots restart identity`,
@@ -67,7 +80,7 @@ async function underMigrationLock(client: pg.PoolClient, source: string, now: nu
         await client.query('rollback');
         return {
           kind: 'refused',
-          reason: `the target database holds data (${held.join(', ')}): move-store copies only into an empty database`,
+          reason: `the target database holds data (in ${held.join(', ')}): move-store copies only into an empty database`,
         };
       }
     }
@@ -85,30 +98,32 @@ async function underMigrationLock(client: pg.PoolClient, source: string, now: nu
   }
 }
 
-/** "2 other sessions (psql from 10.0.0.5, …)", or null when the move is alone on the database. */
-async function otherSessions(client: pg.PoolClient): Promise<string | null> {
-  // A session of another role may show no application name or type: counted, to be safe.
+/**
+ * "2 other sessions are (psql from 10.0.0.5, …)", or null when the move is alone on the database:
+ * every client session but the move's own two (the guard and the one asking). Sessions of other
+ * roles show no type to an ordinary role and are not counted: gateways connect as the move does
+ * (the runbook's one role), and background workers (autovacuum) must not stop a move.
+ */
+async function otherSessions(client: pg.PoolClient, guardPid: number): Promise<string | null> {
   const { rows } = await client.query<{ n: number; who: string | null }>(
     `select count(*)::int as n,
        string_agg(distinct coalesce(nullif(application_name, ''), 'a client') || ' from ' || coalesce(host(client_addr), 'this host'), ', ') as who
      from pg_stat_activity
-     where datname = current_database() and pid <> pg_backend_pid()
-       and (backend_type is null or backend_type = 'client backend')
-       and application_name is distinct from $1`,
-    [MOVE_APPLICATION],
+     where datname = current_database() and pid not in (pg_backend_pid(), $1)
+       and backend_type = 'client backend'`,
+    [guardPid],
   );
   const n = rows[0]?.n ?? 0;
   if (n === 0) return null;
   return `${n} other session${n === 1 ? ' is' : 's are'} (${rows[0]?.who ?? ''})`;
 }
 
-/** The gateway tables of the target that hold rows, with how many. */
+/** The gateway tables of the target that hold rows (a look at one row each, not a count). */
 async function rowsHeld(client: pg.PoolClient): Promise<string[]> {
   const held: string[] = [];
   for (const name of [...MOVED_TABLES.map((t) => t.name), 'store_moves']) {
-    const { rows } = await client.query(`select count(*)::bigint as n from ${name}`);
-    const n = Number((rows[0] as { n: string }).n);
-    if (n > 0) held.push(`${n} ${name}`);
+    const { rows } = await client.query<{ any: boolean }>(`select exists (select 1 from ${name}) as any`);
+    if (rows[0]?.any === true) held.push(name);
   }
   return held;
 }
