@@ -4,7 +4,12 @@
 // Prints one JSON line: throughput, latencies (ms), errors, and the client's own CPU use, so that
 // the bench can tell when the client, not the server, is the bottleneck.
 // Usage: node bench/load.mjs URL CONNECTIONS SECONDS [HEADER_NAME HEADER_VALUE]
+// BENCH_REQUESTS=FILE: GETs on URL's origin rotating over FILE's lines `PATH<TAB>SIGNATURE` (the
+// X-Razer-Signature of each), so that each request asks about another transaction.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 
 const [url, connections, seconds, headerName, headerValue] = process.argv.slice(2);
@@ -12,6 +17,23 @@ const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
 const tool = process.env.BENCH_LOAD ?? (hasWrk ? 'wrk' : 'autocannon');
 
 const TICKS_PER_SECOND = 100;
+const requestsFile = process.env.BENCH_REQUESTS;
+
+// wrk's script: the file's requests built once, then handed out in turn.
+const ROTATE_LUA = `
+local requests = {}
+local i = 0
+init = function(args)
+  for line in io.lines(args[1]) do
+    local path, sig = line:match("([^\t]+)\t([^\t]+)")
+    requests[#requests + 1] = wrk.format("GET", path, { ["x-razer-signature"] = sig })
+  end
+end
+request = function()
+  i = i % #requests + 1
+  return requests[i]
+end
+`;
 
 /** wrk's durations ("412.5us", "3.2ms", "1.01s") in milliseconds. */
 function ms(text) {
@@ -25,7 +47,11 @@ function ms(text) {
 async function runWrk() {
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
   if (headerName) args.push('-H', `${headerName}: ${headerValue}`);
-  args.push(url);
+  if (requestsFile) {
+    const script = join(tmpdir(), `gateway-bench-rotate-${process.pid}.lua`);
+    writeFileSync(script, ROTATE_LUA);
+    args.push('-s', script, url, '--', requestsFile);
+  } else args.push(url);
   const script = 'wrk "$@"; echo; echo "STAT $(cat /proc/$$/stat)"';
   const started = performance.now();
   const out = await new Promise((resolve, reject) => {
@@ -55,6 +81,18 @@ async function runWrk() {
   };
 }
 
+function rotate() {
+  const list = readFileSync(requestsFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split('\t'));
+  let i = 0;
+  return (req) => {
+    const [path, signature] = list[i++ % list.length];
+    return { ...req, method: 'GET', path, headers: { ...req.headers, 'x-razer-signature': signature } };
+  };
+}
+
 async function runAutocannon() {
   const cpuBefore = process.cpuUsage();
   const wallBefore = performance.now();
@@ -64,6 +102,7 @@ async function runAutocannon() {
     duration: Number(seconds),
     pipelining: 1,
     headers: headerName ? { [headerName]: headerValue } : {},
+    ...(requestsFile ? { requests: [{ setupRequest: rotate() }] } : {}),
   });
   const cpu = process.cpuUsage(cpuBefore);
   const wallMs = performance.now() - wallBefore;
