@@ -102,18 +102,9 @@ try {
   const t0 = performance.now();
   const run = spawnSync(
     process.execPath,
-    [
-      `${ROOT}/dist/cli/main.js`,
-      'move-store',
-      '--to',
-      target.url,
-      '--from',
-      path,
-      '--batch',
-      values.batch,
-      '--json',
-    ],
-    { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' }, maxBuffer: 1 << 26 },
+    [`${ROOT}/dist/cli/main.js`, 'move-store', '--from', path, '--batch', values.batch, '--json'],
+    // The target as the README's procedure gives it: DATABASE_URL, not a URL on the command line.
+    { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', DATABASE_URL: target.url }, maxBuffer: 1 << 26 },
   );
   const wall = performance.now() - t0;
   if (run.status !== 0)

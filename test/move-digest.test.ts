@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonical, rowDigest, SetDigest } from '../src/db/move/digest.js';
+import { MOVED_TABLES, pgOnlyFields } from '../src/db/move/tables.js';
 
 describe('the digests a move compares both sides by', () => {
   it('reads a row the same whatever its key order, and a NUL as PostgreSQL keeps it', () => {
@@ -30,5 +31,11 @@ describe('the digests a move compares both sides by', () => {
     const doubled = of([...rows, rows[0]] as object[]);
     expect(doubled.count).toBe(4);
     expect(doubled.hex).not.toBe(base.hex);
+  });
+
+  it('leaves out of a copied row only what PostgreSQL alone has: the step lease', () => {
+    const only = Object.fromEntries(MOVED_TABLES.map((t) => [t.name, pgOnlyFields(t)]));
+    expect(only).toMatchObject({ transactions: ['leaseHolder', 'leaseUntil'], transaction_events: [] });
+    expect(Object.values(only).flat()).toEqual(['leaseHolder', 'leaseUntil']);
   });
 });

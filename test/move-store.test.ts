@@ -10,10 +10,9 @@ import { UnfinishedMoveError } from '../src/db/unfinished-move.js';
 import { type RunningGateway, startGateway } from '../src/gateway.js';
 import type { MitraSimulator } from '../src/sim/mitra-sim.js';
 import { type ChildGateway, spawnGateway } from './helpers/child-gateway.js';
-import { type E2E, startE2E, testLogger } from './helpers/e2e.js';
+import { type E2E, e2eEnv, startE2E, testLogger } from './helpers/e2e.js';
 import { REQUIRED_ENV } from './helpers/env.js';
-import { EXAMPLE_MAPPING, exampleMapping } from './helpers/mapping.js';
-import { SIM_KEYS } from './helpers/mitra.js';
+import { exampleMapping } from './helpers/mapping.js';
 import { admin, createDatabase, type TestDatabase } from './helpers/postgres.js';
 import { initBody, send } from './helpers/razer.js';
 import { type TempDir, tempDir } from './helpers/storage.js';
@@ -69,16 +68,8 @@ async function orderingAfterAKill(): Promise<void> {
   for (const { n } of due) setDue.run(Date.now() + 3_600_000, n);
   const child: ChildGateway = await spawnGateway(
     {
-      ...REQUIRED_ENV,
-      MITRA_API_KEY: SIM_KEYS.apiKey,
-      MITRA_SECRET_KEY: SIM_KEYS.secretKey,
-      MITRA_BASE_URL: sim.url,
+      ...e2eEnv(sim.url),
       DATABASE_PATH: source,
-      MAPPING_FILE: EXAMPLE_MAPPING,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      MITRA_TIMEOUT_MS: '500',
-      RECONCILE_SCHEDULE_MS: '100,200,400',
       GATEWAY_CRASH_AT: 'after-order-reply',
       GATEWAY_CRASH_ON: 'MV-ORDERING',
     },
@@ -186,21 +177,7 @@ async function target(): Promise<TestDatabase> {
 }
 
 async function gatewayOn(url: string, instance: string): Promise<RunningGateway> {
-  const parsed = loadConfig({
-    ...REQUIRED_ENV,
-    MITRA_API_KEY: SIM_KEYS.apiKey,
-    MITRA_SECRET_KEY: SIM_KEYS.secretKey,
-    MITRA_BASE_URL: sim.url,
-    DATABASE_URL: url,
-    INSTANCE_ID: instance,
-    MAPPING_FILE: EXAMPLE_MAPPING,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    MITRA_WEBHOOK_ALLOW_IPS: '127.0.0.1',
-    TOPUP_WAIT_MS: '3000',
-    MITRA_TIMEOUT_MS: '500',
-    RECONCILE_SCHEDULE_MS: '100,200,400',
-  });
+  const parsed = loadConfig({ ...e2eEnv(sim.url), DATABASE_URL: url, INSTANCE_ID: instance });
   if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
   const gw = await startGateway(parsed.value, exampleMapping(), testLogger(), { reconcileTickMs: 25 });
   gateways.push(gw);

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseEnv, readEnvironment, storageEnvSchema } from '../config/env.js';
-import { moveStore, shortReason } from '../db/move/copy.js';
+import { storageEnvSchema } from '../config/env.js';
+import { moveStore, type StoreMoveResult, shortReason } from '../db/move/copy.js';
 import { describeStore } from '../db/open.js';
 import type { CliIo } from './run.js';
+import { storeSettings } from './storage.js';
 
 /**
  * `gateway move-store [--to URL] [--from PATH] [--json]`: the SQLite database (DATABASE_PATH by
@@ -28,13 +28,10 @@ export async function runMoveStore(args: string[], io: CliIo): Promise<number> {
     io.err(`gateway move-store: ${(err as Error).message}`);
     return 2;
   }
-  const env = parseEnv(storageEnvSchema, readEnvironment(io.cwd, io.env));
-  if (!env.ok) {
-    for (const e of env.errors) io.err(`environment: ${e}`);
-    return 2;
-  }
+  const found = storeSettings(storageEnvSchema, io, values.from);
+  if (!found) return 2;
   // DATABASE_URL by default: from the settings file, its password stays out of `ps` and history.
-  const url = values.to ?? env.value.DATABASE_URL;
+  const url = values.to ?? found.env.DATABASE_URL;
   if (!url) {
     io.err(
       'gateway move-store: the PostgreSQL database to move into is DATABASE_URL (or --to postgres://user:pass@host/db); neither is set',
@@ -47,7 +44,7 @@ export async function runMoveStore(args: string[], io: CliIo): Promise<number> {
     );
     return 2;
   }
-  const from = resolve(io.cwd, values.from ?? env.value.DATABASE_PATH);
+  const from = found.settings.databasePath;
   if (!existsSync(from)) {
     io.err(`gateway move-store: ${from} does not exist (--from, else DATABASE_PATH)`);
     return 2;
@@ -57,15 +54,10 @@ export async function runMoveStore(args: string[], io: CliIo): Promise<number> {
     io.err(`gateway move-store: --batch must be a whole number from 1 to 10000, got "${values.batch}"`);
     return 2;
   }
-  const to = describeStore({
-    databasePath: '',
-    databaseUrl: url,
-    databasePoolSize: 2,
-    instanceId: 'cli',
-  });
+  const to = describeStore({ ...found.settings, databaseUrl: url });
   if (!values.json) io.out(`move-store: ${from} -> ${to}`);
   const crashAfter = Number(io.env.GATEWAY_MOVE_CRASH_AFTER_ROWS ?? Number.NaN);
-  let result: Awaited<ReturnType<typeof moveStore>>;
+  let result: StoreMoveResult;
   try {
     result = await moveStore({
       from,

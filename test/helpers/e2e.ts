@@ -39,6 +39,23 @@ export interface E2E {
   close(): Promise<void>;
 }
 
+/** The settings an end-to-end gateway runs with, against the simulator at `simUrl`. */
+export function e2eEnv(simUrl: string): Record<string, string> {
+  return {
+    ...REQUIRED_ENV,
+    MITRA_API_KEY: SIM_KEYS.apiKey,
+    MITRA_SECRET_KEY: SIM_KEYS.secretKey,
+    MITRA_BASE_URL: simUrl,
+    MAPPING_FILE: EXAMPLE_MAPPING,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MITRA_WEBHOOK_ALLOW_IPS: '127.0.0.1',
+    TOPUP_WAIT_MS: '3000',
+    MITRA_TIMEOUT_MS: '500',
+    RECONCILE_SCHEDULE_MS: '100,200,400',
+  };
+}
+
 export async function startE2E(
   options: {
     sim?: Partial<MitraSimOptions>;
@@ -50,21 +67,7 @@ export async function startE2E(
 ): Promise<E2E> {
   const sim = await startSim({ completeAfterMs: 30, ...options.sim });
   const database = await tempDatabase();
-  const parsed = loadConfig({
-    ...REQUIRED_ENV,
-    MITRA_API_KEY: SIM_KEYS.apiKey,
-    MITRA_SECRET_KEY: SIM_KEYS.secretKey,
-    MITRA_BASE_URL: sim.url,
-    ...database.env,
-    MAPPING_FILE: EXAMPLE_MAPPING,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    MITRA_WEBHOOK_ALLOW_IPS: '127.0.0.1',
-    TOPUP_WAIT_MS: '3000',
-    MITRA_TIMEOUT_MS: '500',
-    RECONCILE_SCHEDULE_MS: '100,200,400',
-    ...options.env,
-  });
+  const parsed = loadConfig({ ...e2eEnv(sim.url), ...database.env, ...options.env });
   if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
   const gw = await startGateway(parsed.value, exampleMapping(), options.logger ?? testLogger(), {
     reconcileTickMs: options.tickMs ?? 25,

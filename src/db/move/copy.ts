@@ -13,7 +13,7 @@ import {
   sourceProblems,
   unknownTables,
 } from './source.js';
-import { keyFields, MOVED_TABLES, type MovedTable, PG_ONLY_COLUMNS } from './tables.js';
+import { keyFields, MOVED_TABLES, type MovedTable, pgOnlyFields } from './tables.js';
 import { claimTarget, MOVE_APPLICATION, markDone } from './target.js';
 
 export interface MoveOptions {
@@ -38,7 +38,7 @@ export interface TableFigures {
   same: boolean;
 }
 
-export type MoveResult =
+export type StoreMoveResult =
   | {
       kind: 'done';
       tables: TableFigures[];
@@ -59,7 +59,7 @@ type PgTx = Parameters<Parameters<PgDb['transaction']>[0]>[0];
  * in between, so a move killed midway, or one whose verification failed, is never served from.
  * A target left `copying` is emptied and copied afresh by the next move. The source is only read.
  */
-export async function moveStore(o: MoveOptions): Promise<MoveResult> {
+export async function moveStore(o: MoveOptions): Promise<StoreMoveResult> {
   const now = o.now ?? Date.now;
   const say = o.progress ?? (() => {});
   const batch = o.batch ?? 1000;
@@ -99,7 +99,7 @@ async function intoTarget(
   o: MoveOptions,
   lite: LiteDb,
   run: { now: () => number; say: (line: string) => void; batch: number; started: number; checked: number },
-): Promise<MoveResult> {
+): Promise<StoreMoveResult> {
   const { now, say, batch, started, checked: sourceChecked } = run;
   // One client held for the whole move (its lock), one for the copy, one reading ahead.
   const target = openConnection(o.to, 4, MOVE_APPLICATION);
@@ -156,7 +156,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** The target's rows of a table, in key order, without the columns SQLite does not have. */
 async function* targetPages(db: PgDb, table: MovedTable, batch: number): AsyncGenerator<Row[]> {
-  const drop = PG_ONLY_COLUMNS[table.name] ?? [];
+  const drop = pgOnlyFields(table);
   const strip = (rows: Row[]) =>
     drop.length === 0
       ? rows

@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { asc, getTableColumns, gt } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
-import { MIGRATIONS_FOLDER as SQLITE_MIGRATIONS } from '../sqlite/connection.js';
-import { keyFields, MOVED_TABLES, type MovedTable } from './tables.js';
+import { appliedMigrations, MIGRATIONS_FOLDER as SQLITE_MIGRATIONS } from '../sqlite/connection.js';
+import { keyFields, MOVED_TABLES, type MovedTable, migrationCount } from './tables.js';
 
 export type Row = Record<string, unknown>;
 export type LiteDb = BetterSQLite3Database<Record<string, never>>;
@@ -31,19 +29,12 @@ export function lockSource(source: Database.Database): string | null {
 
 /** Why the source cannot be moved as it is (an older schema), or null. */
 export function sourceBehind(source: Database.Database): string | null {
-  const journal = JSON.parse(readFileSync(join(SQLITE_MIGRATIONS, 'meta', '_journal.json'), 'utf8')) as {
-    entries: unknown[];
-  };
-  const table = source
-    .prepare("select 1 from sqlite_master where type = 'table' and name = '__drizzle_migrations'")
-    .get();
-  const applied = table
-    ? (source.prepare('select count(*) as n from __drizzle_migrations').get() as { n: number }).n
-    : 0;
-  if (applied === journal.entries.length) return null;
-  return applied < journal.entries.length
-    ? `the SQLite database is at schema ${applied} of ${journal.entries.length}: start this version of the gateway on it once (or run gateway migrate), stop it, then move`
-    : `the SQLite database is at schema ${applied}, newer than this version's ${journal.entries.length}: move it with the version that wrote it`;
+  const expected = migrationCount(SQLITE_MIGRATIONS);
+  const applied = appliedMigrations(source);
+  if (applied === expected) return null;
+  return applied < expected
+    ? `the SQLite database is at schema ${applied} of ${expected}: start this version of the gateway on it once (or run gateway migrate), stop it, then move`
+    : `the SQLite database is at schema ${applied}, newer than this version's ${expected}: move it with the version that wrote it`;
 }
 
 /** Tables of the source this version does not move (none, unless the schemas drifted apart). */

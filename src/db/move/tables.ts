@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { getTableColumns } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { AnySQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
@@ -96,10 +98,14 @@ export const MOVED_TABLES: readonly MovedTable[] = [
   },
 ];
 
-/** Columns PostgreSQL has that SQLite does not: the step lease, never part of a copied row. */
-export const PG_ONLY_COLUMNS: Readonly<Record<string, readonly string[]>> = {
-  transactions: ['leaseHolder', 'leaseUntil'],
-};
+/**
+ * The fields PostgreSQL's table has that SQLite's does not (the step lease on transactions):
+ * never part of a copied row, left out when the target is read back.
+ */
+export function pgOnlyFields(table: MovedTable): string[] {
+  const lite = new Set(Object.keys(getTableColumns(table.lite)));
+  return Object.keys(getTableColumns(table.pg)).filter((field) => !lite.has(field));
+}
 
 /** The JS field of each key column. */
 export function keyFields(table: MovedTable): string[] {
@@ -109,4 +115,12 @@ export function keyFields(table: MovedTable): string[] {
     if (!found) throw new Error(`${table.name}: key column not in the table`);
     return found[0];
   });
+}
+
+/** How many migrations this version has for a dialect: the schema version both sides must be at. */
+export function migrationCount(folder: string): number {
+  const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
+  return journal.entries.length;
 }

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type pg from 'pg';
-import { applied, MIGRATIONS_FOLDER, migrate, unfinishedMove } from '../postgres/connection.js';
-import { MOVED_TABLES } from './tables.js';
+import { MIGRATIONS_FOLDER, migrate, unfinishedMove } from '../postgres/connection.js';
+import { MOVED_TABLES, migrationCount } from './tables.js';
 
 /** Every session of a move says so, for whoever looks at pg_stat_activity. */
 export const MOVE_APPLICATION = 'gateway move-store';
@@ -10,9 +8,7 @@ export const MOVE_APPLICATION = 'gateway move-store';
 /** Session advisory lock held for a whole move: two moves into one database never interleave. */
 const MOVE_LOCK = 7_215_530_118_027_002n;
 
-export type Claim =
-  | { kind: 'claimed'; markerId: number; emptied: boolean }
-  | { kind: 'refused'; reason: string };
+type Claim = { kind: 'claimed'; markerId: number; emptied: boolean } | { kind: 'refused'; reason: string };
 
 /**
  * Takes the target for a move, on `guard` (a client kept for the whole move): the move lock, then
@@ -37,8 +33,8 @@ export async function claimTarget(
   const early = await otherSessions(guard, guardPid);
   if (early !== null) return inUse(early);
   let claim: Claim = { kind: 'refused', reason: 'the target could not be claimed' };
-  await migrate(pool, undefined, undefined, async (client) => {
-    claim = await underMigrationLock(client, guardPid, source, now);
+  await migrate(pool, undefined, undefined, async (client, version) => {
+    claim = await underMigrationLock(client, version, guardPid, source, now);
   });
   return claim;
 }
@@ -50,16 +46,17 @@ const inUse = (others: string): Claim => ({
 
 async function underMigrationLock(
   client: pg.PoolClient,
+  version: number,
   guardPid: number,
   source: string,
   now: number,
 ): Promise<Claim> {
-  const version = await applied(client);
-  const expected = pgJournalLength();
-  if (version !== expected)
+  // Just migrated, so never behind: ahead means a newer gateway wrote it.
+  const expected = migrationCount(MIGRATIONS_FOLDER);
+  if (version > expected)
     return {
       kind: 'refused',
-      reason: `the target database is at schema ${version}, this version's is ${expected}: move with the version that wrote it`,
+      reason: `the target database is at schema ${version}, newer than this version's ${expected}: move with the version that wrote it`,
     };
   const others = await otherSessions(client, guardPid);
   if (others !== null) return inUse(others);
@@ -140,11 +137,4 @@ export async function markDone(
     [markerId, finishedAt, JSON.stringify(summary)],
   );
   if (rowCount !== 1) throw new Error("the move's mark on the target changed under it: run the move again");
-}
-
-function pgJournalLength(): number {
-  const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as {
-    entries: unknown[];
-  };
-  return journal.entries.length;
 }

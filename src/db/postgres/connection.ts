@@ -63,7 +63,7 @@ function withoutNul(client: pg.PoolClient): void {
 }
 
 /** How many migrations drizzle has recorded (0 before its table exists). */
-export async function applied(client: pg.PoolClient | pg.Pool): Promise<number> {
+async function applied(client: pg.PoolClient): Promise<number> {
   // Two statements: a query naming a table that does not exist fails even in a branch not taken.
   const table = await client.query<{ present: boolean }>(
     "select to_regclass('drizzle.__drizzle_migrations') is not null as present",
@@ -123,8 +123,8 @@ export async function migrate(
   pool: pg.Pool,
   folder = MIGRATIONS_FOLDER,
   locks: MigrationLocks = MIGRATION_LOCKS,
-  /** Run on the same client before the lock is let go: what must not interleave with a move. */
-  underLock?: (client: pg.PoolClient) => Promise<void>,
+  /** Run on the same client before the lock is let go (with the migrations applied in all): what must not interleave with a move. */
+  underLock?: (client: pg.PoolClient, applied: number) => Promise<void>,
 ): Promise<number> {
   const client = await pool.connect();
   let broken: Error | undefined;
@@ -136,7 +136,7 @@ export async function migrate(
       const before = await applied(client);
       await applyWaitingBriefly(client, folder, locks);
       const after = await applied(client);
-      await underLock?.(client);
+      await underLock?.(client, after);
       return after - before;
     } finally {
       await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK.toString()]);

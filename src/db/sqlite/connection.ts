@@ -32,19 +32,21 @@ export function openStorage(path: string): Storage {
   return { db, sqlite, close: () => sqlite.close() };
 }
 
+/** How many migrations a SQLite database has had applied. */
+export function appliedMigrations(sqlite: Database.Database): number {
+  const table = sqlite
+    .prepare("select 1 from sqlite_master where type = 'table' and name = '__drizzle_migrations'")
+    .get();
+  return table
+    ? (sqlite.prepare('select count(*) as n from __drizzle_migrations').get() as { n: number }).n
+    : 0;
+}
+
 /** Applies the pending migrations; applying them again is a no-op. Returns how many ran. */
 export function migrateStorage(storage: Storage, folder = MIGRATIONS_FOLDER): number {
-  const count = () => {
-    const table = storage.sqlite
-      .prepare("select 1 from sqlite_master where type = 'table' and name = '__drizzle_migrations'")
-      .get();
-    return table
-      ? (storage.sqlite.prepare('select count(*) as n from __drizzle_migrations').get() as { n: number }).n
-      : 0;
-  };
-  const before = count();
+  const before = appliedMigrations(storage.sqlite);
   migrate(storage.db, { migrationsFolder: folder });
-  return count() - before;
+  return appliedMigrations(storage.sqlite) - before;
 }
 
 /**
