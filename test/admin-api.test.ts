@@ -310,7 +310,7 @@ describe('admin API: recheck and resolve', () => {
     expect(await e.state('BAD-1')).toBe('PROCESSING');
 
     // A step holds the row (another instance, say): the resolution waits for no one.
-    expect(await e.gw.store.claimStep('BAD-1', 'someone-else', 60_000)).toBe(true);
+    expect(await e.gw.store.claimStep('BAD-1', 'someone-else', 60_000)).not.toBeNull();
     const busy = await resolveWith({ body: { outcome: 'failed', reason: 'fine' } });
     expect([busy.status, busy.json.code]).toEqual([409, 'BUSY']);
     await e.gw.store.releaseStep('BAD-1', 'someone-else');
@@ -503,7 +503,7 @@ describe('admin API: what the review found', () => {
       processedAt: Date.now(),
       result: 'status checked',
     });
-    expect(await e.gw.store.claimStep('RB-1', 'someone-else', 60_000)).toBe(true);
+    expect(await e.gw.store.claimStep('RB-1', 'someone-else', 60_000)).not.toBeNull();
     const busy = await admin('POST', `/admin/webhooks/${hook}/replay`);
     expect([busy.status, busy.json.code]).toEqual([409, 'BUSY']);
     await e.gw.store.releaseStep('RB-1', 'someone-else');

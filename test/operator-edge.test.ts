@@ -64,10 +64,10 @@ describe('acknowledge of a transaction that does not exist', () => {
     });
   });
 
-  it('is 404 with PostgreSQL claimStep semantics (false for no row), not 409 BUSY', async () => {
+  it('is 404 when claimStep refuses a row that is not there (null), not 409 BUSY', async () => {
     const pgLike = withOverrides({
       claimStep: async (n: string, holder: string, ttl: number) =>
-        (await store.getTransaction(n)) ? store.claimStep(n, holder, ttl) : false,
+        (await store.getTransaction(n)) ? store.claimStep(n, holder, ttl) : null,
     });
     expect(await errorOf(acknowledge(deps(pgLike), 'NOPE-2', 'because', 'dana'))).toEqual({
       status: 404,
@@ -109,7 +109,7 @@ describe("acknowledge's 409 BUSY in the OpenAPI document", () => {
     await store.insertTransaction(
       transactionRow('DOC-1', 'SUCCESS', { trxCode: 'VCG-D1', attention: true, attentionReason: 'A' }),
     );
-    expect(await store.claimStep('DOC-1', 'engine-step', 30_000)).toBe(true);
+    expect(await store.claimStep('DOC-1', 'engine-step', 30_000)).not.toBeNull();
     const answered = await errorOf(acknowledge(deps(store), 'DOC-1', 'because', 'dana', 'A'));
     expect(answered).toEqual({ status: 409, code: 'BUSY' });
     const doc = openapiDocument().document as unknown as {

@@ -206,6 +206,56 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     });
   });
 
+  it('announces moves into a final state only, once each, with the row the move wrote', async () => {
+    const store = await adapter.open();
+    const heard: string[] = [];
+    store.onFinal((n) => heard.push(n));
+    // PostgreSQL's notices come through a LISTEN session that starts asynchronously; SQLite's at once.
+    if (store instanceof PostgresStore)
+      await waitFor(
+        async () => {
+          const listening = await store.connection.pool.query<{ n: number }>(
+            "select count(*)::int as n from pg_stat_activity where query ilike 'listen%' and datname = current_database()",
+          );
+          return listening.rows[0]?.n === 1;
+        },
+        5000,
+        'the store to listen',
+      );
+    await store.insertTransaction(row('TX1'));
+    const ordering = await store.moveTransaction(
+      move('TX1', 'QUEUED', 'ORDERING', { patch: { orderAttempts: 1 } }),
+    );
+    expect(ordering).toMatchObject({
+      ok: true,
+      row: { state: 'ORDERING', orderAttempts: 1, updatedAt: T0 + 1000 },
+    });
+    const done = await store.moveTransaction(
+      move('TX1', 'ORDERING', 'SUCCESS', {
+        patch: { trxCode: 'TRX-1', voucherCode: 'CODE' },
+        detail: 'delivered',
+      }),
+    );
+    expect(done.ok && done.row).toEqual(await store.getTransaction('TX1'));
+    expect(done).toMatchObject({
+      ok: true,
+      row: { state: 'SUCCESS', trxCode: 'TRX-1', voucherCode: 'CODE' },
+    });
+    const events = await store.listEvents('TX1');
+    expect(events.map((e) => [e.fromState, e.toState, e.detail, e.instanceId])).toEqual([
+      ['QUEUED', 'ORDERING', null, store.instanceId],
+      ['ORDERING', 'SUCCESS', 'delivered', store.instanceId],
+    ]);
+    expect(await store.moveTransaction(move('TX1', 'ORDERING', 'FAILED'))).toEqual({
+      ok: false,
+      reason: 'stale',
+      current: 'SUCCESS',
+    });
+    if (adapter.name === 'sqlite') expect(heard).toEqual(['TX1']);
+    else await waitFor(() => heard.length === 1, 5000, 'the final move to be heard');
+    expect(heard).toEqual(['TX1']);
+  });
+
   it('stores what a supplier sends with NUL in it (PostgreSQL text cannot hold NUL: it is marked U+FFFD)', async () => {
     const store = await adapter.open();
     await store.insertTransaction(row('TX1', 'PROCESSING'));
@@ -252,9 +302,13 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
   it('fences a step whose lease was taken over: lost-lease, nothing written', async () => {
     const store = await adapter.open();
     await store.insertTransaction(row('TX1'));
-    expect(await store.claimStep('TX1', 'step-a', 1)).toBe(true);
+    expect(await store.claimStep('TX1', 'step-a', 1)).toEqual(await store.getTransaction('TX1'));
     // A's lease runs out; B takes the row.
-    await waitFor(() => store.claimStep('TX1', 'step-b', 60_000), 5000, 'the lease to run out');
+    await waitFor(
+      async () => (await store.claimStep('TX1', 'step-b', 60_000)) !== null,
+      5000,
+      'the lease to run out',
+    );
     const before = await store.getTransaction('TX1');
 
     expect(
@@ -268,7 +322,7 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     expect(await store.getTransaction('TX1')).toEqual(before);
     expect(await store.listEvents('TX1')).toEqual([]);
     // A's release did not free B's lease.
-    expect(await store.claimStep('TX1', 'step-c', 60_000)).toBe(false);
+    expect(await store.claimStep('TX1', 'step-c', 60_000)).toBeNull();
 
     expect(await store.patchTransaction('TX1', 'QUEUED', { checks: 1 }, T0 + 5, 'step-b')).toBe(true);
     const moved = await store.moveTransaction(move('TX1', 'QUEUED', 'ORDERING', { lease: 'step-b' }));
@@ -282,12 +336,18 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
       Array.from({ length: 20 }, (_, i) => store.claimStep('TX1', `holder-${i}`, 60_000)),
     );
     expect(claims.filter(Boolean)).toHaveLength(1);
-    const holder = `holder-${claims.indexOf(true)}`;
+    const holder = `holder-${claims.findIndex((c) => c !== null)}`;
     // Not even the holder claims an unexpired lease twice; it renews instead.
-    expect(await store.claimStep('TX1', holder, 60_000)).toBe(false);
+    expect(await store.claimStep('TX1', holder, 60_000)).toBeNull();
     expect(await store.renewStep('TX1', holder, 60_000)).toBe(true);
     await store.releaseStep('TX1', holder);
-    expect(await store.claimStep('TX1', 'another', 60_000)).toBe(true);
+    expect(await store.claimStep('TX1', 'another', 60_000)).toMatchObject({
+      transactionNumber: 'TX1',
+      state: 'QUEUED',
+    });
+    // A row that is not there is not held.
+    expect(await store.claimStep('NOPE', 'another', 60_000)).toBeNull();
+    expect(await store.claimStep('NOPE', 'a-third', 60_000)).toBeNull();
   });
 
   it('claims due open rows whose lease is free, oldest due first', async () => {
@@ -297,13 +357,13 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     await store.insertTransaction(row('HELD', 'QUEUED', { nextCheckAt: T0 }));
     await store.insertTransaction(row('LATER', 'QUEUED', { nextCheckAt: T0 + 1000 }));
     await store.insertTransaction(row('DONE', 'SUCCESS', { nextCheckAt: T0 }));
-    expect(await store.claimStep('HELD', 'step', 60_000)).toBe(true);
+    expect(await store.claimStep('HELD', 'step', 60_000)).not.toBeNull();
 
     const claimed = await store.claimDue(T0 + 100, 10, 'reconciler', 60_000);
     expect(claimed.map((r) => r.transactionNumber)).toEqual(['DUE1', 'DUE2']);
     expect(claimed[0]).not.toHaveProperty('leaseHolder');
     expect(await store.claimDue(T0 + 100, 10, 'reconciler-2', 60_000)).toEqual([]);
-    expect(await store.claimStep('DUE1', 'step', 60_000)).toBe(false);
+    expect(await store.claimStep('DUE1', 'step', 60_000)).toBeNull();
   });
 
   it('creates a transaction once when 10 inits of it race: one created, one exchange', async () => {
@@ -991,54 +1051,49 @@ if (adminUrl)
       await waitFor(async () => (await shared?.take())?.granted === true, 5000, 'the slot to stop counting');
     });
 
-    it('announces a move made on one instance to the listeners of another', async () => {
-      const database = await pgDatabase(url);
-      const [a, b] = [await database.open(), await database.open()];
-      await a.migrate();
-      await b.insertTransaction(row('TX1'));
-      const heard: string[] = [];
-      const gone: string[] = [];
-      a.onMoved((n) => heard.push(n));
-      const unsubscribe = a.onMoved((n) => gone.push(n));
-      unsubscribe();
-
-      // LISTEN starts asynchronously: move back and forth until one is heard.
-      let state: StoredState = 'QUEUED';
-      await waitFor(
+    /**
+     * Moves fresh transactions into a final state (one not final first) until `heard` has one:
+     * LISTEN starts asynchronously, so the first notices may go unheard.
+     */
+    const finalUntilHeard = (store: Store, heard: string[], prefix: string, what: string) => {
+      let i = 0;
+      return waitFor(
         async () => {
-          const to: StoredState = state === 'QUEUED' ? 'ORDERING' : 'QUEUED';
-          const moved = await b.moveTransaction(move('TX1', state, to));
-          if (moved.ok) state = to;
+          const n = `${prefix}${++i}`;
+          await store.insertTransaction(row(n));
+          await store.moveTransaction(move(n, 'QUEUED', 'ORDERING'));
+          await store.moveTransaction(move(n, 'ORDERING', 'SUCCESS'));
           return heard.length > 0;
         },
         5000,
-        'the move to be heard on the other instance',
+        what,
       );
-      expect(heard[0]).toBe('TX1');
+    };
+
+    it('announces a move into a final state made on one instance to the listeners of another', async () => {
+      const database = await pgDatabase(url);
+      const [a, b] = [await database.open(), await database.open()];
+      await a.migrate();
+      const heard: string[] = [];
+      const gone: string[] = [];
+      a.onFinal((n) => heard.push(n));
+      const unsubscribe = a.onFinal((n) => gone.push(n));
+      unsubscribe();
+      await finalUntilHeard(b, heard, 'TX', 'a final move to be heard on the other instance');
+      // Notices come in commit order: the move to ORDERING just before the heard one was not announced.
+      expect(heard).toHaveLength(1);
+      expect(heard[0]).toMatch(/^TX\d+$/);
       // Listeners are called together: the one that left heard none of it.
       expect(gone).toEqual([]);
     });
 
-    it('hears moves again after its listening connection was lost', async () => {
+    it('hears final moves again after its listening connection was lost', async () => {
       const database = await pgDatabase(url);
       const [a, b] = [await database.open(), await database.open()];
       await a.migrate();
-      await b.insertTransaction(row('TX1'));
       const heard: string[] = [];
-      a.onMoved((n) => heard.push(n));
-      let state: StoredState = 'QUEUED';
-      const moveUntilHeard = (what: string) =>
-        waitFor(
-          async () => {
-            const to: StoredState = state === 'QUEUED' ? 'ORDERING' : 'QUEUED';
-            const moved = await b.moveTransaction(move('TX1', state, to));
-            if (moved.ok) state = to;
-            return heard.length > 0;
-          },
-          5000,
-          what,
-        );
-      await moveUntilHeard('the first move to be heard');
+      a.onFinal((n) => heard.push(n));
+      await finalUntilHeard(b, heard, 'A', 'the first final move to be heard');
 
       // The server drops the listening session (restart, failover, idle timeout).
       const dropped = await b.connection.pool.query<{ dropped: boolean }>(
@@ -1046,8 +1101,8 @@ if (adminUrl)
       );
       expect(dropped.rows).toEqual([{ dropped: true }]);
       heard.length = 0;
-      await moveUntilHeard('a move to be heard after reconnecting');
-      expect(heard[0]).toBe('TX1');
+      await finalUntilHeard(b, heard, 'B', 'a final move to be heard after reconnecting');
+      expect(heard[0]).toMatch(/^B\d+$/);
     });
 
     it('migrates once when two instances start together', async () => {

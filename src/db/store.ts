@@ -62,7 +62,8 @@ export interface Store {
   /**
    * One state move and its event in one database transaction: a compare-and-set on `from`
    * (and on the lease, when the move names one). Whoever moved first wins; the loser writes
-   * nothing. Every successful move is announced to `onMoved` listeners of every instance.
+   * nothing. Every successful move into a final state is announced to `onFinal` listeners of
+   * every instance.
    */
   moveTransaction(move: Move): Promise<MoveResult>;
   /** Updates columns of a transaction still in `state` (and under `lease`, if given), without a move. */
@@ -135,8 +136,11 @@ export interface Store {
   ): Promise<boolean>;
 
   // -- one step at a time per transaction, across instances
-  /** Takes the row's lease for `ttlMs` of database time unless someone else holds it unexpired. */
-  claimStep(transactionNumber: string, holder: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Takes the row's lease for `ttlMs` of database time unless someone else holds it unexpired:
+   * the row as it is once held (a step starts from it without reading it again), or null.
+   */
+  claimStep(transactionNumber: string, holder: string, ttlMs: number): Promise<TransactionRow | null>;
   /** Extends a lease still held (before a second supplier call of the same step). */
   renewStep(transactionNumber: string, holder: string, ttlMs: number): Promise<boolean>;
   releaseStep(transactionNumber: string, holder: string): Promise<void>;
@@ -226,8 +230,12 @@ export interface Store {
   saveBalance(idr: number, at: number): Promise<void>;
   /** The last supplier balance any instance read (see saveBalance), or undefined. */
   lastBalance(): Promise<SupplierBalanceRow | undefined>;
-  /** Called with the transaction number of every move, made by this instance or another. */
-  onMoved(listener: (transactionNumber: string) => void): () => void;
+  /**
+   * Called with the transaction number of every move into a final state, made by this instance
+   * or another (top-ups wait for nothing else). At most once per move; a notice can be lost
+   * (a dropped listening connection), so waiters also poll.
+   */
+  onFinal(listener: (transactionNumber: string) => void): () => void;
 
   // -- the daily summary: sent once per day, whatever the number of instances
   /**

@@ -21,6 +21,10 @@ export type StoredCause = (typeof EVENT_CAUSES)[number];
 /** States a transaction never leaves: its audit records are history only (retention). */
 export const FINAL_STATES = ['SUCCESS', 'FAILED', 'CANCELLED', 'EXPIRED'] as const;
 
+export function isFinalState(state: StoredState): boolean {
+  return (FINAL_STATES as readonly StoredState[]).includes(state);
+}
+
 /** States the reconciler wakes on their schedule; ORDERING only once its lease has run out. */
 export const OPEN_STATES = ['QUEUED', 'ORDERING', 'PROCESSING', 'UNKNOWN'] as const;
 export type OpenState = (typeof OPEN_STATES)[number];

@@ -98,8 +98,8 @@ export class FulfilmentEngine implements Fulfilment {
 
   constructor(deps: EngineDeps) {
     this.#d = deps;
-    // Moves made anywhere (another instance too) wake the top-ups waiting on them.
-    this.#unsubscribe = deps.store.onMoved((n) => {
+    // Final moves made anywhere (another instance too) end the top-ups waiting on them.
+    this.#unsubscribe = deps.store.onFinal((n) => {
       for (const listener of this.#waiters.get(n) ?? []) listener();
     });
   }
@@ -143,11 +143,19 @@ export class FulfilmentEngine implements Fulfilment {
       let completed = false;
       let lease: string | null = claimed ?? null;
       try {
-        lease ??= await this.#claim(transactionNumber);
-        if (lease !== null) {
+        // A claim of ours returns the row it holds: the step starts from it.
+        let held: TransactionRow | undefined;
+        let missing = false;
+        if (lease === null) {
+          const claim = await this.#claim(transactionNumber);
+          missing = claim === 'missing';
+          if (claim && claim !== 'missing') ({ lease, row: held } = claim);
+        }
+        if (missing) completed = true;
+        else if (lease !== null) {
           const heartbeat = this.#keep(transactionNumber, lease);
           try {
-            await this.#step(transactionNumber, cause, hint, lease);
+            await this.#step(transactionNumber, cause, hint, lease, held);
           } finally {
             clearInterval(heartbeat);
           }
@@ -225,8 +233,8 @@ export class FulfilmentEngine implements Fulfilment {
   }
 
   /**
-   * Resolves when the transaction is final or `ms` have passed. Woken by every move's notice
-   * (from any instance), with a slow poll in case a notice is lost.
+   * Resolves when the transaction is final or `ms` have passed: at the notice of its final move
+   * (from any instance), or at a slow poll's read in case a notice is lost.
    */
   waitForFinal(transactionNumber: string, ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -238,7 +246,7 @@ export class FulfilmentEngine implements Fulfilment {
         finished = true;
         clearTimeout(timer);
         clearInterval(poll);
-        listeners.delete(check);
+        listeners.delete(done);
         if (listeners.size === 0) this.#waiters.delete(transactionNumber);
         resolve();
       };
@@ -253,7 +261,7 @@ export class FulfilmentEngine implements Fulfilment {
       };
       const timer = setTimeout(done, ms);
       const poll = setInterval(check, WAIT_POLL_MS);
-      listeners.add(check);
+      listeners.add(done);
       check();
     });
   }
@@ -275,8 +283,14 @@ export class FulfilmentEngine implements Fulfilment {
 
   // ------------------------------------------------------------------ steps
 
-  async #step(transactionNumber: string, cause: Cause, hint: Hint, lease: string): Promise<void> {
-    const row = await this.#d.store.getTransaction(transactionNumber);
+  async #step(
+    transactionNumber: string,
+    cause: Cause,
+    hint: Hint,
+    lease: string,
+    held?: TransactionRow,
+  ): Promise<void> {
+    const row = held ?? (await this.#d.store.getTransaction(transactionNumber));
     if (!row) return;
     const trxHint = hint.trxCode ?? this.#learnt.get(transactionNumber) ?? null;
     if (row.trxCode || isTerminal(row.state)) this.#learnt.delete(transactionNumber);
@@ -824,14 +838,20 @@ export class FulfilmentEngine implements Fulfilment {
   }
 
   /**
-   * The row's lease for a step; while another step (here or on another instance) holds it, asked
-   * again until it is released or runs out. Null when the gateway stops meanwhile.
+   * The row's lease for a step, and the row as held; while another step (here or on another
+   * instance) holds it, asked again until it is released or runs out (then null). `missing`: no
+   * such row, nothing to step.
    */
-  async #claim(transactionNumber: string): Promise<string | null> {
+  async #claim(
+    transactionNumber: string,
+  ): Promise<{ lease: string; row: TransactionRow } | 'missing' | null> {
     const lease = this.#holder();
     const giveUpAt = performance.now() + this.#d.orderingLeaseMs + 2 * CLAIM_RETRY_MS;
     for (;;) {
-      if (await this.#d.store.claimStep(transactionNumber, lease, this.#d.orderingLeaseMs)) return lease;
+      const row = await this.#d.store.claimStep(transactionNumber, lease, this.#d.orderingLeaseMs);
+      if (row) return { lease, row };
+      // Refused: held by another step, or no such row (a step has nothing to do).
+      if (!(await this.#d.store.getTransaction(transactionNumber))) return 'missing';
       if (performance.now() > giveUpAt) {
         this.#d.logger.warn(
           { transactionNumber },

@@ -236,14 +236,18 @@ function tokensMatch(expected: string, given: string): boolean {
   return timingSafeEqual(digest(expected), digest(given));
 }
 
-/** Re-reads after a lost compare-and-set; a bounded number of times, since states only move forward. */
+/**
+ * Re-reads after a lost compare-and-set; a bounded number of times, since states only move
+ * forward. `first`: the row the caller has just read, tried before any re-read.
+ */
 async function settle(
   store: Store,
   transactionNumber: string,
   attempt: (row: TransactionRow) => Promise<TransactionRow | null>,
+  first?: TransactionRow,
 ): Promise<TransactionRow> {
   for (let i = 0; i < 10; i++) {
-    const result = await attempt(await load(store, transactionNumber));
+    const result = await attempt(i === 0 && first ? first : await load(store, transactionNumber));
     if (result) return result;
   }
   throw new Error(`transaction ${transactionNumber} kept changing under a Razer request`);
@@ -286,22 +290,27 @@ export async function topUp(
   if (!tokensMatch(row.token, token))
     throw new Refusal('INVALID_TRANS_TOKEN', 'transactionToken does not match');
   let queued = false;
-  const current = await settle(deps.store, transactionNumber, async (r) => {
-    if (r.state !== 'INITIATED') return r;
-    const now = deps.now();
-    if (r.expiresAt <= now) return expire(deps, r, 'top-up after the init expired');
-    const moved = await commitMove(deps.store, {
-      transactionNumber,
-      from: 'INITIATED',
-      to: 'QUEUED',
-      cause: 'razer',
-      detail: 'top-up',
-      at: now,
-      patch: { toppedUpAt: now, deadlineAt: now + deps.resolveDeadlineMs, nextCheckAt: now },
-    });
-    queued = moved.ok;
-    return moved.ok ? moved.row : null;
-  });
+  const current = await settle(
+    deps.store,
+    transactionNumber,
+    async (r) => {
+      if (r.state !== 'INITIATED') return r;
+      const now = deps.now();
+      if (r.expiresAt <= now) return expire(deps, r, 'top-up after the init expired');
+      const moved = await commitMove(deps.store, {
+        transactionNumber,
+        from: 'INITIATED',
+        to: 'QUEUED',
+        cause: 'razer',
+        detail: 'top-up',
+        at: now,
+        patch: { toppedUpAt: now, deadlineAt: now + deps.resolveDeadlineMs, nextCheckAt: now },
+      });
+      queued = moved.ok;
+      return moved.ok ? moved.row : null;
+    },
+    row,
+  );
   if (!queued) return current;
   await deps.fulfilment.fulfil(transactionNumber, deps.topupWaitMs);
   return load(deps.store, transactionNumber);

@@ -37,6 +37,12 @@ type Decision =
   | { refresh: string }
   | { advance: string; hint: Hint; verifyFinal: boolean; state: string };
 
+/** A webhook stored for work, and the work decided when it came: hand it to `dispatch`. */
+export interface PendingWebhook {
+  readonly id: number;
+  readonly decision: Exclude<Decision, { done: WebhookOutcome }>;
+}
+
 /**
  * Mitra webhooks: stored as received, then read as a trigger. A transaction reference makes
  * the engine fetch the signed order status; a product event refreshes that brand's prices.
@@ -56,10 +62,13 @@ export class WebhookProcessor {
   /**
    * Stores the raw webhook; throws if it cannot (the caller answers 500 so Mitra retries).
    * One that certainly calls for nothing (a duplicate about a final transaction, a stranger's
-   * reference) is stored already marked, in the same write. `pending`: dispatch it. `kept`: what
-   * to store of the body, when the caller has read it already (to count its size).
+   * reference) is stored already marked, in the same write. `pending`: the work to dispatch.
+   * `kept`: what to store of the body, when the caller has read it already (to count its size).
    */
-  async receive(webhook: ReceivedWebhook, given?: KeptBody): Promise<{ id: number; pending: boolean }> {
+  async receive(
+    webhook: ReceivedWebhook,
+    given?: KeptBody,
+  ): Promise<{ id: number; pending: PendingWebhook | null }> {
     const kept = given ?? keptBody(webhook.body, this.#readings());
     const decision = await this.#decide(kept.meaning);
     const at = this.#d.now();
@@ -67,7 +76,7 @@ export class WebhookProcessor {
     const cut = kept.cut
       ? `; only the first ${kept.cut.kept} of ${kept.cut.of} bytes kept (bodySha256 is of the whole body)`
       : '';
-    const done = 'done' in decision && { ...decision.done, result: decision.done.result + cut };
+    const done = 'done' in decision ? { ...decision.done, result: decision.done.result + cut } : null;
     const id = await this.#d.store.storeWebhook({
       receivedAt: at,
       sourceIp: webhook.sourceIp,
@@ -76,13 +85,23 @@ export class WebhookProcessor {
       bodySha256: kept.bodySha256,
       ...(done ? { ...done, processedAt: at } : {}),
     });
-    if (done) this.#logged(id, done);
-    return { id, pending: !done };
+    if (done || 'done' in decision) {
+      if (done) this.#logged(id, done);
+      return { id, pending: null };
+    }
+    return { id, pending: { id, decision } };
   }
 
-  /** Processes a stored webhook in the background; `idle()` waits for all of them. */
-  dispatch(id: number): void {
-    const run = this.#logFailure(id, this.process(id));
+  /**
+   * Does a webhook's work in the background, as decided when it came (a moment ago: no second
+   * read of the webhook or its transaction; the step reads the row itself). `idle()` waits for it.
+   */
+  dispatch(pending: PendingWebhook): void {
+    const { id } = pending;
+    const run = this.#logFailure(
+      id,
+      this.#act(id, pending.decision).then(() => undefined),
+    );
     this.#tracked.add(run);
     void run.finally(() => this.#tracked.delete(run));
   }
@@ -156,7 +175,10 @@ export class WebhookProcessor {
   }
 
   async #apply(id: number, body: string, note = '', was = ''): Promise<WebhookOutcome> {
-    const decision = await this.#decide(readWebhook(body, this.#readings()));
+    return this.#act(id, await this.#decide(readWebhook(body, this.#readings())), note, was);
+  }
+
+  async #act(id: number, decision: Decision, note = '', was = ''): Promise<WebhookOutcome> {
     let outcome: WebhookOutcome;
     if ('done' in decision) {
       outcome = decision.done;

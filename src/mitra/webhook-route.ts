@@ -138,7 +138,7 @@ export function mountWebhook(app: Hono<Env>, deps: WebhookRouteDeps): void {
     async (c) => {
       const ip = sourceIp(c, deps.trustProxy);
       const body = await c.req.text();
-      let received: { id: number; pending: boolean };
+      let received: Awaited<ReturnType<WebhookProcessor['receive']>>;
       try {
         // A plain copy (Hono's header map has no prototype, which the database layer cannot take),
         // the token taken out of every value: a Referer or a proxy's X-Original-URI carries the URL.
@@ -157,7 +157,7 @@ export function mountWebhook(app: Hono<Env>, deps: WebhookRouteDeps): void {
         deps.onResult?.('error');
         return c.json({ code: 'FAILED', message: 'not stored; send again' }, 500);
       }
-      if (received.pending) deps.processor.dispatch(received.id);
+      if (received.pending) deps.processor.dispatch(received.pending);
       deps.onResult?.('accepted');
       return c.json({ received: true, id: received.id }, 200);
     },

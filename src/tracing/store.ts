@@ -21,7 +21,7 @@ const BY_NUMBER = new Set<PropertyKey>([
  * requests' rows, written on a timer that runs in whichever request's context set it).
  */
 const UNTRACED = new Set<PropertyKey>([
-  'onMoved',
+  'onFinal',
   'rateBudget',
   'close',
   'migrate',

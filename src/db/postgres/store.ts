@@ -28,6 +28,8 @@ import type { SharedRateBudget, Store } from '../store.js';
 import type {
   AuditTable,
   BrandInput,
+  CachedBrand,
+  CachedVariation,
   FlagCondition,
   HourlyCount,
   InitEvent,
@@ -64,6 +66,7 @@ import { UnfinishedMoveError } from '../unfinished-move.js';
 import {
   BALANCE_SUPPLIER,
   FINAL_STATES,
+  isFinalState,
   OPEN_STATES,
   type OpenState,
   type StoredState,
@@ -87,6 +90,12 @@ import {
 const MOVES_CHANNEL = 'gateway_moves';
 /** Transaction advisory lock key serialising the shared rate budget's takes. */
 const RATE_LOCK = sql.raw('7215530118027002');
+/**
+ * How long a catalogue row read stays in memory: every init and every send read their SKU's
+ * brand and variation, a round trip each, and the rows change only at a refresh (every 10 min).
+ * Only rows found are kept, so a product that appears is seen at once.
+ */
+const CATALOGUE_MEMORY_MS = 1000;
 /** Rows per multi-row INSERT, well under PostgreSQL's 65535 bind parameters. */
 const INSERT_CHUNK = 1000;
 /** Takes of one budget between two sweeps of slots that stopped counting. */
@@ -128,6 +137,50 @@ const createdHour =
     Number,
   );
 
+/** A row as the driver returns it (column names, driver values) as drizzle maps a select's. */
+function rowFromDriver(raw: Record<string, unknown>): TransactionRow {
+  const row: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(rowColumns)) {
+    const value = raw[column.name];
+    row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return row as TransactionRow;
+}
+
+/**
+ * The statements every purchase runs several times, built once and prepared by name on each
+ * pooled connection: no SQL built per call, none parsed again by the server.
+ */
+function prepareHot(db: Db) {
+  const n = eq(transactions.transactionNumber, sql.placeholder('n'));
+  const held = and(n, eq(transactions.leaseHolder, sql`${sql.placeholder('holder')}`));
+  const until = sql`now() + (${sql.placeholder('ttl')}::double precision * interval '1 millisecond')`;
+  return {
+    getTransaction: db.select(rowColumns).from(transactions).where(n).prepare('gateway_get_transaction'),
+    claimStep: db
+      .update(transactions)
+      .set({ leaseHolder: sql`${sql.placeholder('holder')}`, leaseUntil: until })
+      .where(and(n, leaseFree()))
+      .returning(rowColumns)
+      .prepare('gateway_claim_step'),
+    renewStep: db.update(transactions).set({ leaseUntil: until }).where(held).prepare('gateway_renew_step'),
+    releaseStep: db
+      .update(transactions)
+      .set({ leaseHolder: null, leaseUntil: null })
+      .where(held)
+      .prepare('gateway_release_step'),
+    findBySupplierRef: db
+      .select(rowColumns)
+      .from(transactions)
+      .where(
+        or(eq(transactions.refId, sql.placeholder('ref')), eq(transactions.trxCode, sql.placeholder('ref'))),
+      )
+      .orderBy(desc(sql`${transactions.refId} is not distinct from ${sql.placeholder('ref')}::text`))
+      .limit(1)
+      .prepare('gateway_find_by_supplier_ref'),
+  };
+}
+
 /** The cursor of `row`: the same rank and key as the SQL above, computed from the row. */
 function cursorOf(row: TransactionRow): TransactionCursor {
   const r = row.attention ? 0 : FINAL.includes(row.state) ? 2 : 1;
@@ -157,10 +210,14 @@ export class PostgresStore implements Store {
   #listenBackoff = LISTEN_RETRY_MIN_MS;
   #closed = false;
 
+  readonly #hot: ReturnType<typeof prepareHot>;
+  readonly #catalogue = new Map<string, { until: number; row: CachedBrand | CachedVariation }>();
+
   constructor(connection: Connection, url: string, instanceId: string) {
     this.connection = connection;
     this.#url = url;
     this.instanceId = instanceId;
+    this.#hot = prepareHot(connection.db);
   }
 
   /** Opens the pool and proves the server answers, so a wrong URL fails at start-up. */
@@ -183,10 +240,7 @@ export class PostgresStore implements Store {
   // -- transactions
 
   async getTransaction(transactionNumber: string): Promise<TransactionRow | undefined> {
-    const [row] = await this.#db
-      .select(rowColumns)
-      .from(transactions)
-      .where(eq(transactions.transactionNumber, transactionNumber));
+    const [row] = await this.#hot.getTransaction.execute({ n: transactionNumber });
     return row;
   }
 
@@ -207,47 +261,49 @@ export class PostgresStore implements Store {
   /**
    * A compare-and-set on the state (and lease): under READ COMMITTED a concurrent writer's
    * UPDATE waits for ours, then re-checks the condition against the row we left, so exactly
-   * one of two moves from the same state matches. The event and the NOTIFY commit with it.
+   * one of two moves from the same state matches. One statement, so one round trip and its
+   * own transaction: the update, its event and (into a final state) the NOTIFY commit together,
+   * and nothing of them on failure.
    */
   async moveTransaction(move: Move): Promise<MoveResult> {
     const n = move.transactionNumber;
-    return this.#db.transaction(async (tx): Promise<MoveResult> => {
-      const [row] = await tx
-        .update(transactions)
-        .set({ ...move.patch, state: move.to, updatedAt: move.at })
-        .where(
-          and(
-            eq(transactions.transactionNumber, n),
-            eq(transactions.state, move.from),
-            move.neverSent ? eq(transactions.orderAttempts, 0) : undefined,
-            move.lease === undefined ? undefined : eq(transactions.leaseHolder, move.lease),
-          ),
-        )
-        .returning(rowColumns);
-      if (!row) {
-        const [current] = await tx
-          .select({ state: transactions.state, leaseHolder: transactions.leaseHolder })
-          .from(transactions)
-          .where(eq(transactions.transactionNumber, n));
-        if (!current) return { ok: false, reason: 'missing' };
-        if (move.lease !== undefined && current.state === move.from && current.leaseHolder !== move.lease)
-          return { ok: false, reason: 'lost-lease' };
-        return { ok: false, reason: 'stale', current: current.state };
-      }
-      await tx.insert(transactionEvents).values({
-        transactionNumber: n,
-        fromState: move.from,
-        toState: move.to,
-        cause: move.cause,
-        detail: move.detail ?? null,
-        at: move.at,
-        instanceId: this.instanceId,
-        actor: move.actor ?? null,
-      });
-      // Delivered at commit, and not at all on rollback.
-      await tx.execute(sql`select pg_notify(${MOVES_CHANNEL}, ${n})`);
-      return { ok: true, row };
-    });
+    const update = this.#db
+      .update(transactions)
+      .set({ ...move.patch, state: move.to, updatedAt: move.at })
+      .where(
+        and(
+          eq(transactions.transactionNumber, n),
+          eq(transactions.state, move.from),
+          move.neverSent ? eq(transactions.orderAttempts, 0) : undefined,
+          move.lease === undefined ? undefined : eq(transactions.leaseHolder, move.lease),
+        ),
+      )
+      .returning(rowColumns)
+      .getSQL();
+    // Only waiters listen, and they wait for a final state: fewer NOTIFYs, fewer commits that
+    // queue on PostgreSQL's notify lock.
+    const notify = isFinalState(move.to)
+      ? sql`, pg_notify(${MOVES_CHANNEL}, moved.transaction_number)`
+      : sql``;
+    const result = await this.#db.execute<Record<string, unknown>>(sql`
+      with moved as (${update}),
+      event as (
+        insert into ${transactionEvents} (transaction_number, from_state, to_state, cause, detail, at, instance_id, actor)
+        select moved.transaction_number, ${move.from}::text, ${move.to}::text, ${move.cause}::text,
+          ${move.detail ?? null}::text, ${move.at}::int8, ${this.instanceId}::text, ${move.actor ?? null}::text
+        from moved
+      )
+      select moved.*${notify} from moved`);
+    const [raw] = result.rows;
+    if (raw) return { ok: true, row: rowFromDriver(raw) };
+    const [current] = await this.#db
+      .select({ state: transactions.state, leaseHolder: transactions.leaseHolder })
+      .from(transactions)
+      .where(eq(transactions.transactionNumber, n));
+    if (!current) return { ok: false, reason: 'missing' };
+    if (move.lease !== undefined && current.state === move.from && current.leaseHolder !== move.lease)
+      return { ok: false, reason: 'lost-lease' };
+    return { ok: false, reason: 'stale', current: current.state };
   }
 
   async patchTransaction(
@@ -292,9 +348,10 @@ export class PostgresStore implements Store {
     return row?.n ?? 0;
   }
 
+  /** One statement: our ref_id first, else Mitra's trx_code. */
   async findBySupplierRef(ref: string): Promise<TransactionRow | undefined> {
-    const byRef = await this.#first(eq(transactions.refId, ref));
-    return byRef ?? this.#first(eq(transactions.trxCode, ref));
+    const [row] = await this.#hot.findBySupplierRef.execute({ ref });
+    return row;
   }
 
   async listInState(state: StoredState, limit = 1000, after = '') {
@@ -491,31 +548,18 @@ export class PostgresStore implements Store {
 
   /** A holder asking again for its own unexpired lease is refused too, as in SQLite. */
   async claimStep(transactionNumber: string, holder: string, ttlMs: number) {
-    const result = await this.#db
-      .update(transactions)
-      .set({ leaseHolder: holder, leaseUntil: leaseEnd(ttlMs) })
-      .where(and(eq(transactions.transactionNumber, transactionNumber), leaseFree()));
-    return result.rowCount === 1;
+    const [row] = await this.#hot.claimStep.execute({ n: transactionNumber, holder, ttl: ttlMs });
+    return row ?? null;
   }
 
   /** An expired lease nobody took over is still the holder's (the fencing checks the holder only). */
   async renewStep(transactionNumber: string, holder: string, ttlMs: number) {
-    const result = await this.#db
-      .update(transactions)
-      .set({ leaseUntil: leaseEnd(ttlMs) })
-      .where(
-        and(eq(transactions.transactionNumber, transactionNumber), eq(transactions.leaseHolder, holder)),
-      );
+    const result = await this.#hot.renewStep.execute({ n: transactionNumber, holder, ttl: ttlMs });
     return result.rowCount === 1;
   }
 
   async releaseStep(transactionNumber: string, holder: string) {
-    await this.#db
-      .update(transactions)
-      .set({ leaseHolder: null, leaseUntil: null })
-      .where(
-        and(eq(transactions.transactionNumber, transactionNumber), eq(transactions.leaseHolder, holder)),
-      );
+    await this.#hot.releaseStep.execute({ n: transactionNumber, holder });
   }
 
   /**
@@ -753,34 +797,65 @@ export class PostgresStore implements Store {
   // -- catalogue cache
 
   /** The brand list replaces the cached one whole: a brand Mitra no longer lists is gone. */
+  // This instance's own refresh is read at once; another instance's within CATALOGUE_MEMORY_MS.
   async replaceBrands(brands: readonly BrandInput[], at: number) {
-    await this.#db.transaction(async (tx) => {
-      await tx.delete(catalogueBrands);
-      for (const batch of chunks(brands))
-        await tx.insert(catalogueBrands).values(batch.map((b) => ({ ...b, fetchedAt: at })));
-    });
+    try {
+      await this.#db.transaction(async (tx) => {
+        await tx.delete(catalogueBrands);
+        for (const batch of chunks(brands))
+          await tx.insert(catalogueBrands).values(batch.map((b) => ({ ...b, fetchedAt: at })));
+      });
+    } finally {
+      this.#catalogue.clear();
+    }
   }
 
   async replaceVariations(brandKey: string, variations: readonly VariationInput[], at: number) {
-    await this.#db.transaction(async (tx) => {
-      await tx.delete(catalogueVariations).where(eq(catalogueVariations.brandKey, brandKey));
-      for (const batch of chunks(variations))
-        await tx.insert(catalogueVariations).values(batch.map((v) => ({ ...v, brandKey, fetchedAt: at })));
+    try {
+      await this.#db.transaction(async (tx) => {
+        await tx.delete(catalogueVariations).where(eq(catalogueVariations.brandKey, brandKey));
+        for (const batch of chunks(variations))
+          await tx.insert(catalogueVariations).values(batch.map((v) => ({ ...v, brandKey, fetchedAt: at })));
+      });
+    } finally {
+      this.#catalogue.clear();
+    }
+  }
+
+  async getBrand(brandKey: string): Promise<CachedBrand | undefined> {
+    return this.#remembered(`b\u0000${brandKey}`, async () => {
+      const [row] = await this.#db
+        .select()
+        .from(catalogueBrands)
+        .where(eq(catalogueBrands.brandKey, brandKey));
+      return row;
     });
   }
 
-  async getBrand(brandKey: string) {
-    const [row] = await this.#db.select().from(catalogueBrands).where(eq(catalogueBrands.brandKey, brandKey));
-    return row;
+  async getVariation(brandKey: string, variationKey: string): Promise<CachedVariation | undefined> {
+    return this.#remembered(`v\u0000${brandKey}\u0000${variationKey}`, async () => {
+      const [row] = await this.#db
+        .select()
+        .from(catalogueVariations)
+        .where(
+          and(eq(catalogueVariations.brandKey, brandKey), eq(catalogueVariations.variationKey, variationKey)),
+        );
+      return row;
+    });
   }
 
-  async getVariation(brandKey: string, variationKey: string) {
-    const [row] = await this.#db
-      .select()
-      .from(catalogueVariations)
-      .where(
-        and(eq(catalogueVariations.brandKey, brandKey), eq(catalogueVariations.variationKey, variationKey)),
-      );
+  /** A catalogue row from memory while fresh (CATALOGUE_MEMORY_MS), else read and kept if found. */
+  async #remembered<T extends CachedBrand | CachedVariation>(
+    key: string,
+    read: () => Promise<T | undefined>,
+  ): Promise<T | undefined> {
+    const now = performance.now();
+    const kept = this.#catalogue.get(key);
+    if (kept && kept.until > now) return kept.row as T;
+    const row = await read();
+    if (this.#catalogue.size >= 10_000) this.#catalogue.clear();
+    if (row) this.#catalogue.set(key, { until: now + CATALOGUE_MEMORY_MS, row });
+    else this.#catalogue.delete(key);
     return row;
   }
 
@@ -932,7 +1007,7 @@ export class PostgresStore implements Store {
    * the first listener. A lost connection is opened again while listeners remain; moves made
    * meanwhile are not heard, which callers' polling covers.
    */
-  onMoved(listener: (transactionNumber: string) => void): () => void {
+  onFinal(listener: (transactionNumber: string) => void): () => void {
     this.#listeners.add(listener);
     this.#listen();
     return () => {
@@ -968,11 +1043,6 @@ export class PostgresStore implements Store {
     this.#listeners.clear();
     this.#stopListening();
     await this.connection.pool.end();
-  }
-
-  async #first(condition: SQL): Promise<TransactionRow | undefined> {
-    const [row] = await this.#db.select(rowColumns).from(transactions).where(condition).limit(1);
-    return row;
   }
 
   #listen(): void {

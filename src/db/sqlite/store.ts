@@ -14,9 +14,10 @@ import type {
   RepeatedQueries,
   SharedBudget,
   TransactionQuery,
+  TransactionRow,
   WebhookQuery,
 } from '../types.js';
-import type { StoredState } from '../vocabulary.js';
+import { isFinalState, type StoredState } from '../vocabulary.js';
 import * as catalogue from './catalogue.js';
 import { migrateStorage, openStorage, type Storage } from './connection.js';
 import * as dailySummary from './daily-summary.js';
@@ -84,7 +85,7 @@ export class SqliteStore implements Store {
         return { ok: false as const, reason: 'lost-lease' as const };
       return txs.moveTransaction(this.#db, move, this.instanceId);
     });
-    if (result.ok) this.#moves.emit('moved', move.transactionNumber);
+    if (result.ok && isFinalState(move.to)) this.#moves.emit('final', move.transactionNumber);
     return result;
   }
   async patchTransaction(n: string, state: StoredState, patch: MovePatch, at: number, lease?: string) {
@@ -140,7 +141,15 @@ export class SqliteStore implements Store {
   }
 
   async claimStep(n: string, holder: string, ttlMs: number) {
-    return this.#claim(this.#leases, n, holder, ttlMs);
+    if (!this.#claim(this.#leases, n, holder, ttlMs)) return null;
+    let row: TransactionRow | undefined;
+    try {
+      row = txs.getTransaction(this.#db, n);
+    } finally {
+      // Not held over a row that is not there, nor over a read that failed.
+      if (!row) this.#leases.delete(n);
+    }
+    return row ?? null;
   }
   async renewStep(n: string, holder: string, ttlMs: number) {
     if (!this.#holds(n, holder)) return false;
@@ -255,10 +264,10 @@ export class SqliteStore implements Store {
   rateBudget(_budget: SharedBudget) {
     return null;
   }
-  onMoved(listener: (transactionNumber: string) => void) {
-    this.#moves.on('moved', listener);
+  onFinal(listener: (transactionNumber: string) => void) {
+    this.#moves.on('final', listener);
     return () => {
-      this.#moves.off('moved', listener);
+      this.#moves.off('final', listener);
     };
   }
 
