@@ -3,7 +3,7 @@
 // autocannon (whole milliseconds). BENCH_LOAD=wrk|autocannon chooses.
 // Prints one JSON line: throughput, latencies (ms), errors, and the client's own CPU use, so that
 // the bench can tell when the client, not the server, is the bottleneck.
-// Usage: node bench/load.mjs URL CONNECTIONS SECONDS [HEADER_NAME HEADER_VALUE]
+// Usage: node bench/load.mjs URL CONNECTIONS SECONDS [HEADER_NAME HEADER_VALUE]...
 // BENCH_REQUESTS=FILE: GETs on URL's origin rotating over FILE's lines `PATH<TAB>SIGNATURE` (the
 // X-Razer-Signature of each), so that each request asks about another transaction.
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 
-const [url, connections, seconds, headerName, headerValue] = process.argv.slice(2);
+const [url, connections, seconds, ...headerArgs] = process.argv.slice(2);
+const headers = {};
+for (let i = 0; i + 1 < headerArgs.length; i += 2) headers[headerArgs[i]] = headerArgs[i + 1];
 const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
 const tool = process.env.BENCH_LOAD ?? (hasWrk ? 'wrk' : 'autocannon');
 
@@ -46,7 +48,7 @@ function ms(text) {
 /** wrk in a shell that prints, once wrk has exited, the CPU time of its waited-for children. */
 async function runWrk() {
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
-  if (headerName) args.push('-H', `${headerName}: ${headerValue}`);
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
   if (requestsFile) {
     const script = join(tmpdir(), `gateway-bench-rotate-${process.pid}.lua`);
     writeFileSync(script, ROTATE_LUA);
@@ -101,7 +103,7 @@ async function runAutocannon() {
     connections: Number(connections),
     duration: Number(seconds),
     pipelining: 1,
-    headers: headerName ? { [headerName]: headerValue } : {},
+    headers,
     ...(requestsFile ? { requests: [{ setupRequest: rotate() }] } : {}),
   });
   const cpu = process.cpuUsage(cpuBefore);
