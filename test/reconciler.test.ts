@@ -459,6 +459,19 @@ describe('hardening: storage faults, misleading replies, bounded work', () => {
     expect(alerts[0]).toMatch(/contradicts FAILED and the order status could not be had/);
   });
 
+  it('review (27): a webhook read while open that reported failure is checked when its step finds the row SUCCESS', async () => {
+    // Decided at receive while PROCESSING; another step delivered it before this one ran.
+    await open('T47', 'SUCCESS', { trxCode: 'VCG-T47', voucherCode: 'SN' });
+    statusReply = statusOf('T47', 4);
+    expect(await engine.advance('T47', 'webhook', { trxCode: 'VCG-T47', reportedSuccess: false })).toBe(true);
+    expect(statusCalls).toHaveLength(1);
+    // One that reported success agrees with it: no call.
+    await open('T48', 'SUCCESS', { trxCode: 'VCG-T48', voucherCode: 'SN' });
+    expect(await engine.advance('T48', 'webhook', { trxCode: 'VCG-T48', reportedSuccess: true })).toBe(true);
+    expect(await engine.advance('T48', 'webhook', { trxCode: 'VCG-T48', reportedSuccess: null })).toBe(true);
+    expect(statusCalls).toHaveLength(1);
+  });
+
   it('review: advance reports a step that did not complete (a storage fault), so a webhook is kept for later', async () => {
     await open('T31', 'QUEUED');
     await fillDisk();

@@ -1105,6 +1105,36 @@ if (adminUrl)
       expect(heard[0]).toMatch(/^B\d+$/);
     });
 
+    it("keeps catalogue rows found for a second: its own refresh read at once, another instance's within the second", async () => {
+      const database = await pgDatabase(url);
+      const [a, b] = [await database.open(), await database.open()];
+      await a.migrate();
+      const variation = (price: number) => [
+        { variationKey: 'V1', name: '112 diamonds', price, isActive: true },
+      ];
+      await a.replaceVariations('MLBB', variation(100), T0);
+      expect(await a.getVariation('MLBB', 'V1')).toMatchObject({ price: 100 });
+      // Another instance's refresh: this one answers from memory until its second is over.
+      await b.replaceVariations('MLBB', variation(200), T0 + 1);
+      expect(await a.getVariation('MLBB', 'V1')).toMatchObject({ price: 100 });
+      await waitFor(
+        async () => (await a.getVariation('MLBB', 'V1'))?.price === 200,
+        5000,
+        "the other instance's price to be read",
+      );
+      // Its own refresh is read at once.
+      await a.replaceVariations('MLBB', variation(300), T0 + 2);
+      expect(await a.getVariation('MLBB', 'V1')).toMatchObject({ price: 300 });
+      // What was not found is not kept: a product that appears is seen at once.
+      expect(await a.getVariation('MLBB', 'V2')).toBeUndefined();
+      await b.replaceVariations(
+        'MLBB',
+        [...variation(300), { variationKey: 'V2', name: 'x', price: 5, isActive: true }],
+        T0 + 3,
+      );
+      expect(await a.getVariation('MLBB', 'V2')).toMatchObject({ price: 5 });
+    });
+
     it('migrates once when two instances start together', async () => {
       const database = await pgDatabase(url);
       const [a, b] = [await database.open(), await database.open()];

@@ -35,7 +35,17 @@ export const OVERDUE_CHECK_MS = 60 * 60 * 1000;
 export interface Hint {
   trxCode?: string | null;
   verifyFinal?: boolean;
+  /**
+   * A webhook's status read against the readings (true: a success), null or absent when it
+   * reported none: a final state it contradicts is checked, even if it became final after the
+   * webhook was read.
+   */
+  reportedSuccess?: boolean | null;
 }
+
+/** Whether a webhook's reported status (see Hint) contradicts a final state. */
+const contradicts = (state: 'SUCCESS' | 'FAILED', reportedSuccess: boolean | null | undefined) =>
+  reportedSuccess !== null && reportedSuccess !== undefined && (state === 'SUCCESS') !== reportedSuccess;
 
 /** How often a waiting top-up looks at its row, should a move's notice be lost. */
 const WAIT_POLL_MS = 500;
@@ -135,6 +145,7 @@ export class FulfilmentEngine implements Fulfilment {
         hint: {
           trxCode: hint.trxCode ?? pending?.trxCode ?? null,
           verifyFinal: Boolean(hint.verifyFinal || pending?.verifyFinal),
+          reportedSuccess: hint.reportedSuccess ?? pending?.reportedSuccess ?? null,
         },
       });
       return running;
@@ -322,7 +333,8 @@ export class FulfilmentEngine implements Fulfilment {
       case 'SUCCESS':
       case 'FAILED':
         // Only when a webhook contradicts the record: the status decides if it is an anomaly.
-        if (hint.verifyFinal) return this.#checkStatus(row, row.trxCode ?? trxHint, cause, lease);
+        if (hint.verifyFinal || contradicts(row.state, hint.reportedSuccess))
+          return this.#checkStatus(row, row.trxCode ?? trxHint, cause, lease);
         // A webhook read while the row was open, and an operator settled it meanwhile: the
         // supplier's word is checked against the operator's, never lost.
         if (cause === 'webhook' && (await this.#settledByOperator(transactionNumber)))

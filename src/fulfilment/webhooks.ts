@@ -223,11 +223,12 @@ export class WebhookProcessor {
       };
     }
     const n = row.transactionNumber;
+    const reported = meaning.reportedStatus;
+    const reportedSuccess =
+      reported === null ? null : this.#readings().mitra.order_status.success.includes(reported);
     if (row.state === 'SUCCESS' || row.state === 'FAILED') {
       // Only a webhook that contradicts the record is worth a status call (an anomaly check).
-      const reported = meaning.reportedStatus;
-      const success = this.#readings().mitra.order_status.success;
-      const contradicts = reported !== null && (row.state === 'SUCCESS') !== success.includes(reported);
+      const contradicts = reportedSuccess !== null && (row.state === 'SUCCESS') !== reportedSuccess;
       if (!contradicts)
         return { done: { kind: 'transaction', transactionRef: n, result: `no-op: already ${row.state}` } };
       return {
@@ -246,7 +247,13 @@ export class WebhookProcessor {
         },
       };
     }
-    return { advance: n, hint: { trxCode: meaning.trxCode }, verifyFinal: false, state: row.state };
+    // Read while open: should it be final by the time its step runs, what it reported is checked then.
+    return {
+      advance: n,
+      hint: { trxCode: meaning.trxCode, reportedSuccess },
+      verifyFinal: false,
+      state: row.state,
+    };
   }
 
   #logged(id: number, outcome: WebhookOutcome): void {

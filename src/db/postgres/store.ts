@@ -86,8 +86,12 @@ import {
   webhookInbox,
 } from './schema.js';
 
-/** The NOTIFY channel of moves; the payload is the transaction number. */
-const MOVES_CHANNEL = 'gateway_moves';
+/**
+ * The NOTIFY channel of moves into a final state; the payload is the transaction number. Not
+ * `gateway_moves`, where releases before 27 announced every move: during a rolling upgrade
+ * their notices must not end a wait here before the state is final.
+ */
+const FINAL_CHANNEL = 'gateway_final';
 /** Transaction advisory lock key serialising the shared rate budget's takes. */
 const RATE_LOCK = sql.raw('7215530118027002');
 /**
@@ -197,7 +201,7 @@ function chunks<T>(rows: readonly T[], size = INSERT_CHUNK): T[][] {
  * The PostgreSQL adapter, for several gateway instances on one database. Every check and the
  * write it guards are one statement or one transaction; leases, job turns and the shared rate
  * budget are timed by the database's clock, so instances whose clocks differ agree on them.
- * Moves are announced with NOTIFY, heard by every instance's LISTEN connection.
+ * Moves into a final state are announced with NOTIFY, heard by every instance's LISTEN connection.
  */
 export class PostgresStore implements Store {
   readonly dialect = 'postgres' as const;
@@ -212,6 +216,8 @@ export class PostgresStore implements Store {
 
   readonly #hot: ReturnType<typeof prepareHot>;
   readonly #catalogue = new Map<string, { until: number; row: CachedBrand | CachedVariation }>();
+  /** Bumped when a replace of the catalogue starts and ends: a read that spans one is not kept. */
+  #catalogueGeneration = 0;
 
   constructor(connection: Connection, url: string, instanceId: string) {
     this.connection = connection;
@@ -283,7 +289,7 @@ export class PostgresStore implements Store {
     // Only waiters listen, and they wait for a final state: fewer NOTIFYs, fewer commits that
     // queue on PostgreSQL's notify lock.
     const notify = isFinalState(move.to)
-      ? sql`, pg_notify(${MOVES_CHANNEL}, moved.transaction_number)`
+      ? sql`, pg_notify(${FINAL_CHANNEL}, moved.transaction_number)`
       : sql``;
     const result = await this.#db.execute<Record<string, unknown>>(sql`
       with moved as (${update}),
@@ -799,6 +805,7 @@ export class PostgresStore implements Store {
   /** The brand list replaces the cached one whole: a brand Mitra no longer lists is gone. */
   // This instance's own refresh is read at once; another instance's within CATALOGUE_MEMORY_MS.
   async replaceBrands(brands: readonly BrandInput[], at: number) {
+    this.#catalogueGeneration++;
     try {
       await this.#db.transaction(async (tx) => {
         await tx.delete(catalogueBrands);
@@ -806,11 +813,13 @@ export class PostgresStore implements Store {
           await tx.insert(catalogueBrands).values(batch.map((b) => ({ ...b, fetchedAt: at })));
       });
     } finally {
+      this.#catalogueGeneration++;
       this.#catalogue.clear();
     }
   }
 
   async replaceVariations(brandKey: string, variations: readonly VariationInput[], at: number) {
+    this.#catalogueGeneration++;
     try {
       await this.#db.transaction(async (tx) => {
         await tx.delete(catalogueVariations).where(eq(catalogueVariations.brandKey, brandKey));
@@ -818,6 +827,7 @@ export class PostgresStore implements Store {
           await tx.insert(catalogueVariations).values(batch.map((v) => ({ ...v, brandKey, fetchedAt: at })));
       });
     } finally {
+      this.#catalogueGeneration++;
       this.#catalogue.clear();
     }
   }
@@ -852,7 +862,10 @@ export class PostgresStore implements Store {
     const now = performance.now();
     const kept = this.#catalogue.get(key);
     if (kept && kept.until > now) return kept.row as T;
+    const generation = this.#catalogueGeneration;
     const row = await read();
+    // A replace of this instance's began or ended meanwhile: the row may be the old one.
+    if (generation !== this.#catalogueGeneration) return row;
     if (this.#catalogue.size >= 10_000) this.#catalogue.clear();
     if (row) this.#catalogue.set(key, { until: now + CATALOGUE_MEMORY_MS, row });
     else this.#catalogue.delete(key);
@@ -1068,7 +1081,7 @@ export class PostgresStore implements Store {
     client.on('error', lost);
     client.on('end', lost);
     client.on('notification', (message) => {
-      if (message.channel !== MOVES_CHANNEL || message.payload === undefined) return;
+      if (message.channel !== FINAL_CHANNEL || message.payload === undefined) return;
       for (const listener of [...this.#listeners]) {
         try {
           listener(message.payload);
@@ -1079,7 +1092,7 @@ export class PostgresStore implements Store {
     });
     client
       .connect()
-      .then(() => client.query(`listen ${MOVES_CHANNEL}`))
+      .then(() => client.query(`listen ${FINAL_CHANNEL}`))
       .then(() => {
         this.#listenBackoff = LISTEN_RETRY_MIN_MS;
       }, lost);
