@@ -332,9 +332,11 @@ async function distinctTransactions(g, signed, dir) {
 }
 
 /**
- * The bare route against a signed query of n, as Razer polls: the delivered one (final), then one
- * left open. ROUNDS rounds, each measuring the three in turn, so that a slower spell of this shared
- * machine falls on all of them; the ratios are taken per round and their median reported.
+ * The bare route against the gateway's query path, as Razer polls: DISTINCT delivered transactions
+ * in turn (and the minimal server over the same requests), one delivered transaction repeated
+ * (with and past the listener's shortcut), one left open. ROUNDS rounds, each measuring all six in
+ * turn, so that a slower spell of this shared machine falls on all of them; the ratios are taken
+ * per round and their median reported.
  */
 async function httpPaths() {
   const bareServer = await spawnServer('bench/bare-server.mjs');
