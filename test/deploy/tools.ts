@@ -6,9 +6,7 @@ import { request as httpsRequest } from 'node:https';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REQUIRED_ENV } from '../helpers/env.js';
-import { EXAMPLE_MAPPING } from '../helpers/mapping.js';
-import { SIM_KEYS } from '../helpers/mitra.js';
+import { simulatorGatewayEnv } from '../helpers/mitra.js';
 import { admin as asAdmin } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -359,13 +357,7 @@ export function unitEnv(
   storage: Record<string, string>,
 ): Record<string, string> {
   return {
-    ...REQUIRED_ENV,
-    MITRA_API_KEY: SIM_KEYS.apiKey,
-    MITRA_SECRET_KEY: SIM_KEYS.secretKey,
-    MITRA_BASE_URL: simUrl,
-    MAPPING_FILE: EXAMPLE_MAPPING,
-    HOST: '127.0.0.1',
-    PORT: '0',
+    ...simulatorGatewayEnv(simUrl),
     METRICS_PORT: '0',
     TRUST_PROXY: '1',
     MITRA_WEBHOOK_ALLOW_IPS: mitra,

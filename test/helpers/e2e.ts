@@ -6,7 +6,7 @@ import { createLogger, type Logger } from '../../src/log.js';
 import type { MitraSimOptions, MitraSimulator } from '../../src/sim/mitra-sim.js';
 import { REQUIRED_ENV } from './env.js';
 import { EXAMPLE_MAPPING, exampleMapping } from './mapping.js';
-import { SIM_KEYS, startSim } from './mitra.js';
+import { simulatorGatewayEnv, startSim } from './mitra.js';
 import { initBody, send } from './razer.js';
 import { tempDatabase } from './storage.js';
 import { waitFor } from './wait.js';
@@ -42,13 +42,7 @@ export interface E2E {
 /** The settings an end-to-end gateway runs with, against the simulator at `simUrl`. */
 export function e2eEnv(simUrl: string): Record<string, string> {
   return {
-    ...REQUIRED_ENV,
-    MITRA_API_KEY: SIM_KEYS.apiKey,
-    MITRA_SECRET_KEY: SIM_KEYS.secretKey,
-    MITRA_BASE_URL: simUrl,
-    MAPPING_FILE: EXAMPLE_MAPPING,
-    PORT: '0',
-    HOST: '127.0.0.1',
+    ...simulatorGatewayEnv(simUrl),
     MITRA_WEBHOOK_ALLOW_IPS: '127.0.0.1',
     TOPUP_WAIT_MS: '3000',
     MITRA_TIMEOUT_MS: '500',

@@ -5,8 +5,26 @@ import { Hono } from 'hono';
 import { MitraClient, type MitraClientOptions, type SupplierCallRecord } from '../../src/mitra/client.js';
 import { RateLimiter } from '../../src/mitra/limiter.js';
 import { type MitraSimOptions, MitraSimulator } from '../../src/sim/mitra-sim.js';
+import { REQUIRED_ENV } from './env.js';
+import { EXAMPLE_MAPPING } from './mapping.js';
 
 export const SIM_KEYS = { apiKey: 'sim-access-key', secretKey: 'YourVerySecretKey' } as const;
+
+/**
+ * The settings of a gateway that buys from the simulator at `simUrl`: the required ones, the
+ * simulator's keys, the example mapping, listening on a free loopback port.
+ */
+export function simulatorGatewayEnv(simUrl: string): Record<string, string> {
+  return {
+    ...REQUIRED_ENV,
+    MITRA_API_KEY: SIM_KEYS.apiKey,
+    MITRA_SECRET_KEY: SIM_KEYS.secretKey,
+    MITRA_BASE_URL: simUrl,
+    MAPPING_FILE: EXAMPLE_MAPPING,
+    HOST: '127.0.0.1',
+    PORT: '0',
+  };
+}
 
 export function startSim(options: Partial<MitraSimOptions> = {}): Promise<MitraSimulator> {
   return MitraSimulator.start({ ...SIM_KEYS, completeAfterMs: 20, ...options });
